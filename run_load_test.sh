@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Usage: ./run_load_test.sh [-v] [options] [CONFIG.json]     (./run_load_test.sh --help)
+#
+# Sweeps concurrency levels with headless Locust against ECS_ENDPOINT or, when
+# no endpoint is given, against a local ECS node that it starts, checks and
+# stops itself. Prints a table per level and one across levels; everything a
+# run makes lands in one results folder. Python (ecsload/) resolves the plan
+# and does the statistics; this script runs the processes.
+#
+# Exit codes: 0 done; 1 usage; 2 invalid config or credentials; 3 the local
+# node did not start; 4 Locust failed or a level recorded no samples; 5 no
+# Python environment could be set up; 130 interrupted.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/venv.sh
+source "$ROOT/lib/venv.sh"
+
+readonly NODE_START_SECONDS=30
+NODE_PID=""
+LOCUST_PID=""
+# Set by the plan (python -m ecsload.plan), which main evals.
+PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
+LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE=""
+
+say() { printf '%s\n' "$*"; }
+fail() {
+  local code=$1
+  shift
+  printf 'run_load_test.sh: %s\n' "$*" >&2
+  exit "$code"
+}
+
+wants_help() {
+  local arg
+  for arg in "$@"; do
+    [[ $arg == -h || $arg == --help ]] && return 0
+  done
+  return 1
+}
+
+# leader_running PID: true while PID exists and is not a zombie.
+leader_running() {
+  local state
+  [[ -r /proc/$1/stat ]] || return 1
+  read -r _ _ state _ <"/proc/$1/stat" || return 1
+  [[ $state != Z ]]
+}
+
+# stop_group PID GRACE_SECONDS: ask the process group's leader to stop, give
+# it GRACE_SECONDS, then kill whatever is left of the group.
+stop_group() {
+  local pid=$1 tenths=$(($2 * 10)) i
+  [[ -n $pid ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < tenths; i++)); do
+    leader_running "$pid" || break
+    sleep 0.1
+  done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_group "$LOCUST_PID" 5
+  LOCUST_PID=""
+  stop_group "$NODE_PID" 10
+  NODE_PID=""
+}
+
+on_signal() {
+  trap - INT TERM
+  say "run_load_test.sh: interrupted; stopping Locust and the local node" >&2
+  exit 130
+}
+
+# write_node_config DIR: the node's INI file, the format ECS itself reads.
+write_node_config() {
+  cat >"$1/ecs.conf" <<EOF
+[ecs]
+address = 127.0.0.1
+port = 0
+log_level = info
+EOF
+}
+
+# start_local_node: credentials, the node on a free loopback port, a health
+# check; sets ENDPOINT and CREDENTIALS to the node's.
+start_local_node() {
+  local dir=$RUN_DIR/node i runner
+  mkdir -p "$dir"
+  "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt" 2>"$dir/creds.log" ||
+    fail 3 "could not generate the local node's credentials: $(cat "$dir/creds.log")"
+  CREDENTIALS=$dir/credentials.txt
+  write_node_config "$dir"
+  setsid "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
+    --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
+    >"$dir/stdout.txt" 2>&1 &
+  NODE_PID=$!
+  [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$dir/ecs.conf'"
+  for ((i = 0; i < NODE_START_SECONDS * 10; i++)); do
+    [[ -s $dir/ready ]] && break
+    leader_running "$NODE_PID" || break
+    sleep 0.1
+  done
+  if [[ ! -s $dir/ready ]] || ! ENDPOINT=$(<"$dir/ready") ||
+    ! "$PY" -m ecsload.probe "$ENDPOINT" --credentials "$CREDENTIALS" --timeout 10 \
+      >>"$dir/stdout.txt" 2>&1; then
+    printf 'run_load_test.sh: the local ECS node did not start; last lines of its logs:\n' >&2
+    tail -n 15 "$dir/stdout.txt" "$dir/ecs.log" >&2 2>/dev/null || true
+    exit 3
+  fi
+  runner=$(grep -o -m 1 'runner=[a-z]*' "$dir/ecs.log" | cut -d= -f2 || true)
+  printf '%s\n' "${runner:-unknown}" >"$dir/runner"
+  [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the ${runner:-unknown} runner"
+  return 0
+}
+
+# run_level USERS: one headless Locust run, then its table.
+run_level() {
+  local users=$1 dir=$RUN_DIR/level-$1 rc=0
+  mkdir -p "$dir"
+  if [[ $VERBOSE == 1 ]]; then
+    say "Find locust log file @ '$dir/locust.log' for $users concurrency"
+    say "Find locust output @ '$dir/output.txt' for $users concurrency"
+  fi
+  setsid "$PY" -m locust -f "$ROOT/locustfile.py" --headless --host "$ENDPOINT" \
+    -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
+    --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
+    --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
+    --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
+    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" \
+    >"$dir/output.txt" 2>&1 &
+  LOCUST_PID=$!
+  wait "$LOCUST_PID" || rc=$?
+  stop_group "$LOCUST_PID" 0
+  LOCUST_PID=""
+  ((rc == 0)) || fail 4 "Locust failed at $users concurrency (exit $rc); see '$dir/output.txt'"
+  "$PY" -m ecsload.summarize level "$dir" --concurrency "$users" || exit 4
+}
+
+main() {
+  local plan level
+  export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
+  if wants_help "$@"; then
+    exec python3 -m ecsload.plan --help
+  fi
+  PY=$(ecs_python "$ROOT" requirements.txt) || exit 5
+  plan=$("$PY" -m ecsload.plan "$@") || exit $?
+  eval "$plan"
+  trap cleanup EXIT
+  trap on_signal INT TERM
+  [[ -n $ENDPOINT ]] || start_local_node
+  for level in $LEVELS; do
+    run_level "$level"
+  done
+  "$PY" -m ecsload.summarize run "$RUN_DIR"
+  [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
+  return 0
+}
+
+main "$@"
