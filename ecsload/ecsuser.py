@@ -1,0 +1,79 @@
+"""The base of the traffic model's users: one signed, budgeted, checked request at a time.
+
+Every request is signed with a credential picked at random from the level's
+file, counted against the level's budget, and judged by its status alone: the
+expected one is Ok, any other a failure "got X, expected Y" (X = 0: no answer).
+"""
+
+import itertools
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from locust import FastHttpUser
+from locust.env import Environment
+from locust.exception import StopUser
+
+from ecsload.api import API_ROOT
+from ecsload.level import Level
+
+
+@dataclass(frozen=True)
+class TaskTemplate:
+    """A kind of POST /tasks request: its name, weight, expected status and body."""
+
+    name: str
+    weight: int
+    expected: int
+    body: Callable[[Any], dict[str, Any]]  # of Locust's parsed options (for the image names)
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    name: str
+    path: str
+    expected: int
+    body: bytes
+
+
+def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskRequest]:
+    """Each template's ready-made request, `weight` times: a random pick honours the weights."""
+    deck = []
+    for t in templates:
+        request = TaskRequest(t.name, f"{API_ROOT}/tasks?comment={t.name.lower()}", t.expected,
+                              json.dumps(t.body(options)).encode())
+        deck += [request] * t.weight
+    return deck
+
+
+class ECSUser(FastHttpUser):
+    abstract = True
+    _ids = itertools.count(1)
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.level = Level.of(environment)
+        self._context = {"user_id": next(ECSUser._ids)}
+
+    def context(self) -> dict[str, Any]:
+        """Adds the user's id to each request event, for the samples."""
+        return self._context
+
+    def call(self, method: str, path: str, name: str, expected: int,
+             body: bytes | None = None) -> None:
+        """One request of the model; the user stops once the level's budget is spent."""
+        if not self.level.budget.take():
+            raise StopUser
+        headers = random.choice(self.level.get_headers if body is None else self.level.post_headers)
+        with self.client.request(method, path, name=name, data=body, headers=headers,
+                                 catch_response=True) as response:
+            status = response.status_code
+            if status == expected:
+                response.success()
+            elif status:
+                response.failure(f"got {status}, expected {expected}")
+            else:
+                error = type(getattr(response, "error", None)).__name__
+                response.failure(f"got 0 ({error}), expected {expected}")

@@ -1,0 +1,341 @@
+"""The run plan of run_load_test.sh: every setting resolved, validated and printed for bash.
+
+Bash runs the processes; Python decides what to run. This command resolves each
+setting (options > environment > config file > defaults), checks all of them
+before anything starts, creates the run folder with its plan.json (credentials
+by path only), and prints shell assignments for the script to `eval`.
+
+Only the standard library is imported, so `--help` works before the venv exists.
+To add a setting: add a `Setting` row (and, when it has one, its option in `parser`).
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
+from ecsload.cli import EXIT_CODES_HELP, EXIT_CONFIG, OneLineParser, UserError, run
+from ecsload.credentials import CredentialsError, load_credentials
+
+PROG = "run_load_test.sh"
+IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
+
+
+def parse_count(text: str) -> int:
+    """A positive integer from an option's or environment variable's text."""
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a positive integer") from None
+    if value < 1:
+        raise ValueError(f"{text!r} is not a positive integer")
+    return value
+
+
+def parse_levels(text: str) -> list[int]:
+    """Concurrency levels from `"10 15 20"` (spaces and/or commas)."""
+    return check_levels([parse_count(word) for word in text.replace(",", " ").split()])
+
+
+def check_levels(levels: list[int]) -> list[int]:
+    if not levels:
+        raise ValueError("needs at least one concurrency level")
+    for level in levels:
+        if levels.count(level) > 1:
+            raise ValueError(f"level {level} is given more than once")
+    return levels
+
+
+def parse_rate(text: str) -> int | float:
+    """A positive number of users started per second (Locust accepts fractions)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a positive number") from None
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{text!r} is not a positive number")
+    return int(value) if value.is_integer() else value
+
+
+def parse_endpoint(text: str) -> str:
+    """An http(s) URL of a deployment; the trailing slash is dropped."""
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{text!r} is not an http(s) URL such as https://api.example.com")
+    return url
+
+
+def parse_path(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty")
+    return os.path.expanduser(text.strip())
+
+
+def parse_image(text: str) -> str:
+    """A Docker image name with a tag, as the API requires (`(.+/)?.+:.+`)."""
+    if not IMAGE_NAME.fullmatch(text.strip()):
+        raise ValueError(f"{text!r} is not an image name with a tag, such as ubuntu:14.04")
+    return text.strip()
+
+
+def json_count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{json.dumps(value)} is not a positive integer")
+    return value
+
+
+def json_levels(value: object) -> list[int]:
+    if not isinstance(value, list):
+        raise ValueError(f"{json.dumps(value)} is not a list of positive integers")
+    return check_levels([json_count(level) for level in value])
+
+
+def json_rate(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a positive number")
+    return parse_rate(str(value))
+
+
+def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:
+    """A config value that must be a string, then parsed like the option's text."""
+
+    def from_json(value: object) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"{json.dumps(value)} is not a string")
+        return parse(value)
+
+    return from_json
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its config key (also its plan.json key) and where else it may come from."""
+
+    key: str
+    shell: str  # the variable that run_load_test.sh reads
+    default: Any
+    from_text: Callable[[str], Any]  # an option's or environment variable's text
+    from_json: Callable[[object], Any]  # a config file's value
+    env: str | None = None
+    help: str = ""
+
+    @property
+    def shell_default(self) -> str:
+        return shell_text(self.default)
+
+
+SETTINGS = (
+    Setting("concurrency", "LEVELS", [10, 15, 20, 25], parse_levels, json_levels,
+            help="concurrency levels (users), one Locust run each"),
+    Setting("number_of_requests", "REQUESTS", 1000, parse_count, json_count,
+            help="requests per level: a level ends once this many have completed"),
+    Setting("hatch_rate", "HATCH_RATE", 5, parse_rate, json_rate,
+            help="users started per second"),
+    Setting("level_time_cap", "LEVEL_TIME_CAP", 600, parse_count, json_count,
+            help="seconds after which a level stops even if its requests are not done"),
+    Setting("endpoint", "ENDPOINT", "", parse_endpoint, json_text(parse_endpoint), "ECS_ENDPOINT",
+            help="the deployment's URL; none: a local ECS node is started"),
+    Setting("credentials", "CREDENTIALS", "", parse_path, json_text(parse_path), "ECS_CREDENTIALS",
+            help="plaintext key:secret lines, as the creds command prints them"),
+    Setting("happy_image", "HAPPY_IMAGE", DEFAULT_HAPPY_IMAGE, parse_image,
+            json_text(parse_image), "ECS_HAPPY_IMAGE", help="image of Tasks-Happy-Path requests"),
+    Setting("missing_image", "MISSING_IMAGE", DEFAULT_MISSING_IMAGE, parse_image,
+            json_text(parse_image), "ECS_MISSING_IMAGE",
+            help="image of Tasks-Image-Not-Found requests (must not exist)"),
+)
+
+
+def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`parse` for argparse: its ValueError message becomes the usage error's text."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
+
+
+def environment_help() -> str:
+    lines = [f"  {s.env:<18} {s.help}" for s in SETTINGS if s.env]
+    return "environment (overrides the config file; options override both):\n" + "\n".join(lines)
+
+
+def config_help() -> str:
+    keys = ", ".join(f"{s.key} ({s.shell_default or 'none'})" for s in SETTINGS)
+    return (
+        textwrap.fill(
+            "CONFIG.json (optional): a JSON object with any of these keys, the settings "
+            f"above (default): {keys}. A relative credentials path in it is relative to "
+            "the file's folder. For example:",
+            width=79,
+        )
+        + '\n  {"number_of_requests": 1000, "hatch_rate": 5, "concurrency": [10, 15, 20, 25],'
+        + '\n   "endpoint": "https://api.example.com", "credentials": "creds.txt"}'
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(
+        prog=PROG,
+        description=textwrap.fill(
+            "Sweep concurrency levels with headless Locust against an ECS deployment "
+            "(ECS_ENDPOINT) or a local ECS node, and print a table per level and across levels.",
+            width=79,
+        ),
+        epilog="\n\n".join([environment_help(), config_help(), EXIT_CODES_HELP]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    settings = {s.key: s for s in SETTINGS}
+
+    def add(flags: Sequence[str], key: str, metavar: str) -> None:
+        s = settings[key]
+        p.add_argument(*flags, dest=key, metavar=metavar, type=option_type(s.from_text),
+                       help=f"{s.help} (default: {s.shell_default})")
+
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print the resolved plan and where each level's files are")
+    add(["-c", "--concurrency"], "concurrency", '"10 15 20 25"')
+    add(["-n", "--requests"], "number_of_requests", "N")
+    add(["-r", "--hatch-rate"], "hatch_rate", "RATE")
+    add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")
+    add(["--happy-image"], "happy_image", "IMAGE")
+    add(["--missing-image"], "missing_image", "IMAGE")
+    p.add_argument("-o", "--results", metavar="DIR", default="results",
+                   help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
+                   "(default: ./results)")
+    p.add_argument("config", nargs="?", metavar="CONFIG.json", help="optional config file")
+    return p
+
+
+def read_config(path: str) -> dict[str, object]:
+    """The config file's settings, or a UserError naming what is wrong with it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise UserError(f"config file {path} cannot be read: {reason}", EXIT_CONFIG) from None
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"config file {path} is not valid JSON: {error}", EXIT_CONFIG) from None
+    if not isinstance(values, dict):
+        raise UserError(f"config file {path} must hold a JSON object", EXIT_CONFIG)
+    unknown = sorted(set(values) - {s.key for s in SETTINGS})
+    if unknown:
+        known = ", ".join(s.key for s in SETTINGS)
+        raise UserError(
+            f"config file {path} has unknown key(s) {', '.join(unknown)}: known keys are {known}",
+            EXIT_CONFIG,
+        )
+    return values
+
+
+def resolve(
+    options: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each setting's value and where it came from: options > environment > config > default."""
+    config = read_config(options.config) if options.config else {}
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for s in SETTINGS:
+        if getattr(options, s.key, None) is not None:
+            values[s.key], sources[s.key] = getattr(options, s.key), "option"
+        elif s.env and environ.get(s.env, "").strip():
+            sources[s.key] = f"environment {s.env}"
+            values[s.key] = checked(s.from_text, environ[s.env], s.env)
+        elif s.key in config:
+            sources[s.key] = f"config {options.config}"
+            values[s.key] = checked(s.from_json, config[s.key], f"config file {options.config}: "
+                                    f"{s.key}")
+        else:
+            values[s.key], sources[s.key] = s.default, "default"
+    if values["credentials"]:
+        base = Path(options.config).parent if sources["credentials"].startswith("config") else "."
+        values["credentials"] = os.path.abspath(Path(base) / values["credentials"])
+    return values, sources
+
+
+def checked(parse: Callable[[Any], Any], value: object, where: str) -> Any:
+    try:
+        return parse(value)
+    except ValueError as error:
+        raise UserError(f"{where}: {error}", EXIT_CONFIG) from None
+
+
+def make_run_dir(root: str) -> Path:
+    """A new folder results/<YYYYmmdd-HHMMSS> (UTC), suffixed -2, -3, … if that second is taken."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    base = Path(root).expanduser().absolute()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 100):
+            run_dir = base / (stamp if attempt == 1 else f"{stamp}-{attempt}")
+            try:
+                run_dir.mkdir()
+                return run_dir
+            except FileExistsError:
+                continue
+    except OSError as error:
+        raise UserError(f"cannot create a run folder under {base}: {error.strerror}",
+                        EXIT_CONFIG) from None
+    raise UserError(f"cannot create a run folder under {base}: too many runs at {stamp}",
+                    EXIT_CONFIG)
+
+
+def shell_text(value: Any) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
+    """The shell code that run_load_test.sh evals; RUN_DIR always comes first."""
+    pairs = [("RUN_DIR", str(run_dir))]
+    pairs += [(s.shell, shell_text(values[s.key])) for s in SETTINGS]
+    pairs.append(("VERBOSE", "1" if verbose else "0"))
+    return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
+
+
+def describe(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    lines = [f"Plan of run '{run_dir}':"]
+    for s in SETTINGS:
+        text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
+        lines.append(f"  {s.key:<19} {text:<40} ({sources[s.key]})")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    values, sources = resolve(options, os.environ)
+    if values["credentials"]:
+        try:
+            load_credentials(values["credentials"])
+        except CredentialsError as error:
+            raise CredentialsError(f"{sources['credentials']}: {error}") from None
+    run_dir = make_run_dir(options.results)
+    plan = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "run_dir": str(run_dir),
+        **{key: value or None for key, value in values.items()},
+        "sources": sources,
+    }
+    (run_dir / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
+    if options.verbose:
+        sys.stderr.write(describe(run_dir, values, sources))
+    sys.stdout.write(assignments(run_dir, values, options.verbose))
+    return 0
+
+
+if __name__ == "__main__":
+    run(main, PROG)

@@ -1,0 +1,93 @@
+"""Summarise a level, or a run's levels: print the table, write summary.txt and summary.json.
+
+    python -m ecsload.summarize level LEVEL_DIR [--concurrency N]
+    python -m ecsload.summarize run RUN_DIR
+
+`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote);
+`run` reads each RUN_DIR/level-*/summary.json. Exit codes: 0 done, 1 usage,
+4 a level recorded no samples (or no level has a summary).
+"""
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ecsload.cli import EXIT_LOCUST, EXIT_USAGE, OneLineParser, UserError, run
+from ecsload.plan import option_type, parse_count
+from ecsload.samples import SampleFileError, read_samples
+from ecsload.summary import level_summary, run_summary
+from ecsload.tables import level_table, run_table
+
+PROG = "python -m ecsload.summarize"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+    commands = p.add_subparsers(dest="command", required=True)
+    level = commands.add_parser("level", help="summarise one level's samples")
+    level.add_argument("folder", metavar="LEVEL_DIR", type=Path)
+    level.add_argument("--concurrency", type=option_type(parse_count), metavar="N",
+                       help="the level's users (default: from LEVEL_DIR/level.json)")
+    run_ = commands.add_parser("run", help="summarise a run across its levels")
+    run_.add_argument("folder", metavar="RUN_DIR", type=Path)
+    return p
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object that the harness wrote; {} when the file is missing."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise UserError(f"{path} cannot be read: {error}", EXIT_LOCUST) from None
+
+
+def publish(folder: Path, text: str, document: dict[str, Any]) -> None:
+    """Print the table and save it with its JSON document in `folder`."""
+    (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(text, flush=True)
+
+
+def summarize_level(folder: Path, concurrency: int | None) -> None:
+    info = read_json(folder / "level.json")
+    concurrency = concurrency or info.get("users")
+    if not concurrency:
+        raise UserError(f"give --concurrency: {folder}/level.json does not say", EXIT_USAGE)
+    try:
+        samples = read_samples(folder / "samples.csv")
+    except SampleFileError as error:
+        raise UserError(f"the level at {concurrency} users recorded no samples: {error}",
+                        EXIT_LOCUST) from None
+    if not len(samples):
+        raise UserError(f"the level at {concurrency} users recorded no samples: see "
+                        f"{folder}/output.txt and {folder}/locust.log", EXIT_LOCUST)
+    level = level_summary(samples, concurrency, info)
+    publish(folder, level_table(level), run_summary(info.get("host"), [level]))
+
+
+def summarize_run(folder: Path) -> None:
+    documents = [read_json(path) for path in sorted(folder.glob("level-*/summary.json"))]
+    if not documents:
+        raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
+    endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
+    summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+    publish(folder, run_table(summary), summary)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    if not options.folder.is_dir():
+        raise UserError(f"{options.folder} is not a folder", EXIT_USAGE)
+    if options.command == "level":
+        summarize_level(options.folder, options.concurrency)
+    else:
+        summarize_run(options.folder)
+    return 0
+
+
+if __name__ == "__main__":
+    run(main, PROG)

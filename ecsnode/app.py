@@ -1,0 +1,214 @@
+"""The ECS API (ecs-api.md) as Tornado handlers, in the order nginx and ECS apply things.
+
+Every request goes: body size (413) → rate and connection limits (503) → credentials (401)
+→ the endpoint. Bodies are streamed so an oversized one is refused from its Content-Length
+alone, before it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+import tornado.web
+
+from ecsnode import __version__
+from ecsnode.auth import HtpasswdAuth, claimed_key
+from ecsnode.limits import Limits
+from ecsnode.runners import ImageNotFound, RunnerError, TaskRunner
+from ecsnode.schema import task_body_problem
+
+MAX_BODY = 5 * 1024
+"""nginx's client_max_body_size in an ECS deployment: 5 KiB."""
+
+access_log = logging.getLogger("ecsnode.access")
+
+
+@dataclass
+class Node:
+    """What the handlers share: the runner, auth, limits, the task cap, requests in flight."""
+
+    runner: TaskRunner
+    auth: HtpasswdAuth | None
+    limits: Limits | None
+    task_slots: asyncio.Semaphore
+    in_flight: int = 0
+
+
+@tornado.web.stream_request_body
+class ApiHandler(tornado.web.RequestHandler):
+    """Limits, auth, JSON errors and request accounting, shared by every endpoint."""
+
+    def initialize(self, node: Node) -> None:
+        self.node = node
+        self.key: str | None = None
+        self._body = bytearray()
+        self._too_large = False
+        self._limited: tuple[str, str | None] | None = None
+        self._done = False
+        node.in_flight += 1
+
+    def prepare(self) -> Awaitable[None] | None:
+        """The fast path stays synchronous; only an unremembered credential awaits a hash."""
+        length = self.request.headers.get("Content-Length")
+        if length is not None and int(length) > MAX_BODY:
+            self.fail(413, f"the request body is over {MAX_BODY} bytes")
+            return None
+        node = self.node
+        header = self.request.headers.get("Authorization")
+        self.key = claimed_key(header) if node.auth is None else node.auth.remembered(header)
+        if node.limits is not None:
+            client = (self.request.remote_ip or "", self.key or claimed_key(header))
+            if not node.limits.admit(*client):
+                self.fail(503, "over this node's rate or connection limit; retry later")
+                return None
+            self._limited = client
+        if node.auth is not None and self.key is None:
+            return self._authenticate(header)
+        return None
+
+    async def _authenticate(self, header: str | None) -> None:
+        assert self.node.auth is not None
+        self.key = await self.node.auth.verify(header)
+        if self.key is None:
+            self.set_header("WWW-Authenticate", 'Basic realm="ECS"')
+            self.fail(401, "missing or wrong credentials: send HTTP Basic key:secret")
+
+    def data_received(self, chunk: bytes) -> None:
+        if len(self._body) + len(chunk) > MAX_BODY:
+            self._too_large = True
+        elif not self._too_large:
+            self._body += chunk
+
+    def fail(self, status: int, message: str) -> None:
+        """Answer with a JSON error body: {"status": N, "message": "..."}."""
+        self.set_status(status)
+        self.finish({"status": status, "message": message})
+
+    def write_error(self, status_code: int, **kwargs: object) -> None:
+        """Errors Tornado raises itself (405, 500) get the same JSON shape as ours."""
+        message = self._reason
+        if status_code == 405:
+            message = f"{self.request.method} is not allowed on {self.request.path}"
+        self.finish({"status": status_code, "message": message})
+
+    def links(self) -> dict[str, object]:
+        request = self.request
+        return {"self": {"href": f"{request.protocol}://{request.host}{request.path}"}}
+
+    def on_finish(self) -> None:
+        self._release()
+
+    def on_connection_close(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self.node.in_flight -= 1
+        if self._limited is not None and self.node.limits is not None:
+            self.node.limits.release(*self._limited)
+
+
+class NoopHandler(ApiHandler):
+    def get(self) -> None:
+        self.write({"links": self.links()})
+
+
+class VersionHandler(ApiHandler):
+    def get(self) -> None:
+        self.write({"version": __version__, "links": self.links()})
+
+
+class HealthHandler(ApiHandler):
+    async def get(self) -> None:
+        quick = self.get_query_argument("quick", "true").lower()
+        if quick not in ("true", "false"):
+            self.fail(400, f"quick must be true or false, not {quick!r}")
+            return
+        if quick == "true":
+            self.write({"status": "green", "links": self.links()})
+            return
+        name, component = await self.node.runner.health()
+        status = "green" if component.get("status") == "green" else "red"
+        self.set_status(200 if status == "green" else 503)
+        self.write({"status": status, "details": {name: component}, "links": self.links()})
+
+
+class TasksHandler(ApiHandler):
+    async def post(self) -> None:
+        if self._too_large:
+            self.fail(413, f"the request body is over {MAX_BODY} bytes")
+            return
+        try:
+            task = json.loads(self._body)
+        except ValueError as error:
+            self.fail(400, f"the body is not valid JSON: {error}")
+            return
+        problem = task_body_problem(task)
+        if problem is not None:
+            self.fail(400, problem)
+            return
+        try:
+            async with self.node.task_slots:
+                result = await self.node.runner.run(
+                    task["docker_image"], task["cmd"], task.get("creds")
+                )
+        except ImageNotFound as error:
+            self.fail(404, str(error))
+            return
+        except RunnerError as error:
+            self.fail(500, f"the task runner failed: {error}")
+            return
+        self.set_status(201)
+        self.write(
+            {
+                "exitCode": result.exit_code,
+                "stdout": base64.b64encode(result.stdout).decode(),
+                "stderr": base64.b64encode(result.stderr).decode(),
+            }
+        )
+
+
+class NotFoundHandler(ApiHandler):
+    """Unknown paths: 404 for any method, after limits and auth as for any request."""
+
+    async def prepare(self) -> None:
+        waiting = super().prepare()
+        if waiting is not None:
+            await waiting
+        if not self._finished:
+            self.fail(404, f"no such resource: {self.request.path} (the API is under /v1.1)")
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """One access line per request: method, path, status, milliseconds, key."""
+    request = handler.request
+    access_log.info(
+        "%s %s %d %.1fms key=%s",
+        request.method,
+        request.path,
+        handler.get_status(),
+        request.request_time() * 1000.0,
+        getattr(handler, "key", None) or "-",
+    )
+
+
+def make_app(node: Node) -> tornado.web.Application:
+    args = {"node": node}
+    return tornado.web.Application(
+        [
+            (r"/v1\.1/_noop/?", NoopHandler, args),
+            (r"/v1\.1/_version/?", VersionHandler, args),
+            (r"/v1\.1/_health/?", HealthHandler, args),
+            (r"/v1\.1/tasks/?", TasksHandler, args),
+        ],
+        default_handler_class=NotFoundHandler,
+        default_handler_args=args,
+        log_function=log_request,
+    )

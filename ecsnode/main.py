@@ -1,0 +1,163 @@
+"""Start the node: settings, logging, runner, safety checks, listen, announce, stop gracefully.
+
+Exit codes: 0 after a graceful stop (SIGTERM/SIGINT); 2 for bad settings, an address it must
+refuse, or a port it cannot listen on (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+import tornado.httpserver
+import tornado.netutil
+
+from ecsnode import __version__
+from ecsnode.app import Node, make_app
+from ecsnode.auth import HtpasswdAuth
+from ecsnode.limits import Limits
+from ecsnode.runners import RunnerError, make_runner
+from ecsnode.settings import EXIT_BAD_SETTINGS, Settings, SettingsError, load_settings
+
+log = logging.getLogger("ecsnode")
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log lines go to --log-file (appended) or stderr."""
+    if settings.log_file:
+        try:
+            handler: logging.Handler = logging.FileHandler(settings.log_file, encoding="utf-8")
+        except OSError as error:
+            raise SettingsError(
+                f"cannot write --log-file {settings.log_file}: {error.strerror}"
+            ) from None
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(settings.log_level.upper())
+
+
+def load_auth(settings: Settings) -> HtpasswdAuth | None:
+    if not settings.htpasswd:
+        return None
+    try:
+        return HtpasswdAuth(settings.htpasswd)
+    except (OSError, ValueError) as error:
+        raise SettingsError(f"cannot use the htpasswd file {settings.htpasswd}: {error}") from None
+
+
+def check_exposure(settings: Settings, auth: HtpasswdAuth | None, runner: str | None) -> None:
+    """Refuse to serve other hosts without credentials, or host commands without consent."""
+    if settings.loopback:
+        return
+    if auth is None:
+        raise SettingsError(
+            f"refusing to listen on {settings.address} without credentials: give --htpasswd "
+            "FILE (or --deployment with api_credentials), or listen on 127.0.0.1"
+        )
+    if runner == "process" and not settings.allow_remote_tasks:
+        raise SettingsError(
+            f"refusing to listen on {settings.address} with the process runner, which runs "
+            "clients' commands on this host: add --allow-remote-tasks, use --runner docker, "
+            "or listen on 127.0.0.1"
+        )
+
+
+def announce(url: str, ready_file: str | None) -> None:
+    """Tell a waiting script the node is ready: a line on stdout, and the URL in --ready-file."""
+    print(f"ECS listening on {url}", flush=True)
+    if ready_file:
+        temporary = f"{ready_file}.tmp{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as stream:
+            stream.write(url + "\n")
+        os.replace(temporary, ready_file)
+
+
+def listen(settings: Settings) -> tuple[list, str]:
+    try:
+        sockets = tornado.netutil.bind_sockets(settings.port, settings.address)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise SettingsError(
+            f"cannot listen on {settings.address}:{settings.port}: {reason} "
+            "(use --port 0 for a free port)"
+        ) from None
+    port = sockets[0].getsockname()[1]
+    host = f"[{settings.address}]" if ":" in settings.address else settings.address
+    return sockets, f"http://{host}:{port}"
+
+
+async def serve(settings: Settings) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    auth = load_auth(settings)
+    check_exposure(settings, auth, runner=None)
+    try:
+        runner = make_runner(settings)
+    except RunnerError as error:
+        raise SettingsError(f"cannot use --runner {settings.runner}: {error}") from None
+    try:
+        check_exposure(settings, auth, runner.name)
+        sockets, url = listen(settings)
+    except SettingsError:
+        await runner.close()
+        raise
+    limits = (
+        Limits(settings.per_ip, settings.per_key) if settings.per_ip or settings.per_key else None
+    )
+    node = Node(runner, auth, limits, asyncio.Semaphore(settings.max_concurrent_tasks))
+    server = tornado.httpserver.HTTPServer(make_app(node), max_body_size=2**40)
+    server.add_sockets(sockets)
+
+    log.info(
+        "ECS node %s listening on %s runner=%s auth=%s limits per_ip=%s per_key=%s",
+        __version__,
+        url,
+        runner.name,
+        settings.htpasswd or "off",
+        settings.per_ip or "none",
+        settings.per_key or "none",
+    )
+    if auth is None:
+        log.warning("authentication is off: no --htpasswd or api_credentials given")
+    announce(url, settings.ready_file)
+
+    await stop.wait()
+    await shut_down(server, node, settings.stop_grace)
+    return 0
+
+
+async def shut_down(server: tornado.httpserver.HTTPServer, node: Node, grace: float) -> None:
+    """Stop accepting, let in-flight requests finish within `grace`, then kill task children."""
+    server.stop()
+    log.info("stopping: %d requests in flight, up to %g s to finish", node.in_flight, grace)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
+    while node.in_flight and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    await node.runner.close()
+    try:
+        async with asyncio.timeout(1.0):
+            await server.close_all_connections()
+    except TimeoutError:
+        log.warning("closed with %d requests unfinished", node.in_flight)
+    log.info("stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = load_settings(argv)
+        configure_logging(settings)
+        return asyncio.run(serve(settings))
+    except SettingsError as error:
+        print(f"ecservice.py: {error}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS

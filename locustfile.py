@@ -1,0 +1,86 @@
+"""The ECS traffic model (ecs-api.md, "The traffic model of the original load test").
+
+Five kinds of user, picked by weight. Four ask for one cheap endpoint each and
+wait 0.5-1 s between requests; the tasks user (75%) posts tasks back to back.
+Credentials, the stop after N requests, the samples and level.json come from
+ecsload; its options are under "ECS load test" in `locust -f locustfile.py --help`.
+"""
+
+import random
+from typing import Any
+
+from locust import between, constant, events, task
+
+from ecsload import level
+from ecsload.api import API_ROOT
+from ecsload.ecsuser import ECSUser, TaskTemplate, task_deck
+
+level.install(events)
+
+HELLO_WORLD = ["echo", "hello world"]
+
+
+class NoOpUser(ECSUser):
+    weight = 5
+    wait_time = between(0.5, 1)
+
+    @task
+    def noop(self) -> None:
+        self.call("GET", f"{API_ROOT}/_noop", "NoOp", 200)
+
+
+class VersionUser(ECSUser):
+    weight = 5
+    wait_time = between(0.5, 1)
+
+    @task
+    def version(self) -> None:
+        self.call("GET", f"{API_ROOT}/_version", "Version", 200)
+
+
+class QuickHealthUser(ECSUser):
+    weight = 10
+    wait_time = between(0.5, 1)
+
+    @task
+    def quick_health(self) -> None:
+        self.call("GET", f"{API_ROOT}/_health?quick=true", "Health-Check-Quick", 200)
+
+
+class SlowHealthUser(ECSUser):
+    weight = 5
+    wait_time = between(0.5, 1)
+
+    @task
+    def slow_health(self) -> None:
+        self.call("GET", f"{API_ROOT}/_health?quick=false", "Health-Check-Slow", 200)
+
+
+def happy_path(options: Any) -> dict[str, Any]:
+    return {"docker_image": options.happy_image, "cmd": HELLO_WORLD}
+
+
+def image_not_found(options: Any) -> dict[str, Any]:
+    return {"docker_image": options.missing_image, "cmd": HELLO_WORLD}
+
+
+def bad_request_body(options: Any) -> dict[str, Any]:
+    return {}
+
+
+class TasksUser(ECSUser):
+    weight = 75
+    wait_time = constant(0)
+    templates = (
+        TaskTemplate("Tasks-Happy-Path", 80, 201, happy_path),
+        TaskTemplate("Tasks-Image-Not-Found", 10, 404, image_not_found),
+        TaskTemplate("Tasks-Bad-Request-Body", 10, 400, bad_request_body),
+    )
+
+    def on_start(self) -> None:
+        self.deck = task_deck(self.templates, self.environment.parsed_options)
+
+    @task
+    def run_task(self) -> None:
+        request = random.choice(self.deck)
+        self.call("POST", request.path, request.name, request.expected, request.body)

@@ -1,0 +1,82 @@
+"""Helpers for the end-to-end tests: run the real script, find its processes, read its results."""
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "run_load_test.sh"
+
+MODEL_TYPES = {
+    "NoOp",
+    "Version",
+    "Health-Check-Quick",
+    "Health-Check-Slow",
+    "Tasks-Happy-Path",
+    "Tasks-Image-Not-Found",
+    "Tasks-Bad-Request-Body",
+}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment without any ECS_* setting of the developer's, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECS_", "NEW_RELIC_"))}
+    env.update(extra)
+    return env
+
+
+def run_script(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run run_load_test.sh to its end, bounded by `timeout`, capturing its output."""
+    return subprocess.run(
+        [str(SCRIPT), *args],
+        env=env if env is not None else clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live, non-zombie processes whose arguments contain `text`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if text in cmdline and state != "Z":
+            found.append(f"{proc.name}: {cmdline}")
+    return found
+
+
+def wait_until_gone(text: str, seconds: float) -> list[str]:
+    """Wait up to `seconds` for every process mentioning `text` to end; return the survivors."""
+    deadline = time.monotonic() + seconds
+    while (left := processes_mentioning(text)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def only_run_dir(results: Path) -> Path:
+    """The single run folder that one script run made under `results`."""
+    runs = [p for p in results.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def sample_count(level_dir: Path) -> int:
+    """Rows in a level's samples file (its first line is the header)."""
+    with (level_dir / "samples.csv").open() as f:
+        return sum(1 for _ in f) - 1

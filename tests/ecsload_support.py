@@ -1,0 +1,93 @@
+"""Helpers for the harness's tests and benchmarks: its commands and a fake ECS, run for real.
+
+Every process runs in its own process group, bounded in time, and the group is
+killed afterwards, so nothing is left running.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = ROOT / "locustfile.py"
+PAIRS = ("0123456789abcdef0123456789abcdef:fedcba9876543210fedcba9876543210\n"
+         "00000000000000000000000000000001:11111111111111111111111111111111\n")
+
+
+def command_env(**extra: str) -> dict[str, str]:
+    """The environment without the developer's ECS_* settings, with the project importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECS_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_command(args: Sequence[str], timeout: float = 60, cwd: Path | None = None,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end in its own process group, bounded by `timeout`."""
+    process = subprocess.Popen(args, cwd=cwd, env=env or command_env(), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        kill_group(process)
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+
+
+def run_module(module: str, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """`python -m ecsload.MODULE ARGS…` with this test run's Python."""
+    return run_command([sys.executable, "-m", f"ecsload.{module}", *args], **kwargs)  # type: ignore[arg-type]
+
+
+def locust_args(url: str, folder: Path, *args: str) -> list[str]:
+    """Headless Locust with the locustfile, recording into `folder`, as run_load_test.sh runs it."""
+    return [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+        "--exit-code-on-error", "0", "--only-summary", "--logfile", str(folder / "locust.log"),
+        "--samples-file", str(folder / "samples.csv"), "--level-info", str(folder / "level.json"),
+        *args,
+    ]
+
+
+@dataclass(frozen=True)
+class FakeECS:
+    url: str
+    credentials: Path  # the plaintext pairs it accepts
+
+
+@contextmanager
+def fake_ecs_running(folder: Path) -> Iterator[FakeECS]:
+    """tests/fake_ecs.py on a free loopback port, accepting the pairs of PAIRS."""
+    credentials = folder / "credentials.txt"
+    credentials.write_text(PAIRS)
+    ready = folder / "ready"
+    with (folder / "fake-ecs.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fake_ecs.py"), "--ready-file", str(ready),
+             "--credentials", str(credentials)],
+            env=command_env(), stdout=log, stderr=log, start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not ready.exists():
+            log_text = (folder / "fake-ecs.log").read_text()
+            raise RuntimeError(f"the fake ECS did not start: {log_text}")
+        yield FakeECS(ready.read_text().strip(), credentials)
+    finally:
+        kill_group(process)

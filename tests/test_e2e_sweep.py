@@ -1,0 +1,165 @@
+"""End to end: the real run_load_test.sh sweeps a real ECS node over loopback.
+
+Nothing is mocked: the script makes its own venv-less run with the project's
+Python, starts (or is pointed at) a real node process, runs real headless
+Locust per level and summarises the samples it recorded.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import (
+    MODEL_TYPES,
+    SCRIPT,
+    clean_env,
+    only_run_dir,
+    processes_mentioning,
+    read_json,
+    run_script,
+    sample_count,
+    wait_until_gone,
+)
+
+pytestmark = pytest.mark.e2e
+
+# Small levels, fast hatching: every user kind makes requests before the count is reached.
+SMALL_SWEEP = ("-c", "5 10", "-n", "200", "-r", "100", "-t", "120")
+
+
+def totals(summary_level: dict) -> tuple[int, int]:
+    """(ok, error) over all request types of one level of summary.json."""
+    types = summary_level["types"].values()
+    return sum(t["ok"] for t in types), sum(t["error"] for t in types)
+
+
+def test_local_sweep_prints_tables_and_keeps_every_sample(tmp_path: Path) -> None:
+    result = run_script("-v", *SMALL_SWEEP, "-o", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    run_dir = only_run_dir(tmp_path)
+    out = result.stdout
+    assert "Started ECS - PID = " in out
+    for users in (5, 10):
+        level_dir = run_dir / f"level-{users}"
+        assert f"Find locust log file @ '{level_dir}/locust.log' for {users} concurrency" in out
+        assert f"Find locust output @ '{level_dir}/output.txt' for {users} concurrency" in out
+        assert f" @ {users} from " in out
+        assert (level_dir / "summary.txt").read_text() in out
+    summary = read_json(run_dir / "summary.json")
+    assert [level["concurrency"] for level in summary["levels"]] == [5, 10]
+    for level in summary["levels"]:
+        level_dir = run_dir / f"level-{level['concurrency']}"
+        assert set(level["types"]) == MODEL_TYPES
+        ok, error = totals(level)
+        assert error == 0, level
+        assert ok == sample_count(level_dir) == level["requests"]
+        assert level["requests"] >= 200
+    assert (run_dir / "summary.txt").read_text() in out
+    assert (run_dir / "plan.json").is_file()
+    assert (run_dir / "node" / "runner").read_text().strip() in {"process", "docker"}
+    assert not processes_mentioning(str(tmp_path))
+
+
+@pytest.fixture
+def node_with_credentials(tmp_path: Path):
+    """A real node that checks an .htpasswd, and the plaintext pairs that match it."""
+    creds = tmp_path / "creds.txt"
+    htpasswd = tmp_path / ".htpasswd"
+    with creds.open("w") as out:
+        subprocess.run(
+            [sys.executable, "-m", "ecsnode.creds", "2", "--htpasswd", str(htpasswd)],
+            stdout=out,
+            check=True,
+            cwd=SCRIPT.parent,
+        )
+    ready = tmp_path / "ready"
+    node = subprocess.Popen(
+        [
+            sys.executable,
+            str(SCRIPT.parent / "ecservice.py"),
+            "--port",
+            "0",
+            "--htpasswd",
+            str(htpasswd),
+            "--ready-file",
+            str(ready),
+            "--log-file",
+            str(tmp_path / "node.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline and node.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists(), "the node did not start"
+        yield ready.read_text().strip(), creds
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        node.wait(timeout=20)
+
+
+def test_endpoint_mode_authenticates_with_the_plaintext_pairs(
+    tmp_path: Path, node_with_credentials: tuple[str, Path]
+) -> None:
+    endpoint, creds = node_with_credentials
+    env = clean_env(ECS_ENDPOINT=endpoint, ECS_CREDENTIALS=str(creds))
+    result = run_script(*SMALL_SWEEP, "-o", str(tmp_path / "results"), env=env)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    summary = read_json(only_run_dir(tmp_path / "results") / "summary.json")
+    assert summary["endpoint"] == endpoint
+    for level in summary["levels"]:
+        assert totals(level)[1] == 0, level
+
+
+def test_endpoint_mode_with_wrong_credentials_shows_the_401s_as_errors(
+    tmp_path: Path, node_with_credentials: tuple[str, Path]
+) -> None:
+    endpoint, _ = node_with_credentials
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("0123456789abcdef0123456789abcdef:0123456789abcdef0123456789abcdef\n")
+    env = clean_env(ECS_ENDPOINT=endpoint, ECS_CREDENTIALS=str(wrong))
+    result = run_script("-c", "5", "-n", "100", "-r", "100", "-o", str(tmp_path / "r"), env=env)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    level = read_json(only_run_dir(tmp_path / "r") / "summary.json")["levels"][0]
+    ok, error = totals(level)
+    assert ok == 0
+    assert error == level["requests"] >= 100
+
+
+def test_ctrl_c_mid_level_leaves_nothing_running(tmp_path: Path) -> None:
+    script = subprocess.Popen(
+        [str(SCRIPT), "-c", "20", "-n", "1000000", "-r", "100", "-t", "120", "-o", str(tmp_path)],
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        samples = None
+        while time.monotonic() < deadline and script.poll() is None:
+            samples = next(tmp_path.glob("*/level-20/samples.csv"), None)
+            if samples and samples.stat().st_size > 10_000:
+                break
+            time.sleep(0.2)
+        assert samples is not None and script.poll() is None, "the level never got going"
+        assert processes_mentioning(str(tmp_path)), "expected a node and Locust to be running"
+
+        script.send_signal(signal.SIGINT)
+        assert script.wait(timeout=20) == 130
+        assert "interrupted" in script.stderr.read()
+        assert wait_until_gone(str(tmp_path), 5) == []
+    finally:
+        if script.poll() is None:
+            script.kill()
+            script.wait()

@@ -1,0 +1,150 @@
+"""The locustfile in real headless Locust against tests/fake_ecs.py over loopback.
+
+The fake answers the API's statuses and checks credentials but runs no task:
+these tests are about the harness (the model, the budget, the samples,
+level.json); the end-to-end tests drive the real node.
+"""
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecsload.samples import read_samples
+from tests.ecsload_support import (
+    FakeECS,
+    command_env,
+    fake_ecs_running,
+    kill_group,
+    locust_args,
+    run_command,
+    run_module,
+)
+
+MODEL = {"NoOp": 200, "Version": 200, "Health-Check-Quick": 200, "Health-Check-Slow": 200,
+         "Tasks-Happy-Path": 201, "Tasks-Image-Not-Found": 404, "Tasks-Bad-Request-Body": 400}
+
+
+@pytest.fixture(scope="module")
+def fake_ecs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeECS]:
+    with fake_ecs_running(tmp_path_factory.mktemp("fake-ecs")) as fake:
+        yield fake
+
+
+def level_json(folder: Path) -> dict:
+    return json.loads((folder / "level.json").read_text())
+
+
+def by_type(folder: Path) -> dict[str, Counter]:
+    """Request type → Counter of (ok, status) over the level's samples."""
+    samples = read_samples(folder / "samples.csv")
+    result: dict[str, Counter] = {}
+    for code, ok, status in zip(samples.type_code, samples.ok, samples.status, strict=True):
+        result.setdefault(samples.type_names[code], Counter())[(bool(ok), int(status))] += 1
+    return result
+
+
+def test_a_level_makes_exactly_n_requests_of_every_kind(tmp_path: Path, fake_ecs: FakeECS) -> None:
+    # 20 users, all started at once: Locust's weighted dispatch gives every kind a user.
+    result = run_command(locust_args(fake_ecs.url, tmp_path, "-u", "20", "-r", "1000",
+                                     "--run-time", "60s", "--stop-after-requests", "500",
+                                     "--ecs-credentials", str(fake_ecs.credentials)))
+    assert result.returncode == 0, result.stderr
+
+    info = level_json(tmp_path)
+    assert info["stopped_by"] == "requests"
+    assert info["requests"] == info["locust_requests"] == info["target_requests"] == 500
+    assert (info["users"], info["host"], info["time_cap_seconds"]) == (20, fake_ecs.url, 60)
+    assert info["cpu_seconds"] > 0 and 0 < info["seconds"] < 60
+    samples = by_type(tmp_path)
+    assert sum(sum(c.values()) for c in samples.values()) == 500
+    assert set(samples) == set(MODEL)
+    for name, counts in samples.items():
+        assert set(counts) == {(True, MODEL[name])}, name
+    tasks = {name: sum(samples[name].values()) for name in MODEL if name.startswith("Tasks")}
+    assert tasks["Tasks-Happy-Path"] > 3 * (tasks["Tasks-Image-Not-Found"]
+                                            + tasks["Tasks-Bad-Request-Body"]) / 2
+    user_ids = set(read_samples(tmp_path / "samples.csv").user_id.tolist())
+    assert user_ids <= set(range(1, 21)) and len(user_ids) == 20
+
+    summary = run_module("summarize", "level", str(tmp_path), "--concurrency", "20")
+    assert summary.returncode == 0, summary.stderr
+    level = json.loads((tmp_path / "summary.json").read_text())["levels"][0]
+    assert sum(t["ok"] for t in level["types"].values()) == level["requests"] == 500
+
+
+def test_wrong_or_no_credentials_are_401_errors(tmp_path: Path, fake_ecs: FakeECS) -> None:
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("0123456789abcdef0123456789abcdef:00000000000000000000000000000000\n")
+    for name, credentials in (("wrong", str(wrong)), ("none", "")):
+        folder = tmp_path / name
+        folder.mkdir()
+        result = run_command(locust_args(fake_ecs.url, folder, "-u", "4", "-r", "100",
+                                         "--run-time", "60s", "--stop-after-requests", "100",
+                                         "--ecs-credentials", credentials))
+        assert result.returncode == 0, result.stderr
+        assert level_json(folder)["requests"] == 100
+        assert {key for counts in by_type(folder).values() for key in counts} == {(False, 401)}
+        assert "got 401, expected 201" in result.stdout + result.stderr  # Locust's error report
+
+
+def test_the_time_cap_stops_a_level_and_says_so(tmp_path: Path, fake_ecs: FakeECS) -> None:
+    result = run_command(locust_args(fake_ecs.url, tmp_path, "-u", "3", "-r", "100",
+                                     "--run-time", "2s", "--stop-after-requests", "100000000",
+                                     "--ecs-credentials", str(fake_ecs.credentials)))
+    assert result.returncode == 0, result.stderr
+    info = level_json(tmp_path)
+    assert info["stopped_by"] == "time"
+    assert 0 < info["requests"] < 100_000_000
+    assert len(read_samples(tmp_path / "samples.csv")) == info["requests"]
+
+
+def test_sigterm_mid_level_keeps_every_sample(tmp_path: Path, fake_ecs: FakeECS) -> None:
+    process = subprocess.Popen(
+        locust_args(fake_ecs.url, tmp_path, "-u", "3", "-r", "100", "--run-time", "60s",
+                    "--ecs-credentials", str(fake_ecs.credentials)),
+        env=command_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        samples = tmp_path / "samples.csv"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (not samples.exists()
+                                               or samples.stat().st_size < 2000):
+            time.sleep(0.1)  # the recorder flushes at least once a second
+        assert samples.exists() and samples.stat().st_size >= 2000, "samples never reached disk"
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    finally:
+        kill_group(process)
+    info = level_json(tmp_path)
+    assert info["stopped_by"] == "other"
+    assert info["target_requests"] is None
+    assert len(read_samples(samples)) == info["requests"] == info["locust_requests"]
+
+
+def test_hashed_credentials_stop_locust_with_one_line(tmp_path: Path, fake_ecs: FakeECS) -> None:
+    htpasswd = tmp_path / ".htpasswd"
+    htpasswd.write_text("0123456789abcdef0123456789abcdef:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n")
+    result = run_command(locust_args(fake_ecs.url, tmp_path, "-u", "1", "--run-time", "10s",
+                                     "--ecs-credentials", str(htpasswd)))
+    assert result.returncode == 2
+    assert "not the .htpasswd" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_probe_waits_for_a_healthy_endpoint(fake_ecs: FakeECS, tmp_path: Path) -> None:
+    ok = run_module("probe", fake_ecs.url, "--credentials", str(fake_ecs.credentials),
+                    "--timeout", "10")
+    assert ok.returncode == 0, ok.stderr
+    unauthorised = run_module("probe", fake_ecs.url, "--timeout", "0.5")
+    assert unauthorised.returncode == 1
+    assert unauthorised.stderr.strip().endswith("/v1.1/_health?quick=true answered 401 after 0.5 s")
+    closed = run_module("probe", "http://127.0.0.1:9", "--timeout", "0.5")
+    assert closed.returncode == 1
+    assert "no answer (ConnectionError)" in closed.stderr

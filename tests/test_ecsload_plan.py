@@ -1,0 +1,232 @@
+"""The run plan: `python -m ecsload.plan` run for real, as run_load_test.sh runs it.
+
+Every bad input must give its exit code and one line on stderr, and make no run
+folder; a good one prints shell assignments that bash can eval.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.ecsload_support import PAIRS, command_env, run_module
+
+HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n"
+
+
+def plan(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_module("plan", "-o", str(tmp_path / "results"), *args, cwd=tmp_path,
+                      env=command_env(**env), timeout=30)
+
+
+def evaluated(stdout: str) -> dict[str, str]:
+    """The variables bash has after `eval "$stdout"`."""
+    names = [line.split("=", 1)[0] for line in stdout.splitlines()]
+    script = (f'eval "$PLAN"; for n in {" ".join(names)}; '
+              'do printf "%s=%s\\0" "$n" "${!n}"; done')
+    out = subprocess.run(["bash", "-c", script], env={"PLAN": stdout}, capture_output=True,
+                         text=True, check=True).stdout
+    return dict(item.split("=", 1) for item in out.split("\0") if item)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    result = plan(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("RUN_DIR=")
+    values = evaluated(result.stdout)
+    run_dir = Path(values.pop("RUN_DIR"))
+    assert run_dir.parent == tmp_path / "results"
+    assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
+    assert values == {
+        "LEVELS": "10 15 20 25", "REQUESTS": "1000", "HATCH_RATE": "5", "LEVEL_TIME_CAP": "600",
+        "ENDPOINT": "", "CREDENTIALS": "", "HAPPY_IMAGE": "ubuntu:14.04",
+        "MISSING_IMAGE": "bindle:berry", "VERBOSE": "0",
+    }
+    saved = json.loads((run_dir / "plan.json").read_text())
+    assert saved["concurrency"] == [10, 15, 20, 25]
+    assert saved["endpoint"] is None
+    assert saved["sources"]["number_of_requests"] == "default"
+
+
+def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> None:
+    write(tmp_path / "creds.txt", PAIRS)
+    config = write(tmp_path / "config.json", json.dumps({
+        "number_of_requests": 50, "hatch_rate": 2, "concurrency": [1, 2],
+        "endpoint": "http://config.example.com", "credentials": "creds.txt",
+        "missing_image": "nothing:here",
+    }))
+    result = plan(tmp_path, "-n", "70", "-c", "3,4 5", str(config),
+                  ECS_ENDPOINT="https://env.example.com/", ECS_HAPPY_IMAGE="registry:5000/u:1")
+    assert result.returncode == 0, result.stderr
+    values = evaluated(result.stdout)
+    assert values["REQUESTS"] == "70"  # option over config
+    assert values["LEVELS"] == "3 4 5"  # option over config
+    assert values["ENDPOINT"] == "https://env.example.com"  # environment over config
+    assert values["HAPPY_IMAGE"] == "registry:5000/u:1"  # environment over default
+    assert values["HATCH_RATE"] == "2"  # config over default
+    assert values["MISSING_IMAGE"] == "nothing:here"
+    assert values["LEVEL_TIME_CAP"] == "600"  # default
+    assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
+
+
+def test_credentials_paths_in_config_are_relative_to_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    write(tmp_path / "conf" / "creds.txt", PAIRS)
+    write(tmp_path / "conf" / "c.json", '{"credentials": "creds.txt"}')
+    result = run_module("plan", "-o", str(tmp_path / "r"), "conf/c.json", cwd=tmp_path,
+                        timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert evaluated(result.stdout)["CREDENTIALS"] == str(tmp_path / "conf" / "creds.txt")
+
+
+def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) -> None:
+    write(tmp_path / "creds.txt", PAIRS)
+    result = plan(tmp_path, "-v", ECS_CREDENTIALS="creds.txt",
+                  ECS_ENDPOINT="https://api.example.com")
+    assert result.returncode == 0, result.stderr
+    assert evaluated(result.stdout)["VERBOSE"] == "1"
+    assert "https://api.example.com" in result.stderr
+    assert "(environment ECS_CREDENTIALS)" in result.stderr
+    run_dir = Path(evaluated(result.stdout)["RUN_DIR"])
+    saved = (run_dir / "plan.json").read_text()
+    assert json.loads(saved)["credentials"] == str(tmp_path / "creds.txt")
+    for secret in ("fedcba9876543210fedcba9876543210", "11111111111111111111111111111111"):
+        assert secret not in saved + result.stderr + result.stdout
+
+
+def test_values_with_shell_metacharacters_are_quoted(tmp_path: Path) -> None:
+    odd = tmp_path / "it's $(a) folder"
+    odd.mkdir()
+    write(odd / "creds.txt", PAIRS)
+    result = plan(tmp_path, ECS_CREDENTIALS=str(odd / "creds.txt"))
+    assert result.returncode == 0, result.stderr
+    assert evaluated(result.stdout)["CREDENTIALS"] == str(odd / "creds.txt")
+
+
+def test_two_runs_in_one_second_get_two_folders(tmp_path: Path) -> None:
+    first, second = plan(tmp_path), plan(tmp_path)
+    assert evaluated(first.stdout)["RUN_DIR"] != evaluated(second.stdout)["RUN_DIR"]
+
+
+def test_help_documents_environment_config_keys_and_exit_codes(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--help")
+    assert result.returncode == 0
+    for text in ("ECS_ENDPOINT", "ECS_CREDENTIALS", "ECS_HAPPY_IMAGE", "ECS_MISSING_IMAGE",
+                 "number_of_requests", "hatch_rate", "concurrency", "level_time_cap",
+                 "--level-time-cap", "--results", "exit codes", "3  the local ECS node"):
+        assert text in result.stdout
+    assert not (tmp_path / "results").exists()
+
+
+BAD_OPTIONS = [
+    (["-c", "10 x"], "argument -c/--concurrency: 'x' is not a positive integer"),
+    (["-c", "0"], "'0' is not a positive integer"),
+    (["-c", ""], "needs at least one concurrency level"),
+    (["-c", "5 5"], "level 5 is given more than once"),
+    (["-n", "-3"], "argument -n/--requests: '-3' is not a positive integer"),
+    (["-n", "1.5"], "'1.5' is not a positive integer"),
+    (["-r", "0"], "argument -r/--hatch-rate: '0' is not a positive number"),
+    (["-t", "soon"], "argument -t/--level-time-cap: 'soon' is not a positive integer"),
+    (["--happy-image", "ubuntu"], "'ubuntu' is not an image name with a tag"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["a.json", "b.json"], "unrecognized arguments: b.json"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_OPTIONS)
+def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    assert_refused(plan(tmp_path, *args), tmp_path, 1, message)
+
+
+BAD_CONFIGS = [
+    ('{"concurrency": [10, true]}', "concurrency: true is not a positive integer"),
+    ('{"concurrency": "10 20"}', 'concurrency: "10 20" is not a list of positive integers'),
+    ('{"concurrency": []}', "concurrency: needs at least one concurrency level"),
+    ('{"number_of_requests": 0}', "number_of_requests: 0 is not a positive integer"),
+    ('{"number_of_requests": 2.5}', "number_of_requests: 2.5 is not a positive integer"),
+    ('{"hatch_rate": "fast"}', 'hatch_rate: "fast" is not a positive number'),
+    ('{"level_time_cap": -1}', "level_time_cap: -1 is not a positive integer"),
+    ('{"endpoint": "api.example.com"}', "'api.example.com' is not an http(s) URL"),
+    ('{"endpoint": 42}', "endpoint: 42 is not a string"),
+    ('{"hatch-rate": 5, "users": 3}', "has unknown key(s) hatch-rate, users: known keys are"),
+    ('[1, 2]', "must hold a JSON object"),
+    ('{"concurrency": [1,', "is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CONFIGS)
+def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:
+    config = write(tmp_path / "config.json", text)
+    assert_refused(plan(tmp_path, str(config)), tmp_path, 2, message)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    result = plan(tmp_path, str(tmp_path / "none.json"))
+    assert_refused(result, tmp_path, 2, "none.json cannot be read: No such file or directory")
+
+
+BAD_ENVIRONMENT = [
+    ({"ECS_ENDPOINT": "ftp://api.example.com"}, "ECS_ENDPOINT: 'ftp://api.example.com' is not"),
+    ({"ECS_ENDPOINT": "https://"}, "ECS_ENDPOINT: 'https://' is not an http(s) URL"),
+    ({"ECS_MISSING_IMAGE": "bindle"}, "ECS_MISSING_IMAGE: 'bindle' is not an image name"),
+    ({"ECS_CREDENTIALS": "none.txt"}, "ECS_CREDENTIALS: credentials file"),
+]
+
+
+@pytest.mark.parametrize(("env", "message"), BAD_ENVIRONMENT)
+def test_bad_environment(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    assert_refused(plan(tmp_path, **env), tmp_path, 2, message)
+
+
+BAD_CREDENTIALS = [
+    (None, "does not exist"),
+    ("", "holds no key:secret pair"),
+    ("# nothing but comments\n\n", "holds no key:secret pair"),
+    ("not a pair\n", "line 1 is not a key:secret pair"),
+    (HASHED, "line 1 holds a hashed password|the creds command prints, not the .htpasswd"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_CREDENTIALS)
+def test_bad_credentials(tmp_path: Path, text: str | None, message: str) -> None:
+    path = tmp_path / "creds.txt"
+    if text is not None:
+        path.write_text(text)
+    result = plan(tmp_path, ECS_CREDENTIALS=str(path))
+    assert_refused(result, tmp_path, 2, message)
+
+
+def test_credentials_from_config_that_are_hashed(tmp_path: Path) -> None:
+    write(tmp_path / ".htpasswd", HASHED)
+    config = write(tmp_path / "c.json", '{"credentials": ".htpasswd"}')
+    result = plan(tmp_path, str(config))
+    assert_refused(result, tmp_path, 2, "c.json: credentials file|not the .htpasswd")
+
+
+def test_an_unusable_results_folder(tmp_path: Path) -> None:
+    write(tmp_path / "file", "")
+    result = run_module("plan", "-o", str(tmp_path / "file" / "results"), cwd=tmp_path,
+                        timeout=30)
+    assert result.returncode == 2
+    assert "cannot create a run folder under" in result.stderr
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], tmp_path: Path, code: int,
+                   message: str) -> None:
+    """Exit `code`, one line on stderr holding every |-separated part of `message`, no folder."""
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("run_load_test.sh: ")
+    for part in message.split("|"):
+        assert part in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()

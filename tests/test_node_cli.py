@@ -1,0 +1,178 @@
+"""The node as a command: settings, refusals, the ready signal, logs, and a graceful stop."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest_plugins = ["node_fixtures"]
+pytest.register_assert_rewrite("node_fixtures")
+from node_fixtures import HAPPY_TASK, post_task, run_node  # noqa: E402
+
+WAIT_S = 20.0
+
+
+def wait_for(flag: Path) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while not flag.exists():
+        assert time.monotonic() < deadline, f"{flag} never appeared"
+        time.sleep(0.01)
+
+
+def gone(pid: int) -> bool:
+    """True once `pid` no longer runs (absent, or a zombie waiting for its reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def assert_one_line_refusal(done, *words: str) -> None:
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "word"),
+    [
+        (["--port", "http"], "--port"),
+        (["--port", "65536"], "port"),
+        (["--runner", "kubernetes"], "--runner"),
+        (["--log-level", "loud"], "--log-level"),
+        (["--max-concurrent-tasks", "0"], "--max-concurrent-tasks"),
+        (["--task-timeout", "-1"], "--task-timeout"),
+        (["--images", "ubuntu"], "images"),
+        (["--no-such-flag"], "--no-such-flag"),
+        (["--config", "missing.conf"], "missing.conf"),
+        (["--htpasswd", "missing.htpasswd"], "missing.htpasswd"),
+        (["--deployment", "missing.json"], "missing.json"),
+        (["--log-file", "no/such/folder/node.log"], "--log-file"),
+        (["--address", "192.0.2.1"], "credentials"),
+        (["--address", "host.invalid", "--htpasswd", "h", "--allow-remote-tasks"], "cannot listen"),
+    ],
+)
+def test_bad_settings_exit_2_with_one_line(tmp_path, args, word):
+    (tmp_path / "h").write_text("")
+    assert_one_line_refusal(run_node(tmp_path, *args), word)
+
+
+@pytest.mark.parametrize(
+    ("ini", "word"),
+    [
+        ("port=8448\n", "[ecs]"),
+        ("[ecs]\nport=8448\nworkers=4\n", "workers"),
+        ("[ecs]\nport=eighty\n", "port"),
+        ("[ecs]\nmax_concurrent_executing_http_requests=none\n", "max_concurrent"),
+        ("[ecs]\ndocker_remote_api_connect_timeout=soon\n", "docker_remote_api_connect_timeout"),
+        ("[ecs]\nlog_level=chatty\n", "log_level"),
+    ],
+)
+def test_bad_config_files_exit_2_with_one_line(tmp_path, ini, word):
+    (tmp_path / "ecs.conf").write_text(ini)
+    assert_one_line_refusal(run_node(tmp_path, "--config", "ecs.conf"), word)
+
+
+def test_non_loopback_with_process_runner_needs_consent(tmp_path):
+    (tmp_path / "h").write_text("")
+    done = run_node(tmp_path, "--address", "0.0.0.0", "--htpasswd", "h", "--runner", "process")
+    assert_one_line_refusal(done, "--allow-remote-tasks")
+
+
+def test_port_in_use_exits_2(node_factory, tmp_path):
+    node = node_factory()
+    port = node.base.rsplit(":", 1)[1]
+    assert_one_line_refusal(run_node(tmp_path, "--port", port), "cannot listen")
+
+
+def test_help_documents_flags_and_exit_codes(tmp_path):
+    done = run_node(tmp_path, "--help")
+    assert done.returncode == 0
+    for flag in [
+        "--config",
+        "--htpasswd",
+        "--deployment",
+        "--runner",
+        "--ready-file",
+        "Exit codes",
+    ]:
+        assert flag in done.stdout
+
+
+def test_config_file_of_the_original_harness(node_factory, tmp_path):
+    (tmp_path / "ecs.conf").write_text(
+        "[ecs]\naddress=0.0.0.0\nport=8448\nlog_level=debug\n"
+        "max_concurrent_executing_http_requests=250\n"
+        "docker_remote_api=http://172.17.42.1:2375\n"
+        "docker_remote_api_connect_timeout=3000\ndocker_remote_api_request_timeout=300000\n"
+    )
+    node = node_factory("--config", str(tmp_path / "ecs.conf"), "--address", "127.0.0.1")
+    assert node.base.startswith("http://127.0.0.1:")  # flags beat the file
+    assert requests.get(f"{node.api}/_noop", timeout=30).status_code == 200
+    assert " DEBUG " in node.log  # log_level came from the file
+
+
+def test_ready_line_ready_file_and_logs(node_factory, credentials):
+    node = node_factory("--htpasswd", str(credentials.htpasswd), "--address", "127.0.0.2")
+    assert node.base.startswith("http://127.0.0.2:")
+    assert (node.folder / "stdout.txt").read_text() == f"ECS listening on {node.base}\n"
+    key, secret = credentials.pairs[0]
+    requests.get(f"{node.api}/_version", auth=(key, secret), timeout=30)
+    requests.get(f"{node.api}/_version", timeout=30)
+    assert node.stop() == 0
+    log = node.log
+    assert "runner=process" in log
+    assert re.search(rf"ecsnode.access GET /v1.1/_version 200 [0-9.]+ms key={key}$", log, re.M)
+    assert re.search(r"ecsnode.access GET /v1.1/_version 401 [0-9.]+ms key=-$", log, re.M)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_graceful_stop_lets_a_task_in_flight_finish(node_factory, tmp_path, signum):
+    node = node_factory()
+    started = tmp_path / "started"
+    task = {**HAPPY_TASK, "cmd": ["sh", "-c", f"touch {started}; sleep 1; echo done"]}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(post_task, node, task)
+        wait_for(started)
+        node.proc.send_signal(signum)
+        answer = running.result()
+    assert answer.status_code == 201
+    assert answer.json()["stdout"] == "ZG9uZQo="  # base64 of "done\n"
+    assert node.proc.wait(timeout=WAIT_S) == 0
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{node.api}/_noop", timeout=5)
+
+
+def test_stop_kills_tasks_that_outlast_the_grace(node_factory, tmp_path):
+    node = node_factory("--stop-grace", "0.3")
+    pid_file = tmp_path / "pid"
+    task = {
+        **HAPPY_TASK,
+        "cmd": [
+            "sh",
+            "-c",
+            f"echo $$ > {pid_file}.tmp; mv {pid_file}.tmp {pid_file}; exec sleep 60",
+        ],
+    }
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        running = pool.submit(post_task, node, task)
+        wait_for(pid_file)
+        pid = int(pid_file.read_text())
+        assert node.stop() == 0
+        with contextlib.suppress(requests.ConnectionError):
+            running.result()  # the killed task's answer, unless the node closed first
+    deadline = time.monotonic() + WAIT_S
+    while not gone(pid):
+        assert time.monotonic() < deadline, f"task process {pid} outlived the node"
+        time.sleep(0.05)
