@@ -1,5 +1,5 @@
 """The load-test harness's Python: plan, credentials, samples, statistics, tables.
 
-Modules import only the standard library at module level where a command must
-work before the virtual environment exists (`plan`, `credentials`, `cli`).
+`plan` and what it imports (`cli`, `credentials`, `api`) use only the standard
+library, so `run_load_test.sh --help` and the plan work before the venv exists.
 """

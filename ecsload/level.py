@@ -17,10 +17,12 @@ the time cap. level.json then tells the summary what happened:
                             means the generator, not the target, set the pace
 """
 
+import argparse
 import json
 import sys
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +40,20 @@ FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows a
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
 
 
+def request_count(text: str) -> int:
+    """--stop-after-requests' value: a whole number, 0 for no limit."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of requests")
+    return int(text)
+
+
 def add_options(parser: Any, **_: Any) -> None:
     """The locustfile's own options (events.init_command_line_parser)."""
     group = parser.add_argument_group("ECS load test")
     group.add_argument("--ecs-credentials", metavar="FILE", default="",
                        help="plaintext key:secret lines; each request is signed with one picked "
                        "at random (empty: requests carry no credentials)")
-    group.add_argument("--stop-after-requests", metavar="N", type=int, default=0,
+    group.add_argument("--stop-after-requests", metavar="N", type=request_count, default=0,
                        help="quit once N requests have completed; in-flight ones finish and "
                        "count (0: no limit)")
     group.add_argument("--samples-file", metavar="FILE", default="",
@@ -64,7 +73,7 @@ class RequestBudget:
     in-flight requests finish and count, and makes a level exactly `limit` long.
     """
 
-    def __init__(self, limit: int, on_spent: Any) -> None:
+    def __init__(self, limit: int, on_spent: Callable[[], None]) -> None:
         self.limit = limit  # 0: no limit
         self.started = 0
         self.completed = 0
@@ -149,14 +158,15 @@ class Level:
         self.ended, self.cpu_ended = time.time(), time.process_time()
         if self.stopped_by is None:
             run_time = self.options.run_time
-            timed_out = run_time and time.monotonic() - self.initialised >= run_time - TIME_CAP_SLACK
+            elapsed = time.monotonic() - self.initialised
+            timed_out = run_time and elapsed >= run_time - TIME_CAP_SLACK
             self.stopped_by = "time" if timed_out else "other"
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
         if self._flusher is not None:
             self._flusher.kill()
-        if self.recorder is not None and self._sample_file is not None:
+        if self.recorder is not None and self._sample_file is not None:  # set together
             self.recorder.flush()
             self._sample_file.close()
         if self.options.level_info:

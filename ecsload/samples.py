@@ -43,7 +43,6 @@ class SampleRecorder:
         self._sink = sink
         self._batch_size = batch_size
         self._batch: Batch = []
-        self.count = 0
 
     def on_request(
         self,
@@ -60,7 +59,6 @@ class SampleRecorder:
             f"{int(start_time * 1000)},{name},{context.get('user_id', 0)},"
             f"{0 if exception else 1},{status},{response_time:.3f}\n"
         )
-        self.count += 1
         if len(self._batch) >= self._batch_size:
             self.flush()
 

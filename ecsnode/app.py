@@ -55,9 +55,13 @@ class ApiHandler(tornado.web.RequestHandler):
     def prepare(self) -> Awaitable[None] | None:
         """The fast path stays synchronous; only an unremembered credential awaits a hash."""
         length = self.request.headers.get("Content-Length")
-        if length is not None and int(length) > MAX_BODY:
-            self.fail(413, f"the request body is over {MAX_BODY} bytes")
-            return None
+        if length is not None:
+            if not (length.isascii() and length.isdigit()):
+                self.fail(400, f"Content-Length must be a whole number, not {length!r}")
+                return None
+            if int(length) > MAX_BODY:
+                self.fail(413, f"the request body is over {MAX_BODY} bytes")
+                return None
         node = self.node
         header = self.request.headers.get("Authorization")
         self.key = claimed_key(header) if node.auth is None else node.auth.remembered(header)

@@ -61,6 +61,10 @@ class Limits:
         self._ip = _Zone(per_ip) if per_ip else None
         self._key = _Zone(per_key) if per_key else None
 
+    @property
+    def enabled(self) -> bool:
+        return self._ip is not None or self._key is not None
+
     def admit(self, ip: str, key: str | None) -> bool:
         """Let a request in (and count it) or refuse it; admitted ones must be released."""
         now = time.monotonic()

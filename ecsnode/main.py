@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -69,23 +70,41 @@ def check_exposure(settings: Settings, auth: HtpasswdAuth | None, runner: str | 
         )
 
 
+def wait_for_children_in_the_loop() -> None:
+    """Python 3.11 waits for each task's process in a new thread; a pidfd lets the event loop
+    do it, which takes a thread start off every task (3.12+ does this by itself)."""
+    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
+        return
+    try:
+        os.close(os.pidfd_open(os.getpid()))
+    except OSError:
+        return  # the kernel (or a sandbox) has no pidfds: keep the default watcher
+    watcher = asyncio.PidfdChildWatcher()
+    watcher.attach_loop(asyncio.get_running_loop())
+    asyncio.set_child_watcher(watcher)
+
+
 def announce(url: str, ready_file: str | None) -> None:
     """Tell a waiting script the node is ready: a line on stdout, and the URL in --ready-file."""
-    print(f"ECS listening on {url}", flush=True)
     if ready_file:
         temporary = f"{ready_file}.tmp{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as stream:
-            stream.write(url + "\n")
-        os.replace(temporary, ready_file)
+        try:
+            with open(temporary, "w", encoding="utf-8") as stream:
+                stream.write(url + "\n")
+            os.replace(temporary, ready_file)
+        except OSError as error:
+            raise SettingsError(
+                f"cannot write --ready-file {ready_file}: {error.strerror}"
+            ) from None
+    print(f"ECS listening on {url}", flush=True)
 
 
-def listen(settings: Settings) -> tuple[list, str]:
+def listen(settings: Settings) -> tuple[list[socket.socket], str]:
     try:
         sockets = tornado.netutil.bind_sockets(settings.port, settings.address)
-    except (OSError, ValueError) as error:
-        reason = getattr(error, "strerror", None) or error
+    except OSError as error:
         raise SettingsError(
-            f"cannot listen on {settings.address}:{settings.port}: {reason} "
+            f"cannot listen on {settings.address}:{settings.port}: {error.strerror or error} "
             "(use --port 0 for a free port)"
         ) from None
     port = sockets[0].getsockname()[1]
@@ -94,57 +113,54 @@ def listen(settings: Settings) -> tuple[list, str]:
 
 
 async def serve(settings: Settings) -> int:
-    loop = asyncio.get_running_loop()
+    wait_for_children_in_the_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
 
     auth = load_auth(settings)
-    check_exposure(settings, auth, runner=None)
+    check_exposure(settings, auth, runner=None)  # before a runner probes anything
     try:
         runner = make_runner(settings)
     except RunnerError as error:
         raise SettingsError(f"cannot use --runner {settings.runner}: {error}") from None
+    server = None
     try:
         check_exposure(settings, auth, runner.name)
         sockets, url = listen(settings)
-    except SettingsError:
-        await runner.close()
-        raise
-    limits = (
-        Limits(settings.per_ip, settings.per_key) if settings.per_ip or settings.per_key else None
-    )
-    node = Node(runner, auth, limits, asyncio.Semaphore(settings.max_concurrent_tasks))
-    server = tornado.httpserver.HTTPServer(make_app(node), max_body_size=2**40)
-    server.add_sockets(sockets)
-
-    log.info(
-        "ECS node %s listening on %s runner=%s auth=%s limits per_ip=%s per_key=%s",
-        __version__,
-        url,
-        runner.name,
-        settings.htpasswd or "off",
-        settings.per_ip or "none",
-        settings.per_key or "none",
-    )
-    if auth is None:
-        log.warning("authentication is off: no --htpasswd or api_credentials given")
-    announce(url, settings.ready_file)
-
-    await stop.wait()
-    await shut_down(server, node, settings.stop_grace)
+        limits = Limits(settings.per_ip, settings.per_key)
+        slots = asyncio.Semaphore(settings.max_concurrent_tasks)
+        node = Node(runner, auth, limits if limits.enabled else None, slots)
+        server = tornado.httpserver.HTTPServer(make_app(node), max_body_size=2**40)
+        server.add_sockets(sockets)
+        log.info(
+            "ECS node %s listening on %s runner=%s auth=%s limits per_ip=%s per_key=%s",
+            __version__, url, runner.name, settings.htpasswd or "off",
+            settings.per_ip or "none", settings.per_key or "none",
+        )  # fmt: skip
+        if auth is None:
+            log.warning("authentication is off: no --htpasswd or api_credentials given")
+        announce(url, settings.ready_file)
+        await stop.wait()
+        await drain(server, node, settings.stop_grace)
+    finally:
+        await runner.close()  # kills the tasks still running
+        if server is not None:
+            await close_connections(server, node)
     return 0
 
 
-async def shut_down(server: tornado.httpserver.HTTPServer, node: Node, grace: float) -> None:
-    """Stop accepting, let in-flight requests finish within `grace`, then kill task children."""
+async def drain(server: tornado.httpserver.HTTPServer, node: Node, grace: float) -> None:
+    """Stop accepting connections and give the requests in flight `grace` seconds to finish."""
     server.stop()
     log.info("stopping: %d requests in flight, up to %g s to finish", node.in_flight, grace)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + grace
     while node.in_flight and loop.time() < deadline:
         await asyncio.sleep(0.02)
-    await node.runner.close()
+
+
+async def close_connections(server: tornado.httpserver.HTTPServer, node: Node) -> None:
     try:
         async with asyncio.timeout(1.0):
             await server.close_all_connections()

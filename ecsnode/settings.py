@@ -197,11 +197,17 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
     add(
         "--runner",
         type=_flag(_choice(RUNNERS, "--runner")),
-        help="task runner: auto (docker when a daemon answers, else process), process, docker",
+        metavar="{auto,process,docker}",
+        help="task runner (default auto: docker when a daemon answers, else process)",
     )
     add("--log-file", metavar="FILE", help="append log lines here (default stderr)")
     add("--ready-file", metavar="FILE", help="write the node's URL here once it is listening")
-    add("--log-level", type=_flag(_choice(LOG_LEVELS, "--log-level")), help="default info")
+    add(
+        "--log-level",
+        type=_flag(_choice(LOG_LEVELS, "--log-level")),
+        metavar="LEVEL",
+        help=f"{', '.join(LOG_LEVELS)} (default info; access lines are info)",
+    )
     add(
         "--max-concurrent-tasks",
         type=_flag(_number(int, 1, "--max-concurrent-tasks")),

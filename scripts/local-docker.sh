@@ -92,8 +92,8 @@ check_prerequisites() {
     missing+=("busybox-static")
   fi
   if ((${#missing[@]} > 0)); then
-    die 2 "missing Debian packages: $(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')" \
-      "- install them: apt-get install -y docker.io docker-registry busybox-static"
+    die 2 "missing Debian packages: $(printf '%s\n' "${missing[@]}" | sort -u | paste -sd ' ');" \
+      "install them: apt-get install -y docker.io docker-registry busybox-static"
   fi
   [[ "$(id -u)" == 0 ]] || die 2 "dockerd needs root: run this as root (e.g. sudo $0 start)"
 }
@@ -196,7 +196,8 @@ build_image() {
   printf 'root:x:0:0:root:/:/bin/sh\n' >"$rootfs/etc/passwd"
   chmod 1777 "$rootfs/tmp"
   tar -C "$rootfs" -c . |
-    docker_cli "$state" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$first" >/dev/null
+    docker_cli "$state" import --change 'ENV PATH=/bin' --change 'CMD ["sh"]' - "$first" >/dev/null ||
+    die 3 "could not import $first (see $state/dockerd.log)"
   rm -rf "$rootfs"
 }
 

@@ -6,6 +6,7 @@ import base64
 import concurrent.futures
 import itertools
 import json
+import socket
 
 import pytest
 
@@ -168,3 +169,20 @@ def test_at_most_max_concurrent_tasks_run_at_once(node_factory):
     assert all(a.status_code == 201 for a in answers)
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end  # each task started after the one before it ended
+
+
+@pytest.mark.parametrize("length", ["abc", "1,1", "5k"])
+def test_malformed_content_length_is_400(secured_node, length):
+    node, _ = secured_node
+    host, port = node.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        head = f"POST /v1.1/tasks HTTP/1.1\r\nHost: {host}\r\nContent-Length: {length}\r\n\r\n"
+        conn.sendall(head.encode())
+        assert conn.recv(64).startswith(b"HTTP/1.1 400 ")
+
+
+def test_command_with_a_nul_byte_cannot_start(secured_node):
+    node, auth = secured_node
+    answer = post_task(node, {**HAPPY_TASK, "cmd": ["echo", "a\u0000b"]}, auth)
+    assert answer.status_code == 201
+    assert decoded(answer)[0] == 127

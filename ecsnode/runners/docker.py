@@ -38,9 +38,6 @@ LOG_LIMIT = LogConfig(type=LogConfig.types.JSON, config={"max-size": "8m", "max-
 holds all of OUTPUT_CAP even as one-byte lines (json-file stores ~70 bytes per line). The runner
 reads the first OUTPUT_CAP bytes of each stream that the daemon kept."""
 
-SIGKILL_EXIT = 137
-"""The exit code a killed task reports, as the process runner and `docker` itself do."""
-
 _UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestException)
 """What the SDK raises when it cannot talk to the daemon at all (no socket, refused, timeout)."""
 
@@ -143,8 +140,8 @@ class DockerRunner(TaskRunner):
         self, api: docker.APIClient, image: str, creds: dict[str, str] | None
     ) -> None:
         """Pull the image unless the daemon has it, as ECS does. Images seen present are
-        remembered so a busy node does not ask again per task; with creds the registry is asked
-        every time, so it checks them (a private image must not run for anyone once pulled)."""
+        remembered so a busy node does not ask again per task; with creds the image is pulled
+        every time, so the registry checks them on every task that gives them."""
         if creds is None:
             if image in self._present:
                 return

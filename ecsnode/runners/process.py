@@ -23,6 +23,15 @@ OUTPUT_CAP = 64 * 1024
 
 EXIT_CANNOT_START = 127
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SHM = "/dev/shm"
+
+
+def task_folder_parent() -> str | None:
+    """Where task folders go: TMPDIR if set, else tmpfs, where making and removing a folder
+    per task costs a fifth of what it does on a disk; None means tempfile's default."""
+    if os.environ.get("TMPDIR") or not os.access(SHM, os.W_OK | os.X_OK):
+        return None
+    return SHM
 
 
 async def _read_capped(stream: asyncio.StreamReader) -> bytes:
@@ -46,6 +55,7 @@ class ProcessRunner(TaskRunner):
     def __init__(self, settings: Settings) -> None:
         self._images = frozenset(settings.images)
         self._timeout = settings.task_timeout
+        self._folder_parent = task_folder_parent()
         self._running: set[int] = set()
         self._closed = False
 
@@ -54,7 +64,11 @@ class ProcessRunner(TaskRunner):
             raise ImageNotFound(f"image {image!r} is not in this node's catalog")
         if self._closed:
             raise RunnerError("the node is stopping")
-        with tempfile.TemporaryDirectory(prefix="ecs-task-") as folder:
+        try:
+            workspace = tempfile.TemporaryDirectory(prefix="ecs-task-", dir=self._folder_parent)
+        except OSError as error:
+            raise RunnerError(f"cannot make the task's folder: {error.strerror}") from None
+        with workspace as folder:
             env = {"PATH": ENV_PATH, "HOME": folder, "TMPDIR": folder, "LANG": "C.UTF-8"}
             try:
                 proc = await asyncio.create_subprocess_exec(
@@ -66,8 +80,8 @@ class ProcessRunner(TaskRunner):
                     stderr=asyncio.subprocess.PIPE,
                     start_new_session=True,
                 )
-            except OSError as error:
-                reason = f"cannot start {cmd[0]!r}: {error.strerror or error}\n"
+            except (OSError, ValueError) as error:
+                reason = f"cannot start {cmd[0]!r}: {getattr(error, 'strerror', None) or error}\n"
                 return TaskResult(EXIT_CANNOT_START, b"", reason.encode())
             return await self._finish(proc)
 
