@@ -21,7 +21,7 @@ NODE_PID=""
 LOCUST_PID=""
 # Set by the plan (python -m ecsload.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
-LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE=""
+LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 
 say() { printf '%s\n' "$*"; }
 fail() {
@@ -88,12 +88,19 @@ EOF
 # check; sets ENDPOINT and CREDENTIALS to the node's.
 start_local_node() {
   local dir=$RUN_DIR/node i runner
+  local -a agent=()
   mkdir -p "$dir"
   "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt" 2>"$dir/creds.log" ||
     fail 3 "could not generate the local node's credentials: $(cat "$dir/creds.log")"
   CREDENTIALS=$dir/credentials.txt
   write_node_config "$dir"
-  setsid "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
+  if [[ -n $NEWRELIC_CONFIG ]]; then
+    # newrelic-admin execs the node, so NODE_PID stays the node's own; the
+    # agent logs where the INI's log_file says (stdout: the node's stdout.txt).
+    agent=(env "NEW_RELIC_CONFIG_FILE=$NEWRELIC_CONFIG" "$PY" -m newrelic.admin run-program)
+    [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
+  fi
+  setsid "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
     --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
     >"$dir/stdout.txt" 2>&1 &
   NODE_PID=$!

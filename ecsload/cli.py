@@ -21,7 +21,9 @@ exit codes:
   1  usage: an unknown option or a malformed option value
   2  invalid or unreadable config or credentials (or an unusable results folder)
   3  the local ECS node did not start
-  4  Locust failed or a level recorded no samples"""
+  4  Locust failed or a level recorded no samples
+  5  no Python environment could be set up (python3 or pip failed)
+  130  interrupted (Ctrl-C or SIGTERM); Locust and the local node were stopped"""
 
 
 class UserError(Exception):

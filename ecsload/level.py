@@ -29,12 +29,15 @@ from typing import Any
 import gevent
 from locust.env import Environment
 from locust.event import Events
+from locust.runners import MasterRunner, WorkerRunner
 
 from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
 from ecsload.cli import EXIT_CONFIG, UserError
 from ecsload.credentials import load_credentials
+from ecsload.distributed import MasterSide, WorkerSide
 from ecsload.samples import SampleFile, SampleRecorder
 from ecsload.summary import iso_utc
+from ecsload.tickets import TicketLease
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
@@ -92,23 +95,50 @@ class RequestBudget:
             self._on_spent()
 
 
+class LocalSide:
+    """One process runs the level's users: a plain budget, samples straight to their file."""
+
+    user_id_base = 0
+
+    def __init__(self, level: "Level", samples_file: str) -> None:
+        self.level = level
+        self.budget = RequestBudget(level.target, level.budget_spent)
+        self.samples = SampleFile(samples_file) if samples_file else None
+        self.sink = self.samples.write if self.samples is not None else None
+
+    def on_quitting(self) -> None:
+        if self.samples is not None:
+            self.samples.close()
+
+    def info(self) -> dict[str, Any]:
+        return {"requests": self.budget.completed, "cpu_seconds": 0.0}
+
+
 _levels: "weakref.WeakKeyDictionary[Environment, Level]" = weakref.WeakKeyDictionary()
 
 
 class Level:
-    """What a level's users share, made once per Locust process when it starts (events.init)."""
+    """What a level's users share, made once per Locust process when it starts (events.init).
+
+    Its `side` is what this process does: runs every user (LocalSide), or runs none and
+    gathers the workers' samples (MasterSide), or runs some and ships them (WorkerSide).
+    """
 
     def __init__(self, environment: Environment) -> None:
         options = environment.parsed_options
         self.environment = environment
-        self.options = options
+        # Read the options now: a master forwards its own to its workers when they start.
+        self.users = options.num_users
+        self.run_time = options.run_time
+        self.target = options.stop_after_requests
+        self.last_level = options.last_level
+        self.level_info = options.level_info
         authorizations = ([{"Authorization": c.authorization}
                            for c in load_credentials(options.ecs_credentials)]
                           if options.ecs_credentials else [{}])
         # Header dicts made once, one picked per request: the hot path stays cheap.
         self.get_headers = authorizations
         self.post_headers = [{**a, "Content-Type": "application/json"} for a in authorizations]
-        self.budget = RequestBudget(options.stop_after_requests, self._budget_spent)
         self.stopped_by: str | None = None
         # Locust starts its --run-time clock just after init, and the first user later.
         self.initialised = time.monotonic()
@@ -116,13 +146,22 @@ class Level:
         self.ended: float | None = None
         self.cpu_ended = self.cpu_started
         self.recorder: SampleRecorder | None = None
-        self._sample_file: SampleFile | None = None
         self._flusher: gevent.Greenlet | None = None
+        runner = environment.runner
         events = environment.events
-        events.request.add_listener(self.budget.on_request)
-        if options.samples_file:
-            self._sample_file = SampleFile(options.samples_file)
-            self.recorder = SampleRecorder(self._sample_file.write)
+        self.side: LocalSide | MasterSide | WorkerSide
+        if isinstance(runner, MasterRunner):
+            self.side = MasterSide(self, runner, options.samples_file)
+        elif isinstance(runner, WorkerRunner):
+            self.side = WorkerSide(self, runner, options.worker_info)
+            self.recorder = SampleRecorder(self.side.sink)
+        else:
+            self.side = LocalSide(self, options.samples_file)
+            if self.side.sink is not None:
+                self.recorder = SampleRecorder(self.side.sink)
+        if self.side.budget is not None:
+            events.request.add_listener(self.side.budget.on_request)
+        if self.recorder is not None:
             events.request.add_listener(self.recorder.on_request)
         events.test_start.add_listener(self._on_test_start)
         events.test_stop.add_listener(self._on_stop)
@@ -133,7 +172,13 @@ class Level:
     def of(environment: Environment) -> "Level":
         return _levels[environment]
 
-    def _budget_spent(self) -> None:
+    @property
+    def budget(self) -> RequestBudget | TicketLease:
+        """The budget this process's users take their requests from (none on a master)."""
+        assert self.side.budget is not None
+        return self.side.budget
+
+    def budget_spent(self) -> None:
         self.stopped_by = "requests"
         runner = self.environment.runner
         if runner is not None:
@@ -142,7 +187,7 @@ class Level:
     def _on_test_start(self, **_: Any) -> None:
         self.started = time.time()
         self.cpu_started = time.process_time()
-        if self.recorder is not None:
+        if self.recorder is not None and self._flusher is None:
             self._flusher = gevent.spawn(self._flush_forever, self.recorder)
 
     @staticmethod
@@ -157,37 +202,41 @@ class Level:
             return
         self.ended, self.cpu_ended = time.time(), time.process_time()
         if self.stopped_by is None:
-            run_time = self.options.run_time
             elapsed = time.monotonic() - self.initialised
-            timed_out = run_time and elapsed >= run_time - TIME_CAP_SLACK
+            timed_out = self.run_time and elapsed >= self.run_time - TIME_CAP_SLACK
             self.stopped_by = "time" if timed_out else "other"
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
         if self._flusher is not None:
             self._flusher.kill()
-        if self.recorder is not None and self._sample_file is not None:  # set together
+        if self.recorder is not None:
             self.recorder.flush()
-            self._sample_file.close()
-        if self.options.level_info:
-            Path(self.options.level_info).write_text(json.dumps(self.info(), indent=2) + "\n")
+        self.side.on_quitting()
+        info = self.info()
+        if self.level_info and info is not None:
+            Path(self.level_info).write_text(json.dumps(info, indent=2) + "\n")
 
-    def info(self) -> dict[str, Any]:
-        """level.json's document (see the module's docstring)."""
+    def info(self) -> dict[str, Any] | None:
+        """level.json's document (see the module's docstring); None on a worker."""
+        side = self.side.info()
+        if side is None:
+            return None
         runner = self.environment.runner
         ended = self.ended if self.ended is not None else time.time()
+        cpu_seconds = self.cpu_ended - self.cpu_started + side.pop("cpu_seconds")
         return {
-            "users": self.options.num_users,
+            "users": self.users,
             "host": self.environment.host,
-            "requests": self.budget.completed,
-            "target_requests": self.budget.limit or None,
-            "time_cap_seconds": self.options.run_time or None,
+            "target_requests": self.target or None,
+            "time_cap_seconds": self.run_time or None,
             "stopped_by": self.stopped_by,
             "locust_requests": runner.stats.total.num_requests if runner is not None else None,
             "started": iso_utc(self.started * 1000),
             "ended": iso_utc(ended * 1000),
             "seconds": round(ended - self.started, 3),
-            "cpu_seconds": round(self.cpu_ended - self.cpu_started, 3),
+            "cpu_seconds": round(cpu_seconds, 3),
+            **side,
         }
 
 

@@ -23,11 +23,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
+from ecsload.agent import check_agent_config
+from ecsload.api import (
+    DEFAULT_HAPPY_IMAGE,
+    DEFAULT_MISSING_IMAGE,
+    LOCAL_HAPPY_IMAGE,
+    LOCAL_MISSING_IMAGE,
+)
 from ecsload.cli import EXIT_CODES_HELP, EXIT_CONFIG, OneLineParser, UserError, run
 from ecsload.credentials import CredentialsError, load_credentials
 
 PROG = "run_load_test.sh"
+PROJECT_NEWRELIC_INI = Path(__file__).resolve().parent.parent / "newrelic.ini"
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
 
 
@@ -153,6 +160,9 @@ SETTINGS = (
     Setting("missing_image", "MISSING_IMAGE", DEFAULT_MISSING_IMAGE, parse_image,
             json_text(parse_image), "ECS_MISSING_IMAGE",
             help="image of Tasks-Image-Not-Found requests (must not exist)"),
+    Setting("newrelic", "NEWRELIC_CONFIG", "", parse_path, json_text(parse_path),
+            "NEW_RELIC_CONFIG_FILE",
+            help="run the local node under New Relic's agent with this config"),
 )
 
 
@@ -213,6 +223,10 @@ def parser() -> argparse.ArgumentParser:
     add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")
     add(["--happy-image"], "happy_image", "IMAGE")
     add(["--missing-image"], "missing_image", "IMAGE")
+    p.add_argument("--newrelic", nargs="?", metavar="INI", type=option_type(parse_path),
+                   const=str(PROJECT_NEWRELIC_INI),
+                   help="run the local node under New Relic's Python agent with INI "
+                   "(default: the project's newrelic.ini); see README, New Relic")
     p.add_argument("-o", "--results", metavar="DIR", default="results",
                    help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
                    "(default: ./results)")
@@ -262,9 +276,16 @@ def resolve(
                                     f"{s.key}")
         else:
             values[s.key], sources[s.key] = s.default, "default"
-    if values["credentials"]:
-        base = Path(options.config).parent if sources["credentials"].startswith("config") else "."
-        values["credentials"] = os.path.abspath(Path(base) / values["credentials"])
+    if not values["endpoint"]:
+        local_images = {"happy_image": LOCAL_HAPPY_IMAGE, "missing_image": LOCAL_MISSING_IMAGE}
+        for key, image in local_images.items():
+            if sources[key] == "default":
+                values[key], sources[key] = image, "default for the local node"
+    for key in ("credentials", "newrelic"):
+        if values[key] and sources[key].startswith("config"):
+            values[key] = os.path.abspath(Path(options.config).parent / values[key])
+        elif values[key]:
+            values[key] = os.path.abspath(values[key])
     return values, sources
 
 
@@ -323,6 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_credentials(values["credentials"])
         except CredentialsError as error:
             raise CredentialsError(f"{sources['credentials']}: {error}") from None
+    if values["newrelic"] and values["endpoint"]:
+        sys.stderr.write(
+            f"{PROG}: note: {sources['newrelic']} ignored: the New Relic agent runs on the "
+            "deployment's nodes, not here (see README, New Relic)\n"
+        )
+        values["newrelic"] = ""
+    elif values["newrelic"]:
+        check_agent_config(values["newrelic"], os.environ)
     run_dir = make_run_dir(options.results)
     plan = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

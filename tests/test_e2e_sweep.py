@@ -5,7 +5,6 @@ Python, starts (or is pointed at) a real node process, runs real headless
 Locust per level and summarises the samples it recorded.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,11 @@ from tests.e2e_support import (
 )
 
 pytestmark = pytest.mark.e2e
+pytest_plugins = ["node_fixtures"]
 
-# Small levels, fast hatching: every user kind makes requests before the count is reached.
-SMALL_SWEEP = ("-c", "5 10", "-n", "200", "-r", "100", "-t", "120")
+# Small levels, fast hatching: Locust gives every user kind a user from 15 users on,
+# and they all start before the count is reached.
+SMALL_SWEEP = ("-c", "15 20", "-n", "300", "-r", "1000", "-t", "120")
 
 
 def totals(summary_level: dict) -> tuple[int, int]:
@@ -45,21 +46,21 @@ def test_local_sweep_prints_tables_and_keeps_every_sample(tmp_path: Path) -> Non
     run_dir = only_run_dir(tmp_path)
     out = result.stdout
     assert "Started ECS - PID = " in out
-    for users in (5, 10):
+    for users in (15, 20):
         level_dir = run_dir / f"level-{users}"
         assert f"Find locust log file @ '{level_dir}/locust.log' for {users} concurrency" in out
         assert f"Find locust output @ '{level_dir}/output.txt' for {users} concurrency" in out
         assert f" @ {users} from " in out
         assert (level_dir / "summary.txt").read_text() in out
     summary = read_json(run_dir / "summary.json")
-    assert [level["concurrency"] for level in summary["levels"]] == [5, 10]
+    assert [level["concurrency"] for level in summary["levels"]] == [15, 20]
     for level in summary["levels"]:
         level_dir = run_dir / f"level-{level['concurrency']}"
         assert set(level["types"]) == MODEL_TYPES
         ok, error = totals(level)
         assert error == 0, level
         assert ok == sample_count(level_dir) == level["requests"]
-        assert level["requests"] >= 200
+        assert level["requests"] == 300
     assert (run_dir / "summary.txt").read_text() in out
     assert (run_dir / "plan.json").is_file()
     assert (run_dir / "node" / "runner").read_text().strip() in {"process", "docker"}
@@ -67,7 +68,7 @@ def test_local_sweep_prints_tables_and_keeps_every_sample(tmp_path: Path) -> Non
 
 
 @pytest.fixture
-def node_with_credentials(tmp_path: Path):
+def node_with_credentials(tmp_path: Path, node_factory) -> tuple[str, Path]:
     """A real node that checks an .htpasswd, and the plaintext pairs that match it."""
     creds = tmp_path / "creds.txt"
     htpasswd = tmp_path / ".htpasswd"
@@ -78,32 +79,7 @@ def node_with_credentials(tmp_path: Path):
             check=True,
             cwd=SCRIPT.parent,
         )
-    ready = tmp_path / "ready"
-    node = subprocess.Popen(
-        [
-            sys.executable,
-            str(SCRIPT.parent / "ecservice.py"),
-            "--port",
-            "0",
-            "--htpasswd",
-            str(htpasswd),
-            "--ready-file",
-            str(ready),
-            "--log-file",
-            str(tmp_path / "node.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and time.monotonic() < deadline and node.poll() is None:
-            time.sleep(0.05)
-        assert ready.exists(), "the node did not start"
-        yield ready.read_text().strip(), creds
-    finally:
-        os.killpg(node.pid, signal.SIGTERM)
-        node.wait(timeout=20)
+    return node_factory("--htpasswd", str(htpasswd)).base, creds
 
 
 def test_endpoint_mode_authenticates_with_the_plaintext_pairs(

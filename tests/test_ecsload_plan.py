@@ -46,13 +46,23 @@ def test_defaults(tmp_path: Path) -> None:
     assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
     assert values == {
         "LEVELS": "10 15 20 25", "REQUESTS": "1000", "HATCH_RATE": "5", "LEVEL_TIME_CAP": "600",
-        "ENDPOINT": "", "CREDENTIALS": "", "HAPPY_IMAGE": "ubuntu:14.04",
-        "MISSING_IMAGE": "bindle:berry", "VERBOSE": "0",
+        "ENDPOINT": "", "CREDENTIALS": "", "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
+        "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry", "NEWRELIC_CONFIG": "", "VERBOSE": "0",
     }
     saved = json.loads((run_dir / "plan.json").read_text())
     assert saved["concurrency"] == [10, 15, 20, 25]
     assert saved["endpoint"] is None
     assert saved["sources"]["number_of_requests"] == "default"
+
+
+def test_a_deployment_gets_the_seeds_images_and_the_local_node_loopback_ones(
+    tmp_path: Path,
+) -> None:
+    remote = evaluated(plan(tmp_path, ECS_ENDPOINT="https://api.example.com").stdout)
+    assert (remote["HAPPY_IMAGE"], remote["MISSING_IMAGE"]) == ("ubuntu:14.04", "bindle:berry")
+    local = evaluated(plan(tmp_path, "--happy-image", "busybox:latest").stdout)
+    assert local["HAPPY_IMAGE"] == "busybox:latest"  # a setting always wins
+    assert local["MISSING_IMAGE"] == "127.0.0.1:5000/bindle:berry"
 
 
 def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> None:

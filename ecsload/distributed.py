@@ -1,0 +1,181 @@
+"""A level across Locust workers (--processes, or --master and --worker): no sample lost.
+
+Locust's master aggregates its workers' statistics, but its users report it
+missing the last ones (locust issues #1426, #3043), and the tables here come
+from samples, not from those statistics. So the workers ship their samples to
+the master in batches, and the level ends with a flush that the master waits
+for. The messages (Locust's register_message / send_message):
+
+    worker -> master  ecs_want     {}                      tickets wanted (ecsload.tickets)
+    master -> worker  ecs_grant    {"count": n | null}     n more, 0: spent, null: no limit
+    worker -> master  ecs_samples  {"lines": [...]}        a batch of sample lines
+    worker -> master  ecs_idle     {"requests": n}         spent, and its requests are done
+    master -> worker  ecs_finish   {"sweep_over": bool}    stop users, flush, report
+    worker -> master  ecs_final    {"requests", "samples", "cpu_seconds"}
+
+ZeroMQ keeps one connection's messages in order, so a worker's ecs_final comes
+after its last samples and its last statistics (sent just before it).
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gevent
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+
+from ecsload.samples import Batch, SampleFile
+from ecsload.tickets import TicketLease, TicketPool
+
+if TYPE_CHECKING:
+    from ecsload.level import Level
+
+FINAL_WAIT_SECONDS = 15.0  # how long the master waits for its workers' last samples
+WATCH_SECONDS = 0.2  # how often the master checks whether the budget's last request is done
+USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
+
+
+class MasterSide:
+    """The master's part: hands out tickets, writes the workers' samples, ends the level."""
+
+    budget = None  # the master runs no users
+    user_id_base = 0
+
+    def __init__(self, level: "Level", runner: MasterRunner, samples_file: str) -> None:
+        self.level = level
+        self.runner = runner
+        self.pool = TicketPool(level.target)
+        self.samples = SampleFile(samples_file) if samples_file else None
+        self.received = 0
+        self.joined: set[str] = set()
+        self.idle: set[str] = set()
+        self.finals: dict[str, dict[str, Any]] = {}
+        self.collected = False
+        self.sweep_over = level.last_level
+        for name, listener in (("ecs_want", self._on_want), ("ecs_samples", self._on_samples),
+                               ("ecs_idle", self._on_idle), ("ecs_final", self._on_final)):
+            runner.register_message(name, listener)
+        events = level.environment.events
+        events.worker_connect.add_listener(lambda client_id, **_: self.joined.add(client_id))
+        events.test_start.add_listener(lambda **_: gevent.spawn(self._watch))
+        events.test_stopping.add_listener(lambda **_: self.collect())
+
+    def live_workers(self) -> set[str]:
+        return {c.id for c in self.runner.clients.all if c.state != STATE_MISSING}
+
+    def _on_want(self, msg: Any, **_: Any) -> None:
+        count = self.pool.grant(msg.node_id, max(len(self.live_workers()), 1))
+        self.runner.send_message("ecs_grant", {"count": count}, client_id=msg.node_id)
+
+    def _on_samples(self, msg: Any, **_: Any) -> None:
+        lines = msg.data["lines"]
+        self.received += len(lines)
+        if self.samples is not None:  # None once the level is closed
+            self.samples.write(lines)
+
+    def _on_idle(self, msg: Any, **_: Any) -> None:
+        self.idle.add(msg.node_id)
+
+    def _on_final(self, msg: Any, **_: Any) -> None:
+        self.finals[msg.node_id] = msg.data
+
+    def _watch(self) -> None:
+        """End the level once the budget's last request is done, or no worker is left."""
+        while not self.collected:
+            gevent.sleep(WATCH_SECONDS)
+            live = self.live_workers()
+            if self.pool.spent and all(w in self.idle or w not in live for w in self.pool.granted):
+                self.level.stopped_by = "requests"
+            elif self.joined and not live:
+                self.level.stopped_by = "other"
+            else:
+                continue
+            self.runner.quit()  # from this greenlet: never block the one that receives messages
+            return
+
+    def collect(self, interrupted: bool = False) -> None:
+        """Tell every worker to finish, and wait (bounded) for their last samples."""
+        if self.collected:
+            return
+        self.collected = True
+        self.sweep_over = self.sweep_over or interrupted
+        waiting = self.live_workers()
+        self.runner.send_message("ecs_finish", {"sweep_over": self.sweep_over})
+        deadline = time.monotonic() + FINAL_WAIT_SECONDS
+        while waiting - set(self.finals) and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+            waiting &= self.live_workers()  # one that dies meanwhile is not waited for
+
+    def on_quitting(self) -> None:
+        self.collect(interrupted=True)
+        samples, self.samples = self.samples, None
+        if samples is not None:
+            samples.close()
+
+    def info(self) -> dict[str, Any]:
+        """level.json's distributed part: samples received and what became of each worker."""
+        return {
+            "requests": self.received,
+            "cpu_seconds": sum(f.get("cpu_seconds", 0) for f in self.finals.values()),
+            "workers": {"joined": len(self.joined), "finished": len(self.finals),
+                        "lost": len(self.joined - set(self.finals))},
+        }
+
+
+class WorkerSide:
+    """A worker's part: leases tickets, ships its samples, flushes when the master says so."""
+
+    def __init__(self, level: "Level", runner: WorkerRunner, info_file: str) -> None:
+        self.level = level
+        self.runner = runner
+        self.info_file = info_file
+        self.user_id_base = max(runner.worker_index, 0) * USER_IDS_PER_WORKER
+        self.budget = TicketLease(lambda: runner.send_message("ecs_want", {}), self._on_idle)
+        self.shipped = 0
+        self.sweep_over = False
+        self.finished = False
+        runner.register_message("ecs_grant", lambda msg, **_: self.budget.on_grant(
+            msg.data["count"]))
+        runner.register_message("ecs_finish", self._on_finish)
+
+    def sink(self, batch: Batch) -> None:
+        """The sample recorder's sink: one message to the master per batch."""
+        self.shipped += len(batch)
+        self.runner.send_message("ecs_samples", {"lines": batch})
+
+    def _on_idle(self, completed: int) -> None:
+        self.runner.send_message("ecs_idle", {"requests": completed})
+
+    def _on_finish(self, msg: Any, **_: Any) -> None:
+        self.sweep_over = msg.data["sweep_over"]
+        if self.finished:
+            return
+        self.finished = True
+        self.runner.stop()  # kills the users; the level's span ends (test_stop)
+        if self.level.recorder is not None:
+            self.level.recorder.flush()
+        report: dict[str, Any] = {}  # Locust's statistics, as its own reporter sends them
+        self.level.environment.events.report_to_master.fire(client_id=self.runner.client_id,
+                                                            data=report)
+        self.runner.send_message("stats", report)
+        self.runner.send_message("ecs_final", {
+            "requests": self.budget.completed, "samples": self.shipped,
+            "cpu_seconds": round(self.level.cpu_ended - self.level.cpu_started, 3)})
+
+    def on_quitting(self) -> None:
+        if self.info_file:
+            write_json(self.info_file, {
+                "sweep_over": self.sweep_over, "finished": self.finished,
+                "requests": self.budget.completed, "samples": self.shipped})
+
+    def info(self) -> None:
+        return None  # the master writes level.json
+
+
+def write_json(path: str, document: dict[str, Any]) -> None:
+    """Write whole or not at all: forked workers (--processes) may share one path."""
+    partial = Path(f"{path}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(document, indent=2) + "\n")
+    partial.rename(path)

@@ -1,0 +1,105 @@
+"""The request budget of a distributed level: the master's pool of tickets, each worker's lease.
+
+One ticket is one request a user may start. The master holds all N of a level
+and grants them to workers in chunks that shrink as the pool empties (guided
+self-scheduling), so no worker sits on many tickets near the end while another
+idles. Every granted ticket is used by its worker, so the level makes exactly N
+requests unless a worker dies holding some. A worker asks for more before its
+lease runs out, and its users wait for the answer only when it has none left.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import gevent.event
+
+MAX_CHUNK = 1000  # tickets in one grant: bounds what a worker that dies takes with it
+UNLIMITED = None  # a grant of "no limit" (--stop-after-requests 0)
+
+
+class TicketPool:
+    """The master's side: `grant` answers a worker's request for tickets."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit  # 0: no limit
+        self.left = limit
+        self.granted: dict[str, int] = {}  # worker id -> tickets granted to it
+
+    @property
+    def spent(self) -> bool:
+        return bool(self.limit) and self.left == 0
+
+    def grant(self, worker: str, workers: int) -> int | None:
+        """Tickets for `worker`, one of `workers` running ones: 0 when spent, None for no limit."""
+        if not self.limit:
+            return UNLIMITED
+        count = min(self.left, MAX_CHUNK, math.ceil(self.left / (2 * max(workers, 1))))
+        self.left -= count
+        self.granted[worker] = self.granted.get(worker, 0) + count
+        return count
+
+
+class TicketLease:
+    """A worker's side: its users `take` tickets; `ask` sends a request for more to the master.
+
+    `on_idle(completed)` is called once, when the master has no more tickets and every
+    request this worker started has completed: the worker's part of the level is done.
+    """
+
+    def __init__(self, ask: Callable[[], None], on_idle: Callable[[int], None]) -> None:
+        self._ask = ask
+        self._on_idle = on_idle
+        self.available = 0
+        self.low_water = 0  # ask for more when this few are left
+        self.unlimited = False
+        self.exhausted = False  # the master said its pool is spent
+        self.asking = False
+        self.idle = False
+        self.started = 0
+        self.completed = 0
+        self._answered = gevent.event.Event()
+
+    def take(self) -> bool:
+        """May one more request start? Waits for the master's answer when none are left."""
+        while not (self.unlimited or self.available):
+            if self.exhausted:
+                return False
+            self._request()
+            self._answered.wait()
+        if not self.unlimited:
+            self.available -= 1
+            if self.available <= self.low_water:
+                self._request()
+        self.started += 1
+        return True
+
+    def _request(self) -> None:
+        if not (self.asking or self.exhausted or self.unlimited):
+            self.asking = True
+            self._answered.clear()
+            self._ask()
+
+    def on_grant(self, count: int | None) -> None:
+        """The master's answer: `count` more tickets, 0 (spent) or None (no limit)."""
+        self.asking = False
+        if count is UNLIMITED:
+            self.unlimited = True
+        elif count == 0:
+            self.exhausted = True
+        else:
+            self.available += count
+            self.low_water = count // 4
+        self._answered.set()
+        self._check_idle()
+
+    def on_request(self, **_: Any) -> None:
+        """events.request listener: one started request has completed."""
+        self.completed += 1
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if (self.exhausted and not self.available and not self.idle
+                and self.completed == self.started):
+            self.idle = True
+            self._on_idle(self.completed)

@@ -1,0 +1,89 @@
+"""End to end: each bad input to run_load_test.sh gives one line, its exit code, no run."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import clean_env, processes_mentioning, run_script
+
+pytestmark = pytest.mark.e2e
+
+HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$Qx1b2c3d$abcdefghijklmnopqrstu.\n"
+PAIR = "b35ec3fd96564323898920d282c18bb6:21023ce203851e7ec3eb1d25daf0fbcc\n"
+REMOTE = "https://api.ecs.example.com"
+
+# (case id, files to write {name: text}, arguments, environment, exit code, part of the message)
+CASES = [
+    ("unknown option", {}, ["--bogus"], {}, 1, "unrecognized arguments: --bogus"),
+    ("level not an integer", {}, ["-c", "10 x"], {}, 1, "'x' is not a positive integer"),
+    ("zero requests", {}, ["-n", "0"], {}, 1, "'0' is not a positive integer"),
+    ("negative hatch rate", {}, ["-r", "-5"], {}, 1, "is not a positive number"),
+    ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "cannot be read"),
+    ("config not JSON", {"c.json": "{concurrency: [1]"}, ["{tmp}/c.json"], {}, 2,
+     "is not valid JSON"),
+    ("config not an object", {"c.json": "[1, 2]"}, ["{tmp}/c.json"], {}, 2,
+     "must hold a JSON object"),
+    ("config unknown key", {"c.json": '{"users": 5}'}, ["{tmp}/c.json"], {}, 2,
+     "unknown key(s) users"),
+    ("config level not positive", {"c.json": '{"concurrency": [10, -1]}'}, ["{tmp}/c.json"], {},
+     2, "-1 is not a positive integer"),
+    ("config count a string", {"c.json": '{"number_of_requests": "1000"}'}, ["{tmp}/c.json"], {},
+     2, "is not a positive integer"),
+    ("endpoint not http", {}, [], {"ECS_ENDPOINT": "ftp://api.example.com"}, 2,
+     "is not an http(s) URL"),
+    ("credentials missing", {}, [], {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/nope"}, 2,
+     "does not exist"),
+    ("credentials unreadable", {"dir/keep": ""}, [],
+     {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/dir"}, 2, "is a folder, not a file"),
+    ("credentials without a pair", {"creds.txt": "# only a comment\n\n"}, [],
+     {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/creds.txt"}, 2, "holds no key:secret pair"),
+    ("credentials hashed", {"creds.txt": HASHED}, [],
+     {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/creds.txt"}, 2,
+     "must hold the plaintext key:secret pairs that the creds command prints, not the .htpasswd"),
+    ("credentials hashed in config", {"creds.txt": PAIR + "k:{SHA}abc=\n",
+     "c.json": json.dumps({"endpoint": REMOTE, "credentials": "creds.txt"})},
+     ["{tmp}/c.json"], {}, 2, "line 2 holds a hashed password"),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "env", "code", "message"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_bad_input_is_one_line_and_its_exit_code(
+    tmp_path: Path,
+    files: dict[str, str],
+    args: list[str],
+    env: dict[str, str],
+    code: int,
+    message: str,
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    results = tmp_path / "results"
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    env = {name: value.replace("{tmp}", str(tmp_path)) for name, value in env.items()}
+
+    result = run_script(*args, "-o", str(results), env=clean_env(**env), timeout=120)
+
+    assert result.returncode == code, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("run_load_test.sh: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not results.exists() or not any(results.iterdir()), "a run was started"
+    assert not processes_mentioning(str(tmp_path))
+
+
+def test_help_documents_options_environment_and_exit_codes() -> None:
+    result = run_script("--help")
+
+    assert result.returncode == 0
+    for text in ("--concurrency", "--requests", "--hatch-rate", "--results", "--level-time-cap",
+                 "--newrelic", "ECS_ENDPOINT", "ECS_CREDENTIALS", "number_of_requests",
+                 "exit codes:", "3  the local ECS node did not start"):
+        assert text in result.stdout
