@@ -55,7 +55,7 @@ class ECSUser(FastHttpUser):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self.level = Level.of(environment)
-        self._context = {"user_id": next(ECSUser._ids)}
+        self._context = {"user_id": self.level.side.user_id_base + next(ECSUser._ids)}
 
     def context(self) -> dict[str, Any]:
         """Adds the user's id to each request event, for the samples."""

@@ -6,15 +6,22 @@ and quits the runner once the last of them has completed; `--run-time` stays
 the time cap. level.json then tells the summary what happened:
 
     users, host             the level's -u and --host
-    requests                requests completed (the samples written, when recording)
+    requests                requests completed (the samples written, when recording);
+                            on a master, the samples its workers shipped to it
     target_requests         --stop-after-requests, or null for no limit
     time_cap_seconds        --run-time, or null
     stopped_by              "requests" (the budget was spent), "time" (--run-time),
                             "other" (SIGTERM, Ctrl-C, a Locust error)
     locust_requests         the requests Locust's own statistics counted
     started, ended, seconds from the first user's start to the stop (ISO 8601 UTC)
-    cpu_seconds             this Locust process's CPU time in that span: near `seconds`
-                            means the generator, not the target, set the pace
+    cpu_seconds             this Locust process's CPU time in that span (plus its
+                            workers'): near `seconds` times processes means the generator,
+                            not the target, set the pace
+    workers                 on a master only: {"joined", "finished", "lost"}, workers that
+                            connected, that sent their last samples, that did not
+
+With --processes or --master the budget and the samples cross processes: see
+ecsload/distributed.py.
 """
 
 import argparse
@@ -63,6 +70,11 @@ def add_options(parser: Any, **_: Any) -> None:
                        help="record one CSV line per request in FILE")
     group.add_argument("--level-info", metavar="FILE", default="",
                        help="write what the level did, as JSON, to FILE at quit")
+    group.add_argument("--worker-info", metavar="FILE", default="",
+                       help="on a worker: write what it did, as JSON, to FILE at quit "
+                       "(sweep_over: the master said no level follows)")
+    group.add_argument("--last-level", action="store_true",
+                       help="on a master: tell the workers that no level follows this one")
     group.add_argument("--happy-image", metavar="IMAGE", default=DEFAULT_HAPPY_IMAGE,
                        help="image of Tasks-Happy-Path requests")
     group.add_argument("--missing-image", metavar="IMAGE", default=DEFAULT_MISSING_IMAGE,
