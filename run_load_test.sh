@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Usage: ./run_load_test.sh [-v] [options] [CONFIG.json]     (./run_load_test.sh --help)
+#        ./run_load_test.sh --master --expect-workers N ...   (with ECS_ENDPOINT)
+#        ./run_load_test.sh --worker --master-host HOST       (on each worker machine)
 #
 # Sweeps concurrency levels with headless Locust against ECS_ENDPOINT or, when
 # no endpoint is given, against a local ECS node that it starts, checks and
@@ -22,6 +24,8 @@ LOCUST_PID=""
 # Set by the plan (python -m ecsload.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
+PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
+WORKER_WAIT=""
 
 say() { printf '%s\n' "$*"; }
 fail() {
@@ -123,9 +127,24 @@ start_local_node() {
   return 0
 }
 
-# run_level USERS: one headless Locust run, then its table.
+# spread_options LAST: Locust's options for more than one process (--processes,
+# --master), one per line; LAST=1 tells a master's workers that the sweep ends.
+spread_options() {
+  if [[ $ROLE == master ]]; then
+    printf '%s\n' --master --expect-workers "$EXPECT_WORKERS" --master-bind-host \
+      "$MASTER_BIND_HOST" --master-bind-port "$MASTER_PORT" --expect-workers-max-wait "$WORKER_WAIT"
+    [[ $1 == 1 ]] && printf '%s\n' --last-level
+  elif [[ $PROCESSES != 1 ]]; then
+    printf '%s\n' --processes "$PROCESSES" --expect-workers-max-wait "$WORKER_WAIT"
+  fi
+  return 0
+}
+
+# run_level USERS LAST: one headless Locust run, then its table.
 run_level() {
   local users=$1 dir=$RUN_DIR/level-$1 rc=0
+  local -a spread
+  mapfile -t spread < <(spread_options "$2")
   mkdir -p "$dir"
   if [[ $VERBOSE == 1 ]]; then
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
@@ -136,18 +155,51 @@ run_level() {
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
-    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" \
+    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" \
     >"$dir/output.txt" 2>&1 &
   LOCUST_PID=$!
   wait "$LOCUST_PID" || rc=$?
   stop_group "$LOCUST_PID" 0
   LOCUST_PID=""
+  if ((rc != 0)) && grep -q 'Gave up waiting for workers' "$dir/locust.log" 2>/dev/null; then
+    fail 4 "not all Locust workers connected within ${WORKER_WAIT}s at $users concurrency;" \
+      "see '$dir/locust.log'"
+  fi
   ((rc == 0)) || fail 4 "Locust failed at $users concurrency (exit $rc); see '$dir/output.txt'"
   "$PY" -m ecsload.summarize level "$dir" --concurrency "$users" || exit 4
 }
 
+# run_worker: Locust workers for each level of a master's sweep. The master runs
+# one Locust process per level, so a worker process lasts one level; the next
+# one connects to the next level's master, until the master says the sweep is
+# over (worker.json). Bounded: a worker that hears from no master quits after
+# Locust's connect window (5 minutes), one whose master vanishes after 60 s.
+run_worker() {
+  local level=0 dir rc
+  local -a processes=()
+  [[ $PROCESSES == 1 ]] || processes=(--processes "$PROCESSES")
+  while :; do
+    level=$((level + 1)) rc=0 dir=$RUN_DIR/worker-$level
+    mkdir -p "$dir"
+    [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$dir/locust.log' for level $level"
+    setsid "$PY" -m locust -f "$ROOT/locustfile.py" --worker --master-host "$MASTER_HOST" \
+      --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$dir/locust.log" \
+      --ecs-credentials "$CREDENTIALS" --worker-info "$dir/worker.json" >"$dir/output.txt" 2>&1 &
+    LOCUST_PID=$!
+    wait "$LOCUST_PID" || rc=$?
+    stop_group "$LOCUST_PID" 0
+    LOCUST_PID=""
+    grep -qs '"finished": true' "$dir/worker.json" ||
+      fail 4 "no master at $MASTER_HOST:$MASTER_PORT ended level $level (exit $rc);" \
+        "see '$dir/output.txt'"
+    grep -qs '"sweep_over": true' "$dir/worker.json" && break
+  done
+  [[ $VERBOSE == 1 ]] && say "The master's sweep is over after $level level(s)"
+  return 0
+}
+
 main() {
-  local plan level
+  local plan level last
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
   if wants_help "$@"; then
     exec python3 -m ecsload.plan --help
@@ -157,9 +209,14 @@ main() {
   eval "$plan"
   trap cleanup EXIT
   trap on_signal INT TERM
+  if [[ $ROLE == worker ]]; then
+    run_worker
+    return 0
+  fi
   [[ -n $ENDPOINT ]] || start_local_node
+  last=${LEVELS##* }
   for level in $LEVELS; do
-    run_level "$level"
+    run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"
   done
   "$PY" -m ecsload.summarize run "$RUN_DIR"
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"

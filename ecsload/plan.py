@@ -32,6 +32,13 @@ from ecsload.api import (
 )
 from ecsload.cli import EXIT_CODES_HELP, EXIT_CONFIG, OneLineParser, UserError, run
 from ecsload.credentials import CredentialsError, load_credentials
+from ecsload.roles import (
+    add_role_options,
+    json_processes,
+    parse_processes,
+    resolve_role,
+    role_assignments,
+)
 
 PROG = "run_load_test.sh"
 PROJECT_NEWRELIC_INI = Path(__file__).resolve().parent.parent / "newrelic.ini"
@@ -156,13 +163,18 @@ SETTINGS = (
     Setting("credentials", "CREDENTIALS", "", parse_path, json_text(parse_path), "ECS_CREDENTIALS",
             help="plaintext key:secret lines, as the creds command prints them"),
     Setting("happy_image", "HAPPY_IMAGE", DEFAULT_HAPPY_IMAGE, parse_image,
-            json_text(parse_image), "ECS_HAPPY_IMAGE", help="image of Tasks-Happy-Path requests"),
+            json_text(parse_image), "ECS_HAPPY_IMAGE",
+            help=f"image of Tasks-Happy-Path requests (local node: {LOCAL_HAPPY_IMAGE})"),
     Setting("missing_image", "MISSING_IMAGE", DEFAULT_MISSING_IMAGE, parse_image,
             json_text(parse_image), "ECS_MISSING_IMAGE",
-            help="image of Tasks-Image-Not-Found requests (must not exist)"),
+            help="image of Tasks-Image-Not-Found requests, one that must not exist "
+            f"(local node: {LOCAL_MISSING_IMAGE})"),
     Setting("newrelic", "NEWRELIC_CONFIG", "", parse_path, json_text(parse_path),
             "NEW_RELIC_CONFIG_FILE",
             help="run the local node under New Relic's agent with this config"),
+    Setting("processes", "PROCESSES", 1, parse_processes, json_processes,
+            help="Locust processes per level on this machine: N > 1 forks N workers under "
+            "a master, -1 one per core"),
 )
 
 
@@ -179,7 +191,8 @@ def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def environment_help() -> str:
-    lines = [f"  {s.env:<18} {s.help}" for s in SETTINGS if s.env]
+    width = max(len(s.env) for s in SETTINGS if s.env)
+    lines = [f"  {s.env:<{width}}  {s.help}" for s in SETTINGS if s.env]
     return "environment (overrides the config file; options override both):\n" + "\n".join(lines)
 
 
@@ -227,10 +240,12 @@ def parser() -> argparse.ArgumentParser:
                    const=str(PROJECT_NEWRELIC_INI),
                    help="run the local node under New Relic's Python agent with INI "
                    "(default: the project's newrelic.ini); see README, New Relic")
+    add(["--processes"], "processes", "N")
     p.add_argument("-o", "--results", metavar="DIR", default="results",
                    help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
                    "(default: ./results)")
     p.add_argument("config", nargs="?", metavar="CONFIG.json", help="optional config file")
+    add_role_options(p)
     return p
 
 
@@ -352,17 +367,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         values["newrelic"] = ""
     elif values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
+    role = resolve_role(options, values)
     run_dir = make_run_dir(options.results)
     plan = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_dir": str(run_dir),
         **{key: value or None for key, value in values.items()},
         "sources": sources,
+        "distribution": role,
     }
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
     if options.verbose:
         sys.stderr.write(describe(run_dir, values, sources))
-    sys.stdout.write(assignments(run_dir, values, options.verbose))
+    sys.stdout.write(assignments(run_dir, values, options.verbose) + role_assignments(role))
     return 0
 
 

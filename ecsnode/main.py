@@ -70,20 +70,6 @@ def check_exposure(settings: Settings, auth: HtpasswdAuth | None, runner: str | 
         )
 
 
-def wait_for_children_in_the_loop() -> None:
-    """Python 3.11 waits for each task's process in a new thread; a pidfd lets the event loop
-    do it, which takes a thread start off every task (3.12+ does this by itself)."""
-    if sys.version_info >= (3, 12) or not hasattr(os, "pidfd_open"):
-        return
-    try:
-        os.close(os.pidfd_open(os.getpid()))
-    except OSError:
-        return  # the kernel (or a sandbox) has no pidfds: keep the default watcher
-    watcher = asyncio.PidfdChildWatcher()
-    watcher.attach_loop(asyncio.get_running_loop())
-    asyncio.set_child_watcher(watcher)
-
-
 def announce(url: str, ready_file: str | None) -> None:
     """Tell a waiting script the node is ready: a line on stdout, and the URL in --ready-file."""
     if ready_file:
@@ -113,7 +99,6 @@ def listen(settings: Settings) -> tuple[list[socket.socket], str]:
 
 
 async def serve(settings: Settings) -> int:
-    wait_for_children_in_the_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)

@@ -4,16 +4,27 @@ Each task gets a fresh temporary folder as its working directory and HOME, a min
 environment, no shell, no stdin, its own process group (so a timeout or shutdown kills
 everything it started), a time limit and capped output. The image only has to be in the
 configured catalog: the command runs on the host whatever the image says.
+
+It starts children with `subprocess.Popen` and watches their pipes and exit straight from the
+event loop (`add_reader` on the pipes and on a pidfd) instead of asyncio's subprocess API,
+whose transports, protocols, stream readers and tasks cost the node about three times the
+CPU per task (1.5 ms against 0.45 ms on the 2-core bench machine): for `echo hello world`
+that overhead, not the command, was most of the node's work.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import shutil
 import signal
+import subprocess
 import tempfile
+import threading
 import time
+from typing import IO
 
 from ecsnode.runners.base import ImageNotFound, RunnerError, TaskResult, TaskRunner
 from ecsnode.settings import Settings
@@ -24,6 +35,13 @@ OUTPUT_CAP = 64 * 1024
 EXIT_CANNOT_START = 127
 ENV_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SHM = "/dev/shm"
+READ_SIZE = 64 * 1024
+DRAIN_READS = 16
+"""Reads left to a pipe once its task has exited: 1 MiB, the most a pipe holds by default, so
+a writer that escaped the task's process group cannot keep the task from finishing."""
+HEALTH_TIMEOUT = 1.0
+
+log = logging.getLogger(__name__)
 
 
 def task_folder_parent() -> str | None:
@@ -34,19 +52,116 @@ def task_folder_parent() -> str | None:
     return SHM
 
 
-async def _read_capped(stream: asyncio.StreamReader) -> bytes:
-    """Everything up to OUTPUT_CAP bytes; keeps draining so the child never blocks on a pipe."""
-    kept = bytearray()
-    while chunk := await stream.read(65536):
-        if len(kept) < OUTPUT_CAP:
-            kept += chunk[: OUTPUT_CAP - len(kept)]
-    return bytes(kept)
+def _remove_folder(folder: str) -> None:
+    """One rmdir when the task left nothing behind (the usual case, a third of rmtree's cost),
+    else the whole tree."""
+    try:
+        os.rmdir(folder)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.path.lexists(folder):
+            log.warning("could not remove the task folder %s", folder)
+
+
+def _start(cmd: list[str], folder: str) -> subprocess.Popen[bytes]:
+    """Start `cmd` in `folder`, in a new session (its own process group), without a shell.
+
+    Popen takes CPython's vfork path (no preexec_fn, user or group changes), so the event loop
+    is blocked only until the child has called exec. LANG is left out on purpose: a UTF-8
+    locale makes every command load locale files (about 0.25 ms of CPU for `echo` here), and
+    an image's container gets no LANG from Docker either.
+    """
+    return subprocess.Popen(
+        cmd,
+        cwd=folder,
+        env={"PATH": ENV_PATH, "HOME": folder, "TMPDIR": folder},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def _kill_group(pid: int) -> None:
     """Kill the task's process group: the command and anything it left behind."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+class _CappedPipe:
+    """A child's stdout or stderr, read by the event loop as data comes: the first OUTPUT_CAP
+    bytes are kept, the rest dropped, so the child never blocks on a full pipe."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, stream: IO[bytes]) -> None:
+        self._loop = loop
+        self._stream = stream
+        self._fd = stream.fileno()
+        self._open = True
+        self.kept = bytearray()
+        os.set_blocking(self._fd, False)
+        loop.add_reader(self._fd, self._read)
+
+    def _read(self) -> bool:
+        """One read; False once nothing more is waiting (or ever will be)."""
+        try:
+            chunk = os.read(self._fd, READ_SIZE)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            self._loop.remove_reader(self._fd)
+            self._open = False
+            return False
+        if len(self.kept) < OUTPUT_CAP:
+            self.kept += chunk[: OUTPUT_CAP - len(self.kept)]
+        return True
+
+    def close(self) -> bytes:
+        """Take what is still in the pipe, stop watching it, and return the kept bytes."""
+        for _ in range(DRAIN_READS):
+            if not (self._open and self._read()):
+                break
+        if self._open:
+            self._loop.remove_reader(self._fd)
+        self._stream.close()
+        return bytes(self.kept)
+
+
+class _Child:
+    """A started task: `done` gets (returncode, stdout, stderr) once the process has exited.
+
+    The exit is seen through a pidfd the event loop watches (no thread and no SIGCHLD handler
+    per child); where the kernel has no pidfds, a thread waits instead. Its pipes are drained
+    and closed at that moment, also when the task that awaited `done` was cancelled.
+    """
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        self._loop = asyncio.get_running_loop()
+        self._proc = proc
+        self._out = _CappedPipe(self._loop, proc.stdout)
+        self._err = _CappedPipe(self._loop, proc.stderr)
+        self.done: asyncio.Future[tuple[int, bytes, bytes]] = self._loop.create_future()
+        try:
+            self._pidfd = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):
+            self._pidfd = -1
+            threading.Thread(target=self._wait_in_thread, daemon=True).start()
+        else:
+            self._loop.add_reader(self._pidfd, self._exited)
+
+    def _wait_in_thread(self) -> None:
+        self._proc.wait()
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to tell
+            self._loop.call_soon_threadsafe(self._exited)
+
+    def _exited(self) -> None:
+        if self._pidfd >= 0:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+        returncode = self._proc.wait()  # reaps at once: the process has exited
+        result = (returncode, self._out.close(), self._err.close())
+        if not self.done.done():
+            self.done.set_result(result)
 
 
 class ProcessRunner(TaskRunner):
@@ -64,66 +179,52 @@ class ProcessRunner(TaskRunner):
             raise ImageNotFound(f"image {image!r} is not in this node's catalog")
         if self._closed:
             raise RunnerError("the node is stopping")
+        return await self._execute(cmd, self._timeout)
+
+    async def _execute(self, cmd: list[str], timeout: float) -> TaskResult:
+        """Run `cmd` in a fresh folder within `timeout` seconds; 127 when it cannot start."""
         try:
-            workspace = tempfile.TemporaryDirectory(prefix="ecs-task-", dir=self._folder_parent)
+            folder = tempfile.mkdtemp(prefix="ecs-task-", dir=self._folder_parent)
         except OSError as error:
             raise RunnerError(f"cannot make the task's folder: {error.strerror}") from None
-        with workspace as folder:
-            env = {"PATH": ENV_PATH, "HOME": folder, "TMPDIR": folder, "LANG": "C.UTF-8"}
+        try:
             try:
-                proc = await asyncio.create_subprocess_exec(
-                    *cmd,
-                    cwd=folder,
-                    env=env,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                    start_new_session=True,
-                )
+                proc = _start(cmd, folder)
             except (OSError, ValueError) as error:
                 reason = f"cannot start {cmd[0]!r}: {getattr(error, 'strerror', None) or error}\n"
                 return TaskResult(EXIT_CANNOT_START, b"", reason.encode())
-            return await self._finish(proc)
-
-    async def _finish(self, proc: asyncio.subprocess.Process) -> TaskResult:
-        """Wait for the task within its time limit, then collect its capped output."""
-        assert proc.stdout is not None and proc.stderr is not None
-        stdout = asyncio.create_task(_read_capped(proc.stdout))
-        stderr = asyncio.create_task(_read_capped(proc.stderr))
-        self._running.add(proc.pid)
-        timed_out = False
-        try:
-            async with asyncio.timeout(self._timeout):
-                await proc.wait()
-        except TimeoutError:
-            timed_out = True
+            os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+            return await self._finish(_Child(proc), proc.pid, timeout)
         finally:
-            _kill_group(proc.pid)
-            self._running.discard(proc.pid)
-        returncode = await proc.wait()
-        out, err = await stdout, await stderr
-        if timed_out:
-            err += f"ecs: task killed after its {self._timeout:g} s time limit\n".encode()
+            _remove_folder(folder)
+
+    async def _finish(self, child: _Child, pid: int, timeout: float) -> TaskResult:
+        """Wait for the task within its time limit; then kill its group, which ends the task
+        itself after a timeout and, always, whatever it left running."""
+        self._running.add(pid)
+        try:
+            finished, _ = await asyncio.wait((child.done,), timeout=timeout)
+        finally:
+            _kill_group(pid)
+            self._running.discard(pid)
+        returncode, out, err = await child.done
+        if not finished:
+            err += f"ecs: task killed after its {timeout:g} s time limit\n".encode()
         exit_code = 128 - returncode if returncode < 0 else returncode
         return TaskResult(exit_code, out, err)
 
     async def health(self) -> tuple[str, dict[str, object]]:
-        """Green when a trivial process starts and exits 0 within a second."""
+        """Green when a trivial process starts, the way tasks do, and exits 0 within a second."""
         started = time.perf_counter()
         details: dict[str, object] = {"command": "true"}
         try:
-            proc = await asyncio.create_subprocess_exec(
-                "true", stdin=asyncio.subprocess.DEVNULL, env={"PATH": ENV_PATH}
-            )
-        except OSError as error:
-            details["error"] = f"cannot start: {error.strerror or error}"
+            result = await self._execute(["true"], HEALTH_TIMEOUT)
+        except RunnerError as error:
+            details["error"] = str(error)
         else:
-            try:
-                async with asyncio.timeout(1.0):
-                    details["exit code"] = await proc.wait()
-            except TimeoutError:
-                proc.kill()
-                details["error"] = "did not exit within 1 s"
+            details["exit code"] = result.exit_code
+            if result.stderr:
+                details["error"] = result.stderr.decode(errors="replace").strip()
         details["ms"] = round((time.perf_counter() - started) * 1000, 1)
         status = "green" if details.get("exit code") == 0 else "red"
         return "process runner", {"status": status, "details": details}

@@ -1,0 +1,58 @@
+"""The plan's options for more than one process: --processes, --master, --worker."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.ecsload_support import PAIRS
+from tests.test_ecsload_plan import assert_refused, evaluated, plan, write
+
+ENDPOINT = {"ECS_ENDPOINT": "https://api.example.com"}
+
+
+def test_processes_from_option_config_or_one_per_core(tmp_path: Path) -> None:
+    assert evaluated(plan(tmp_path, "--processes", "-1").stdout)["PROCESSES"] == "-1"
+    config = write(tmp_path / "c.json", '{"processes": 3}')
+    assert evaluated(plan(tmp_path, str(config)).stdout)["PROCESSES"] == "3"
+
+
+def test_a_master_and_its_defaults(tmp_path: Path) -> None:
+    values = evaluated(plan(tmp_path, "--master", "--expect-workers", "2", **ENDPOINT).stdout)
+    assert (values["ROLE"], values["EXPECT_WORKERS"], values["MASTER_BIND_HOST"],
+            values["MASTER_PORT"], values["WORKER_WAIT"]) == ("master", "2", "*", "5557", "120")
+
+
+def test_a_worker_takes_its_own_credentials(tmp_path: Path) -> None:
+    write(tmp_path / "creds.txt", PAIRS)
+    result = plan(tmp_path, "--worker", "--master-host", "10.0.0.5", "--master-port", "6000",
+                  "--processes", "2", ECS_CREDENTIALS=str(tmp_path / "creds.txt"))
+    values = evaluated(result.stdout)
+    assert (values["ROLE"], values["MASTER_HOST"], values["MASTER_PORT"],
+            values["PROCESSES"]) == ("worker", "10.0.0.5", "6000", "2")
+    assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
+
+
+BAD = [
+    (["--processes", "0"], {}, "'0' is not a positive integer or -1"),
+    (["--processes", "many"], {}, "'many' is not a positive integer or -1"),
+    (["--master", "--worker", "--master-host", "h"], ENDPOINT, "exclude each other"),
+    (["--master"], {}, "--master needs ECS_ENDPOINT"),
+    (["--master", "--processes", "2"], ENDPOINT, "--processes does not apply"),
+    (["--expect-workers", "2"], ENDPOINT, "--expect-workers goes with --master"),
+    (["--master", "--expect-workers", "0"], ENDPOINT, "'0' is not a whole number from 1"),
+    (["--master-host", "h"], {}, "--master-host goes with --worker"),
+    (["--worker"], {}, "--worker needs --master-host HOST"),
+    (["--worker", "--master-host", "h", "--master-port", "70000"], {}, "'70000' is not a whole"),
+    (["--master", "--master-bind-host", " "], ENDPOINT, "--master-bind-host is empty"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "message"), BAD)
+def test_options_that_do_not_fit_are_usage_errors(tmp_path: Path, args: list[str],
+                                                  env: dict[str, str], message: str) -> None:
+    assert_refused(plan(tmp_path, *args, **env), tmp_path, 1, message)
+
+
+def test_processes_in_a_config_file_must_be_a_number(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.json", '{"processes": "2"}')
+    assert_refused(plan(tmp_path, str(config)), tmp_path, 2, "processes: '2' is not a positive")

@@ -1,0 +1,169 @@
+"""More than one Locust process, through the real run_load_test.sh against a real node.
+
+A level run by one process, by --processes 2, and by a master with two workers
+over loopback must give the same tables: every request type of the model, and
+Ok + Error == samples == Locust's own count == the level's requests. A worker
+killed mid-level must not hang the level, and the loss must show.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import (
+    MODEL_TYPES,
+    SCRIPT,
+    clean_env,
+    only_run_dir,
+    processes_mentioning,
+    read_json,
+    run_script,
+    sample_count,
+    wait_until_gone,
+)
+from tests.node_fixtures import RunningNode, secured_node  # noqa: F401 (a fixture)
+
+LEVEL = ("-c", "20", "-n", "400", "-r", "1000", "-t", "120")
+
+
+@pytest.fixture
+def endpoint(secured_node: tuple[RunningNode, tuple[str, str]],  # noqa: F811
+             tmp_path: Path) -> tuple[str, Path]:
+    """A real node that checks credentials, and a file with a pair it accepts."""
+    node, (key, secret) = secured_node
+    credentials = tmp_path / "credentials.txt"
+    credentials.write_text(f"{key}:{secret}\n")
+    return node.base, credentials
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assert_same_tables(level_dir: Path, requests: int) -> dict:
+    """The level's summary: every type of the model, no error, samples == Locust's count."""
+    level = read_json(level_dir / "summary.json")["levels"][0]
+    assert set(level["types"]) == MODEL_TYPES
+    assert sum(t["error"] for t in level["types"].values()) == 0, level
+    ok = sum(t["ok"] for t in level["types"].values())
+    assert ok == sample_count(level_dir) == level["locust_requests"] == requests
+    assert level["stopped_by"] == "requests"
+    return level
+
+
+def test_one_process_and_two_give_the_same_tables(tmp_path: Path) -> None:
+    for name, extra in (("one", ()), ("two", ("--processes", "2"))):
+        result = run_script(*LEVEL, *extra, "-o", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert_same_tables(only_run_dir(tmp_path / name) / "level-20", 400)
+    assert not processes_mentioning(str(tmp_path))
+
+
+class Sweep:
+    """A master and its workers, each a run_load_test.sh in its own process group."""
+
+    def __init__(self, tmp_path: Path, endpoint: tuple[str, Path], workers: int,
+                 *args: str) -> None:
+        url, credentials = endpoint
+        port = str(free_port())
+        self.tmp_path = tmp_path
+        self.master = self._start(
+            [*args, "--master", "--expect-workers", str(workers), "--master-bind-host",
+             "127.0.0.1", "--master-port", port, "--worker-wait", "60", "-o",
+             str(tmp_path / "master")], clean_env(ECS_ENDPOINT=url))
+        self.workers = [self._start(["--worker", "--master-host", "127.0.0.1", "--master-port",
+                                     port, "-o", str(tmp_path / f"worker-{i}")],
+                                    clean_env(ECS_CREDENTIALS=str(credentials)))
+                        for i in range(workers)]
+
+    @staticmethod
+    def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+        return subprocess.Popen([str(SCRIPT), *args], env=env, text=True, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def processes(self) -> list[subprocess.Popen[str]]:
+        return [self.master, *self.workers]
+
+    def finish(self, timeout: float = 240) -> list[tuple[int, str]]:
+        """Each script's exit code and output, master first."""
+        return [(p.wait(timeout=timeout), "".join(p.communicate())) for p in self.processes()]
+
+    def kill(self) -> None:
+        for process in self.processes():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+
+
+@pytest.fixture
+def sweep(tmp_path: Path, endpoint: tuple[str, Path]) -> Iterator[type[Sweep]]:
+    started: list[Sweep] = []
+
+    def start(workers: int, *args: str) -> Sweep:
+        started.append(Sweep(tmp_path, endpoint, workers, *args))
+        return started[-1]
+
+    yield start  # type: ignore[misc]
+    for one in started:
+        one.kill()
+
+
+def test_a_master_and_two_workers_give_the_same_tables(tmp_path: Path, sweep) -> None:
+    # Two levels: the workers follow the sweep, reconnecting for the second.
+    run = sweep(2, "-c", "20 24", "-n", "400", "-r", "1000", "-t", "120")
+    (master_rc, master_out), *workers = run.finish()
+    assert master_rc == 0, master_out
+    for rc, out in workers:
+        assert rc == 0, out
+    run_dir = only_run_dir(tmp_path / "master")
+    for users in (20, 24):
+        level = assert_same_tables(run_dir / f"level-{users}", 400)
+        assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0}
+    for i in range(2):
+        worker_dir = only_run_dir(tmp_path / f"worker-{i}")
+        assert sorted(p.name for p in worker_dir.glob("worker-*")) == ["worker-1", "worker-2"]
+    assert wait_until_gone(str(tmp_path), 5) == []
+
+
+def worker_locust(results: Path) -> int:
+    """The pid of the Locust worker that a worker script runs, once it runs."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for line in processes_mentioning(str(results)):
+            if "locust" in line and "--worker" in line and "run_load_test" not in line:
+                return int(line.split(":", 1)[0])
+        time.sleep(0.1)
+    raise AssertionError("the worker's Locust never started")
+
+
+def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(
+    tmp_path: Path, sweep
+) -> None:
+    run = sweep(2, "-c", "20", "-n", "5000", "-r", "1000", "-t", "90")
+    victim = worker_locust(tmp_path / "worker-1")
+    samples = None
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (samples and samples.stat().st_size > 5000):
+        samples = next((tmp_path / "master").glob("*/level-20/samples.csv"), None)
+        time.sleep(0.1)
+    assert samples is not None, "no sample reached the master"
+    os.kill(victim, signal.SIGKILL)
+
+    (master_rc, master_out), (survivor_rc, survivor_out), (victim_rc, victim_out) = run.finish()
+    assert master_rc == 0, master_out
+    assert survivor_rc == 0, survivor_out
+    assert victim_rc == 4 and "no master at 127.0.0.1" in victim_out and "ended level 1" in victim_out
+    level = read_json(only_run_dir(tmp_path / "master") / "level-20" / "summary.json")["levels"][0]
+    assert level["workers"] == {"joined": 2, "finished": 1, "lost": 1}
+    assert level["stopped_by"] in ("requests", "time")
+    assert level["requests"] < 5000
+    assert "1 of 2 workers lost" in master_out
+    assert wait_until_gone(str(tmp_path), 5) == []
