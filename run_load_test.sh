@@ -24,6 +24,7 @@ LOCUST_PID=""
 # Set by the plan (python -m ecsload.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
+NODE_DEPLOYMENT=""
 PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
 WORKER_WAIT=""
 
@@ -92,7 +93,7 @@ EOF
 # check; sets ENDPOINT and CREDENTIALS to the node's.
 start_local_node() {
   local dir=$RUN_DIR/node i runner
-  local -a agent=()
+  local -a agent=() limits=()
   mkdir -p "$dir"
   "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt" 2>"$dir/creds.log" ||
     fail 3 "could not generate the local node's credentials: $(cat "$dir/creds.log")"
@@ -104,8 +105,9 @@ start_local_node() {
     agent=(env "NEW_RELIC_CONFIG_FILE=$NEWRELIC_CONFIG" "$PY" -m newrelic.admin run-program)
     [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
   fi
+  [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
   setsid "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
-    --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
+    "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
     >"$dir/stdout.txt" 2>&1 &
   NODE_PID=$!
   [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$dir/ecs.conf'"

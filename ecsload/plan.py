@@ -172,6 +172,8 @@ SETTINGS = (
     Setting("newrelic", "NEWRELIC_CONFIG", "", parse_path, json_text(parse_path),
             "NEW_RELIC_CONFIG_FILE",
             help="run the local node under New Relic's agent with this config"),
+    Setting("node_deployment", "NODE_DEPLOYMENT", "", parse_path, json_text(parse_path),
+            help="a deployment.json whose api_rate_limiting the local node applies"),
     Setting("processes", "PROCESSES", 1, parse_processes, json_processes,
             help="Locust processes per level on this machine: N > 1 forks N workers under "
             "a master, -1 one per core"),
@@ -241,6 +243,10 @@ def parser() -> argparse.ArgumentParser:
                    help="run the local node under New Relic's Python agent with INI "
                    "(default: the project's newrelic.ini); see README, New Relic")
     add(["--processes"], "processes", "N")
+    p.add_argument("--node-deployment", dest="node_deployment", metavar="FILE",
+                   type=option_type(parse_path),
+                   help="a deployment.json whose api_rate_limiting the local node applies, "
+                   "as nginx does in front of a real node (default: no limits)")
     p.add_argument("-o", "--results", metavar="DIR", default="results",
                    help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
                    "(default: ./results)")
@@ -296,7 +302,7 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
-    for key in ("credentials", "newrelic"):
+    for key in ("credentials", "newrelic", "node_deployment"):
         if values[key] and sources[key].startswith("config"):
             values[key] = os.path.abspath(Path(options.config).parent / values[key])
         elif values[key]:
@@ -351,6 +357,21 @@ def describe(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str
     return "\n".join(lines) + "\n"
 
 
+def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str]) -> None:
+    """Drop, with a note each, the settings that only a local node can use."""
+    why = {
+        "newrelic": "the New Relic agent runs on the deployment's nodes, not here "
+        "(see README, New Relic)",
+        "node_deployment": "a deployment's limits are set when it is spun up "
+        "(see README, Rate limiting)",
+    }
+    for key, reason in why.items():
+        if values[key]:
+            sys.stderr.write(f"{PROG}: note: {sources[key]} ignored against ECS_ENDPOINT: "
+                             f"{reason}\n")
+            values[key] = ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     values, sources = resolve(options, os.environ)
@@ -359,14 +380,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             load_credentials(values["credentials"])
         except CredentialsError as error:
             raise CredentialsError(f"{sources['credentials']}: {error}") from None
-    if values["newrelic"] and values["endpoint"]:
-        sys.stderr.write(
-            f"{PROG}: note: {sources['newrelic']} ignored: the New Relic agent runs on the "
-            "deployment's nodes, not here (see README, New Relic)\n"
-        )
-        values["newrelic"] = ""
-    elif values["newrelic"]:
+    if values["endpoint"]:
+        ignore_local_node_settings(values, sources)
+    if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
+    if values["node_deployment"] and not os.path.isfile(values["node_deployment"]):
+        raise UserError(f"{sources['node_deployment']}: {values['node_deployment']} is not a "
+                        "file: give the deployment.json with api_rate_limiting", EXIT_CONFIG)
     role = resolve_role(options, values)
     run_dir = make_run_dir(options.results)
     plan = {

@@ -11,6 +11,7 @@ The contract is documented in docs/summary-json.md; LEVEL is:
     seconds, rps     ended - started, and requests / seconds (null if 0 s)
     stopped_by       "requests" | "time" | "other" | null (from level.json)
     target_requests, time_cap_seconds, locust_requests   from level.json, or null
+    workers          {"joined", "finished", "lost"} with --processes or --master, else null
     all              the statistics of every request, as in `types`
     types            request type name → {"ok", "error", "rate_limited", "min",
                      "p50" … "p99", "max", "m", "b"}; times in ms, m in ms/s
@@ -55,6 +56,7 @@ def level_summary(samples: Samples, concurrency: int, level_info: Mapping[str, A
         "target_requests": level_info.get("target_requests"),
         "time_cap_seconds": level_info.get("time_cap_seconds"),
         "locust_requests": level_info.get("locust_requests"),
+        "workers": level_info.get("workers"),
         "all": stats_of(slice(None)),
         "types": types,
     }

@@ -62,7 +62,16 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
         notes.append(f"NOTE: the level was stopped early (interrupted or Locust quit) after "
                      f"{requests} of {target} requests.")
     counted = level.get("locust_requests")
-    if counted is not None and counted != requests:
+    workers = level.get("workers")
+    if workers:
+        notes.append(f"Workers: {workers['finished']} of {workers['joined']} sent all their "
+                     f"samples; {requests} samples received, Locust counted {counted} requests")
+    if workers and workers["lost"]:
+        notes.append(f"NOTE: {workers['lost']} of {workers['joined']} workers lost mid-level: "
+                     "their last samples and statistics never arrived"
+                     + (f"; {target - requests} of the {target} requests have no sample."
+                        if target and requests < target else "."))
+    elif counted is not None and counted != requests:
         notes.append(f"NOTE: {requests} samples were recorded but Locust counted {counted} "
                      "requests.")
     return notes

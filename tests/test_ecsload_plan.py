@@ -47,6 +47,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert values == {
         "LEVELS": "10 15 20 25", "REQUESTS": "1000", "HATCH_RATE": "5", "LEVEL_TIME_CAP": "600",
         "ENDPOINT": "", "CREDENTIALS": "", "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
+        "NODE_DEPLOYMENT": "",
         "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry", "NEWRELIC_CONFIG": "", "PROCESSES": "1",
         "VERBOSE": "0", "ROLE": "local", "EXPECT_WORKERS": "1", "MASTER_BIND_HOST": "*",
         "MASTER_HOST": "", "MASTER_PORT": "5557", "WORKER_WAIT": "120",

@@ -193,7 +193,7 @@ class ProcessRunner(TaskRunner):
             except (OSError, ValueError) as error:
                 reason = f"cannot start {cmd[0]!r}: {getattr(error, 'strerror', None) or error}\n"
                 return TaskResult(EXIT_CANNOT_START, b"", reason.encode())
-            os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
+            if os.environ.get('EXP_NICE'): os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
             return await self._finish(_Child(proc), proc.pid, timeout)
         finally:
             _remove_folder(folder)

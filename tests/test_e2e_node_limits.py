@@ -1,0 +1,47 @@
+"""End to end: the local node applies a deployment's rate limits, and a node that cannot start.
+
+`--node-deployment` hands the local node a deployment.json; its
+`api_rate_limiting` is enforced as nginx does in a deployment, so a sweep shows
+where the limiter bites. A deployment.json the node refuses stops the run with
+exit 3 and the node's own words.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import only_run_dir, processes_mentioning, read_json, run_script
+
+pytestmark = pytest.mark.e2e
+
+
+def deployment(tmp_path: Path, per_key: dict[str, str]) -> Path:
+    path = tmp_path / "deployment.json"
+    path.write_text(json.dumps({"api_rate_limiting": {"per_key": per_key}}))
+    return path
+
+
+def test_a_tight_limit_shows_as_rate_limited_with_a_warning(tmp_path: Path) -> None:
+    limits = deployment(tmp_path, {"rate_limit": "20r/s", "conn_limit": "100"})
+    result = run_script("-c", "15", "-n", "300", "-r", "1000", "--node-deployment", str(limits),
+                        "-o", str(tmp_path / "results"))
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    level = read_json(only_run_dir(tmp_path / "results") / "summary.json")["levels"][0]
+    limited = sum(t["rate_limited"] for t in level["types"].values())
+    assert limited > 0.5 * level["requests"]
+    assert "these numbers mostly measure the rate limiter" in result.stdout
+    assert "api_rate_limiting (see deployment.json.example)" in result.stdout
+
+
+def test_a_node_that_does_not_start_is_exit_3_with_its_log(tmp_path: Path) -> None:
+    limits = deployment(tmp_path, {"rate_limit": "fast"})
+    result = run_script("-c", "15", "-n", "100", "--node-deployment", str(limits),
+                        "-o", str(tmp_path / "results"))
+
+    assert result.returncode == 3, result.stderr
+    assert "the local ECS node did not start; last lines of its logs:" in result.stderr
+    assert "rate_limit" in result.stderr  # the node's own reason
+    assert not list(only_run_dir(tmp_path / "results").glob("level-*"))
+    assert not processes_mentioning(str(tmp_path))
