@@ -6,8 +6,10 @@ Starts the node (auth on, credentials from `python -m ecsnode.creds`, access log
 Tornado app whose one handler returns the same `_noop` body, each pinned to the same core
 (wrk on the other when taskset is there). Loads each in turn with wrk on 127.0.0.1 and prints
 requests/s and p50/p99 for both, their ratio (aim: node >= 0.7x bare), then POST /tasks
-(`echo hello world`) at 10 concurrent clients (aim: p50 < 10 ms). Figures from one run only
-compare with each other: other load on the machine moves them all.
+(`echo hello world`) at 10 concurrent clients (aim: p50 < 10 ms), the same number of rounds,
+with each round's p50 and the CPU the node and its task processes used per task. Latency
+figures from one run only compare with each other: other load on the machine moves them all;
+CPU per task moves much less, so it is the figure to compare a change by.
 Exit codes: 0 done; 1 a target answered anything but the expected status; 2 wrk missing.
 """
 
@@ -42,6 +44,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     bad_answers: int
+    requests: int
 
 
 def serve_bare(ready_file: str) -> None:
@@ -74,8 +77,9 @@ def pinned(core: int | None) -> list[str]:
 
 
 @contextlib.contextmanager
-def started(command: list[str], ready: Path) -> Iterator[str]:
-    """Run a server in its own process group until the block ends; yields its URL."""
+def started(command: list[str], ready: Path) -> Iterator[tuple[str, int]]:
+    """Run a server in its own process group until the block ends; yields its URL and pid
+    (taskset execs the server, so the pid is the server's own)."""
     proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + READY_WITHIN_S
@@ -83,7 +87,7 @@ def started(command: list[str], ready: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"bench_node: {command[-1]} did not start")
             time.sleep(0.02)
-        yield ready.read_text().strip()
+        yield ready.read_text().strip(), proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -110,10 +114,20 @@ def run_wrk(url: str, duration: int, connections: int, core: int | None, *extra:
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    done_requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Socket errors:.*", out)
     if errors:
         print(f"  wrk: {errors.group(0)}", file=sys.stderr)
-    return Figures(rate, to_ms(p50), to_ms(p99), int(bad.group(1)) if bad else 0)
+    bad_answers = int(bad.group(1)) if bad else 0
+    return Figures(rate, to_ms(p50), to_ms(p99), bad_answers, done_requests)
+
+
+def cpu_ms(pid: int) -> tuple[float, float]:
+    """CPU milliseconds so far of process `pid` itself and of its children it has reaped."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(field) for field in fields[11:15])
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    return (utime + stime) * tick_ms, (cutime + cstime) * tick_ms
 
 
 def row(name: str, figures: Figures) -> str:
@@ -128,6 +142,7 @@ def median(runs: list[Figures]) -> Figures:
         statistics.median(f.p50_ms for f in runs),
         statistics.median(f.p99_ms for f in runs),
         sum(f.bad_answers for f in runs),
+        sum(f.requests for f in runs),
     )
 
 
@@ -153,7 +168,8 @@ def bench(folder: Path, duration: int, rounds: int) -> int:
             "--ready-file", str(folder / f"{name}.ready"),
         ]  # fmt: skip
 
-    bare_command = [*pinned(server_core), sys.executable, __file__, "--serve-bare"]
+    bare_ready = folder / "bare.ready"
+    bare_command = [*pinned(server_core), sys.executable, __file__, "--serve-bare", str(bare_ready)]
     lua = folder / "task.lua"
     lua.write_text(
         'wrk.method = "POST"\n'
@@ -166,19 +182,27 @@ def bench(folder: Path, duration: int, rounds: int) -> int:
             f"_noop servers on core {server_core} (tasks node unpinned), wrk on core {wrk_core}"
         )
     print(f"wrk: {duration} s per run, 10 connections, {pinning}; medians of {rounds} rounds")
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     bare_runs: list[Figures] = []
     node_runs: list[Figures] = []
     with (
-        started(node_command(server_core, "node"), folder / "node.ready") as node_url,
-        started([*bare_command, str(folder / "bare.ready")], folder / "bare.ready") as bare_url,
+        started(node_command(server_core, "node"), folder / "node.ready") as (node_url, _),
+        started(bare_command, bare_ready) as (bare_url, _),
     ):
         for _ in range(rounds):
             bare_runs.append(run_wrk(f"{bare_url}/v1.1/_noop", duration, 10, wrk_core))
             node_runs.append(run_wrk(f"{node_url}/v1.1/_noop", duration, 10, wrk_core, *auth))
     # Task processes inherit the node's core; unpinned, they may use any, as on a real host.
-    with started(node_command(None, "tasks"), folder / "tasks.ready") as node_url:
-        tasks = run_wrk(f"{node_url}/v1.1/tasks", duration, 10, wrk_core, *auth, "-s", str(lua))
-    bare, node = median(bare_runs), median(node_runs)
+    task_runs: list[Figures] = []
+    with started(node_command(None, "tasks"), folder / "tasks.ready") as (node_url, pid):
+        before = cpu_ms(pid)
+        for _ in range(rounds):
+            task_runs.append(
+                run_wrk(f"{node_url}/v1.1/tasks", duration, 10, wrk_core, *auth, "-s", str(lua))
+            )
+        after = cpu_ms(pid)
+    print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    bare, node, tasks = median(bare_runs), median(node_runs), median(task_runs)
     print(f"{'target':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(row("bare Tornado GET /v1.1/_noop", bare))
     print(row("node GET /v1.1/_noop (auth on, access log)", node))
@@ -187,7 +211,16 @@ def bench(folder: Path, duration: int, rounds: int) -> int:
     verdict = "met" if ratio >= 0.7 else "NOT met"
     print(f"_noop node/bare requests/s ratio: {ratio:.2f} (aim >= 0.70: {verdict})")
     verdict = "met" if tasks.p50_ms < 10 else "NOT met"
-    print(f"Tasks-Happy-Path p50 at 10 clients: {tasks.p50_ms:.2f} ms (aim < 10 ms: {verdict})")
+    each = ", ".join(f"{run.p50_ms:.1f}" for run in task_runs)
+    print(
+        f"Tasks-Happy-Path at 10 clients: p50 {tasks.p50_ms:.2f} ms (rounds: {each}), "
+        f"p99 {tasks.p99_ms:.2f} ms (aim p50 < 10 ms: {verdict})"
+    )
+    node_cpu, task_cpu = ((b - a) / tasks.requests for a, b in zip(before, after, strict=True))
+    print(
+        f"CPU per task: node {node_cpu:.2f} ms (its event loop serves every task), "
+        f"task processes {task_cpu:.2f} ms"
+    )
     bad = bare.bad_answers + node.bad_answers + tasks.bad_answers
     if bad:
         print(f"bench_node: {bad} answers were not 2xx; the figures are not valid", file=sys.stderr)

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.bench_recording [--requests N] [--users U] [--rounds R]
 
-Runs the real locustfile headless against tests/fake_ecs.py over loopback, R
+Runs the real locustfile headless against a real ECS node over loopback, R
 times with --samples-file and R times without, alternating, N requests each.
 The figure that counts is the Locust process's CPU time per request (level.json:
 cpu_seconds / requests): it does not depend on how fast the server answers, as
@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ecsload.samples import SampleFile, SampleRecorder
-from tests.ecsload_support import fake_ecs_running, locust_args, run_command
+from tests.ecsload_support import locust_args, node_running, run_command
 
 
 def run_level(url: str, credentials: Path, folder: Path, record: bool, requests: int,
@@ -68,13 +68,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     options = parser.parse_args()
     runs: dict[bool, list[dict]] = {False: [], True: []}
-    with tempfile.TemporaryDirectory() as tmp, fake_ecs_running(Path(tmp)) as fake:
-        run_level(fake.url, fake.credentials, Path(tmp) / "warm-up", True, 2000, options.users)
+    with tempfile.TemporaryDirectory() as tmp, node_running(Path(tmp)) as node:
+        run_level(node.url, node.credentials, Path(tmp) / "warm-up", True, 2000, options.users)
         for round_ in range(options.rounds):
             order = (False, True) if round_ % 2 == 0 else (True, False)
             for record in order:
                 folder = Path(tmp) / f"round-{round_}-{'with' if record else 'without'}"
-                runs[record].append(run_level(fake.url, fake.credentials, folder, record,
+                runs[record].append(run_level(node.url, node.credentials, folder, record,
                                               options.requests, options.users))
 
     def cpu_us(info: dict) -> float:
@@ -84,7 +84,7 @@ def main() -> None:
         return info["requests"] / info["seconds"]
 
     print(f"{options.rounds} rounds of {options.requests:,} requests at {options.users} users "
-          "against tests/fake_ecs.py over loopback (each run's figures in brackets)")
+          "against a real ECS node over loopback (each run's figures in brackets)")
     for record in (False, True):
         label = "with recording   " if record else "without recording"
         cpus = sorted(cpu_us(i) for i in runs[record])

@@ -1,4 +1,4 @@
-"""Helpers for the harness's tests and benchmarks: its commands and a fake ECS, run for real.
+"""Helpers for the harness's tests and benchmarks: its commands and a real ECS node.
 
 Every process runs in its own process group, bounded in time, and the group is
 killed afterwards, so nothing is left running.
@@ -9,11 +9,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.node_fixtures import make_credentials, start_node
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "locustfile.py"
@@ -53,10 +54,10 @@ def run_module(module: str, *args: str, **kwargs: object) -> subprocess.Complete
     return run_command([sys.executable, "-m", f"ecsload.{module}", *args], **kwargs)  # type: ignore[arg-type]
 
 
-def locust_args(url: str, folder: Path, *args: str) -> list[str]:
+def locust_args(url: str, folder: Path, *args: str, locustfile: Path = LOCUSTFILE) -> list[str]:
     """Headless Locust with the locustfile, recording into `folder`, as run_load_test.sh runs it."""
     return [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", url,
         "--exit-code-on-error", "0", "--only-summary", "--logfile", str(folder / "locust.log"),
         "--samples-file", str(folder / "samples.csv"), "--level-info", str(folder / "level.json"),
         *args,
@@ -64,30 +65,25 @@ def locust_args(url: str, folder: Path, *args: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class FakeECS:
+class Target:
     url: str
-    credentials: Path  # the plaintext pairs it accepts
+    credentials: Path  # plaintext pairs it accepts
 
 
 @contextmanager
-def fake_ecs_running(folder: Path) -> Iterator[FakeECS]:
-    """tests/fake_ecs.py on a free loopback port, accepting the pairs of PAIRS."""
+def node_running(folder: Path) -> Iterator[Target]:
+    """A real ECS node (ecservice.py, process runner) on a free loopback port, checking an
+    .htpasswd made by the creds command; `credentials` holds the matching plaintext pairs."""
+    done = make_credentials(folder / ".htpasswd")
+    if done.returncode:
+        raise RuntimeError(f"the creds command failed: {done.stderr}")
     credentials = folder / "credentials.txt"
-    credentials.write_text(PAIRS)
-    ready = folder / "ready"
-    with (folder / "fake-ecs.log").open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "fake_ecs.py"), "--ready-file", str(ready),
-             "--credentials", str(credentials)],
-            env=command_env(), stdout=log, stderr=log, start_new_session=True,
-        )
+    credentials.write_text(done.stdout)
+    node = start_node(folder / "node", "--htpasswd", str(folder / ".htpasswd"))
     try:
-        deadline = time.monotonic() + 20
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not ready.exists():
-            log_text = (folder / "fake-ecs.log").read_text()
-            raise RuntimeError(f"the fake ECS did not start: {log_text}")
-        yield FakeECS(ready.read_text().strip(), credentials)
+        yield Target(node.base, credentials)
     finally:
-        kill_group(process)
+        try:
+            node.stop()
+        finally:
+            node.kill()

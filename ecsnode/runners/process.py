@@ -127,20 +127,25 @@ class _CappedPipe:
 
 
 class _Child:
-    """A started task: `done` gets (returncode, stdout, stderr) once the process has exited.
+    """A started task, driven by event-loop callbacks alone: its pipes, its exit (through a
+    pidfd; where the kernel has none, a thread waits instead) and its time limit (a timer).
 
-    The exit is seen through a pidfd the event loop watches (no thread and no SIGCHLD handler
-    per child); where the kernel has no pidfds, a thread waits instead. Its pipes are drained
-    and closed at that moment, also when the task that awaited `done` was cancelled.
+    When the process exits, its group is killed (whatever it left running), its pipes are
+    drained and closed, and `done` gets the TaskResult; this also happens when the coroutine
+    awaiting `done` was cancelled, once `kill` has ended the task.
     """
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         assert proc.stdout is not None and proc.stderr is not None
         self._loop = asyncio.get_running_loop()
         self._proc = proc
         self._out = _CappedPipe(self._loop, proc.stdout)
         self._err = _CappedPipe(self._loop, proc.stderr)
-        self.done: asyncio.Future[tuple[int, bytes, bytes]] = self._loop.create_future()
+        self._timeout = timeout
+        self._timer = self._loop.call_later(timeout, self._time_out)
+        self._timed_out = False
+        self._reaped = False
+        self.done: asyncio.Future[TaskResult] = self._loop.create_future()
         try:
             self._pidfd = os.pidfd_open(proc.pid)
         except (AttributeError, OSError):
@@ -149,19 +154,35 @@ class _Child:
         else:
             self._loop.add_reader(self._pidfd, self._exited)
 
+    def kill(self) -> None:
+        """Kill the task's process group, unless it was reaped (its pid may be reused then)."""
+        if not self._reaped:
+            _kill_group(self._proc.pid)
+
+    def _time_out(self) -> None:
+        self._timed_out = True
+        self.kill()
+
     def _wait_in_thread(self) -> None:
-        self._proc.wait()
+        os.waitid(os.P_PID, self._proc.pid, os.WEXITED | os.WNOWAIT)  # leaves the zombie
         with contextlib.suppress(RuntimeError):  # the loop closed first: nothing to tell
             self._loop.call_soon_threadsafe(self._exited)
 
     def _exited(self) -> None:
+        """The process has exited but is not reaped yet, so its group id cannot be reused."""
+        self._timer.cancel()
         if self._pidfd >= 0:
             self._loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
-        returncode = self._proc.wait()  # reaps at once: the process has exited
-        result = (returncode, self._out.close(), self._err.close())
-        if not self.done.done():
-            self.done.set_result(result)
+        self.kill()
+        returncode = self._proc.wait()  # at once: the process has exited
+        self._reaped = True
+        out, err = self._out.close(), self._err.close()
+        if self._timed_out:
+            err += f"ecs: task killed after its {self._timeout:g} s time limit\n".encode()
+        exit_code = 128 - returncode if returncode < 0 else returncode
+        if not self.done.cancelled():
+            self.done.set_result(TaskResult(exit_code, out, err))
 
 
 class ProcessRunner(TaskRunner):
@@ -171,7 +192,7 @@ class ProcessRunner(TaskRunner):
         self._images = frozenset(settings.images)
         self._timeout = settings.task_timeout
         self._folder_parent = task_folder_parent()
-        self._running: set[int] = set()
+        self._running: set[_Child] = set()
         self._closed = False
 
     async def run(self, image: str, cmd: list[str], creds: dict[str, str] | None) -> TaskResult:
@@ -193,25 +214,15 @@ class ProcessRunner(TaskRunner):
             except (OSError, ValueError) as error:
                 reason = f"cannot start {cmd[0]!r}: {getattr(error, 'strerror', None) or error}\n"
                 return TaskResult(EXIT_CANNOT_START, b"", reason.encode())
-            if os.environ.get('EXP_NICE'): os.setpriority(os.PRIO_PROCESS, proc.pid, 10)
-            return await self._finish(_Child(proc), proc.pid, timeout)
+            child = _Child(proc, timeout)
+            self._running.add(child)
+            try:
+                return await child.done
+            finally:
+                self._running.discard(child)
+                child.kill()  # only when the wait was cancelled: the task is over otherwise
         finally:
             _remove_folder(folder)
-
-    async def _finish(self, child: _Child, pid: int, timeout: float) -> TaskResult:
-        """Wait for the task within its time limit; then kill its group, which ends the task
-        itself after a timeout and, always, whatever it left running."""
-        self._running.add(pid)
-        try:
-            finished, _ = await asyncio.wait((child.done,), timeout=timeout)
-        finally:
-            _kill_group(pid)
-            self._running.discard(pid)
-        returncode, out, err = await child.done
-        if not finished:
-            err += f"ecs: task killed after its {timeout:g} s time limit\n".encode()
-        exit_code = 128 - returncode if returncode < 0 else returncode
-        return TaskResult(exit_code, out, err)
 
     async def health(self) -> tuple[str, dict[str, object]]:
         """Green when a trivial process starts, the way tasks do, and exits 0 within a second."""
@@ -231,5 +242,5 @@ class ProcessRunner(TaskRunner):
 
     async def close(self) -> None:
         self._closed = True
-        for pid in list(self._running):
-            _kill_group(pid)
+        for child in list(self._running):
+            child.kill()
