@@ -50,6 +50,7 @@ class ApiHandler(tornado.web.RequestHandler):
         self._too_large = False
         self._limited: tuple[str, str | None] | None = None
         self._done = False
+        self._refused = False
         node.in_flight += 1
 
     def prepare(self) -> Awaitable[None] | None:
@@ -68,7 +69,7 @@ class ApiHandler(tornado.web.RequestHandler):
         if node.limits is not None:
             client = (self.request.remote_ip or "", self.key or claimed_key(header))
             if not node.limits.admit(*client):
-                self.fail(503, "over this node's rate or connection limit; retry later")
+                self.refuse(503, "over this node's rate or connection limit; retry later")
                 return None
             self._limited = client
         if node.auth is not None and self.key is None:
@@ -80,13 +81,29 @@ class ApiHandler(tornado.web.RequestHandler):
         self.key = await self.node.auth.verify(header)
         if self.key is None:
             self.set_header("WWW-Authenticate", 'Basic realm="ECS"')
-            self.fail(401, "missing or wrong credentials: send HTTP Basic key:secret")
+            self.refuse(401, "missing or wrong credentials: send HTTP Basic key:secret")
 
     def data_received(self, chunk: bytes) -> None:
         if len(self._body) + len(chunk) > MAX_BODY:
             self._too_large = True
         elif not self._too_large:
             self._body += chunk
+
+    def refuse(self, status: int, message: str) -> None:
+        """Refuse the request, after reading its body when one is coming, as nginx does.
+
+        Finishing before the body is read makes Tornado close the connection, so a
+        client's next request on that keep-alive connection would fail. So the refusal
+        takes the place of the verb's method, which Tornado calls once the body is in.
+        """
+        headers = self.request.headers
+        coming = headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
+        if not coming:
+            self.fail(status, message)
+            return
+        self._too_large = True  # keep nothing of a refused body
+        self._refused = True
+        setattr(self, self.request.method.lower(), lambda *_, **__: self.fail(status, message))
 
     def fail(self, status: int, message: str) -> None:
         """Answer with a JSON error body: {"status": N, "message": "..."}."""
@@ -186,7 +203,7 @@ class NotFoundHandler(ApiHandler):
         waiting = super().prepare()
         if waiting is not None:
             await waiting
-        if not self._finished:
+        if not (self._finished or self._refused):
             self.fail(404, f"no such resource: {self.request.path} (the API is under /v1.1)")
 
 
