@@ -143,7 +143,7 @@ def test_fresh_folder_and_minimal_environment(secured_node):
     folder, entries, names = first.decode().splitlines()
     assert folder != second.decode().splitlines()[0]
     assert entries.strip() == "0"
-    assert set(names.split()) <= {"PATH", "HOME", "TMPDIR", "LANG", "PWD", "SHLVL", "_"}
+    assert set(names.split()) <= {"PATH", "HOME", "TMPDIR", "PWD", "SHLVL", "_"}
 
 
 def test_timeout_kills_the_task(node_factory, tmp_path):
