@@ -7,7 +7,7 @@ For each concurrency level and each runner it sends a bounded number of POST /v1
 loopback from that many client threads, and prints tasks/s and the latency p50/p99 of the
 answers. It starts scripts/local-docker.sh (and stops it afterwards) unless it already runs.
 
-Usage: .venv/bin/python bench/bench_runners.py [--requests N] [--concurrency 4,8] [--time-cap S]
+Usage: .venv/bin/python -m bench.bench_runners [--requests N] [--concurrency 4,8] [--time-cap S]
 Exit codes: 0 done; 2 usage (argparse's); 3 no local Docker (the script's reason is printed);
 4 a node did not start or a task failed.
 """
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,8 @@ from pathlib import Path
 
 import requests
 from tabulate import tabulate
+
+from tests.node_fixtures import running_node
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DOCKER = ROOT / "scripts" / "local-docker.sh"
@@ -86,32 +86,16 @@ def local_docker() -> Iterator[str]:
 
 @contextlib.contextmanager
 def node(folder: Path, runner: str, docker_host: str) -> Iterator[str]:
-    """A node with one runner, auth off, its files in FOLDER; yields its tasks URL."""
-    ready, errors = folder / f"{runner}.ready", folder / f"{runner}.stderr"
-    args = [sys.executable, str(ROOT / "ecservice.py"), "--port=0", f"--runner={runner}"]
-    args += [f"--ready-file={ready}", f"--log-file={folder / runner}.log", "--log-level=warning"]
+    """A node with one runner, auth off, its files in FOLDER/RUNNER; yields its tasks URL."""
+    args = [f"--runner={runner}", "--log-level=warning"]
     if runner == "docker":
         args.append(f"--docker-remote-api={docker_host}")
-    with errors.open("w") as stderr:
-        process = subprocess.Popen(
-            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not ready.exists():
-            said = errors.read_text().strip().splitlines()[-1:] or ["no message"]
-            raise BenchError(f"the {runner} node did not start: {said[0]}")
-        yield ready.read_text().strip() + "/v1.1/tasks"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.ExitStack() as stack:
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+            running = stack.enter_context(running_node(folder / runner, *args))
+        except AssertionError as error:
+            raise BenchError(f"the {runner} node did not start: {error}") from None
+        yield f"{running.api}/tasks"
 
 
 def load(url: str, runner: str, total: int, concurrency: int, time_cap: float) -> Level:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.ecsload_support import ROOT, kill_group, locust_args, run_command
-from tests.node_fixtures import start_node
+from tests.node_fixtures import running_node
 
 NOOP = "/v1.1/_noop"
 NOOP_JSON = '{"links": {"self": {"href": "/v1.1/_noop"}}}\n'
@@ -95,14 +95,8 @@ def nginx(folder: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def node(folder: Path) -> Iterator[str]:
     """The local ECS node without credentials, logging warnings only."""
-    running = start_node(folder, "--log-level", "warning")
-    try:
+    with running_node(folder, "--log-level", "warning") as running:
         yield running.base
-    finally:
-        try:
-            running.stop()
-        finally:
-            running.kill()
 
 
 def wrk(url: str, seconds: int, users: int) -> float:

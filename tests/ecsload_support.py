@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.node_fixtures import make_credentials, start_node
+from tests.node_fixtures import make_credentials, running_node
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "locustfile.py"
@@ -79,11 +79,5 @@ def node_running(folder: Path) -> Iterator[Target]:
         raise RuntimeError(f"the creds command failed: {done.stderr}")
     credentials = folder / "credentials.txt"
     credentials.write_text(done.stdout)
-    node = start_node(folder / "node", "--htpasswd", str(folder / ".htpasswd"))
-    try:
+    with running_node(folder / "node", "--htpasswd", str(folder / ".htpasswd")) as node:
         yield Target(node.base, credentials)
-    finally:
-        try:
-            node.stop()
-        finally:
-            node.kill()

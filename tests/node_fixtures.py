@@ -99,6 +99,16 @@ def start_node(folder: Path, *args: str) -> RunningNode:
     return node
 
 
+@contextlib.contextmanager
+def running_node(folder: Path, *args: str) -> Iterator[RunningNode]:
+    """start_node for a `with` block (benchmarks, helpers): the node is stopped at its end."""
+    node = start_node(folder, *args)
+    try:
+        yield node
+    finally:
+        _stop_all([node])
+
+
 def _stop_all(started: list[RunningNode]) -> None:
     for node in started:
         if node.proc.poll() is None:
