@@ -19,6 +19,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$ROOT/lib/venv.sh"
 
 readonly NODE_START_SECONDS=30
+# How the node and Locust are started: in a process group of their own, so that
+# Ctrl-C reaches only this script, which stops them in order; and with a parent-
+# death signal, so that the kernel stops them if this script dies without
+# cleaning up (SIGKILL, a CI job's timeout).
+readonly -a DETACHED=(setsid setpriv --pdeathsig TERM --)
 NODE_PID=""
 LOCUST_PID=""
 # Set by the plan (python -m ecsload.plan), which main evals.
@@ -106,7 +111,7 @@ start_local_node() {
     [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
   fi
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
-  setsid "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
+  "${DETACHED[@]}" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
     "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
     >"$dir/stdout.txt" 2>&1 &
   NODE_PID=$!
@@ -152,7 +157,7 @@ run_level() {
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
     say "Find locust output @ '$dir/output.txt' for $users concurrency"
   fi
-  setsid "$PY" -m locust -f "$ROOT/locustfile.py" --headless --host "$ENDPOINT" \
+  "${DETACHED[@]}" "$PY" -m locust -f "$ROOT/locustfile.py" --headless --host "$ENDPOINT" \
     -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
@@ -184,7 +189,7 @@ run_worker() {
     level=$((level + 1)) rc=0 dir=$RUN_DIR/worker-$level
     mkdir -p "$dir"
     [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$dir/locust.log' for level $level"
-    setsid "$PY" -m locust -f "$ROOT/locustfile.py" --worker --master-host "$MASTER_HOST" \
+    "${DETACHED[@]}" "$PY" -m locust -f "$ROOT/locustfile.py" --worker --master-host "$MASTER_HOST" \
       --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$dir/locust.log" \
       --ecs-credentials "$CREDENTIALS" --worker-info "$dir/worker.json" >"$dir/output.txt" 2>&1 &
     LOCUST_PID=$!

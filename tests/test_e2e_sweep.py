@@ -112,7 +112,16 @@ def test_endpoint_mode_with_wrong_credentials_shows_the_401s_as_errors(
     assert error == level["requests"] >= 100
 
 
-def test_ctrl_c_mid_level_leaves_nothing_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "exit_code"),
+    [(signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)],
+    ids=["ctrl-c", "sigkill"],
+)
+def test_a_stopped_script_leaves_nothing_running(
+    tmp_path: Path, signum: signal.Signals, exit_code: int
+) -> None:
+    """Ctrl-C: the trap stops Locust and the node. SIGKILL (a CI job's timeout): no trap
+    runs, and the kernel's parent-death signal stops them instead."""
     script = subprocess.Popen(
         [str(SCRIPT), "-c", "20", "-n", "1000000", "-r", "100", "-t", "120", "-o", str(tmp_path)],
         env=clean_env(),
@@ -131,10 +140,11 @@ def test_ctrl_c_mid_level_leaves_nothing_running(tmp_path: Path) -> None:
         assert samples is not None and script.poll() is None, "the level never got going"
         assert processes_mentioning(str(tmp_path)), "expected a node and Locust to be running"
 
-        script.send_signal(signal.SIGINT)
-        assert script.wait(timeout=20) == 130
-        assert "interrupted" in script.stderr.read()
-        assert wait_until_gone(str(tmp_path), 5) == []
+        script.send_signal(signum)
+        assert script.wait(timeout=20) == exit_code
+        if signum == signal.SIGINT:
+            assert "interrupted" in script.stderr.read()
+        assert wait_until_gone(str(tmp_path), 15) == []
     finally:
         if script.poll() is None:
             script.kill()
