@@ -1,7 +1,9 @@
 """Helpers for the end-to-end tests: run the real script, find its processes, read its results."""
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -42,7 +44,7 @@ def run_script(
 
 
 def processes_mentioning(text: str) -> list[str]:
-    """Command lines of live, non-zombie processes whose arguments contain `text`."""
+    """`PID: command line` of live, non-zombie processes whose arguments contain `text`."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -55,6 +57,13 @@ def processes_mentioning(text: str) -> list[str]:
         if text in cmdline and state != "Z":
             found.append(f"{proc.name}: {cmdline}")
     return found
+
+
+def kill_leftovers(text: str) -> None:
+    """SIGKILL what a failed test left running (processes mentioning `text`, their groups)."""
+    for line in processes_mentioning(text):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(int(line.split(":", 1)[0]), signal.SIGKILL)
 
 
 def wait_until_gone(text: str, seconds: float) -> list[str]:

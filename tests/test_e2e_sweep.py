@@ -17,6 +17,7 @@ from tests.e2e_support import (
     MODEL_TYPES,
     SCRIPT,
     clean_env,
+    kill_leftovers,
     only_run_dir,
     processes_mentioning,
     read_json,
@@ -149,3 +150,4 @@ def test_a_stopped_script_leaves_nothing_running(
         if script.poll() is None:
             script.kill()
             script.wait()
+        kill_leftovers(str(tmp_path))
