@@ -4,7 +4,7 @@ They are rendered from summary.json's documents (ecsload.summary), so the text
 and the JSON always say the same thing. Times are in ms; m is in ms per second.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tabulate import tabulate
@@ -78,21 +78,29 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
 
 
 def run_table(summary: Mapping[str, Any]) -> str:
-    """One row per level: volume, errors, rate limiting, overall and per-type latency."""
+    """One column per level, one row per figure: each figure's trend as load grows reads
+    left to right (volume, errors, rate limiting, overall and per-type latency)."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
-    headers = ["Users", "Requests", "Seconds", "Requests/s", "Error %", "Rate limited %",
-               "p50", "p95", "p99", *(f"p95 {name}" for name in names)]
-    rows = []
-    for level in levels:
-        every, requests = level["all"], level["requests"]
-        per_type = [level["types"][name]["p95"] if name in level["types"] else None
-                    for name in names]
-        rows.append([level["concurrency"], requests, level["seconds"], level["rps"],
-                     percent(every["error"], requests), percent(every["rate_limited"], requests),
-                     every["p50"], every["p95"], every["p99"], *per_type])
-    formats = ("d", "d", ".1f", ".1f", ".2f", ".2f", *[".2f"] * (3 + len(names)))
+    figures: list[tuple[str, str, Callable[[Mapping[str, Any]], Any]]] = [
+        ("Requests", "d", lambda lv: lv["requests"]),
+        ("Seconds", ".1f", lambda lv: lv["seconds"]),
+        ("Requests/s", ".1f", lambda lv: lv["rps"]),
+        ("Error %", ".2f", lambda lv: percent(lv["all"]["error"], lv["requests"])),
+        ("Rate limited %", ".2f", lambda lv: percent(lv["all"]["rate_limited"], lv["requests"])),
+        *((f"p{p}", ".2f", lambda lv, p=p: lv["all"][f"p{p}"]) for p in (50, 95, 99)),
+        *((f"p95 {name}", ".2f", lambda lv, name=name: lv["types"].get(name, {}).get("p95"))
+          for name in names),
+    ]
+    rows = [[label, *(cell(value(level), fmt) for level in levels)]
+            for label, fmt, value in figures]
+    headers = ["Users", *(str(level["concurrency"]) for level in levels)]
     title = f"{len(levels)} level(s) against {summary['endpoint'] or 'the local ECS node'}"
-    table = tabulate(rows, headers=headers, floatfmt=formats, intfmt="d", missingval="-",
-                     maxheadercolwidths=[None] * 5 + [9] + [None] * 3 + [8] * len(names))
+    table = tabulate(rows, headers=headers, disable_numparse=True,
+                     colalign=("left", *["right"] * len(levels)))
     return "\n".join([framed(title), table])
+
+
+def cell(value: Any, fmt: str) -> str:
+    """A figure as text; "-" where a level has none (a type it never sent, no duration)."""
+    return "-" if value is None else format(value, fmt)
