@@ -34,8 +34,17 @@ def developer_mode_config(folder: Path) -> Path:
 def sweep(folder: Path, users: int, requests: int, agent: Path | None) -> dict:
     """One level through the real script; its level of summary.json."""
     results = folder / ("agent" if agent else "plain")
-    args = [str(ROOT / "run_load_test.sh"), "-c", str(users), "-n", str(requests), "-r", "1000",
-            "-o", str(results)]
+    args = [
+        str(ROOT / "run_load_test.sh"),
+        "-c",
+        str(users),
+        "-n",
+        str(requests),
+        "-r",
+        "1000",
+        "-o",
+        str(results),
+    ]
     if agent:
         args += ["--newrelic", str(agent)]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, timeout=600)
@@ -65,17 +74,23 @@ def main() -> None:
             runs["agent"].append(sweep(folder, options.users, options.requests, ini))
 
     figures = [("requests/s", ("rps",))]
-    figures += [(f"{name} {stat} ms", ("types", name, stat))
-                for name in TYPES for stat in ("p50", "p95")]
+    figures += [
+        (f"{name} {stat} ms", ("types", name, stat)) for name in TYPES for stat in ("p50", "p95")
+    ]
     rows = []
     for label, path in figures:
-        plain, agent = (statistics.median(dig(level, path) for level in runs[kind])
-                        for kind in ("plain", "agent"))
+        plain, agent = (
+            statistics.median(dig(level, path) for level in runs[kind])
+            for kind in ("plain", "agent")
+        )
         rows.append([label, plain, agent, agent / plain if plain else float("nan")])
-    print(f"{options.rounds} round(s) of {options.requests} requests at {options.users} users, "
-          "medians over rounds:")
-    print(tabulate(rows, headers=["", "plain node", "under agent", "agent / plain"],
-                   floatfmt=".2f"))
+    print(
+        f"{options.rounds} round(s) of {options.requests} requests at {options.users} users, "
+        "medians over rounds:"
+    )
+    print(
+        tabulate(rows, headers=["", "plain node", "under agent", "agent / plain"], floatfmt=".2f")
+    )
 
 
 if __name__ == "__main__":

@@ -25,15 +25,27 @@ from ecsload.samples import SampleFile, SampleRecorder
 from tests.ecsload_support import locust_args, node_running, run_command
 
 
-def run_level(url: str, credentials: Path, folder: Path, record: bool, requests: int,
-              users: int) -> dict:
+def run_level(
+    url: str, credentials: Path, folder: Path, record: bool, requests: int, users: int
+) -> dict:
     folder.mkdir()
-    args = locust_args(url, folder, "-u", str(users), "-r", "1000", "--run-time", "120s",
-                       "--stop-after-requests", str(requests),
-                       "--ecs-credentials", str(credentials))
+    args = locust_args(
+        url,
+        folder,
+        "-u",
+        str(users),
+        "-r",
+        "1000",
+        "--run-time",
+        "120s",
+        "--stop-after-requests",
+        str(requests),
+        "--ecs-credentials",
+        str(credentials),
+    )
     if not record:
         at = args.index("--samples-file")
-        del args[at:at + 2]
+        del args[at : at + 2]
     result = run_command(args, timeout=180)
     if result.returncode != 0:
         raise SystemExit(f"locust failed: {result.stderr[-2000:]}")
@@ -48,10 +60,17 @@ def recorder_alone(events: int = 200_000) -> float:
     with tempfile.TemporaryDirectory() as folder:
         samples = SampleFile(Path(folder) / "samples.csv")
         recorder = SampleRecorder(samples.write)
-        event = {"request_type": "POST", "name": "Tasks-Happy-Path", "response_time": 1.234,
-                 "response_length": 60, "response": SimpleNamespace(status_code=201),
-                 "context": {"user_id": 7}, "exception": None, "start_time": time.time(),
-                 "url": "http://127.0.0.1/v1.1/tasks"}
+        event = {
+            "request_type": "POST",
+            "name": "Tasks-Happy-Path",
+            "response_time": 1.234,
+            "response_length": 60,
+            "response": SimpleNamespace(status_code=201),
+            "context": {"user_id": 7},
+            "exception": None,
+            "start_time": time.time(),
+            "url": "http://127.0.0.1/v1.1/tasks",
+        }
         started = time.perf_counter()
         for _ in range(events):
             recorder.on_request(**event)
@@ -74,8 +93,11 @@ def main() -> None:
             order = (False, True) if round_ % 2 == 0 else (True, False)
             for record in order:
                 folder = Path(tmp) / f"round-{round_}-{'with' if record else 'without'}"
-                runs[record].append(run_level(node.url, node.credentials, folder, record,
-                                              options.requests, options.users))
+                runs[record].append(
+                    run_level(
+                        node.url, node.credentials, folder, record, options.requests, options.users
+                    )
+                )
 
     def cpu_us(info: dict) -> float:
         return info["cpu_seconds"] / info["requests"] * 1e6
@@ -83,29 +105,38 @@ def main() -> None:
     def rps(info: dict) -> float:
         return info["requests"] / info["seconds"]
 
-    print(f"{options.rounds} rounds of {options.requests:,} requests at {options.users} users "
-          "against a real ECS node over loopback (each run's figures in brackets)")
+    print(
+        f"{options.rounds} rounds of {options.requests:,} requests at {options.users} users "
+        "against a real ECS node over loopback (each run's figures in brackets)"
+    )
     for record in (False, True):
         label = "with recording   " if record else "without recording"
         cpus = sorted(cpu_us(i) for i in runs[record])
         rates = [rps(i) for i in runs[record]]
-        print(f"  {label}  CPU/request median {statistics.median(cpus):6.1f} µs, best "
-              f"{cpus[0]:6.1f} µs [{', '.join(f'{c:.0f}' for c in cpus)}]; requests/s median "
-              f"{statistics.median(rates):5.0f} [{', '.join(f'{r:.0f}' for r in rates)}]")
+        print(
+            f"  {label}  CPU/request median {statistics.median(cpus):6.1f} µs, best "
+            f"{cpus[0]:6.1f} µs [{', '.join(f'{c:.0f}' for c in cpus)}]; requests/s median "
+            f"{statistics.median(rates):5.0f} [{', '.join(f'{r:.0f}' for r in rates)}]"
+        )
 
     def overhead(pick: Callable[[list[float]], float]) -> float:
-        return 100 * (pick([cpu_us(i) for i in runs[True]])
-                      / pick([cpu_us(i) for i in runs[False]]) - 1)
+        return 100 * (
+            pick([cpu_us(i) for i in runs[True]]) / pick([cpu_us(i) for i in runs[False]]) - 1
+        )
 
     quartiles = statistics.quantiles([cpu_us(i) for i in runs[False]], n=4)
     spread = 100 * (quartiles[2] - quartiles[0]) / quartiles[1]
-    print(f"  recording overhead in CPU per request (aim: <= 5%): "
-          f"{overhead(statistics.median):+.1f}% (medians), {overhead(min):+.1f}% (best runs); "
-          f"for scale, the runs without recording spread {spread:.1f}% (interquartile range)")
+    print(
+        f"  recording overhead in CPU per request (aim: <= 5%): "
+        f"{overhead(statistics.median):+.1f}% (medians), {overhead(min):+.1f}% (best runs); "
+        f"for scale, the runs without recording spread {spread:.1f}% (interquartile range)"
+    )
     alone = recorder_alone()
     without = statistics.median(cpu_us(i) for i in runs[False])
-    print(f"  the recorder alone: {alone:.2f} µs per request event, "
-          f"{100 * alone / without:.1f}% of a request's median CPU without recording")
+    print(
+        f"  the recorder alone: {alone:.2f} µs per request event, "
+        f"{100 * alone / without:.1f}% of a request's median CPU without recording"
+    )
 
 
 if __name__ == "__main__":

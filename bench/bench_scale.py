@@ -77,9 +77,20 @@ def nginx(folder: Path) -> Iterator[str]:
     # Its workers run as this user (not www-data), who can read the temporary folder.
     conf = NGINX_CONF.format(user=getpass.getuser(), dir=folder, port=port)
     (folder / "nginx.conf").write_text(conf)
-    process = subprocess.Popen(["nginx", "-p", str(folder), "-e", str(folder / "error.log"),
-                                "-c", str(folder / "nginx.conf")], start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            "nginx",
+            "-p",
+            str(folder),
+            "-e",
+            str(folder / "error.log"),
+            "-c",
+            str(folder / "nginx.conf"),
+        ],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, process)
         yield f"http://127.0.0.1:{port}"
@@ -100,8 +111,9 @@ def node(folder: Path) -> Iterator[str]:
 
 
 def wrk(url: str, seconds: int, users: int) -> float:
-    result = run_command(["wrk", "-t1", f"-c{users}", f"-d{seconds}s", url + NOOP],
-                         timeout=seconds + 30)
+    result = run_command(
+        ["wrk", "-t1", f"-c{users}", f"-d{seconds}s", url + NOOP], timeout=seconds + 30
+    )
     found = re.search(r"Requests/sec:\s*([\d.]+)", result.stdout)
     if result.returncode or not found:
         raise SystemExit(f"wrk failed: {result.stdout}{result.stderr}")
@@ -111,12 +123,31 @@ def wrk(url: str, seconds: int, users: int) -> float:
 def plain_locust(url: str, folder: Path, user: str, seconds: int, users: int) -> float:
     """Requests/s of plain Locust, from its --json-file: requests over first to last."""
     folder.mkdir()
-    result = run_command([sys.executable, "-m", "locust", "-f",
-                          str(ROOT / "bench" / "plain_locustfile.py"), "--headless", "--host", url,
-                          "-u", str(users), "-r", "1000", "--run-time", f"{seconds}s",
-                          "--only-summary", "--json-file", str(folder / "stats"),
-                          "--logfile", str(folder / "locust.log"), user],
-                         timeout=seconds + 60)
+    result = run_command(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "bench" / "plain_locustfile.py"),
+            "--headless",
+            "--host",
+            url,
+            "-u",
+            str(users),
+            "-r",
+            "1000",
+            "--run-time",
+            f"{seconds}s",
+            "--only-summary",
+            "--json-file",
+            str(folder / "stats"),
+            "--logfile",
+            str(folder / "locust.log"),
+            user,
+        ],
+        timeout=seconds + 60,
+    )
     if result.returncode:
         raise SystemExit(f"locust failed: {result.stderr[-2000:]}")
     [stats] = json.loads((folder / "stats.json").read_text())
@@ -126,13 +157,28 @@ def plain_locust(url: str, folder: Path, user: str, seconds: int, users: int) ->
 def harness(url: str, folder: Path, processes: int, seconds: int, users: int) -> float:
     """Requests/s of the harness, from level.json: samples over the level's span."""
     folder.mkdir()
-    spread = ["--processes", str(processes), "--expect-workers-max-wait", "60"] \
-        if processes > 1 else []
-    result = run_command(locust_args(url, folder, "-u", str(users), "-r", "1000", "--run-time",
-                                     f"{seconds}s", "--stop-after-requests", str(MAX_REQUESTS),
-                                     "--ecs-credentials", "", *spread,
-                                     locustfile=ROOT / "bench" / "harness_locustfile.py"),
-                         timeout=seconds + 60)
+    spread = (
+        ["--processes", str(processes), "--expect-workers-max-wait", "60"] if processes > 1 else []
+    )
+    result = run_command(
+        locust_args(
+            url,
+            folder,
+            "-u",
+            str(users),
+            "-r",
+            "1000",
+            "--run-time",
+            f"{seconds}s",
+            "--stop-after-requests",
+            str(MAX_REQUESTS),
+            "--ecs-credentials",
+            "",
+            *spread,
+            locustfile=ROOT / "bench" / "harness_locustfile.py",
+        ),
+        timeout=seconds + 60,
+    )
     if result.returncode:
         raise SystemExit(f"locust failed: {result.stderr[-2000:]}")
     info = json.loads((folder / "level.json").read_text())
@@ -146,8 +192,9 @@ def bench_target(name: str, url: str, folder: Path, seconds: int, users: int) ->
     rates = {
         "wrk (1 thread)": wrk(url, seconds, users),
         "Locust HttpUser": plain_locust(url, folder / "http", "PlainHttpUser", seconds, users),
-        "Locust FastHttpUser": plain_locust(url, folder / "fast", "PlainFastHttpUser", seconds,
-                                            users),
+        "Locust FastHttpUser": plain_locust(
+            url, folder / "fast", "PlainFastHttpUser", seconds, users
+        ),
         "harness, 1 process": harness(url, folder / "h1", 1, seconds, users),
         "harness, --processes 2": harness(url, folder / "h2", 2, seconds, users),
     }
@@ -155,10 +202,14 @@ def bench_target(name: str, url: str, folder: Path, seconds: int, users: int) ->
         print(f"  {driver:<24} {rate:9,.0f} requests/s")
     fast, wrk_rate = rates["Locust FastHttpUser"], rates["wrk (1 thread)"]
     one, two = rates["harness, 1 process"], rates["harness, --processes 2"]
-    print(f"  harness 1 process / plain FastHttpUser {one / fast:.2f} (aim >= 0.95); "
-          f"/ wrk {one / wrk_rate:.2f}")
-    print(f"  harness --processes 2 / 1 process {two / one:.2f} (aim >= 1.7 where the target is "
-          f"not the bottleneck); / plain FastHttpUser {two / fast:.2f}; / wrk {two / wrk_rate:.2f}")
+    print(
+        f"  harness 1 process / plain FastHttpUser {one / fast:.2f} (aim >= 0.95); "
+        f"/ wrk {one / wrk_rate:.2f}"
+    )
+    print(
+        f"  harness --processes 2 / 1 process {two / one:.2f} (aim >= 1.7 where the target is "
+        f"not the bottleneck); / plain FastHttpUser {two / fast:.2f}; / wrk {two / wrk_rate:.2f}"
+    )
 
 
 def main() -> None:

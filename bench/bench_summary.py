@@ -25,8 +25,11 @@ from ecsload.summary import level_summary
 from ecsload.tables import level_table
 
 T = TypeVar("T")
-TYPES = ("Tasks-Happy-Path",) * 60 + ("Tasks-Image-Not-Found", "Tasks-Bad-Request-Body") * 8 + (
-    "NoOp", "Version", "Health-Check-Quick", "Health-Check-Quick", "Health-Check-Slow") * 4
+TYPES = (
+    ("Tasks-Happy-Path",) * 60
+    + ("Tasks-Image-Not-Found", "Tasks-Bad-Request-Body") * 8
+    + ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Quick", "Health-Check-Slow") * 4
+)
 
 
 def write_samples(path: Path, n: int) -> None:
@@ -39,11 +42,13 @@ def write_samples(path: Path, n: int) -> None:
     failed = rng.random(n) < 0.01
     samples = SampleFile(path)
     for first in range(0, n, 100_000):
-        samples.write([
-            f"{start_ms + i},{types[i]},{users[i]},{0 if failed[i] else 1},"
-            f"{503 if failed[i] else 200},{latencies[i]:.3f}\n"
-            for i in range(first, min(first + 100_000, n))
-        ])
+        samples.write(
+            [
+                f"{start_ms + i},{types[i]},{users[i]},{0 if failed[i] else 1},"
+                f"{503 if failed[i] else 200},{latencies[i]:.3f}\n"
+                for i in range(first, min(first + 100_000, n))
+            ]
+        )
     samples.close()
 
 
@@ -75,19 +80,35 @@ def main() -> None:
         render_s, _ = timed(lambda: level_table(level))
         total_s = read_s + stats_s + render_s
         reference_s, _ = timed(lambda: csv_module_parse(path))
-        command_s, _ = timed(lambda: subprocess.run(
-            [sys.executable, "-m", "ecsload.summarize", "level", str(level_dir),
-             "--concurrency", "25"], capture_output=True, check=True))
+        command_s, _ = timed(
+            lambda: subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ecsload.summarize",
+                    "level",
+                    str(level_dir),
+                    "--concurrency",
+                    "25",
+                ],
+                capture_output=True,
+                check=True,
+            )
+        )
 
     print(f"summarising {n:,} samples ({size_mb:.0f} MB of CSV)")
     print(f"  read samples        {read_s:6.2f} s")
     print(f"  statistics          {stats_s:6.2f} s")
     print(f"  table               {render_s:6.2f} s")
     print(f"  total               {total_s:6.2f} s   (aim: <= 2 s)")
-    print(f"  whole command       {command_s:6.2f} s   (python -m ecsload.summarize level, "
-          "with interpreter start-up and writing the files)")
-    print(f"  reference: csv module parse only {reference_s:6.2f} s; "
-          f"summary / reference = {total_s / reference_s:.2f}")
+    print(
+        f"  whole command       {command_s:6.2f} s   (python -m ecsload.summarize level, "
+        "with interpreter start-up and writing the files)"
+    )
+    print(
+        f"  reference: csv module parse only {reference_s:6.2f} s; "
+        f"summary / reference = {total_s / reference_s:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ def check_agent_config(path: str, environ: Mapping[str, str]) -> None:
     try:
         developer_mode = section.getboolean("developer_mode", fallback=False)
     except ValueError:
-        raise UserError(f"New Relic config {path}: developer_mode is not true or false",
-                        EXIT_CONFIG) from None
+        raise UserError(
+            f"New Relic config {path}: developer_mode is not true or false", EXIT_CONFIG
+        ) from None
     key = environ.get("NEW_RELIC_LICENSE_KEY") or section.get("license_key", "").strip()
     if not developer_mode and key in ("", PLACEHOLDER):
         raise UserError(

@@ -54,8 +54,12 @@ class MasterSide:
         self.finals: dict[str, dict[str, Any]] = {}
         self.collected = False
         self.sweep_over = level.last_level
-        for name, listener in (("ecs_want", self._on_want), ("ecs_samples", self._on_samples),
-                               ("ecs_idle", self._on_idle), ("ecs_final", self._on_final)):
+        for name, listener in (
+            ("ecs_want", self._on_want),
+            ("ecs_samples", self._on_samples),
+            ("ecs_idle", self._on_idle),
+            ("ecs_final", self._on_final),
+        ):
             runner.register_message(name, listener)
         events = level.environment.events
         events.worker_connect.add_listener(lambda client_id, **_: self.joined.add(client_id))
@@ -119,8 +123,11 @@ class MasterSide:
         return {
             "requests": self.received,
             "cpu_seconds": sum(f.get("cpu_seconds", 0) for f in self.finals.values()),
-            "workers": {"joined": len(self.joined), "finished": len(self.finals),
-                        "lost": len(self.joined - set(self.finals))},
+            "workers": {
+                "joined": len(self.joined),
+                "finished": len(self.finals),
+                "lost": len(self.joined - set(self.finals)),
+            },
         }
 
 
@@ -136,8 +143,9 @@ class WorkerSide:
         self.shipped = 0
         self.sweep_over = False
         self.finished = False
-        runner.register_message("ecs_grant", lambda msg, **_: self.budget.on_grant(
-            msg.data["count"]))
+        runner.register_message(
+            "ecs_grant", lambda msg, **_: self.budget.on_grant(msg.data["count"])
+        )
         runner.register_message("ecs_finish", self._on_finish)
 
     def sink(self, batch: Batch) -> None:
@@ -157,18 +165,30 @@ class WorkerSide:
         if self.level.recorder is not None:
             self.level.recorder.flush()
         report: dict[str, Any] = {}  # Locust's statistics, as its own reporter sends them
-        self.level.environment.events.report_to_master.fire(client_id=self.runner.client_id,
-                                                            data=report)
+        self.level.environment.events.report_to_master.fire(
+            client_id=self.runner.client_id, data=report
+        )
         self.runner.send_message("stats", report)
-        self.runner.send_message("ecs_final", {
-            "requests": self.budget.completed, "samples": self.shipped,
-            "cpu_seconds": round(self.level.cpu_ended - self.level.cpu_started, 3)})
+        self.runner.send_message(
+            "ecs_final",
+            {
+                "requests": self.budget.completed,
+                "samples": self.shipped,
+                "cpu_seconds": round(self.level.cpu_ended - self.level.cpu_started, 3),
+            },
+        )
 
     def on_quitting(self) -> None:
         if self.info_file:
-            write_json(self.info_file, {
-                "sweep_over": self.sweep_over, "finished": self.finished,
-                "requests": self.budget.completed, "samples": self.shipped})
+            write_json(
+                self.info_file,
+                {
+                    "sweep_over": self.sweep_over,
+                    "finished": self.finished,
+                    "requests": self.budget.completed,
+                    "samples": self.shipped,
+                },
+            )
 
     def info(self) -> None:
         return None  # the master writes level.json

@@ -42,8 +42,12 @@ def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskReq
     """Each template's ready-made request, `weight` times: a random pick honours the weights."""
     deck = []
     for t in templates:
-        request = TaskRequest(t.name, f"{API_ROOT}/tasks?comment={t.name.lower()}", t.expected,
-                              json.dumps(t.body(options)).encode())
+        request = TaskRequest(
+            t.name,
+            f"{API_ROOT}/tasks?comment={t.name.lower()}",
+            t.expected,
+            json.dumps(t.body(options)).encode(),
+        )
         deck += [request] * t.weight
     return deck
 
@@ -61,14 +65,16 @@ class ECSUser(FastHttpUser):
         """Adds the user's id to each request event, for the samples."""
         return self._context
 
-    def call(self, method: str, path: str, name: str, expected: int,
-             body: bytes | None = None) -> None:
+    def call(
+        self, method: str, path: str, name: str, expected: int, body: bytes | None = None
+    ) -> None:
         """One request of the model; the user stops once the level's budget is spent."""
         if not self.level.budget.take():
             raise StopUser
         headers = random.choice(self.level.get_headers if body is None else self.level.post_headers)
-        with self.client.request(method, path, name=name, data=body, headers=headers,
-                                 catch_response=True) as response:
+        with self.client.request(
+            method, path, name=name, data=body, headers=headers, catch_response=True
+        ) as response:
             status = response.status_code
             if status == expected:
                 response.success()

@@ -60,25 +60,53 @@ def request_count(text: str) -> int:
 def add_options(parser: Any, **_: Any) -> None:
     """The locustfile's own options (events.init_command_line_parser)."""
     group = parser.add_argument_group("ECS load test")
-    group.add_argument("--ecs-credentials", metavar="FILE", default="",
-                       help="plaintext key:secret lines; each request is signed with one picked "
-                       "at random (empty: requests carry no credentials)")
-    group.add_argument("--stop-after-requests", metavar="N", type=request_count, default=0,
-                       help="quit once N requests have completed; in-flight ones finish and "
-                       "count (0: no limit)")
-    group.add_argument("--samples-file", metavar="FILE", default="",
-                       help="record one CSV line per request in FILE")
-    group.add_argument("--level-info", metavar="FILE", default="",
-                       help="write what the level did, as JSON, to FILE at quit")
-    group.add_argument("--worker-info", metavar="FILE", default="",
-                       help="on a worker: write what it did, as JSON, to FILE at quit "
-                       "(sweep_over: the master said no level follows)")
-    group.add_argument("--last-level", action="store_true",
-                       help="on a master: tell the workers that no level follows this one")
-    group.add_argument("--happy-image", metavar="IMAGE", default=DEFAULT_HAPPY_IMAGE,
-                       help="image of Tasks-Happy-Path requests")
-    group.add_argument("--missing-image", metavar="IMAGE", default=DEFAULT_MISSING_IMAGE,
-                       help="image of Tasks-Image-Not-Found requests (must not exist)")
+    group.add_argument(
+        "--ecs-credentials",
+        metavar="FILE",
+        default="",
+        help="plaintext key:secret lines; each request is signed with one picked "
+        "at random (empty: requests carry no credentials)",
+    )
+    group.add_argument(
+        "--stop-after-requests",
+        metavar="N",
+        type=request_count,
+        default=0,
+        help="quit once N requests have completed; in-flight ones finish and count (0: no limit)",
+    )
+    group.add_argument(
+        "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"
+    )
+    group.add_argument(
+        "--level-info",
+        metavar="FILE",
+        default="",
+        help="write what the level did, as JSON, to FILE at quit",
+    )
+    group.add_argument(
+        "--worker-info",
+        metavar="FILE",
+        default="",
+        help="on a worker: write what it did, as JSON, to FILE at quit "
+        "(sweep_over: the master said no level follows)",
+    )
+    group.add_argument(
+        "--last-level",
+        action="store_true",
+        help="on a master: tell the workers that no level follows this one",
+    )
+    group.add_argument(
+        "--happy-image",
+        metavar="IMAGE",
+        default=DEFAULT_HAPPY_IMAGE,
+        help="image of Tasks-Happy-Path requests",
+    )
+    group.add_argument(
+        "--missing-image",
+        metavar="IMAGE",
+        default=DEFAULT_MISSING_IMAGE,
+        help="image of Tasks-Image-Not-Found requests (must not exist)",
+    )
 
 
 class RequestBudget:
@@ -145,9 +173,11 @@ class Level:
         self.target = options.stop_after_requests
         self.last_level = options.last_level
         self.level_info = options.level_info
-        authorizations = ([{"Authorization": c.authorization}
-                           for c in load_credentials(options.ecs_credentials)]
-                          if options.ecs_credentials else [{}])
+        authorizations = (
+            [{"Authorization": c.authorization} for c in load_credentials(options.ecs_credentials)]
+            if options.ecs_credentials
+            else [{}]
+        )
         # Header dicts made once, one picked per request: the hot path stays cheap.
         self.get_headers = authorizations
         self.post_headers = [{**a, "Content-Type": "application/json"} for a in authorizations]

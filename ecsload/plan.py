@@ -150,33 +150,94 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("concurrency", "LEVELS", [10, 15, 20, 25], parse_levels, json_levels,
-            help="concurrency levels (users), one Locust run each"),
-    Setting("number_of_requests", "REQUESTS", 1000, parse_count, json_count,
-            help="requests per level: a level ends once this many have completed"),
-    Setting("hatch_rate", "HATCH_RATE", 5, parse_rate, json_rate,
-            help="users started per second"),
-    Setting("level_time_cap", "LEVEL_TIME_CAP", 600, parse_count, json_count,
-            help="seconds after which a level stops even if its requests are not done"),
-    Setting("endpoint", "ENDPOINT", "", parse_endpoint, json_text(parse_endpoint), "ECS_ENDPOINT",
-            help="the deployment's URL; none: a local ECS node is started"),
-    Setting("credentials", "CREDENTIALS", "", parse_path, json_text(parse_path), "ECS_CREDENTIALS",
-            help="plaintext key:secret lines, as the creds command prints them"),
-    Setting("happy_image", "HAPPY_IMAGE", DEFAULT_HAPPY_IMAGE, parse_image,
-            json_text(parse_image), "ECS_HAPPY_IMAGE",
-            help=f"image of Tasks-Happy-Path requests (local node: {LOCAL_HAPPY_IMAGE})"),
-    Setting("missing_image", "MISSING_IMAGE", DEFAULT_MISSING_IMAGE, parse_image,
-            json_text(parse_image), "ECS_MISSING_IMAGE",
-            help="image of Tasks-Image-Not-Found requests, one that must not exist "
-            f"(local node: {LOCAL_MISSING_IMAGE})"),
-    Setting("newrelic", "NEWRELIC_CONFIG", "", parse_path, json_text(parse_path),
-            "NEW_RELIC_CONFIG_FILE",
-            help="run the local node under New Relic's agent with this config"),
-    Setting("node_deployment", "NODE_DEPLOYMENT", "", parse_path, json_text(parse_path),
-            help="a deployment.json whose api_rate_limiting the local node applies"),
-    Setting("processes", "PROCESSES", 1, parse_processes, json_processes,
-            help="Locust processes per level on this machine: N > 1 forks N workers under "
-            "a master, -1 one per core"),
+    Setting(
+        "concurrency",
+        "LEVELS",
+        [10, 15, 20, 25],
+        parse_levels,
+        json_levels,
+        help="concurrency levels (users), one Locust run each",
+    ),
+    Setting(
+        "number_of_requests",
+        "REQUESTS",
+        1000,
+        parse_count,
+        json_count,
+        help="requests per level: a level ends once this many have completed",
+    ),
+    Setting("hatch_rate", "HATCH_RATE", 5, parse_rate, json_rate, help="users started per second"),
+    Setting(
+        "level_time_cap",
+        "LEVEL_TIME_CAP",
+        600,
+        parse_count,
+        json_count,
+        help="seconds after which a level stops even if its requests are not done",
+    ),
+    Setting(
+        "endpoint",
+        "ENDPOINT",
+        "",
+        parse_endpoint,
+        json_text(parse_endpoint),
+        "ECS_ENDPOINT",
+        help="the deployment's URL; none: a local ECS node is started",
+    ),
+    Setting(
+        "credentials",
+        "CREDENTIALS",
+        "",
+        parse_path,
+        json_text(parse_path),
+        "ECS_CREDENTIALS",
+        help="plaintext key:secret lines, as the creds command prints them",
+    ),
+    Setting(
+        "happy_image",
+        "HAPPY_IMAGE",
+        DEFAULT_HAPPY_IMAGE,
+        parse_image,
+        json_text(parse_image),
+        "ECS_HAPPY_IMAGE",
+        help=f"image of Tasks-Happy-Path requests (local node: {LOCAL_HAPPY_IMAGE})",
+    ),
+    Setting(
+        "missing_image",
+        "MISSING_IMAGE",
+        DEFAULT_MISSING_IMAGE,
+        parse_image,
+        json_text(parse_image),
+        "ECS_MISSING_IMAGE",
+        help="image of Tasks-Image-Not-Found requests, one that must not exist "
+        f"(local node: {LOCAL_MISSING_IMAGE})",
+    ),
+    Setting(
+        "newrelic",
+        "NEWRELIC_CONFIG",
+        "",
+        parse_path,
+        json_text(parse_path),
+        "NEW_RELIC_CONFIG_FILE",
+        help="run the local node under New Relic's agent with this config",
+    ),
+    Setting(
+        "node_deployment",
+        "NODE_DEPLOYMENT",
+        "",
+        parse_path,
+        json_text(parse_path),
+        help="a deployment.json whose api_rate_limiting the local node applies",
+    ),
+    Setting(
+        "processes",
+        "PROCESSES",
+        1,
+        parse_processes,
+        json_processes,
+        help="Locust processes per level on this machine: N > 1 forks N workers under "
+        "a master, -1 one per core",
+    ),
 )
 
 
@@ -227,29 +288,52 @@ def parser() -> argparse.ArgumentParser:
 
     def add(flags: Sequence[str], key: str, metavar: str) -> None:
         s = settings[key]
-        p.add_argument(*flags, dest=key, metavar=metavar, type=option_type(s.from_text),
-                       help=f"{s.help} (default: {s.shell_default})")
+        p.add_argument(
+            *flags,
+            dest=key,
+            metavar=metavar,
+            type=option_type(s.from_text),
+            help=f"{s.help} (default: {s.shell_default})",
+        )
 
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="print the resolved plan and where each level's files are")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print the resolved plan and where each level's files are",
+    )
     add(["-c", "--concurrency"], "concurrency", '"10 15 20 25"')
     add(["-n", "--requests"], "number_of_requests", "N")
     add(["-r", "--hatch-rate"], "hatch_rate", "RATE")
     add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")
     add(["--happy-image"], "happy_image", "IMAGE")
     add(["--missing-image"], "missing_image", "IMAGE")
-    p.add_argument("--newrelic", nargs="?", metavar="INI", type=option_type(parse_path),
-                   const=str(PROJECT_NEWRELIC_INI),
-                   help="run the local node under New Relic's Python agent with INI "
-                   "(default: the project's newrelic.ini); see README, New Relic")
+    p.add_argument(
+        "--newrelic",
+        nargs="?",
+        metavar="INI",
+        type=option_type(parse_path),
+        const=str(PROJECT_NEWRELIC_INI),
+        help="run the local node under New Relic's Python agent with INI "
+        "(default: the project's newrelic.ini); see README, New Relic",
+    )
     add(["--processes"], "processes", "N")
-    p.add_argument("--node-deployment", dest="node_deployment", metavar="FILE",
-                   type=option_type(parse_path),
-                   help="a deployment.json whose api_rate_limiting the local node applies, "
-                   "as nginx does in front of a real node (default: no limits)")
-    p.add_argument("-o", "--results", metavar="DIR", default="results",
-                   help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
-                   "(default: ./results)")
+    p.add_argument(
+        "--node-deployment",
+        dest="node_deployment",
+        metavar="FILE",
+        type=option_type(parse_path),
+        help="a deployment.json whose api_rate_limiting the local node applies, "
+        "as nginx does in front of a real node (default: no limits)",
+    )
+    p.add_argument(
+        "-o",
+        "--results",
+        metavar="DIR",
+        default="results",
+        help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
+        "(default: ./results)",
+    )
     p.add_argument("config", nargs="?", metavar="CONFIG.json", help="optional config file")
     add_role_options(p)
     return p
@@ -293,8 +377,9 @@ def resolve(
             values[s.key] = checked(s.from_text, environ[s.env], s.env)
         elif s.key in config:
             sources[s.key] = f"config {options.config}"
-            values[s.key] = checked(s.from_json, config[s.key], f"config file {options.config}: "
-                                    f"{s.key}")
+            values[s.key] = checked(
+                s.from_json, config[s.key], f"config file {options.config}: {s.key}"
+            )
         else:
             values[s.key], sources[s.key] = s.default, "default"
     if not values["endpoint"]:
@@ -331,10 +416,12 @@ def make_run_dir(root: str) -> Path:
             except FileExistsError:
                 continue
     except OSError as error:
-        raise UserError(f"cannot create a run folder under {base}: {error.strerror}",
-                        EXIT_CONFIG) from None
-    raise UserError(f"cannot create a run folder under {base}: too many runs at {stamp}",
-                    EXIT_CONFIG)
+        raise UserError(
+            f"cannot create a run folder under {base}: {error.strerror}", EXIT_CONFIG
+        ) from None
+    raise UserError(
+        f"cannot create a run folder under {base}: too many runs at {stamp}", EXIT_CONFIG
+    )
 
 
 def shell_text(value: Any) -> str:
@@ -367,8 +454,9 @@ def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str
     }
     for key, reason in why.items():
         if values[key]:
-            sys.stderr.write(f"{PROG}: note: {sources[key]} ignored against ECS_ENDPOINT: "
-                             f"{reason}\n")
+            sys.stderr.write(
+                f"{PROG}: note: {sources[key]} ignored against ECS_ENDPOINT: {reason}\n"
+            )
             values[key] = ""
 
 
@@ -385,8 +473,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
     if values["node_deployment"] and not os.path.isfile(values["node_deployment"]):
-        raise UserError(f"{sources['node_deployment']}: {values['node_deployment']} is not a "
-                        "file: give the deployment.json with api_rate_limiting", EXIT_CONFIG)
+        raise UserError(
+            f"{sources['node_deployment']}: {values['node_deployment']} is not a "
+            "file: give the deployment.json with api_rate_limiting",
+            EXIT_CONFIG,
+        )
     role = resolve_role(options, values)
     run_dir = make_run_dir(options.results)
     plan = {

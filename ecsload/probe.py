@@ -36,11 +36,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("endpoint", metavar="URL", type=option_type(parse_endpoint))
     p.add_argument("--credentials", metavar="FILE", help="plaintext key:secret pairs")
-    p.add_argument("--timeout", metavar="SECONDS", type=float, default=10.0,
-                   help="give up after this long (default: 10)")
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=10.0,
+        help="give up after this long (default: 10)",
+    )
     options = p.parse_args(argv)
-    headers = ({"Authorization": load_credentials(options.credentials)[0].authorization}
-               if options.credentials else {})
+    headers = (
+        {"Authorization": load_credentials(options.credentials)[0].authorization}
+        if options.credentials
+        else {}
+    )
     url = options.endpoint + QUICK_HEALTH_PATH
     deadline = time.monotonic() + options.timeout
     while True:

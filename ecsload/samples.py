@@ -27,8 +27,16 @@ import numpy as np
 COLUMNS = ("timestamp_ms", "request_type", "user_id", "ok", "status", "response_time_ms")
 HEADER = ",".join(COLUMNS) + "\n"
 MAX_TYPE_BYTES = 64  # request type names are truncated to this when read
-ROW = np.dtype([("timestamp_ms", "i8"), ("request_type", f"S{MAX_TYPE_BYTES}"),
-                ("user_id", "i8"), ("ok", "i1"), ("status", "i2"), ("response_time_ms", "f8")])
+ROW = np.dtype(
+    [
+        ("timestamp_ms", "i8"),
+        ("request_type", f"S{MAX_TYPE_BYTES}"),
+        ("user_id", "i8"),
+        ("ok", "i1"),
+        ("status", "i2"),
+        ("response_time_ms", "f8"),
+    ]
+)
 
 Batch = list[str]
 
@@ -121,13 +129,19 @@ def read_samples(path: str | Path) -> Samples:
         raise SampleFileError(f"{path} is not a samples file (its header is not {HEADER.strip()})")
     body = data[len(HEADER) : data.rfind(b"\n") + 1]
     try:
-        rows = (np.loadtxt(io.BytesIO(body), dtype=ROW, delimiter=",", ndmin=1, comments=None)
-                if body else np.empty(0, dtype=ROW))
+        rows = (
+            np.loadtxt(io.BytesIO(body), dtype=ROW, delimiter=",", ndmin=1, comments=None)
+            if body
+            else np.empty(0, dtype=ROW)
+        )
     except ValueError as error:
         raise SampleFileError(f"{path} is malformed: {error}") from None
     codes: dict[bytes, int] = {}
-    type_code = np.fromiter((codes.setdefault(name, len(codes)) for name in
-                             rows["request_type"].tolist()), dtype=np.int16, count=len(rows))
+    type_code = np.fromiter(
+        (codes.setdefault(name, len(codes)) for name in rows["request_type"].tolist()),
+        dtype=np.int16,
+        count=len(rows),
+    )
     return Samples(
         timestamp_ms=rows["timestamp_ms"],
         type_code=type_code,

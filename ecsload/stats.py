@@ -26,8 +26,9 @@ def trend(seconds: np.ndarray, response_time_ms: np.ndarray) -> tuple[float, flo
     return m, float(y_mean - m * x_mean)
 
 
-def describe(ok: np.ndarray, status: np.ndarray, response_time_ms: np.ndarray,
-             seconds: np.ndarray) -> dict[str, float | int]:
+def describe(
+    ok: np.ndarray, status: np.ndarray, response_time_ms: np.ndarray, seconds: np.ndarray
+) -> dict[str, float | int]:
     """Counts, min, percentiles, max (ms) and trend of one group of samples (at least one).
 
     The keys are those of summary.json's per-type objects.

@@ -28,8 +28,12 @@ def parser() -> argparse.ArgumentParser:
     commands = p.add_subparsers(dest="command", required=True)
     level = commands.add_parser("level", help="summarise one level's samples")
     level.add_argument("folder", metavar="LEVEL_DIR", type=Path)
-    level.add_argument("--concurrency", type=option_type(parse_count), metavar="N",
-                       help="the level's users (default: from LEVEL_DIR/level.json)")
+    level.add_argument(
+        "--concurrency",
+        type=option_type(parse_count),
+        metavar="N",
+        help="the level's users (default: from LEVEL_DIR/level.json)",
+    )
     run_ = commands.add_parser("run", help="summarise a run across its levels")
     run_.add_argument("folder", metavar="RUN_DIR", type=Path)
     return p
@@ -60,11 +64,15 @@ def summarize_level(folder: Path, concurrency: int | None) -> None:
     try:
         samples = read_samples(folder / "samples.csv")
     except SampleFileError as error:
-        raise UserError(f"the level at {concurrency} users recorded no samples: {error}",
-                        EXIT_LOCUST) from None
+        raise UserError(
+            f"the level at {concurrency} users recorded no samples: {error}", EXIT_LOCUST
+        ) from None
     if not len(samples):
-        raise UserError(f"the level at {concurrency} users recorded no samples: see "
-                        f"{folder}/output.txt and {folder}/locust.log", EXIT_LOCUST)
+        raise UserError(
+            f"the level at {concurrency} users recorded no samples: see "
+            f"{folder}/output.txt and {folder}/locust.log",
+            EXIT_LOCUST,
+        )
     level = level_summary(samples, concurrency, info)
     publish(folder, level_table(level), run_summary(info.get("host"), [level]))
 

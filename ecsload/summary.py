@@ -40,11 +40,17 @@ def level_summary(samples: Samples, concurrency: int, level_info: Mapping[str, A
     since_start = (samples.timestamp_ms - started_ms) / 1000
 
     def stats_of(selected: Any) -> dict[str, float | int]:
-        return describe(samples.ok[selected], samples.status[selected],
-                        samples.response_time_ms[selected], since_start[selected])
+        return describe(
+            samples.ok[selected],
+            samples.status[selected],
+            samples.response_time_ms[selected],
+            since_start[selected],
+        )
 
-    types = {name: stats_of(samples.type_code == code)
-             for code, name in sorted(enumerate(samples.type_names), key=lambda item: item[1])}
+    types = {
+        name: stats_of(samples.type_code == code)
+        for code, name in sorted(enumerate(samples.type_names), key=lambda item: item[1])
+    }
     return {
         "concurrency": concurrency,
         "requests": len(samples),
@@ -64,5 +70,4 @@ def level_summary(samples: Samples, concurrency: int, level_info: Mapping[str, A
 
 def run_summary(endpoint: str | None, levels: Iterable[Mapping[str, Any]]) -> dict:
     """summary.json's document: the endpoint and its levels in concurrency order."""
-    return {"endpoint": endpoint,
-            "levels": sorted(levels, key=lambda level: level["concurrency"])}
+    return {"endpoint": endpoint, "levels": sorted(levels, key=lambda level: level["concurrency"])}

@@ -12,8 +12,7 @@ from tabulate import tabulate
 from ecsload.stats import PERCENTILES
 
 RATE_LIMIT_WARNING_RATIO = 0.01
-LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min",
-                 *map(str, PERCENTILES), "Max")
+LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")
 LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f")
 
 
@@ -28,11 +27,20 @@ def percent(part: int, whole: int) -> float:
 
 def level_table(level: Mapping[str, Any]) -> str:
     """The level's title, its table (one row per request type, by name) and what to note."""
-    title = (f"{level['requests']} @ {level['concurrency']} "
-             f"from {level['started']} to {level['ended']}")
+    title = (
+        f"{level['requests']} @ {level['concurrency']} from {level['started']} to {level['ended']}"
+    )
     rows = [
-        [name, t["ok"], t["error"], t["m"], t["b"], t["min"],
-         *(t[f"p{p}"] for p in PERCENTILES), t["max"]]
+        [
+            name,
+            t["ok"],
+            t["error"],
+            t["m"],
+            t["b"],
+            t["min"],
+            *(t[f"p{p}"] for p in PERCENTILES),
+            t["max"],
+        ]
         for name, t in sorted(level["types"].items())
     ]
     table = tabulate(rows, headers=LEVEL_COLUMNS, floatfmt=LEVEL_FORMATS, intfmt="d")
@@ -56,24 +64,36 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
         )
     target = level.get("target_requests")
     if level.get("stopped_by") == "time":
-        notes.append(f"NOTE: the level hit its time cap of {level['time_cap_seconds']} s "
-                     f"after {requests} of {target} requests.")
+        notes.append(
+            f"NOTE: the level hit its time cap of {level['time_cap_seconds']} s "
+            f"after {requests} of {target} requests."
+        )
     elif level.get("stopped_by") == "other":
-        notes.append(f"NOTE: the level was stopped early (interrupted or Locust quit) after "
-                     f"{requests} of {target} requests.")
+        notes.append(
+            f"NOTE: the level was stopped early (interrupted or Locust quit) after "
+            f"{requests} of {target} requests."
+        )
     counted = level.get("locust_requests")
     workers = level.get("workers")
     if workers:
-        notes.append(f"Workers: {workers['finished']} of {workers['joined']} sent all their "
-                     f"samples; {requests} samples received, Locust counted {counted} requests")
+        notes.append(
+            f"Workers: {workers['finished']} of {workers['joined']} sent all their "
+            f"samples; {requests} samples received, Locust counted {counted} requests"
+        )
     if workers and workers["lost"]:
-        notes.append(f"NOTE: {workers['lost']} of {workers['joined']} workers lost mid-level: "
-                     "their last samples and statistics never arrived"
-                     + (f"; {target - requests} of the {target} requests have no sample."
-                        if target and requests < target else "."))
+        notes.append(
+            f"NOTE: {workers['lost']} of {workers['joined']} workers lost mid-level: "
+            "their last samples and statistics never arrived"
+            + (
+                f"; {target - requests} of the {target} requests have no sample."
+                if target and requests < target
+                else "."
+            )
+        )
     elif counted is not None and counted != requests:
-        notes.append(f"NOTE: {requests} samples were recorded but Locust counted {counted} "
-                     "requests.")
+        notes.append(
+            f"NOTE: {requests} samples were recorded but Locust counted {counted} requests."
+        )
     return notes
 
 
@@ -89,15 +109,19 @@ def run_table(summary: Mapping[str, Any]) -> str:
         ("Error %", ".2f", lambda lv: percent(lv["all"]["error"], lv["requests"])),
         ("Rate limited %", ".2f", lambda lv: percent(lv["all"]["rate_limited"], lv["requests"])),
         *((f"p{p}", ".2f", lambda lv, p=p: lv["all"][f"p{p}"]) for p in (50, 95, 99)),
-        *((f"p95 {name}", ".2f", lambda lv, name=name: lv["types"].get(name, {}).get("p95"))
-          for name in names),
+        *(
+            (f"p95 {name}", ".2f", lambda lv, name=name: lv["types"].get(name, {}).get("p95"))
+            for name in names
+        ),
     ]
-    rows = [[label, *(cell(value(level), fmt) for level in levels)]
-            for label, fmt, value in figures]
+    rows = [
+        [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
+    ]
     headers = ["Users", *(str(level["concurrency"]) for level in levels)]
     title = f"{len(levels)} level(s) against {summary['endpoint'] or 'the local ECS node'}"
-    table = tabulate(rows, headers=headers, disable_numparse=True,
-                     colalign=("left", *["right"] * len(levels)))
+    table = tabulate(
+        rows, headers=headers, disable_numparse=True, colalign=("left", *["right"] * len(levels))
+    )
     return "\n".join([framed(title), table])
 
 

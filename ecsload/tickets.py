@@ -99,7 +99,11 @@ class TicketLease:
         self._check_idle()
 
     def _check_idle(self) -> None:
-        if (self.exhausted and not self.available and not self.idle
-                and self.completed == self.started):
+        if (
+            self.exhausted
+            and not self.available
+            and not self.idle
+            and self.completed == self.started
+        ):
             self.idle = True
             self._on_idle(self.completed)

@@ -18,8 +18,10 @@ from tests.node_fixtures import make_credentials, running_node
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "locustfile.py"
-PAIRS = ("0123456789abcdef0123456789abcdef:fedcba9876543210fedcba9876543210\n"
-         "00000000000000000000000000000001:11111111111111111111111111111111\n")
+PAIRS = (
+    "0123456789abcdef0123456789abcdef:fedcba9876543210fedcba9876543210\n"
+    "00000000000000000000000000000001:11111111111111111111111111111111\n"
+)
 
 
 def command_env(**extra: str) -> dict[str, str]:
@@ -36,12 +38,22 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_command(args: Sequence[str], timeout: float = 60, cwd: Path | None = None,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_command(
+    args: Sequence[str],
+    timeout: float = 60,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run a command to its end in its own process group, bounded by `timeout`."""
-    process = subprocess.Popen(args, cwd=cwd, env=env or command_env(), text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env or command_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     finally:
@@ -57,9 +69,23 @@ def run_module(module: str, *args: str, **kwargs: object) -> subprocess.Complete
 def locust_args(url: str, folder: Path, *args: str, locustfile: Path = LOCUSTFILE) -> list[str]:
     """Headless Locust with the locustfile, recording into `folder`, as run_load_test.sh runs it."""
     return [
-        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", url,
-        "--exit-code-on-error", "0", "--only-summary", "--logfile", str(folder / "locust.log"),
-        "--samples-file", str(folder / "samples.csv"), "--level-info", str(folder / "level.json"),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(locustfile),
+        "--headless",
+        "--host",
+        url,
+        "--exit-code-on-error",
+        "0",
+        "--only-summary",
+        "--logfile",
+        str(folder / "locust.log"),
+        "--samples-file",
+        str(folder / "samples.csv"),
+        "--level-info",
+        str(folder / "level.json"),
         *args,
     ]
 

@@ -19,8 +19,9 @@ def test_local_sweep_runs_the_happy_path_in_real_containers(
     tmp_path: Path, local_docker: LocalDocker
 ) -> None:
     env = clean_env(DOCKER_HOST=local_docker.docker_host)
-    result = run_script("-v", "-c", "4", "-n", "40", "-r", "100", "-t", "120",
-                        "-o", str(tmp_path), env=env)
+    result = run_script(
+        "-v", "-c", "4", "-n", "40", "-r", "100", "-t", "120", "-o", str(tmp_path), env=env
+    )
 
     assert result.returncode == 0, result.stderr + result.stdout
     assert "runs tasks with the docker runner" in result.stdout

@@ -24,8 +24,18 @@ def deployment(tmp_path: Path, per_key: dict[str, str]) -> Path:
 
 def test_a_tight_limit_shows_as_rate_limited_with_a_warning(tmp_path: Path) -> None:
     limits = deployment(tmp_path, {"rate_limit": "20r/s", "conn_limit": "100"})
-    result = run_script("-c", "15", "-n", "300", "-r", "1000", "--node-deployment", str(limits),
-                        "-o", str(tmp_path / "results"))
+    result = run_script(
+        "-c",
+        "15",
+        "-n",
+        "300",
+        "-r",
+        "1000",
+        "--node-deployment",
+        str(limits),
+        "-o",
+        str(tmp_path / "results"),
+    )
 
     assert result.returncode == 0, result.stderr + result.stdout
     level = read_json(only_run_dir(tmp_path / "results") / "summary.json")["levels"][0]
@@ -37,8 +47,9 @@ def test_a_tight_limit_shows_as_rate_limited_with_a_warning(tmp_path: Path) -> N
 
 def test_a_node_that_does_not_start_is_exit_3_with_its_log(tmp_path: Path) -> None:
     limits = deployment(tmp_path, {"rate_limit": "fast"})
-    result = run_script("-c", "15", "-n", "100", "--node-deployment", str(limits),
-                        "-o", str(tmp_path / "results"))
+    result = run_script(
+        "-c", "15", "-n", "100", "--node-deployment", str(limits), "-o", str(tmp_path / "results")
+    )
 
     assert result.returncode == 3, result.stderr
     assert "the local ECS node did not start; last lines of its logs:" in result.stderr

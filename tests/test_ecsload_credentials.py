@@ -29,10 +29,14 @@ def test_authorization_is_http_basic() -> None:
     assert base64.b64decode(header.removeprefix("Basic ")).decode() == f"{KEY}:{SECRET}"
 
 
-@pytest.mark.parametrize("hashed", [
-    "$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.", "$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT",
-    "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
-])
+@pytest.mark.parametrize(
+    "hashed",
+    [
+        "$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.",
+        "$2y$05$c4WoMPo3SXsafkva.HHa6uXQZWr7oboPiC2bT",
+        "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
+    ],
+)
 def test_hashed_lines_point_at_the_plaintext_pairs(hashed: str) -> None:
     with pytest.raises(CredentialsError) as raised:
         parse_credentials(f"# ok\n{KEY}:{hashed}\n", "creds.txt")

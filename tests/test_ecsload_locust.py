@@ -25,8 +25,15 @@ from tests.ecsload_support import (
     run_module,
 )
 
-MODEL = {"NoOp": 200, "Version": 200, "Health-Check-Quick": 200, "Health-Check-Slow": 200,
-         "Tasks-Happy-Path": 201, "Tasks-Image-Not-Found": 404, "Tasks-Bad-Request-Body": 400}
+MODEL = {
+    "NoOp": 200,
+    "Version": 200,
+    "Health-Check-Quick": 200,
+    "Health-Check-Slow": 200,
+    "Tasks-Happy-Path": 201,
+    "Tasks-Image-Not-Found": 404,
+    "Tasks-Bad-Request-Body": 400,
+}
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +57,22 @@ def by_type(folder: Path) -> dict[str, Counter]:
 
 def test_a_level_makes_exactly_n_requests_of_every_kind(tmp_path: Path, node: Target) -> None:
     # 20 users, all started at once: Locust's weighted dispatch gives every kind a user.
-    result = run_command(locust_args(node.url, tmp_path, "-u", "20", "-r", "1000",
-                                     "--run-time", "60s", "--stop-after-requests", "500",
-                                     "--ecs-credentials", str(node.credentials)))
+    result = run_command(
+        locust_args(
+            node.url,
+            tmp_path,
+            "-u",
+            "20",
+            "-r",
+            "1000",
+            "--run-time",
+            "60s",
+            "--stop-after-requests",
+            "500",
+            "--ecs-credentials",
+            str(node.credentials),
+        )
+    )
     assert result.returncode == 0, result.stderr
 
     info = level_json(tmp_path)
@@ -66,8 +86,10 @@ def test_a_level_makes_exactly_n_requests_of_every_kind(tmp_path: Path, node: Ta
     for name, counts in samples.items():
         assert set(counts) == {(True, MODEL[name])}, name
     tasks = {name: sum(samples[name].values()) for name in MODEL if name.startswith("Tasks")}
-    assert tasks["Tasks-Happy-Path"] > 3 * (tasks["Tasks-Image-Not-Found"]
-                                            + tasks["Tasks-Bad-Request-Body"]) / 2
+    assert (
+        tasks["Tasks-Happy-Path"]
+        > 3 * (tasks["Tasks-Image-Not-Found"] + tasks["Tasks-Bad-Request-Body"]) / 2
+    )
     user_ids = set(read_samples(tmp_path / "samples.csv").user_id.tolist())
     assert user_ids <= set(range(1, 21)) and len(user_ids) == 20
 
@@ -83,9 +105,22 @@ def test_wrong_or_no_credentials_are_401_errors(tmp_path: Path, node: Target) ->
     for name, credentials in (("wrong", str(wrong)), ("none", "")):
         folder = tmp_path / name
         folder.mkdir()
-        result = run_command(locust_args(node.url, folder, "-u", "4", "-r", "100",
-                                         "--run-time", "60s", "--stop-after-requests", "100",
-                                         "--ecs-credentials", credentials))
+        result = run_command(
+            locust_args(
+                node.url,
+                folder,
+                "-u",
+                "4",
+                "-r",
+                "100",
+                "--run-time",
+                "60s",
+                "--stop-after-requests",
+                "100",
+                "--ecs-credentials",
+                credentials,
+            )
+        )
         assert result.returncode == 0, result.stderr
         assert level_json(folder)["requests"] == 100
         answers = {key for counts in by_type(folder).values() for key in counts}
@@ -94,9 +129,22 @@ def test_wrong_or_no_credentials_are_401_errors(tmp_path: Path, node: Target) ->
 
 
 def test_the_time_cap_stops_a_level_and_says_so(tmp_path: Path, node: Target) -> None:
-    result = run_command(locust_args(node.url, tmp_path, "-u", "3", "-r", "100",
-                                     "--run-time", "2s", "--stop-after-requests", "100000000",
-                                     "--ecs-credentials", str(node.credentials)))
+    result = run_command(
+        locust_args(
+            node.url,
+            tmp_path,
+            "-u",
+            "3",
+            "-r",
+            "100",
+            "--run-time",
+            "2s",
+            "--stop-after-requests",
+            "100000000",
+            "--ecs-credentials",
+            str(node.credentials),
+        )
+    )
     assert result.returncode == 0, result.stderr
     info = level_json(tmp_path)
     assert info["stopped_by"] == "time"
@@ -106,16 +154,29 @@ def test_the_time_cap_stops_a_level_and_says_so(tmp_path: Path, node: Target) ->
 
 def test_sigterm_mid_level_keeps_every_sample(tmp_path: Path, node: Target) -> None:
     process = subprocess.Popen(
-        locust_args(node.url, tmp_path, "-u", "3", "-r", "100", "--run-time", "60s",
-                    "--ecs-credentials", str(node.credentials)),
-        env=command_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        locust_args(
+            node.url,
+            tmp_path,
+            "-u",
+            "3",
+            "-r",
+            "100",
+            "--run-time",
+            "60s",
+            "--ecs-credentials",
+            str(node.credentials),
+        ),
+        env=command_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
         samples = tmp_path / "samples.csv"
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (not samples.exists()
-                                               or samples.stat().st_size < 2000):
+        while time.monotonic() < deadline and (
+            not samples.exists() or samples.stat().st_size < 2000
+        ):
             time.sleep(0.1)  # the recorder flushes at least once a second
         assert samples.exists() and samples.stat().st_size >= 2000, "samples never reached disk"
         process.send_signal(signal.SIGTERM)
@@ -131,16 +192,18 @@ def test_sigterm_mid_level_keeps_every_sample(tmp_path: Path, node: Target) -> N
 def test_hashed_credentials_stop_locust_with_one_line(tmp_path: Path, node: Target) -> None:
     htpasswd = tmp_path / ".htpasswd"
     htpasswd.write_text("0123456789abcdef0123456789abcdef:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n")
-    result = run_command(locust_args(node.url, tmp_path, "-u", "1", "--run-time", "10s",
-                                     "--ecs-credentials", str(htpasswd)))
+    result = run_command(
+        locust_args(
+            node.url, tmp_path, "-u", "1", "--run-time", "10s", "--ecs-credentials", str(htpasswd)
+        )
+    )
     assert result.returncode == 2
     assert "not the .htpasswd" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_probe_waits_for_a_healthy_endpoint(node: Target, tmp_path: Path) -> None:
-    ok = run_module("probe", node.url, "--credentials", str(node.credentials),
-                    "--timeout", "10")
+    ok = run_module("probe", node.url, "--credentials", str(node.credentials), "--timeout", "10")
     assert ok.returncode == 0, ok.stderr
     unauthorised = run_module("probe", node.url, "--timeout", "0.5")
     assert unauthorised.returncode == 1

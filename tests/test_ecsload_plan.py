@@ -16,17 +16,24 @@ HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.
 
 
 def plan(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_module("plan", "-o", str(tmp_path / "results"), *args, cwd=tmp_path,
-                      env=command_env(**env), timeout=30)
+    return run_module(
+        "plan",
+        "-o",
+        str(tmp_path / "results"),
+        *args,
+        cwd=tmp_path,
+        env=command_env(**env),
+        timeout=30,
+    )
 
 
 def evaluated(stdout: str) -> dict[str, str]:
     """The variables bash has after `eval "$stdout"`."""
     names = [line.split("=", 1)[0] for line in stdout.splitlines()]
-    script = (f'eval "$PLAN"; for n in {" ".join(names)}; '
-              'do printf "%s=%s\\0" "$n" "${!n}"; done')
-    out = subprocess.run(["bash", "-c", script], env={"PLAN": stdout}, capture_output=True,
-                         text=True, check=True).stdout
+    script = f'eval "$PLAN"; for n in {" ".join(names)}; do printf "%s=%s\\0" "$n" "${{!n}}"; done'
+    out = subprocess.run(
+        ["bash", "-c", script], env={"PLAN": stdout}, capture_output=True, text=True, check=True
+    ).stdout
     return dict(item.split("=", 1) for item in out.split("\0") if item)
 
 
@@ -45,12 +52,24 @@ def test_defaults(tmp_path: Path) -> None:
     assert run_dir.parent == tmp_path / "results"
     assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
     assert values == {
-        "LEVELS": "10 15 20 25", "REQUESTS": "1000", "HATCH_RATE": "5", "LEVEL_TIME_CAP": "600",
-        "ENDPOINT": "", "CREDENTIALS": "", "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
+        "LEVELS": "10 15 20 25",
+        "REQUESTS": "1000",
+        "HATCH_RATE": "5",
+        "LEVEL_TIME_CAP": "600",
+        "ENDPOINT": "",
+        "CREDENTIALS": "",
+        "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
         "NODE_DEPLOYMENT": "",
-        "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry", "NEWRELIC_CONFIG": "", "PROCESSES": "1",
-        "VERBOSE": "0", "ROLE": "local", "EXPECT_WORKERS": "1", "MASTER_BIND_HOST": "*",
-        "MASTER_HOST": "", "MASTER_PORT": "5557", "WORKER_WAIT": "120",
+        "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry",
+        "NEWRELIC_CONFIG": "",
+        "PROCESSES": "1",
+        "VERBOSE": "0",
+        "ROLE": "local",
+        "EXPECT_WORKERS": "1",
+        "MASTER_BIND_HOST": "*",
+        "MASTER_HOST": "",
+        "MASTER_PORT": "5557",
+        "WORKER_WAIT": "120",
     }
     saved = json.loads((run_dir / "plan.json").read_text())
     assert saved["concurrency"] == [10, 15, 20, 25]
@@ -70,13 +89,29 @@ def test_a_deployment_gets_the_seeds_images_and_the_local_node_loopback_ones(
 
 def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> None:
     write(tmp_path / "creds.txt", PAIRS)
-    config = write(tmp_path / "config.json", json.dumps({
-        "number_of_requests": 50, "hatch_rate": 2, "concurrency": [1, 2],
-        "endpoint": "http://config.example.com", "credentials": "creds.txt",
-        "missing_image": "nothing:here",
-    }))
-    result = plan(tmp_path, "-n", "70", "-c", "3,4 5", str(config),
-                  ECS_ENDPOINT="https://env.example.com/", ECS_HAPPY_IMAGE="registry:5000/u:1")
+    config = write(
+        tmp_path / "config.json",
+        json.dumps(
+            {
+                "number_of_requests": 50,
+                "hatch_rate": 2,
+                "concurrency": [1, 2],
+                "endpoint": "http://config.example.com",
+                "credentials": "creds.txt",
+                "missing_image": "nothing:here",
+            }
+        ),
+    )
+    result = plan(
+        tmp_path,
+        "-n",
+        "70",
+        "-c",
+        "3,4 5",
+        str(config),
+        ECS_ENDPOINT="https://env.example.com/",
+        ECS_HAPPY_IMAGE="registry:5000/u:1",
+    )
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
     assert values["REQUESTS"] == "70"  # option over config
@@ -93,16 +128,16 @@ def test_credentials_paths_in_config_are_relative_to_its_folder(tmp_path: Path) 
     (tmp_path / "conf").mkdir()
     write(tmp_path / "conf" / "creds.txt", PAIRS)
     write(tmp_path / "conf" / "c.json", '{"credentials": "creds.txt"}')
-    result = run_module("plan", "-o", str(tmp_path / "r"), "conf/c.json", cwd=tmp_path,
-                        timeout=30)
+    result = run_module("plan", "-o", str(tmp_path / "r"), "conf/c.json", cwd=tmp_path, timeout=30)
     assert result.returncode == 0, result.stderr
     assert evaluated(result.stdout)["CREDENTIALS"] == str(tmp_path / "conf" / "creds.txt")
 
 
 def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) -> None:
     write(tmp_path / "creds.txt", PAIRS)
-    result = plan(tmp_path, "-v", ECS_CREDENTIALS="creds.txt",
-                  ECS_ENDPOINT="https://api.example.com")
+    result = plan(
+        tmp_path, "-v", ECS_CREDENTIALS="creds.txt", ECS_ENDPOINT="https://api.example.com"
+    )
     assert result.returncode == 0, result.stderr
     assert evaluated(result.stdout)["VERBOSE"] == "1"
     assert "https://api.example.com" in result.stderr
@@ -131,9 +166,20 @@ def test_two_runs_in_one_second_get_two_folders(tmp_path: Path) -> None:
 def test_help_documents_environment_config_keys_and_exit_codes(tmp_path: Path) -> None:
     result = plan(tmp_path, "--help")
     assert result.returncode == 0
-    for text in ("ECS_ENDPOINT", "ECS_CREDENTIALS", "ECS_HAPPY_IMAGE", "ECS_MISSING_IMAGE",
-                 "number_of_requests", "hatch_rate", "concurrency", "level_time_cap",
-                 "--level-time-cap", "--results", "exit codes", "3  the local ECS node"):
+    for text in (
+        "ECS_ENDPOINT",
+        "ECS_CREDENTIALS",
+        "ECS_HAPPY_IMAGE",
+        "ECS_MISSING_IMAGE",
+        "number_of_requests",
+        "hatch_rate",
+        "concurrency",
+        "level_time_cap",
+        "--level-time-cap",
+        "--results",
+        "exit codes",
+        "3  the local ECS node",
+    ):
         assert text in result.stdout
     assert not (tmp_path / "results").exists()
 
@@ -169,7 +215,7 @@ BAD_CONFIGS = [
     ('{"endpoint": "api.example.com"}', "'api.example.com' is not an http(s) URL"),
     ('{"endpoint": 42}', "endpoint: 42 is not a string"),
     ('{"hatch-rate": 5, "users": 3}', "has unknown key(s) hatch-rate, users: known keys are"),
-    ('[1, 2]', "must hold a JSON object"),
+    ("[1, 2]", "must hold a JSON object"),
     ('{"concurrency": [1,', "is not valid JSON"),
 ]
 
@@ -225,14 +271,14 @@ def test_credentials_from_config_that_are_hashed(tmp_path: Path) -> None:
 
 def test_an_unusable_results_folder(tmp_path: Path) -> None:
     write(tmp_path / "file", "")
-    result = run_module("plan", "-o", str(tmp_path / "file" / "results"), cwd=tmp_path,
-                        timeout=30)
+    result = run_module("plan", "-o", str(tmp_path / "file" / "results"), cwd=tmp_path, timeout=30)
     assert result.returncode == 2
     assert "cannot create a run folder under" in result.stderr
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], tmp_path: Path, code: int,
-                   message: str) -> None:
+def assert_refused(
+    result: subprocess.CompletedProcess[str], tmp_path: Path, code: int, message: str
+) -> None:
     """Exit `code`, one line on stderr holding every |-separated part of `message`, no folder."""
     assert result.returncode == code, result.stderr
     assert result.stdout == ""

@@ -18,17 +18,35 @@ def test_processes_from_option_config_or_one_per_core(tmp_path: Path) -> None:
 
 def test_a_master_and_its_defaults(tmp_path: Path) -> None:
     values = evaluated(plan(tmp_path, "--master", "--expect-workers", "2", **ENDPOINT).stdout)
-    assert (values["ROLE"], values["EXPECT_WORKERS"], values["MASTER_BIND_HOST"],
-            values["MASTER_PORT"], values["WORKER_WAIT"]) == ("master", "2", "*", "5557", "120")
+    assert (
+        values["ROLE"],
+        values["EXPECT_WORKERS"],
+        values["MASTER_BIND_HOST"],
+        values["MASTER_PORT"],
+        values["WORKER_WAIT"],
+    ) == ("master", "2", "*", "5557", "120")
 
 
 def test_a_worker_takes_its_own_credentials(tmp_path: Path) -> None:
     write(tmp_path / "creds.txt", PAIRS)
-    result = plan(tmp_path, "--worker", "--master-host", "10.0.0.5", "--master-port", "6000",
-                  "--processes", "2", ECS_CREDENTIALS=str(tmp_path / "creds.txt"))
+    result = plan(
+        tmp_path,
+        "--worker",
+        "--master-host",
+        "10.0.0.5",
+        "--master-port",
+        "6000",
+        "--processes",
+        "2",
+        ECS_CREDENTIALS=str(tmp_path / "creds.txt"),
+    )
     values = evaluated(result.stdout)
-    assert (values["ROLE"], values["MASTER_HOST"], values["MASTER_PORT"],
-            values["PROCESSES"]) == ("worker", "10.0.0.5", "6000", "2")
+    assert (values["ROLE"], values["MASTER_HOST"], values["MASTER_PORT"], values["PROCESSES"]) == (
+        "worker",
+        "10.0.0.5",
+        "6000",
+        "2",
+    )
     assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
 
 
@@ -48,8 +66,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("args", "env", "message"), BAD)
-def test_options_that_do_not_fit_are_usage_errors(tmp_path: Path, args: list[str],
-                                                  env: dict[str, str], message: str) -> None:
+def test_options_that_do_not_fit_are_usage_errors(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
     assert_refused(plan(tmp_path, *args, **env), tmp_path, 1, message)
 
 

@@ -9,14 +9,25 @@ import pytest
 from ecsload.samples import HEADER, SampleFile, SampleFileError, SampleRecorder, read_samples
 
 
-def request_event(name: str, status: int | None, ok: bool = True, user: int = 1,
-                  start: float = 1_700_000_000.1234, rt: float = 1.5) -> dict:
+def request_event(
+    name: str,
+    status: int | None,
+    ok: bool = True,
+    user: int = 1,
+    start: float = 1_700_000_000.1234,
+    rt: float = 1.5,
+) -> dict:
     """The keyword arguments Locust fires `events.request` with (FastHttpUser's)."""
     return {
-        "request_type": "GET", "name": name, "response_time": rt, "response_length": 10,
+        "request_type": "GET",
+        "name": name,
+        "response_time": rt,
+        "response_length": 10,
         "response": None if status is None else SimpleNamespace(status_code=status),
-        "context": {"user_id": user}, "exception": None if ok else RuntimeError("got 500"),
-        "start_time": start, "url": "http://127.0.0.1/x",
+        "context": {"user_id": user},
+        "exception": None if ok else RuntimeError("got 500"),
+        "start_time": start,
+        "url": "http://127.0.0.1/x",
     }
 
 
@@ -49,10 +60,12 @@ def test_written_samples_read_back_as_columns(tmp_path: Path) -> None:
     path = tmp_path / "samples.csv"
     samples_file = SampleFile(path)
     recorder = SampleRecorder(samples_file.write, batch_size=3)
-    events = [request_event("NoOp", 200, user=1, start=100.0, rt=2.0),
-              request_event("Version", 200, user=2, start=100.5, rt=3.25),
-              request_event("NoOp", 401, ok=False, user=1, start=101.0, rt=0.5),
-              request_event("Tasks-Image-Not-Found", None, ok=False, user=4, start=102.0, rt=9.0)]
+    events = [
+        request_event("NoOp", 200, user=1, start=100.0, rt=2.0),
+        request_event("Version", 200, user=2, start=100.5, rt=3.25),
+        request_event("NoOp", 401, ok=False, user=1, start=101.0, rt=0.5),
+        request_event("Tasks-Image-Not-Found", None, ok=False, user=4, start=102.0, rt=9.0),
+    ]
     for event in events:
         recorder.on_request(**event)
     assert path.read_text().count("\n") == 4, "a full batch reaches the file at once"
@@ -80,11 +93,14 @@ def test_a_last_line_cut_short_is_dropped(tmp_path: Path) -> None:
     assert read_samples(path).timestamp_ms.tolist() == [1000]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (HEADER + "1000,NoOp,1,1,200\n", "is malformed"),
-    (HEADER + "soon,NoOp,1,1,200,1.0\n", "is malformed"),
-    ("time,name\n1,2\n", "is not a samples file"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEADER + "1000,NoOp,1,1,200\n", "is malformed"),
+        (HEADER + "soon,NoOp,1,1,200,1.0\n", "is malformed"),
+        ("time,name\n1,2\n", "is not a samples file"),
+    ],
+)
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "s.csv"
     path.write_text(text)

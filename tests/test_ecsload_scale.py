@@ -33,8 +33,10 @@ LEVEL = ("-c", "20", "-n", "400", "-r", "1000", "-t", "120")
 
 
 @pytest.fixture
-def endpoint(secured_node: tuple[RunningNode, tuple[str, str]],  # noqa: F811
-             tmp_path: Path) -> tuple[str, Path]:
+def endpoint(
+    secured_node: tuple[RunningNode, tuple[str, str]],  # noqa: F811
+    tmp_path: Path,
+) -> tuple[str, Path]:
     """A real node that checks credentials, and a file with a pair it accepts."""
     node, (key, secret) = secured_node
     credentials = tmp_path / "credentials.txt"
@@ -70,24 +72,55 @@ def test_one_process_and_two_give_the_same_tables(tmp_path: Path) -> None:
 class Sweep:
     """A master and its workers, each a run_load_test.sh in its own process group."""
 
-    def __init__(self, tmp_path: Path, endpoint: tuple[str, Path], workers: int,
-                 *args: str) -> None:
+    def __init__(
+        self, tmp_path: Path, endpoint: tuple[str, Path], workers: int, *args: str
+    ) -> None:
         url, credentials = endpoint
         port = str(free_port())
         self.tmp_path = tmp_path
         self.master = self._start(
-            [*args, "--master", "--expect-workers", str(workers), "--master-bind-host",
-             "127.0.0.1", "--master-port", port, "--worker-wait", "60", "-o",
-             str(tmp_path / "master")], clean_env(ECS_ENDPOINT=url))
-        self.workers = [self._start(["--worker", "--master-host", "127.0.0.1", "--master-port",
-                                     port, "-o", str(tmp_path / f"worker-{i}")],
-                                    clean_env(ECS_CREDENTIALS=str(credentials)))
-                        for i in range(workers)]
+            [
+                *args,
+                "--master",
+                "--expect-workers",
+                str(workers),
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-port",
+                port,
+                "--worker-wait",
+                "60",
+                "-o",
+                str(tmp_path / "master"),
+            ],
+            clean_env(ECS_ENDPOINT=url),
+        )
+        self.workers = [
+            self._start(
+                [
+                    "--worker",
+                    "--master-host",
+                    "127.0.0.1",
+                    "--master-port",
+                    port,
+                    "-o",
+                    str(tmp_path / f"worker-{i}"),
+                ],
+                clean_env(ECS_CREDENTIALS=str(credentials)),
+            )
+            for i in range(workers)
+        ]
 
     @staticmethod
     def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-        return subprocess.Popen([str(SCRIPT), *args], env=env, text=True, start_new_session=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            env=env,
+            text=True,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     def processes(self) -> list[subprocess.Popen[str]]:
         return [self.master, *self.workers]
@@ -144,9 +177,7 @@ def worker_locust(results: Path) -> int:
     raise AssertionError("the worker's Locust never started")
 
 
-def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(
-    tmp_path: Path, sweep
-) -> None:
+def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: Path, sweep) -> None:
     run = sweep(2, "-c", "20", "-n", "5000", "-r", "1000", "-t", "90")
     victim = worker_locust(tmp_path / "worker-1")
     samples = None

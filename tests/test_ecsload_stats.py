@@ -53,5 +53,13 @@ def test_counts() -> None:
     status = np.array([200, 503, 0, 200, 503])
     stats = describe(ok, status, np.ones(5), np.arange(5.0))
     assert (stats["ok"], stats["error"], stats["rate_limited"]) == (2, 3, 2)
-    assert list(stats) == ["ok", "error", "rate_limited", "min",
-                           *(f"p{p}" for p in PERCENTILES), "max", "m", "b"]
+    assert list(stats) == [
+        "ok",
+        "error",
+        "rate_limited",
+        "min",
+        *(f"p{p}" for p in PERCENTILES),
+        "max",
+        "m",
+        "b",
+    ]

@@ -12,12 +12,12 @@ from ecsload.stats import PERCENTILES
 from tests.ecsload_support import run_module
 
 START_MS = 1_714_564_800_000  # 2024-05-01T12:00:00Z
-TYPE_KEYS = {"ok", "error", "rate_limited", "min", *(f"p{p}" for p in PERCENTILES), "max",
-             "m", "b"}
+TYPE_KEYS = {"ok", "error", "rate_limited", "min", *(f"p{p}" for p in PERCENTILES), "max", "m", "b"}
 
 
-def write_level(folder: Path, rows: list[tuple[int, str, int, int, int, float]],
-                info: dict | None = None) -> Path:
+def write_level(
+    folder: Path, rows: list[tuple[int, str, int, int, int, float]], info: dict | None = None
+) -> Path:
     folder.mkdir(parents=True)
     samples = SampleFile(folder / "samples.csv")
     samples.write([",".join(map(str, row)) + "\n" for row in rows])
@@ -33,15 +33,23 @@ def steady_rows(n: int, slope: float = 0.0) -> list[tuple[int, str, int, int, in
     rows = []
     for i in range(n):
         status, ok = (503, 0) if i % 50 == 0 else (200, 1)
-        rows.append((START_MS + 100 * i, names[i % 3], i % 7, ok, status,
-                     round(2.0 + slope * i / 10, 3)))
+        rows.append(
+            (START_MS + 100 * i, names[i % 3], i % 7, ok, status, round(2.0 + slope * i / 10, 3))
+        )
     return rows
 
 
 def test_level_summary_files_and_contract(tmp_path: Path) -> None:
     rows = steady_rows(300, slope=0.5)
-    info = {"users": 5, "host": "http://127.0.0.1:1234", "requests": 300, "stopped_by": "time",
-            "target_requests": 1000, "time_cap_seconds": 30, "locust_requests": 300}
+    info = {
+        "users": 5,
+        "host": "http://127.0.0.1:1234",
+        "requests": 300,
+        "stopped_by": "time",
+        "target_requests": 1000,
+        "time_cap_seconds": 30,
+        "locust_requests": 300,
+    }
     folder = write_level(tmp_path / "level-5", rows, info)
 
     result = run_module("summarize", "level", str(folder), "--concurrency", "5", timeout=60)
@@ -75,8 +83,11 @@ def test_level_summary_files_and_contract(tmp_path: Path) -> None:
 
 def test_run_summary_orders_levels_by_concurrency(tmp_path: Path) -> None:
     for users in (10, 5):
-        folder = write_level(tmp_path / f"level-{users}", steady_rows(30 * users),
-                             {"users": users, "host": "http://127.0.0.1:9"})
+        folder = write_level(
+            tmp_path / f"level-{users}",
+            steady_rows(30 * users),
+            {"users": users, "host": "http://127.0.0.1:9"},
+        )
         assert run_module("summarize", "level", str(folder)).returncode == 0
 
     result = run_module("summarize", "run", str(tmp_path), timeout=60)
@@ -110,10 +121,16 @@ def test_a_run_without_level_summaries_is_exit_4(tmp_path: Path) -> None:
     assert "has a summary" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["level"], ["walk", "."], ["level", ".", "--concurrency", "0"], ["run", "/no/such/folder"],
-    ["level", "."],  # no --concurrency and no level.json to take it from
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["level"],
+        ["walk", "."],
+        ["level", ".", "--concurrency", "0"],
+        ["run", "/no/such/folder"],
+        ["level", "."],  # no --concurrency and no level.json to take it from
+    ],
+)
 def test_usage_errors_are_exit_1(tmp_path: Path, args: list[str]) -> None:
     result = run_module("summarize", *args, cwd=tmp_path)
     assert result.returncode == 1

@@ -6,35 +6,88 @@ from ecsload.tables import level_table, run_table
 
 
 def type_stats(ok: int, error: int = 0, rate_limited: int = 0, base: float = 1.0) -> dict:
-    return {"ok": ok, "error": error, "rate_limited": rate_limited, "min": base,
-            "p50": base + 0.5, "p60": base + 0.6, "p70": base + 0.7, "p80": base + 0.8,
-            "p90": base + 0.9, "p95": base + 0.95, "p99": base + 0.99, "max": base + 2,
-            "m": 0.125, "b": base}
+    return {
+        "ok": ok,
+        "error": error,
+        "rate_limited": rate_limited,
+        "min": base,
+        "p50": base + 0.5,
+        "p60": base + 0.6,
+        "p70": base + 0.7,
+        "p80": base + 0.8,
+        "p90": base + 0.9,
+        "p95": base + 0.95,
+        "p99": base + 0.99,
+        "max": base + 2,
+        "m": 0.125,
+        "b": base,
+    }
 
 
 def level(concurrency: int = 10, rate_limited: int = 0, **extra: object) -> dict:
-    types = {"Version": type_stats(50, 50, rate_limited, base=3.0),
-             "NoOp": type_stats(100, base=2.0),
-             "Tasks-Happy-Path": type_stats(800, base=40.0)}
+    types = {
+        "Version": type_stats(50, 50, rate_limited, base=3.0),
+        "NoOp": type_stats(100, base=2.0),
+        "Tasks-Happy-Path": type_stats(800, base=40.0),
+    }
     requests = sum(t["ok"] + t["error"] for t in types.values())
-    return {"concurrency": concurrency, "requests": requests,
-            "started": "2024-05-01T12:00:00.000Z", "ended": "2024-05-01T12:00:10.000Z",
-            "seconds": 10.0, "rps": requests / 10, "stopped_by": "requests",
-            "target_requests": requests, "time_cap_seconds": 600, "locust_requests": requests,
-            "all": type_stats(950, 50, rate_limited, base=10.0), "types": types, **extra}
+    return {
+        "concurrency": concurrency,
+        "requests": requests,
+        "started": "2024-05-01T12:00:00.000Z",
+        "ended": "2024-05-01T12:00:10.000Z",
+        "seconds": 10.0,
+        "rps": requests / 10,
+        "stopped_by": "requests",
+        "target_requests": requests,
+        "time_cap_seconds": 600,
+        "locust_requests": requests,
+        "all": type_stats(950, 50, rate_limited, base=10.0),
+        "types": types,
+        **extra,
+    }
 
 
 def test_level_table_layout() -> None:
     lines = level_table(level()).splitlines()
     title = "1000 @ 10 from 2024-05-01T12:00:00.000Z to 2024-05-01T12:00:10.000Z"
     assert lines[:3] == ["=" * len(title), title, "=" * len(title)]
-    assert lines[3].split() == ["Request", "Type", "Ok", "Error", "m", "b", "Min",
-                                "50", "60", "70", "80", "90", "95", "99", "Max"]
+    assert lines[3].split() == [
+        "Request",
+        "Type",
+        "Ok",
+        "Error",
+        "m",
+        "b",
+        "Min",
+        "50",
+        "60",
+        "70",
+        "80",
+        "90",
+        "95",
+        "99",
+        "Max",
+    ]
     assert set(lines[4]) == {"-", " "}
     rows = [line.split() for line in lines[5:8]]
     assert [row[0] for row in rows] == ["NoOp", "Tasks-Happy-Path", "Version"]
-    assert rows[0] == ["NoOp", "100", "0", "0.125", "2.00", "2.00", "2.50", "2.60", "2.70",
-                       "2.80", "2.90", "2.95", "2.99", "4.00"]
+    assert rows[0] == [
+        "NoOp",
+        "100",
+        "0",
+        "0.125",
+        "2.00",
+        "2.00",
+        "2.50",
+        "2.60",
+        "2.70",
+        "2.80",
+        "2.90",
+        "2.95",
+        "2.99",
+        "4.00",
+    ]
     assert lines[8] == "Requests/s: 100.0 (1000 requests in 10.0 s)"
     assert lines[9] == "Rate limited: 0 (0.0% answered 503)"
     assert len(lines) == 10
@@ -50,11 +103,17 @@ def test_rate_limit_warning_only_over_one_percent() -> None:
     assert "api_rate_limiting (see deployment.json.example)" in warning
 
 
-@pytest.mark.parametrize(("stopped_by", "note"), [
-    ("time", "NOTE: the level hit its time cap of 600 s after 1000 of 5000 requests."),
-    ("other", "NOTE: the level was stopped early (interrupted or Locust quit) after 1000 of "
-              "5000 requests."),
-])
+@pytest.mark.parametrize(
+    ("stopped_by", "note"),
+    [
+        ("time", "NOTE: the level hit its time cap of 600 s after 1000 of 5000 requests."),
+        (
+            "other",
+            "NOTE: the level was stopped early (interrupted or Locust quit) after 1000 of "
+            "5000 requests.",
+        ),
+    ],
+)
 def test_a_level_that_did_not_finish_says_so(stopped_by: str, note: str) -> None:
     text = level_table(level(stopped_by=stopped_by, target_requests=5000))
     assert text.splitlines()[-1] == note
@@ -62,8 +121,9 @@ def test_a_level_that_did_not_finish_says_so(stopped_by: str, note: str) -> None
 
 def test_samples_fewer_than_locust_counted_are_reported() -> None:
     text = level_table(level(locust_requests=1003))
-    assert text.splitlines()[-1] == ("NOTE: 1000 samples were recorded but Locust counted 1003 "
-                                     "requests.")
+    assert text.splitlines()[-1] == (
+        "NOTE: 1000 samples were recorded but Locust counted 1003 requests."
+    )
 
 
 def test_run_table() -> None:
@@ -77,10 +137,15 @@ def test_run_table() -> None:
     assert set(lines[4]) == {"-", " "}
     rows = {line.rsplit(maxsplit=2)[0]: line.split()[-2:] for line in lines[5:]}
     assert rows == {
-        "Requests": ["1000", "1000"], "Seconds": ["10.0", "10.0"],
-        "Requests/s": ["100.0", "100.0"], "Error %": ["5.00", "5.00"],
-        "Rate limited %": ["0.00", "0.00"], "p50": ["10.50", "10.50"],
-        "p95": ["10.95", "10.95"], "p99": ["10.99", "10.99"],
-        "p95 NoOp": ["2.95", "2.95"], "p95 Tasks-Happy-Path": ["40.95", "40.95"],
+        "Requests": ["1000", "1000"],
+        "Seconds": ["10.0", "10.0"],
+        "Requests/s": ["100.0", "100.0"],
+        "Error %": ["5.00", "5.00"],
+        "Rate limited %": ["0.00", "0.00"],
+        "p50": ["10.50", "10.50"],
+        "p95": ["10.95", "10.95"],
+        "p99": ["10.99", "10.99"],
+        "p95 NoOp": ["2.95", "2.95"],
+        "p95 Tasks-Happy-Path": ["40.95", "40.95"],
         "p95 Version": ["3.95", "-"],  # a type the second level did not see
     }

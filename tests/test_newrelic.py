@@ -31,15 +31,31 @@ def plan(tmp_path: Path, *args: str, python: tuple[str, ...] = (sys.executable,)
     """Run the plan command alone, as run_load_test.sh does, in a clean environment."""
     return subprocess.run(
         [*python, "-m", "ecsload.plan", "-o", str(tmp_path / "results"), *args],
-        cwd=ROOT, env=clean_env(**env), capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
 def test_a_sweep_runs_the_node_under_the_agent(tmp_path: Path) -> None:
     log = tmp_path / "agent.log"
     ini = agent_config(tmp_path, log)
-    result = run_script("-v", "--newrelic", str(ini), "-c", "15", "-n", "200", "-r", "1000",
-                        "-o", str(tmp_path / "results"))
+    result = run_script(
+        "-v",
+        "--newrelic",
+        str(ini),
+        "-c",
+        "15",
+        "-n",
+        "200",
+        "-r",
+        "1000",
+        "-o",
+        str(tmp_path / "results"),
+    )
 
     assert result.returncode == 0, result.stderr + result.stdout
     assert f"Running ECS under the New Relic agent; config file '{ini}'" in result.stdout
