@@ -11,9 +11,9 @@ from typing import Any
 
 from locust import between, constant, events, task
 
-from ecsload import level
 from ecsload.api import API_ROOT
-from ecsload.ecsuser import ECSUser, TaskTemplate, task_deck
+from ecsload.plugin import level
+from ecsload.plugin.users import ECSUser, TaskTemplate, task_deck
 
 level.install(events)
 

@@ -9,24 +9,20 @@
 # run makes lands in one results folder. Python (ecsload/) resolves the plan
 # and does the statistics; this script runs the processes.
 #
-# Exit codes: 0 done; 1 usage; 2 invalid config or credentials; 3 the local
-# node did not start; 4 Locust failed or a level recorded no samples; 5 no
-# Python environment could be set up; 130 interrupted.
+# Exit codes: `--help` lists them (the table is ecsload/exits.py; bash reads it
+# as EXIT_* variables).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/venv.sh
 source "$ROOT/lib/venv.sh"
+# shellcheck source=lib/process.sh
+source "$ROOT/lib/process.sh"
 
 readonly NODE_START_SECONDS=30
-# How the node and Locust are started: in a process group of their own, so that
-# Ctrl-C reaches only this script, which stops them in order; and with a parent-
-# death signal, so that the kernel stops them if this script dies without
-# cleaning up (SIGKILL, a CI job's timeout).
-readonly -a DETACHED=(setsid setpriv --pdeathsig TERM --)
 NODE_PID=""
 LOCUST_PID=""
-# Set by the plan (python -m ecsload.plan), which main evals.
+# Set by the plan (python -m ecsload.commands.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT=""
@@ -49,28 +45,6 @@ wants_help() {
   return 1
 }
 
-# leader_running PID: true while PID exists and is not a zombie.
-leader_running() {
-  local state
-  [[ -r /proc/$1/stat ]] || return 1
-  read -r _ _ state _ <"/proc/$1/stat" || return 1
-  [[ $state != Z ]]
-}
-
-# stop_group PID GRACE_SECONDS: ask the process group's leader to stop, give
-# it GRACE_SECONDS, then kill whatever is left of the group.
-stop_group() {
-  local pid=$1 tenths=$(($2 * 10)) i
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < tenths; i++)); do
-    leader_running "$pid" || break
-    sleep 0.1
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
@@ -81,7 +55,7 @@ cleanup() {
 on_signal() {
   trap - INT TERM
   say "run_load_test.sh: interrupted; stopping Locust and the local node" >&2
-  exit 130
+  exit "$EXIT_INTERRUPTED"
 }
 
 # write_node_config DIR: the node's INI file, the format ECS itself reads.
@@ -94,14 +68,27 @@ log_level = info
 EOF
 }
 
+# node_failed: the node did not come up; show why and stop.
+node_failed() {
+  local dir=$RUN_DIR/node
+  printf 'run_load_test.sh: the local ECS node did not start; last lines of its logs:\n' >&2
+  tail -n 15 "$dir/stdout.txt" "$dir/ecs.log" >&2 2>/dev/null || true
+  exit "$EXIT_NODE"
+}
+
+# node_announced READY_FILE: true once the node wrote its URL, or has exited (no point waiting).
+node_announced() {
+  [[ -s $1 ]] || pid_gone "$NODE_PID"
+}
+
 # start_local_node: credentials, the node on a free loopback port, a health
 # check; sets ENDPOINT and CREDENTIALS to the node's.
 start_local_node() {
-  local dir=$RUN_DIR/node i runner
+  local dir=$RUN_DIR/node runner
   local -a agent=() limits=()
   mkdir -p "$dir"
   "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt" 2>"$dir/creds.log" ||
-    fail 3 "could not generate the local node's credentials: $(cat "$dir/creds.log")"
+    fail "$EXIT_NODE" "could not generate the local node's credentials: $(cat "$dir/creds.log")"
   CREDENTIALS=$dir/credentials.txt
   write_node_config "$dir"
   if [[ -n $NEWRELIC_CONFIG ]]; then
@@ -111,23 +98,16 @@ start_local_node() {
     [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
   fi
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
-  "${DETACHED[@]}" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" --htpasswd "$dir/.htpasswd" \
-    "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" --ready-file "$dir/ready" \
-    >"$dir/stdout.txt" 2>&1 &
-  NODE_PID=$!
+  launch "$dir/stdout.txt" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" \
+    --htpasswd "$dir/.htpasswd" "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" \
+    --ready-file "$dir/ready"
+  NODE_PID=$LAUNCHED
   [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$dir/ecs.conf'"
-  for ((i = 0; i < NODE_START_SECONDS * 10; i++)); do
-    [[ -s $dir/ready ]] && break
-    leader_running "$NODE_PID" || break
-    sleep 0.1
-  done
-  if [[ ! -s $dir/ready ]] || ! ENDPOINT=$(<"$dir/ready") ||
-    ! "$PY" -m ecsload.probe "$ENDPOINT" --credentials "$CREDENTIALS" --timeout 10 \
-      >>"$dir/stdout.txt" 2>&1; then
-    printf 'run_load_test.sh: the local ECS node did not start; last lines of its logs:\n' >&2
-    tail -n 15 "$dir/stdout.txt" "$dir/ecs.log" >&2 2>/dev/null || true
-    exit 3
-  fi
+  wait_for $((NODE_START_SECONDS * 10)) node_announced "$dir/ready" || true
+  [[ -s $dir/ready ]] || node_failed
+  ENDPOINT=$(<"$dir/ready")
+  "$PY" -m ecsload.commands.ready "$ENDPOINT" --credentials "$CREDENTIALS" --timeout 10 \
+    >>"$dir/stdout.txt" 2>&1 || node_failed
   runner=$(grep -o -m 1 'runner=[a-z]*' "$dir/ecs.log" | cut -d= -f2 || true)
   printf '%s\n' "${runner:-unknown}" >"$dir/runner"
   [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the ${runner:-unknown} runner"
@@ -147,7 +127,21 @@ spread_options() {
   return 0
 }
 
-# run_level USERS LAST: one headless Locust run, then its table.
+# run_locust OUTPUT ARGS...: one Locust process with the locustfile, in its own process
+# group, waited for and stopped whole; returns Locust's exit code.
+run_locust() {
+  local output=$1 rc=0
+  shift
+  launch "$output" "$PY" -m locust -f "$ROOT/locustfile.py" "$@"
+  LOCUST_PID=$LAUNCHED
+  wait "$LOCUST_PID" || rc=$?
+  stop_group "$LOCUST_PID" 0
+  LOCUST_PID=""
+  return "$rc"
+}
+
+# run_level USERS LAST: one headless Locust run, then its table (or, when Locust
+# failed, one line saying why).
 run_level() {
   local users=$1 dir=$RUN_DIR/level-$1 rc=0
   local -a spread
@@ -157,23 +151,13 @@ run_level() {
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
     say "Find locust output @ '$dir/output.txt' for $users concurrency"
   fi
-  "${DETACHED[@]}" "$PY" -m locust -f "$ROOT/locustfile.py" --headless --host "$ENDPOINT" \
+  run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
     -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
-    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" \
-    >"$dir/output.txt" 2>&1 &
-  LOCUST_PID=$!
-  wait "$LOCUST_PID" || rc=$?
-  stop_group "$LOCUST_PID" 0
-  LOCUST_PID=""
-  if ((rc != 0)) && grep -q 'Gave up waiting for workers' "$dir/locust.log" 2>/dev/null; then
-    fail 4 "not all Locust workers connected within ${WORKER_WAIT}s at $users concurrency;" \
-      "see '$dir/locust.log'"
-  fi
-  ((rc == 0)) || fail 4 "Locust failed at $users concurrency (exit $rc); see '$dir/output.txt'"
-  "$PY" -m ecsload.summarize level "$dir" --concurrency "$users" || exit 4
+    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
+  "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc"
 }
 
 # run_worker: Locust workers for each level of a master's sweep. The master runs
@@ -182,37 +166,42 @@ run_level() {
 # over (worker.json). Bounded: a worker that hears from no master quits after
 # Locust's connect window (5 minutes), one whose master vanishes after 60 s.
 run_worker() {
-  local level=0 dir rc
+  local level=0 dir rc state
   local -a processes=()
   [[ $PROCESSES == 1 ]] || processes=(--processes "$PROCESSES")
   while :; do
     level=$((level + 1)) rc=0 dir=$RUN_DIR/worker-$level
     mkdir -p "$dir"
     [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$dir/locust.log' for level $level"
-    "${DETACHED[@]}" "$PY" -m locust -f "$ROOT/locustfile.py" --worker --master-host "$MASTER_HOST" \
+    run_locust "$dir/output.txt" --worker --master-host "$MASTER_HOST" \
       --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$dir/locust.log" \
-      --ecs-credentials "$CREDENTIALS" --worker-info "$dir/worker.json" >"$dir/output.txt" 2>&1 &
-    LOCUST_PID=$!
-    wait "$LOCUST_PID" || rc=$?
-    stop_group "$LOCUST_PID" 0
-    LOCUST_PID=""
-    grep -qs '"finished": true' "$dir/worker.json" ||
-      fail 4 "no master at $MASTER_HOST:$MASTER_PORT ended level $level (exit $rc);" \
-        "see '$dir/output.txt'"
-    grep -qs '"sweep_over": true' "$dir/worker.json" && break
+      --ecs-credentials "$CREDENTIALS" --worker-info "$dir/worker.json" || rc=$?
+    state=$("$PY" -m ecsload.commands.worker_state "$dir/worker.json")
+    case $state in
+      next) ;;
+      over) break ;;
+      *)
+        fail "$EXIT_LOCUST" "no master at $MASTER_HOST:$MASTER_PORT ended level $level" \
+          "(exit $rc); see '$dir/output.txt'"
+        ;;
+    esac
   done
   [[ $VERBOSE == 1 ]] && say "The master's sweep is over after $level level(s)"
   return 0
 }
 
 main() {
-  local plan level last
-  export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH}
+  local plan level last exit_codes
+  export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
+  # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
+  # known before Python runs (tests/test_exits.py holds the two together).
+  exit_codes=$(python3 -m ecsload.exits) || fail 5 "python3 not found: install Python 3.11 or newer"
+  eval "$exit_codes"
   if wants_help "$@"; then
-    exec python3 -m ecsload.plan --help
+    exec python3 -m ecsload.commands.plan --help
   fi
-  PY=$(ecs_python "$ROOT" requirements.txt) || exit 5
-  plan=$("$PY" -m ecsload.plan "$@") || exit $?
+  PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
+  plan=$("$PY" -m ecsload.commands.plan "$@") || exit $?
   eval "$plan"
   trap cleanup EXIT
   trap on_signal INT TERM
@@ -225,7 +214,7 @@ main() {
   for level in $LEVELS; do
     run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"
   done
-  "$PY" -m ecsload.summarize run "$RUN_DIR"
+  "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return 0
 }

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
-from ecsload.samples import SampleFile, SampleRecorder
+from ecsload.plugin.recorder import SampleFile, SampleRecorder
 from tests.ecsload_support import locust_args, node_running, run_command
 
 

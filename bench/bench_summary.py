@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_summary [--samples N]
 
 Writes N synthetic samples with the recorder's own file writer, then times
-what `python -m ecsload.summarize level` does: read the CSV, compute the exact
+what `python -m ecsload.commands.summarize level` does: read the CSV, compute the exact
 statistics, render the table. As a reference, measured in the same run on the
 same file: parsing it with Python's csv module alone.
 """
@@ -20,9 +20,10 @@ from typing import TypeVar
 
 import numpy as np
 
-from ecsload.samples import SampleFile, read_samples
-from ecsload.summary import level_summary
-from ecsload.tables import level_table
+from ecsload.plugin.recorder import SampleFile
+from ecsload.report.documents import level_summary
+from ecsload.report.samples import read_samples
+from ecsload.report.tables import level_table
 
 T = TypeVar("T")
 TYPES = (
@@ -85,7 +86,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "ecsload.summarize",
+                    "ecsload.commands.summarize",
                     "level",
                     str(level_dir),
                     "--concurrency",
@@ -102,7 +103,7 @@ def main() -> None:
     print(f"  table               {render_s:6.2f} s")
     print(f"  total               {total_s:6.2f} s   (aim: <= 2 s)")
     print(
-        f"  whole command       {command_s:6.2f} s   (python -m ecsload.summarize level, "
+        f"  whole command       {command_s:6.2f} s   (python -m ecsload.commands.summarize level, "
         "with interpreter start-up and writing the files)"
     )
     print(

@@ -8,8 +8,8 @@ that every driver of the benchmark makes the same request as fast as it can.
 
 from locust import constant, events, task
 
-from ecsload import level
-from ecsload.ecsuser import ECSUser
+from ecsload.plugin import level
+from ecsload.plugin.users import ECSUser
 
 level.install(events)
 

@@ -1,29 +1,17 @@
-"""Exit codes and one-line errors shared by the harness's commands.
+"""One-line errors shared by the harness's commands.
 
 Every bad input a user can fix ends with one line on stderr and a documented
-exit code, never a traceback: commands raise `UserError` and `run` reports it.
+exit code (ecsload.exits), never a traceback: commands raise `UserError` and
+`run` reports it. Standard library only.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-EXIT_OK = 0
-EXIT_USAGE = 1
-EXIT_CONFIG = 2
-EXIT_NODE = 3
-EXIT_LOCUST = 4
-
-EXIT_CODES_HELP = """\
-exit codes:
-  0  done
-  1  usage: an unknown option or a malformed option value
-  2  invalid or unreadable config or credentials (or an unusable results folder)
-  3  the local ECS node did not start
-  4  Locust failed or a level recorded no samples
-  5  no Python environment could be set up (python3 or pip failed)
-  130  interrupted (Ctrl-C or SIGTERM); Locust and the local node were stopped"""
+from ecsload.exits import EXIT_USAGE
 
 
 class UserError(Exception):
@@ -42,10 +30,14 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def run(main: Callable[[], int], prog: str) -> NoReturn:
-    """Run a command's main, turning a UserError into its line on stderr and its exit code."""
+    """Run a command's main, turning a UserError into its line on stderr and its exit code.
+
+    The line starts with the name of what the user ran: the command's own, or the
+    script's when run_load_test.sh runs it (it exports ECSLOAD_PROG).
+    """
     try:
         code = main()
     except UserError as error:
-        sys.stderr.write(f"{prog}: {error}\n")
+        sys.stderr.write(f"{os.environ.get('ECSLOAD_PROG', prog)}: {error}\n")
         code = error.exit_code
     sys.exit(code)

@@ -10,7 +10,8 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-from ecsload.cli import EXIT_CONFIG, UserError
+from ecsload.cli import UserError
+from ecsload.exits import EXIT_CONFIG
 
 # Prefixes of the hashes htpasswd writes (apr1-MD5, bcrypt, SHA-1, crypt variants).
 HASH_PREFIXES = ("$apr1$", "$2y$", "$2a$", "$2b$", "{SHA}", "$1$", "$5$", "$6$")

@@ -19,6 +19,9 @@
 #   4 status: not running.
 set -euo pipefail
 
+# shellcheck source=lib/process.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib/process.sh"
+
 readonly REGISTRY_ADDR="127.0.0.1:5000"
 readonly IMAGES=("ubuntu:14.04" "busybox:latest" "alpine:latest")
 readonly STATE_MARK=".ecs-local-docker"
@@ -96,30 +99,6 @@ check_prerequisites() {
       "install them: apt-get install -y docker.io docker-registry busybox-static"
   fi
   [[ "$(id -u)" == 0 ]] || die 2 "dockerd needs root: run this as root (e.g. sudo $0 start)"
-}
-
-# A zombie (exited, not yet reaped by its parent) counts as gone: state Z in /proc/PID/stat.
-pid_alive() {
-  local pid="$1" stat
-  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"
-  [[ "${stat:0:1}" != Z ]]
-}
-
-pid_gone() {
-  local pid="$1"
-  ! pid_alive "$pid"
-}
-
-# Wait (bounded: STEPS tenths of a second) until the command given succeeds.
-wait_for() {
-  local steps="$1" i
-  shift
-  for ((i = 0; i < steps; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
 }
 
 start_dockerd() {
@@ -234,11 +213,7 @@ stop_pid() {
   local pid="$1" name="$2"
   [[ -n "$pid" ]] || return 0
   say "stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || return 0
-  if ! wait_for 200 pid_gone "$pid"; then
-    say "$name did not stop within 20 s: killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  terminate "$pid" 20 || say "$name did not stop within 20 s: killed it"
 }
 
 cmd_stop() {

@@ -1,12 +1,17 @@
-"""Shared test set-up: the project root, and CI's rule that no test may skip.
+"""Shared test set-up: the fixtures every module may use, and CI's rule that no test may skip.
 
-In CI (CI=true) a test that skips because a tool is missing would hide an
-untested path, so a skip is turned into a failure that names its reason.
+The fixture modules (a real node, the local Docker) are registered here once, so a
+test module asks for a fixture by name without importing it. In CI (CI=true) a test
+that skips because a tool is missing would hide an untested path, so a skip is
+turned into a failure that names its reason.
 """
 
 import os
 
 import pytest
+
+pytest.register_assert_rewrite("tests.e2e_support", "tests.ecsload_support")
+pytest_plugins = ["tests.node_fixtures", "tests.docker_fixtures"]
 
 
 @pytest.hookimpl(hookwrapper=True)

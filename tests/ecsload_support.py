@@ -62,8 +62,8 @@ def run_command(
 
 
 def run_module(module: str, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    """`python -m ecsload.MODULE ARGS…` with this test run's Python."""
-    return run_command([sys.executable, "-m", f"ecsload.{module}", *args], **kwargs)  # type: ignore[arg-type]
+    """`python -m ecsload.commands.MODULE ARGS…` with this test run's Python."""
+    return run_command([sys.executable, "-m", f"ecsload.commands.{module}", *args], **kwargs)  # type: ignore[arg-type]
 
 
 def locust_args(url: str, folder: Path, *args: str, locustfile: Path = LOCUSTFILE) -> list[str]:
@@ -107,3 +107,45 @@ def node_running(folder: Path) -> Iterator[Target]:
     credentials.write_text(done.stdout)
     with running_node(folder / "node", "--htpasswd", str(folder / ".htpasswd")) as node:
         yield Target(node.base, credentials)
+
+
+def plan(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return run_module(
+        "plan",
+        "-o",
+        str(tmp_path / "results"),
+        *args,
+        cwd=tmp_path,
+        env=command_env(**env),
+        timeout=30,
+    )
+
+
+def evaluated(stdout: str) -> dict[str, str]:
+    """The variables bash has after `eval "$stdout"`."""
+    names = [line.split("=", 1)[0] for line in stdout.splitlines()]
+    script = f'eval "$PLAN"; for n in {" ".join(names)}; do printf "%s=%s\\0" "$n" "${{!n}}"; done'
+    out = subprocess.run(
+        ["bash", "-c", script], env={"PLAN": stdout}, capture_output=True, text=True, check=True
+    ).stdout
+    return dict(item.split("=", 1) for item in out.split("\0") if item)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def assert_refused(
+    result: subprocess.CompletedProcess[str], tmp_path: Path, code: int, message: str
+) -> None:
+    """Exit `code`, one line on stderr holding every |-separated part of `message`, no folder."""
+    assert result.returncode == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("run_load_test.sh: ")
+    for part in message.split("|"):
+        assert part in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "results").exists()

@@ -16,7 +16,6 @@ from tests.docker_fixtures import (
     LocalDocker,
     RunningNode,
     closed_port,
-    local_docker_fixture,  # noqa: F401  (the fixture local_docker)
     start_node,
     stop_node,
 )

@@ -20,7 +20,6 @@ from tests.docker_fixtures import (
     REGISTRY,
     LocalDocker,
     closed_port,
-    local_docker_fixture,  # noqa: F401  (the fixture local_docker)
 )
 
 pytestmark = pytest.mark.docker

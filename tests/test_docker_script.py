@@ -13,7 +13,6 @@ import pytest
 from tests.docker_fixtures import (
     SCRIPT,
     LocalDocker,
-    local_docker_fixture,  # noqa: F401  (the fixture local_docker)
 )
 
 

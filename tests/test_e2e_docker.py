@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docker_fixtures import LocalDocker, local_docker_fixture  # noqa: F401
+from tests.docker_fixtures import LocalDocker
 from tests.e2e_support import clean_env, only_run_dir, read_json, run_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]

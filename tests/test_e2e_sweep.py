@@ -27,7 +27,6 @@ from tests.e2e_support import (
 )
 
 pytestmark = pytest.mark.e2e
-pytest_plugins = ["node_fixtures"]
 
 # Small levels, fast hatching: Locust gives every user kind a user from 15 users on,
 # and they all start before the count is reached.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.samples import read_samples
+from ecsload.report.samples import read_samples
 from tests.ecsload_support import (
     Target,
     command_env,
@@ -24,6 +24,8 @@ from tests.ecsload_support import (
     run_command,
     run_module,
 )
+
+pytestmark = pytest.mark.e2e  # real Locust processes against a real node
 
 MODEL = {
     "NoOp": 200,
@@ -203,11 +205,11 @@ def test_hashed_credentials_stop_locust_with_one_line(tmp_path: Path, node: Targ
 
 
 def test_probe_waits_for_a_healthy_endpoint(node: Target, tmp_path: Path) -> None:
-    ok = run_module("probe", node.url, "--credentials", str(node.credentials), "--timeout", "10")
+    ok = run_module("ready", node.url, "--credentials", str(node.credentials), "--timeout", "10")
     assert ok.returncode == 0, ok.stderr
-    unauthorised = run_module("probe", node.url, "--timeout", "0.5")
+    unauthorised = run_module("ready", node.url, "--timeout", "0.5")
     assert unauthorised.returncode == 1
     assert unauthorised.stderr.strip().endswith("/v1.1/_health?quick=true answered 401 after 0.5 s")
-    closed = run_module("probe", "http://127.0.0.1:9", "--timeout", "0.5")
+    closed = run_module("ready", "http://127.0.0.1:9", "--timeout", "0.5")
     assert closed.returncode == 1
     assert "no answer (ConnectionError)" in closed.stderr

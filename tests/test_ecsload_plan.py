@@ -1,45 +1,24 @@
-"""The run plan: `python -m ecsload.plan` run for real, as run_load_test.sh runs it.
+"""The run plan: `python -m ecsload.commands.plan` run for real, as run_load_test.sh runs it.
 
 Every bad input must give its exit code and one line on stderr, and make no run
 folder; a good one prints shell assignments that bash can eval.
 """
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.ecsload_support import PAIRS, command_env, run_module
+from tests.ecsload_support import (
+    PAIRS,
+    assert_refused,
+    evaluated,
+    plan,
+    run_module,
+    write,
+)
 
 HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n"
-
-
-def plan(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return run_module(
-        "plan",
-        "-o",
-        str(tmp_path / "results"),
-        *args,
-        cwd=tmp_path,
-        env=command_env(**env),
-        timeout=30,
-    )
-
-
-def evaluated(stdout: str) -> dict[str, str]:
-    """The variables bash has after `eval "$stdout"`."""
-    names = [line.split("=", 1)[0] for line in stdout.splitlines()]
-    script = f'eval "$PLAN"; for n in {" ".join(names)}; do printf "%s=%s\\0" "$n" "${{!n}}"; done'
-    out = subprocess.run(
-        ["bash", "-c", script], env={"PLAN": stdout}, capture_output=True, text=True, check=True
-    ).stdout
-    return dict(item.split("=", 1) for item in out.split("\0") if item)
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -274,18 +253,3 @@ def test_an_unusable_results_folder(tmp_path: Path) -> None:
     result = run_module("plan", "-o", str(tmp_path / "file" / "results"), cwd=tmp_path, timeout=30)
     assert result.returncode == 2
     assert "cannot create a run folder under" in result.stderr
-
-
-def assert_refused(
-    result: subprocess.CompletedProcess[str], tmp_path: Path, code: int, message: str
-) -> None:
-    """Exit `code`, one line on stderr holding every |-separated part of `message`, no folder."""
-    assert result.returncode == code, result.stderr
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("run_load_test.sh: ")
-    for part in message.split("|"):
-        assert part in lines[0]
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "results").exists()

@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ecsload_support import PAIRS
-from tests.test_ecsload_plan import assert_refused, evaluated, plan, write
+from tests.ecsload_support import PAIRS, assert_refused, evaluated, plan, write
 
 ENDPOINT = {"ECS_ENDPOINT": "https://api.example.com"}
 

@@ -6,7 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ecsload.samples import HEADER, SampleFile, SampleFileError, SampleRecorder, read_samples
+from ecsload.plugin.recorder import SampleFile, SampleRecorder
+from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.sample_columns import HEADER
 
 
 def request_event(

@@ -27,14 +27,16 @@ from tests.e2e_support import (
     sample_count,
     wait_until_gone,
 )
-from tests.node_fixtures import RunningNode, secured_node  # noqa: F401 (a fixture)
+from tests.node_fixtures import RunningNode
+
+pytestmark = pytest.mark.e2e
 
 LEVEL = ("-c", "20", "-n", "400", "-r", "1000", "-t", "120")
 
 
 @pytest.fixture
 def endpoint(
-    secured_node: tuple[RunningNode, tuple[str, str]],  # noqa: F811
+    secured_node: tuple[RunningNode, tuple[str, str]],
     tmp_path: Path,
 ) -> tuple[str, Path]:
     """A real node that checks credentials, and a file with a pair it accepts."""

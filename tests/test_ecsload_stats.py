@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from ecsload.stats import PERCENTILES, describe, trend
+from ecsload.report.stats import PERCENTILES, group_statistics, trend
 
 
 def test_percentiles_by_hand() -> None:
     rt = np.array([4.0, 1.0, 3.0, 2.0])
-    stats = describe(np.ones(4, bool), np.full(4, 200), rt, np.arange(4.0))
+    stats = group_statistics(np.ones(4, bool), np.full(4, 200), rt, np.arange(4.0))
     # Linear interpolation over the sorted values 1 2 3 4: position (n - 1) * p / 100.
     assert stats["min"] == 1.0
     assert stats["p50"] == 2.5
@@ -21,7 +21,7 @@ def test_percentiles_by_hand() -> None:
 def test_percentiles_match_numpy_on_many_samples() -> None:
     rng = np.random.default_rng(7)
     rt = rng.lognormal(1.0, 0.8, 100_001)
-    stats = describe(np.ones(len(rt), bool), np.full(len(rt), 200), rt, np.zeros(len(rt)))
+    stats = group_statistics(np.ones(len(rt), bool), np.full(len(rt), 200), rt, np.zeros(len(rt)))
     for p in PERCENTILES:
         assert stats[f"p{p}"] == pytest.approx(np.percentile(rt, p), abs=5e-4)
 
@@ -51,7 +51,7 @@ def test_trend_of_one_instant_is_flat_at_the_mean() -> None:
 def test_counts() -> None:
     ok = np.array([True, False, False, True, False])
     status = np.array([200, 503, 0, 200, 503])
-    stats = describe(ok, status, np.ones(5), np.arange(5.0))
+    stats = group_statistics(ok, status, np.ones(5), np.arange(5.0))
     assert (stats["ok"], stats["error"], stats["rate_limited"]) == (2, 3, 2)
     assert list(stats) == [
         "ok",

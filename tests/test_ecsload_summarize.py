@@ -1,4 +1,4 @@
-"""`python -m ecsload.summarize level|run`, run for real on samples written by the recorder."""
+"""`python -m ecsload.commands.summarize level|run`, run for real on recorded samples."""
 
 import json
 from pathlib import Path
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from dateutil.parser import isoparse
 
-from ecsload.samples import SampleFile
-from ecsload.stats import PERCENTILES
+from ecsload.plugin.recorder import SampleFile
+from ecsload.report.stats import PERCENTILES
 from tests.ecsload_support import run_module
 
 START_MS = 1_714_564_800_000  # 2024-05-01T12:00:00Z

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ecsload.tables import level_table, run_table
+from ecsload.report.tables import level_table, run_table
 
 
 def type_stats(ok: int, error: int = 0, rate_limited: int = 0, base: float = 1.0) -> dict:

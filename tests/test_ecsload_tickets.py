@@ -2,7 +2,7 @@
 
 import gevent
 
-from ecsload.tickets import MAX_CHUNK, TicketLease, TicketPool
+from ecsload.plugin.budget import MAX_CHUNK, TicketLease, TicketPool
 
 
 def test_the_pool_grants_shrinking_chunks_and_exactly_its_limit() -> None:

@@ -30,7 +30,7 @@ def agent_config(tmp_path: Path, log: Path, developer_mode: bool = True) -> Path
 def plan(tmp_path: Path, *args: str, python: tuple[str, ...] = (sys.executable,), **env: str):
     """Run the plan command alone, as run_load_test.sh does, in a clean environment."""
     return subprocess.run(
-        [*python, "-m", "ecsload.plan", "-o", str(tmp_path / "results"), *args],
+        [*python, "-m", "ecsload.commands.plan", "-o", str(tmp_path / "results"), *args],
         cwd=ROOT,
         env=clean_env(**env),
         capture_output=True,

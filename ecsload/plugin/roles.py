@@ -1,12 +1,21 @@
-"""A level across Locust workers (--processes, or --master and --worker): no sample lost.
+"""What one Locust process does in a level, by its role: local, master or worker.
 
-Locust's master aggregates its workers' statistics, but its users report it
-missing the last ones (locust issues #1426, #3043), and the tables here come
-from samples, not from those statistics. So the workers ship their samples to
-the master in batches, and the level ends with a flush that the master waits
-for. The messages (Locust's register_message / send_message):
+    local   runs every user: a plain request budget, samples straight to their file
+    master  runs no users (--processes, --master): hands out tickets, writes the
+            workers' samples, ends the level
+    worker  runs some users: leases tickets, ships its samples to the master
 
-    worker -> master  ecs_want     {}                      tickets wanted (ecsload.tickets)
+Every role offers the same small interface to the level (`Role`), and gets from
+it only what it needs (`LevelTerms`), so neither imports the other.
+
+Across workers no sample may be lost. Locust's master aggregates its workers'
+statistics, but its users report it missing the last ones (locust issues #1426,
+#3043), and the tables here come from samples, not from those statistics. So
+the workers ship their samples to the master in batches, and the level ends
+with a flush that the master waits for. The messages (Locust's
+register_message / send_message):
+
+    worker -> master  ecs_want     {}                      tickets wanted (ecsload.plugin.budget)
     master -> worker  ecs_grant    {"count": n | null}     n more, 0: spent, null: no limit
     worker -> master  ecs_samples  {"lines": [...]}        a batch of sample lines
     worker -> master  ecs_idle     {"requests": n}         spent, and its requests are done
@@ -20,40 +29,92 @@ after its last samples and its last statistics (sent just before it).
 import json
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import gevent
+from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
-from ecsload.samples import Batch, SampleFile
-from ecsload.tickets import TicketLease, TicketPool
-
-if TYPE_CHECKING:
-    from ecsload.level import Level
+from ecsload.plugin.budget import RequestBudget, TicketLease, TicketPool
+from ecsload.plugin.recorder import Batch, SampleFile, SampleRecorder
 
 FINAL_WAIT_SECONDS = 15.0  # how long the master waits for its workers' last samples
 WATCH_SECONDS = 0.2  # how often the master checks whether the budget's last request is done
 USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
 
 
-class MasterSide:
+@dataclass
+class LevelTerms:
+    """What a role needs from its level: the budget, where samples go, how to end it."""
+
+    target: int  # requests in the level, 0: no limit
+    samples_file: str  # "" records nothing
+    last_level: bool  # on a master: no level follows this one
+    worker_info: str  # on a worker: where to say what it did, "" for nowhere
+    stop: Callable[[str], None]  # end the level, saying why ("requests", "other")
+    cpu_seconds: Callable[[], float]  # this process's CPU time over the level so far
+
+
+class Role(Protocol):
+    budget: RequestBudget | TicketLease | None  # what this process's users take requests from
+    recorder: SampleRecorder | None  # None: this process records no samples
+    user_id_base: int
+
+    def on_quitting(self) -> None: ...
+
+    def info(self) -> dict[str, Any] | None:
+        """The role's part of level.json; None where the process writes no level.json."""
+        ...
+
+
+def make_role(environment: Environment, terms: LevelTerms) -> Role:
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        return MasterRole(environment, runner, terms)
+    if isinstance(runner, WorkerRunner):
+        return WorkerRole(runner, terms)
+    return LocalRole(terms)
+
+
+class LocalRole:
+    """One process runs the level's users."""
+
+    user_id_base = 0
+
+    def __init__(self, terms: LevelTerms) -> None:
+        self.budget = RequestBudget(terms.target, lambda: terms.stop("requests"))
+        self.samples = SampleFile(terms.samples_file) if terms.samples_file else None
+        self.recorder = SampleRecorder(self.samples.write) if self.samples is not None else None
+
+    def on_quitting(self) -> None:
+        if self.samples is not None:
+            self.samples.close()
+
+    def info(self) -> dict[str, Any]:
+        return {"requests": self.budget.completed, "cpu_seconds": 0.0}
+
+
+class MasterRole:
     """The master's part: hands out tickets, writes the workers' samples, ends the level."""
 
     budget = None  # the master runs no users
+    recorder = None
     user_id_base = 0
 
-    def __init__(self, level: "Level", runner: MasterRunner, samples_file: str) -> None:
-        self.level = level
+    def __init__(self, environment: Environment, runner: MasterRunner, terms: LevelTerms) -> None:
         self.runner = runner
-        self.pool = TicketPool(level.target)
-        self.samples = SampleFile(samples_file) if samples_file else None
+        self.terms = terms
+        self.pool = TicketPool(terms.target)
+        self.samples = SampleFile(terms.samples_file) if terms.samples_file else None
         self.received = 0
         self.joined: set[str] = set()
         self.idle: set[str] = set()
         self.finals: dict[str, dict[str, Any]] = {}
         self.collected = False
-        self.sweep_over = level.last_level
+        self.sweep_over = terms.last_level
         for name, listener in (
             ("ecs_want", self._on_want),
             ("ecs_samples", self._on_samples),
@@ -61,7 +122,7 @@ class MasterSide:
             ("ecs_final", self._on_final),
         ):
             runner.register_message(name, listener)
-        events = level.environment.events
+        events = environment.events
         events.worker_connect.add_listener(lambda client_id, **_: self.joined.add(client_id))
         events.test_start.add_listener(lambda **_: gevent.spawn(self._watch))
         events.test_stopping.add_listener(lambda **_: self.collect())
@@ -91,12 +152,11 @@ class MasterSide:
             gevent.sleep(WATCH_SECONDS)
             live = self.live_workers()
             if self.pool.spent and all(w in self.idle or w not in live for w in self.pool.granted):
-                self.level.stopped_by = "requests"
+                self.terms.stop("requests")
             elif self.joined and not live:
-                self.level.stopped_by = "other"
+                self.terms.stop("other")
             else:
                 continue
-            self.runner.quit()  # from this greenlet: never block the one that receives messages
             return
 
     def collect(self, interrupted: bool = False) -> None:
@@ -131,15 +191,15 @@ class MasterSide:
         }
 
 
-class WorkerSide:
+class WorkerRole:
     """A worker's part: leases tickets, ships its samples, flushes when the master says so."""
 
-    def __init__(self, level: "Level", runner: WorkerRunner, info_file: str) -> None:
-        self.level = level
+    def __init__(self, runner: WorkerRunner, terms: LevelTerms) -> None:
         self.runner = runner
-        self.info_file = info_file
+        self.terms = terms
         self.user_id_base = max(runner.worker_index, 0) * USER_IDS_PER_WORKER
         self.budget = TicketLease(lambda: runner.send_message("ecs_want", {}), self._on_idle)
+        self.recorder = SampleRecorder(self._ship)
         self.shipped = 0
         self.sweep_over = False
         self.finished = False
@@ -148,7 +208,7 @@ class WorkerSide:
         )
         runner.register_message("ecs_finish", self._on_finish)
 
-    def sink(self, batch: Batch) -> None:
+    def _ship(self, batch: Batch) -> None:
         """The sample recorder's sink: one message to the master per batch."""
         self.shipped += len(batch)
         self.runner.send_message("ecs_samples", {"lines": batch})
@@ -162,26 +222,37 @@ class WorkerSide:
             return
         self.finished = True
         self.runner.stop()  # kills the users; the level's span ends (test_stop)
-        if self.level.recorder is not None:
-            self.level.recorder.flush()
-        report: dict[str, Any] = {}  # Locust's statistics, as its own reporter sends them
-        self.level.environment.events.report_to_master.fire(
-            client_id=self.runner.client_id, data=report
-        )
-        self.runner.send_message("stats", report)
+        self.recorder.flush()
+        self._send_last_statistics()
         self.runner.send_message(
             "ecs_final",
             {
                 "requests": self.budget.completed,
                 "samples": self.shipped,
-                "cpu_seconds": round(self.level.cpu_ended - self.level.cpu_started, 3),
+                "cpu_seconds": round(self.terms.cpu_seconds(), 3),
             },
         )
 
+    def _send_last_statistics(self) -> None:
+        """Locust's statistics since its last report, before ecs_final.
+
+        Locust reports every 3 s and on its own "quit" message (its private
+        `WorkerRunner._send_stats`); the level ends on ecs_finish instead, so this
+        does what `_send_stats` does with public API: fire report_to_master to
+        collect the report, send it as the "stats" message. Without it the master's
+        `locust_requests` falls short of the samples; tests/test_ecsload_scale.py
+        checks that both agree.
+        """
+        report: dict[str, Any] = {}
+        self.runner.environment.events.report_to_master.fire(
+            client_id=self.runner.client_id, data=report
+        )
+        self.runner.send_message("stats", report)
+
     def on_quitting(self) -> None:
-        if self.info_file:
+        if self.terms.worker_info:
             write_json(
-                self.info_file,
+                self.terms.worker_info,
                 {
                     "sweep_over": self.sweep_over,
                     "finished": self.finished,

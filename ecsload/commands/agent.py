@@ -11,7 +11,8 @@ import importlib.util
 import sys
 from collections.abc import Mapping
 
-from ecsload.cli import EXIT_CONFIG, UserError
+from ecsload.cli import UserError
+from ecsload.exits import EXIT_CONFIG
 
 PLACEHOLDER = "%LICENSE_KEY%"
 

@@ -17,7 +17,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
-from ecsload.level import Level
+from ecsload.plugin.level import Level
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ECSUser(FastHttpUser):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self.level = Level.of(environment)
-        self._context = {"user_id": self.level.side.user_id_base + next(ECSUser._ids)}
+        self._context = {"user_id": self.level.role.user_id_base + next(ECSUser._ids)}
 
     def context(self) -> dict[str, Any]:
         """Adds the user's id to each request event, for the samples."""

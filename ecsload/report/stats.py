@@ -26,7 +26,7 @@ def trend(seconds: np.ndarray, response_time_ms: np.ndarray) -> tuple[float, flo
     return m, float(y_mean - m * x_mean)
 
 
-def describe(
+def group_statistics(
     ok: np.ndarray, status: np.ndarray, response_time_ms: np.ndarray, seconds: np.ndarray
 ) -> dict[str, float | int]:
     """Counts, min, percentiles, max (ms) and trend of one group of samples (at least one).

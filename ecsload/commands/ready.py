@@ -1,6 +1,6 @@
 """Wait, bounded, until an ECS endpoint answers its quick health check with 200.
 
-    python -m ecsload.probe URL [--credentials FILE] [--timeout SECONDS]
+    python -m ecsload.commands.ready URL [--credentials FILE] [--timeout SECONDS]
 
 run_load_test.sh calls it after starting the local node, so that the first
 level does not start against a node that is still coming up. The check is
@@ -17,9 +17,9 @@ import requests
 from ecsload.api import QUICK_HEALTH_PATH
 from ecsload.cli import OneLineParser, run
 from ecsload.credentials import load_credentials
-from ecsload.plan import option_type, parse_endpoint
+from ecsload.values import option_type, parse_endpoint
 
-PROG = "python -m ecsload.probe"
+PROG = "python -m ecsload.commands.ready"
 RETRY_SECONDS = 0.1
 
 

@@ -12,37 +12,13 @@ import shlex
 import textwrap
 from typing import Any
 
-from ecsload.cli import EXIT_USAGE, UserError
+from ecsload.cli import UserError
+from ecsload.exits import EXIT_USAGE
+from ecsload.values import option_type, whole_number
 
 DEFAULT_MASTER_PORT = 5557  # Locust's
 DEFAULT_BIND_HOST = "*"  # every interface
 DEFAULT_WORKER_WAIT = 120
-
-
-def parse_processes(text: str) -> int:
-    """A number of Locust processes: a positive integer, or -1 for one per core."""
-    try:
-        value = int(text.strip())
-    except ValueError:
-        value = 0
-    if value < 1 and value != -1:
-        raise ValueError(f"{text!r} is not a positive integer or -1 (one per core)")
-    return value
-
-
-def json_processes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a positive integer or -1 (one per core)")
-    return parse_processes(str(value))
-
-
-def whole(low: int, high: int) -> Any:
-    def convert(text: str) -> int:
-        if not text.strip().isdigit() or not low <= int(text) <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
-        return int(text)
-
-    return convert
 
 
 def add_role_options(p: argparse.ArgumentParser) -> None:
@@ -63,7 +39,7 @@ def add_role_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--expect-workers",
         metavar="N",
-        type=whole(1, 10_000),
+        type=option_type(whole_number(1, 10_000)),
         help="master: workers to wait for before each level starts (default: 1)",
     )
     group.add_argument(
@@ -83,13 +59,13 @@ def add_role_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--master-port",
         metavar="PORT",
-        type=whole(1, 65535),
+        type=option_type(whole_number(1, 65535)),
         help=f"master and worker: the master's port (default: {DEFAULT_MASTER_PORT})",
     )
     group.add_argument(
         "--worker-wait",
         metavar="SECONDS",
-        type=whole(1, 86_400),
+        type=option_type(whole_number(1, 86_400)),
         help="master, and --processes: seconds to wait for the workers before "
         f"a level gives up (default: {DEFAULT_WORKER_WAIT})",
     )

@@ -18,18 +18,11 @@ The contract is documented in docs/summary-json.md; LEVEL is:
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ecsload.samples import Samples
-from ecsload.stats import describe
-
-
-def iso_utc(epoch_ms: float) -> str:
-    """`2024-05-01T12:00:00.123Z`: the timestamps of summary.json."""
-    seconds, ms = divmod(round(epoch_ms), 1000)  # integers: no float truncation of the ms
-    moment = datetime.fromtimestamp(seconds, tz=UTC) + timedelta(milliseconds=ms)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from ecsload.report.samples import Samples
+from ecsload.report.stats import group_statistics
+from ecsload.timestamps import iso_utc
 
 
 def level_summary(samples: Samples, concurrency: int, level_info: Mapping[str, Any]) -> dict:
@@ -40,7 +33,7 @@ def level_summary(samples: Samples, concurrency: int, level_info: Mapping[str, A
     since_start = (samples.timestamp_ms - started_ms) / 1000
 
     def stats_of(selected: Any) -> dict[str, float | int]:
-        return describe(
+        return group_statistics(
             samples.ok[selected],
             samples.status[selected],
             samples.response_time_ms[selected],

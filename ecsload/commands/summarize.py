@@ -1,9 +1,10 @@
 """Summarise a level, or a run's levels: print the table, write summary.txt and summary.json.
 
-    python -m ecsload.summarize level LEVEL_DIR [--concurrency N]
-    python -m ecsload.summarize run RUN_DIR
+    python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
+    python -m ecsload.commands.summarize run RUN_DIR
 
-`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote);
+`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote),
+or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json. Exit codes: 0 done, 1 usage,
 4 a level recorded no samples (or no level has a summary).
 """
@@ -14,13 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ecsload.cli import EXIT_LOCUST, EXIT_USAGE, OneLineParser, UserError, run
-from ecsload.plan import option_type, parse_count
-from ecsload.samples import SampleFileError, read_samples
-from ecsload.summary import level_summary, run_summary
-from ecsload.tables import level_table, run_table
+from ecsload.cli import OneLineParser, UserError, run
+from ecsload.commands.locust_failure import locust_failure
+from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
+from ecsload.report.documents import level_summary, run_summary
+from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.report.tables import level_table, run_table
+from ecsload.values import option_type, parse_count
 
-PROG = "python -m ecsload.summarize"
+PROG = "python -m ecsload.commands.summarize"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,6 +36,13 @@ def parser() -> argparse.ArgumentParser:
         type=option_type(parse_count),
         metavar="N",
         help="the level's users (default: from LEVEL_DIR/level.json)",
+    )
+    level.add_argument(
+        "--locust-exit",
+        type=int,
+        default=0,
+        metavar="CODE",
+        help="the level's Locust exit code: not 0 means it failed; say why (exit 4)",
     )
     run_ = commands.add_parser("run", help="summarise a run across its levels")
     run_.add_argument("folder", metavar="RUN_DIR", type=Path)
@@ -56,11 +66,13 @@ def publish(folder: Path, text: str, document: dict[str, Any]) -> None:
     print(text, flush=True)
 
 
-def summarize_level(folder: Path, concurrency: int | None) -> None:
+def summarize_level(folder: Path, concurrency: int | None, locust_exit: int) -> None:
     info = read_json(folder / "level.json")
     concurrency = concurrency or info.get("users")
     if not concurrency:
         raise UserError(f"give --concurrency: {folder}/level.json does not say", EXIT_USAGE)
+    if locust_exit:
+        raise UserError(locust_failure(folder, concurrency, locust_exit), EXIT_LOCUST)
     try:
         samples = read_samples(folder / "samples.csv")
     except SampleFileError as error:
@@ -91,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not options.folder.is_dir():
         raise UserError(f"{options.folder} is not a folder", EXIT_USAGE)
     if options.command == "level":
-        summarize_level(options.folder, options.concurrency)
+        summarize_level(options.folder, options.concurrency, options.locust_exit)
     else:
         summarize_run(options.folder)
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.stats import PERCENTILES
+from ecsload.report.stats import PERCENTILES
 
 RATE_LIMIT_WARNING_RATIO = 0.01
 LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")

@@ -1,11 +1,13 @@
-"""The request budget of a distributed level: the master's pool of tickets, each worker's lease.
+"""A level's request budget: exactly N requests, in one process or across Locust workers.
 
-One ticket is one request a user may start. The master holds all N of a level
-and grants them to workers in chunks that shrink as the pool empties (guided
-self-scheduling), so no worker sits on many tickets near the end while another
-idles. Every granted ticket is used by its worker, so the level makes exactly N
-requests unless a worker dies holding some. A worker asks for more before its
-lease runs out, and its users wait for the answer only when it has none left.
+In one process, `RequestBudget` hands out N requests and says when the last
+has completed. Across workers, one ticket is one request a user may start: the
+master's `TicketPool` holds all N of a level and grants them to workers in
+chunks that shrink as the pool empties (guided self-scheduling), so no worker
+sits on many tickets near the end while another idles. Every granted ticket
+is used by its worker, so the level makes exactly N requests unless a worker
+dies holding some. A worker asks for more before its lease runs out, and its
+users wait for the answer only when it has none left.
 """
 
 import math
@@ -16,6 +18,33 @@ import gevent.event
 
 MAX_CHUNK = 1000  # tickets in one grant: bounds what a worker that dies takes with it
 UNLIMITED = None  # a grant of "no limit" (--stop-after-requests 0)
+
+
+class RequestBudget:
+    """Hands out at most `limit` requests and calls `on_spent` when the last one completes.
+
+    Gating requests before they start (rather than counting them as they end) lets
+    in-flight requests finish and count, and makes a level exactly `limit` long.
+    """
+
+    def __init__(self, limit: int, on_spent: Callable[[], None]) -> None:
+        self.limit = limit  # 0: no limit
+        self.started = 0
+        self.completed = 0
+        self._on_spent = on_spent
+
+    def take(self) -> bool:
+        """May one more request start?"""
+        if self.limit and self.started >= self.limit:
+            return False
+        self.started += 1
+        return True
+
+    def on_request(self, **_: Any) -> None:
+        """events.request listener: one started request has completed."""
+        self.completed += 1
+        if self.completed == self.limit:
+            self._on_spent()
 
 
 class TicketPool:

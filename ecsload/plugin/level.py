@@ -21,138 +21,31 @@ the time cap. level.json then tells the summary what happened:
                             connected, that sent their last samples, that did not
 
 With --processes or --master the budget and the samples cross processes: see
-ecsload/distributed.py.
+ecsload/plugin/roles.py.
 """
 
-import argparse
 import json
 import sys
 import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import gevent
 from locust.env import Environment
 from locust.event import Events
-from locust.runners import MasterRunner, WorkerRunner
 
-from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
-from ecsload.cli import EXIT_CONFIG, UserError
+from ecsload.cli import UserError
 from ecsload.credentials import load_credentials
-from ecsload.distributed import MasterSide, WorkerSide
-from ecsload.samples import SampleFile, SampleRecorder
-from ecsload.summary import iso_utc
-from ecsload.tickets import TicketLease
+from ecsload.exits import EXIT_CONFIG
+from ecsload.plugin.budget import RequestBudget, TicketLease
+from ecsload.plugin.options import add_options
+from ecsload.plugin.recorder import SampleRecorder
+from ecsload.plugin.roles import LevelTerms, Role, make_role
+from ecsload.timestamps import iso_utc
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
-
-
-def request_count(text: str) -> int:
-    """--stop-after-requests' value: a whole number, 0 for no limit."""
-    if not text.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of requests")
-    return int(text)
-
-
-def add_options(parser: Any, **_: Any) -> None:
-    """The locustfile's own options (events.init_command_line_parser)."""
-    group = parser.add_argument_group("ECS load test")
-    group.add_argument(
-        "--ecs-credentials",
-        metavar="FILE",
-        default="",
-        help="plaintext key:secret lines; each request is signed with one picked "
-        "at random (empty: requests carry no credentials)",
-    )
-    group.add_argument(
-        "--stop-after-requests",
-        metavar="N",
-        type=request_count,
-        default=0,
-        help="quit once N requests have completed; in-flight ones finish and count (0: no limit)",
-    )
-    group.add_argument(
-        "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"
-    )
-    group.add_argument(
-        "--level-info",
-        metavar="FILE",
-        default="",
-        help="write what the level did, as JSON, to FILE at quit",
-    )
-    group.add_argument(
-        "--worker-info",
-        metavar="FILE",
-        default="",
-        help="on a worker: write what it did, as JSON, to FILE at quit "
-        "(sweep_over: the master said no level follows)",
-    )
-    group.add_argument(
-        "--last-level",
-        action="store_true",
-        help="on a master: tell the workers that no level follows this one",
-    )
-    group.add_argument(
-        "--happy-image",
-        metavar="IMAGE",
-        default=DEFAULT_HAPPY_IMAGE,
-        help="image of Tasks-Happy-Path requests",
-    )
-    group.add_argument(
-        "--missing-image",
-        metavar="IMAGE",
-        default=DEFAULT_MISSING_IMAGE,
-        help="image of Tasks-Image-Not-Found requests (must not exist)",
-    )
-
-
-class RequestBudget:
-    """Hands out at most `limit` requests and calls `on_spent` when the last one completes.
-
-    Gating requests before they start (rather than counting them as they end) lets
-    in-flight requests finish and count, and makes a level exactly `limit` long.
-    """
-
-    def __init__(self, limit: int, on_spent: Callable[[], None]) -> None:
-        self.limit = limit  # 0: no limit
-        self.started = 0
-        self.completed = 0
-        self._on_spent = on_spent
-
-    def take(self) -> bool:
-        """May one more request start?"""
-        if self.limit and self.started >= self.limit:
-            return False
-        self.started += 1
-        return True
-
-    def on_request(self, **_: Any) -> None:
-        self.completed += 1
-        if self.completed == self.limit:
-            self._on_spent()
-
-
-class LocalSide:
-    """One process runs the level's users: a plain budget, samples straight to their file."""
-
-    user_id_base = 0
-
-    def __init__(self, level: "Level", samples_file: str) -> None:
-        self.level = level
-        self.budget = RequestBudget(level.target, level.budget_spent)
-        self.samples = SampleFile(samples_file) if samples_file else None
-        self.sink = self.samples.write if self.samples is not None else None
-
-    def on_quitting(self) -> None:
-        if self.samples is not None:
-            self.samples.close()
-
-    def info(self) -> dict[str, Any]:
-        return {"requests": self.budget.completed, "cpu_seconds": 0.0}
-
 
 _levels: "weakref.WeakKeyDictionary[Environment, Level]" = weakref.WeakKeyDictionary()
 
@@ -160,8 +53,8 @@ _levels: "weakref.WeakKeyDictionary[Environment, Level]" = weakref.WeakKeyDictio
 class Level:
     """What a level's users share, made once per Locust process when it starts (events.init).
 
-    Its `side` is what this process does: runs every user (LocalSide), or runs none and
-    gathers the workers' samples (MasterSide), or runs some and ships them (WorkerSide).
+    Its `role` is what this process does (ecsload.plugin.roles): runs every user, or
+    runs none and gathers the workers' samples (master), or runs some and ships them.
     """
 
     def __init__(self, environment: Environment) -> None:
@@ -171,7 +64,6 @@ class Level:
         self.users = options.num_users
         self.run_time = options.run_time
         self.target = options.stop_after_requests
-        self.last_level = options.last_level
         self.level_info = options.level_info
         authorizations = (
             [{"Authorization": c.authorization} for c in load_credentials(options.ecs_credentials)]
@@ -186,25 +78,24 @@ class Level:
         self.initialised = time.monotonic()
         self.started, self.cpu_started = time.time(), time.process_time()
         self.ended: float | None = None
-        self.cpu_ended = self.cpu_started
-        self.recorder: SampleRecorder | None = None
+        self.cpu_ended: float | None = None
         self._flusher: gevent.Greenlet | None = None
-        runner = environment.runner
+        self.role: Role = make_role(
+            environment,
+            LevelTerms(
+                target=self.target,
+                samples_file=options.samples_file,
+                last_level=options.last_level,
+                worker_info=options.worker_info,
+                stop=self.stop,
+                cpu_seconds=self.cpu_seconds,
+            ),
+        )
         events = environment.events
-        self.side: LocalSide | MasterSide | WorkerSide
-        if isinstance(runner, MasterRunner):
-            self.side = MasterSide(self, runner, options.samples_file)
-        elif isinstance(runner, WorkerRunner):
-            self.side = WorkerSide(self, runner, options.worker_info)
-            self.recorder = SampleRecorder(self.side.sink)
-        else:
-            self.side = LocalSide(self, options.samples_file)
-            if self.side.sink is not None:
-                self.recorder = SampleRecorder(self.side.sink)
-        if self.side.budget is not None:
-            events.request.add_listener(self.side.budget.on_request)
-        if self.recorder is not None:
-            events.request.add_listener(self.recorder.on_request)
+        if self.role.budget is not None:
+            events.request.add_listener(self.role.budget.on_request)
+        if self.role.recorder is not None:
+            events.request.add_listener(self.role.recorder.on_request)
         events.test_start.add_listener(self._on_test_start)
         events.test_stop.add_listener(self._on_stop)
         events.quitting.add_listener(self._on_quitting)
@@ -217,20 +108,27 @@ class Level:
     @property
     def budget(self) -> RequestBudget | TicketLease:
         """The budget this process's users take their requests from (none on a master)."""
-        assert self.side.budget is not None
-        return self.side.budget
+        assert self.role.budget is not None
+        return self.role.budget
 
-    def budget_spent(self) -> None:
-        self.stopped_by = "requests"
+    def stop(self, reason: str) -> None:
+        """End the level: the runner quits, and level.json says why."""
+        self.stopped_by = reason
         runner = self.environment.runner
         if runner is not None:
-            gevent.spawn(runner.quit)  # not from this user's greenlet, which quit kills
+            gevent.spawn(runner.quit)  # not from the caller's greenlet, which quit may kill
+
+    def cpu_seconds(self) -> float:
+        """This process's CPU time from the level's start to its end (or to now)."""
+        ended = self.cpu_ended if self.cpu_ended is not None else time.process_time()
+        return ended - self.cpu_started
 
     def _on_test_start(self, **_: Any) -> None:
         self.started = time.time()
         self.cpu_started = time.process_time()
-        if self.recorder is not None and self._flusher is None:
-            self._flusher = gevent.spawn(self._flush_forever, self.recorder)
+        recorder = self.role.recorder
+        if recorder is not None and self._flusher is None:
+            self._flusher = gevent.spawn(self._flush_forever, recorder)
 
     @staticmethod
     def _flush_forever(recorder: SampleRecorder) -> None:
@@ -252,21 +150,21 @@ class Level:
         self._on_stop()
         if self._flusher is not None:
             self._flusher.kill()
-        if self.recorder is not None:
-            self.recorder.flush()
-        self.side.on_quitting()
+        if self.role.recorder is not None:
+            self.role.recorder.flush()
+        self.role.on_quitting()
         info = self.info()
         if self.level_info and info is not None:
             Path(self.level_info).write_text(json.dumps(info, indent=2) + "\n")
 
     def info(self) -> dict[str, Any] | None:
         """level.json's document (see the module's docstring); None on a worker."""
-        side = self.side.info()
-        if side is None:
+        role = self.role.info()
+        if role is None:
             return None
         runner = self.environment.runner
         ended = self.ended if self.ended is not None else time.time()
-        cpu_seconds = self.cpu_ended - self.cpu_started + side.pop("cpu_seconds")
+        cpu_seconds = self.cpu_seconds() + role.pop("cpu_seconds")
         return {
             "users": self.users,
             "host": self.environment.host,
@@ -278,7 +176,7 @@ class Level:
             "ended": iso_utc(ended * 1000),
             "seconds": round(ended - self.started, 3),
             "cpu_seconds": round(cpu_seconds, 3),
-            **side,
+            **role,
         }
 
 

@@ -12,7 +12,6 @@ To add a setting: add a `Setting` row (and, when it has one, its option in `pars
 import argparse
 import json
 import os
-import re
 import shlex
 import sys
 import textwrap
@@ -21,115 +20,36 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from ecsload.agent import check_agent_config
 from ecsload.api import (
     DEFAULT_HAPPY_IMAGE,
     DEFAULT_MISSING_IMAGE,
     LOCAL_HAPPY_IMAGE,
     LOCAL_MISSING_IMAGE,
 )
-from ecsload.cli import EXIT_CODES_HELP, EXIT_CONFIG, OneLineParser, UserError, run
+from ecsload.cli import OneLineParser, UserError, run
+from ecsload.commands.agent import check_agent_config
+from ecsload.commands.roles import add_role_options, resolve_role, role_assignments
 from ecsload.credentials import CredentialsError, load_credentials
-from ecsload.roles import (
-    add_role_options,
+from ecsload.exits import EXIT_CONFIG, exit_codes_help
+from ecsload.values import (
+    json_count,
+    json_levels,
     json_processes,
+    json_rate,
+    json_text,
+    option_type,
+    parse_count,
+    parse_endpoint,
+    parse_image,
+    parse_levels,
+    parse_path,
     parse_processes,
-    resolve_role,
-    role_assignments,
+    parse_rate,
 )
 
 PROG = "run_load_test.sh"
-PROJECT_NEWRELIC_INI = Path(__file__).resolve().parent.parent / "newrelic.ini"
-IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
-
-
-def parse_count(text: str) -> int:
-    """A positive integer from an option's or environment variable's text."""
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a positive integer") from None
-    if value < 1:
-        raise ValueError(f"{text!r} is not a positive integer")
-    return value
-
-
-def parse_levels(text: str) -> list[int]:
-    """Concurrency levels from `"10 15 20"` (spaces and/or commas)."""
-    return check_levels([parse_count(word) for word in text.replace(",", " ").split()])
-
-
-def check_levels(levels: list[int]) -> list[int]:
-    if not levels:
-        raise ValueError("needs at least one concurrency level")
-    for level in levels:
-        if levels.count(level) > 1:
-            raise ValueError(f"level {level} is given more than once")
-    return levels
-
-
-def parse_rate(text: str) -> int | float:
-    """A positive number of users started per second (Locust accepts fractions)."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a positive number") from None
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{text!r} is not a positive number")
-    return int(value) if value.is_integer() else value
-
-
-def parse_endpoint(text: str) -> str:
-    """An http(s) URL of a deployment; the trailing slash is dropped."""
-    url = text.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{text!r} is not an http(s) URL such as https://api.example.com")
-    return url
-
-
-def parse_path(text: str) -> str:
-    if not text.strip():
-        raise ValueError("is empty")
-    return os.path.expanduser(text.strip())
-
-
-def parse_image(text: str) -> str:
-    """A Docker image name with a tag, as the API requires (`(.+/)?.+:.+`)."""
-    if not IMAGE_NAME.fullmatch(text.strip()):
-        raise ValueError(f"{text!r} is not an image name with a tag, such as ubuntu:14.04")
-    return text.strip()
-
-
-def json_count(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{json.dumps(value)} is not a positive integer")
-    return value
-
-
-def json_levels(value: object) -> list[int]:
-    if not isinstance(value, list):
-        raise ValueError(f"{json.dumps(value)} is not a list of positive integers")
-    return check_levels([json_count(level) for level in value])
-
-
-def json_rate(value: object) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{json.dumps(value)} is not a positive number")
-    return parse_rate(str(value))
-
-
-def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:
-    """A config value that must be a string, then parsed like the option's text."""
-
-    def from_json(value: object) -> Any:
-        if not isinstance(value, str):
-            raise ValueError(f"{json.dumps(value)} is not a string")
-        return parse(value)
-
-    return from_json
+PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[2] / "newrelic.ini"
 
 
 @dataclass(frozen=True)
@@ -241,18 +161,6 @@ SETTINGS = (
 )
 
 
-def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    """`parse` for argparse: its ValueError message becomes the usage error's text."""
-
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-
-    return convert
-
-
 def environment_help() -> str:
     width = max(len(s.env) for s in SETTINGS if s.env)
     lines = [f"  {s.env:<{width}}  {s.help}" for s in SETTINGS if s.env]
@@ -281,7 +189,7 @@ def parser() -> argparse.ArgumentParser:
             "(ECS_ENDPOINT) or a local ECS node, and print a table per level and across levels.",
             width=79,
         ),
-        epilog="\n\n".join([environment_help(), config_help(), EXIT_CODES_HELP]),
+        epilog="\n\n".join([environment_help(), config_help(), exit_codes_help()]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     settings = {s.key: s for s in SETTINGS}
@@ -436,7 +344,7 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 
 
-def describe(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+def plan_text(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
     lines = [f"Plan of run '{run_dir}':"]
     for s in SETTINGS:
         text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
@@ -489,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
     if options.verbose:
-        sys.stderr.write(describe(run_dir, values, sources))
+        sys.stderr.write(plan_text(run_dir, values, sources))
     sys.stdout.write(assignments(run_dir, values, options.verbose) + role_assignments(role))
     return 0
 

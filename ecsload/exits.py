@@ -1,0 +1,53 @@
+"""The exit codes of run_load_test.sh and the harness's commands: the one table they all use.
+
+`--help` prints it, the README's table is checked against it by a test, and bash takes
+its numbers from `python3 -m ecsload.exits`, which prints `EXIT_NAME=N` lines to eval.
+Standard library only: bash reads it before the venv exists.
+"""
+
+import sys
+from typing import NamedTuple
+
+
+class ExitCode(NamedTuple):
+    code: int
+    name: str  # the variable bash sees, EXIT_<name>
+    meaning: str
+
+
+EXIT_CODES = (
+    ExitCode(0, "OK", "done: every level ran and was summarised"),
+    ExitCode(1, "USAGE", "usage: an unknown option or a bad option value"),
+    ExitCode(2, "CONFIG", "invalid or unreadable config file, endpoint or credentials"),
+    ExitCode(3, "NODE", "the local ECS node did not start (the last lines of its log are shown)"),
+    ExitCode(4, "LOCUST", "Locust failed, or a level recorded no samples"),
+    ExitCode(5, "NO_PYTHON", "no Python environment could be set up (python3 or pip failed)"),
+    ExitCode(
+        130, "INTERRUPTED", "interrupted (Ctrl-C or SIGTERM): Locust and the node were stopped"
+    ),
+)
+
+_BY_NAME = {exit.name: exit.code for exit in EXIT_CODES}
+EXIT_OK = _BY_NAME["OK"]
+EXIT_USAGE = _BY_NAME["USAGE"]
+EXIT_CONFIG = _BY_NAME["CONFIG"]
+EXIT_NODE = _BY_NAME["NODE"]
+EXIT_LOCUST = _BY_NAME["LOCUST"]
+EXIT_NO_PYTHON = _BY_NAME["NO_PYTHON"]
+EXIT_INTERRUPTED = _BY_NAME["INTERRUPTED"]
+
+
+def exit_codes_help() -> str:
+    """The table as --help's epilog prints it."""
+    width = max(len(str(exit.code)) for exit in EXIT_CODES)
+    lines = [f"  {exit.code:>{width}}  {exit.meaning}" for exit in EXIT_CODES]
+    return "exit codes:\n" + "\n".join(lines)
+
+
+def shell_assignments() -> str:
+    """`EXIT_USAGE=1` …, one per line, for run_load_test.sh to eval."""
+    return "".join(f"EXIT_{exit.name}={exit.code}\n" for exit in EXIT_CODES)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(shell_assignments())

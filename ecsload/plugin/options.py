@@ -1,0 +1,64 @@
+"""The locustfile's own options, under "ECS load test" in `locust -f locustfile.py --help`.
+
+run_load_test.sh gives them to every level; a master forwards the ones that
+differ from their defaults to its workers.
+"""
+
+from typing import Any
+
+from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
+from ecsload.values import option_type, whole_number
+
+MAX_REQUESTS = 10**12
+
+
+def add_options(parser: Any, **_: Any) -> None:
+    """The locustfile's own options (events.init_command_line_parser)."""
+    group = parser.add_argument_group("ECS load test")
+    group.add_argument(
+        "--ecs-credentials",
+        metavar="FILE",
+        default="",
+        help="plaintext key:secret lines; each request is signed with one picked "
+        "at random (empty: requests carry no credentials)",
+    )
+    group.add_argument(
+        "--stop-after-requests",
+        metavar="N",
+        type=option_type(whole_number(0, MAX_REQUESTS)),
+        default=0,
+        help="quit once N requests have completed; in-flight ones finish and count (0: no limit)",
+    )
+    group.add_argument(
+        "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"
+    )
+    group.add_argument(
+        "--level-info",
+        metavar="FILE",
+        default="",
+        help="write what the level did, as JSON, to FILE at quit",
+    )
+    group.add_argument(
+        "--worker-info",
+        metavar="FILE",
+        default="",
+        help="on a worker: write what it did, as JSON, to FILE at quit "
+        "(sweep_over: the master said no level follows)",
+    )
+    group.add_argument(
+        "--last-level",
+        action="store_true",
+        help="on a master: tell the workers that no level follows this one",
+    )
+    group.add_argument(
+        "--happy-image",
+        metavar="IMAGE",
+        default=DEFAULT_HAPPY_IMAGE,
+        help="image of Tasks-Happy-Path requests",
+    )
+    group.add_argument(
+        "--missing-image",
+        metavar="IMAGE",
+        default=DEFAULT_MISSING_IMAGE,
+        help="image of Tasks-Image-Not-Found requests (must not exist)",
+    )

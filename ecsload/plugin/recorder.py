@@ -1,0 +1,70 @@
+"""Recording samples inside Locust: one CSV line per request, cheap in the hot path.
+
+Locust's own statistics are bucketed and its CSV misses the last second, so the
+tables come from these samples instead (the columns: ecsload.sample_columns).
+`SampleRecorder` formats lines in the `events.request` listener and hands them
+on in batches to a sink: `SampleFile.write` here; a distributed worker ships the
+same batches to its master instead, which writes them with a `SampleFile`.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ecsload.sample_columns import HEADER
+
+Batch = list[str]
+
+
+class SampleRecorder:
+    """An `events.request` listener that turns each request into one line, in batches.
+
+    Kept to one f-string and one append per request: it runs in Locust's hot path.
+    """
+
+    def __init__(self, sink: Callable[[Batch], None], batch_size: int = 1000) -> None:
+        self._sink = sink
+        self._batch_size = batch_size
+        self._batch: Batch = []
+
+    def on_request(
+        self,
+        name: str,
+        response_time: float,
+        response: Any,
+        context: dict[str, Any],
+        exception: BaseException | None,
+        start_time: float,
+        **_: Any,
+    ) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        self._batch.append(
+            f"{int(start_time * 1000)},{name},{context.get('user_id', 0)},"
+            f"{0 if exception else 1},{status},{response_time:.3f}\n"
+        )
+        if len(self._batch) >= self._batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the lines recorded so far to the sink (also called on a timer and at quit)."""
+        if self._batch:
+            batch, self._batch = self._batch, []
+            self._sink(batch)
+
+
+class SampleFile:
+    """A samples CSV being written: the header first, then batches of lines as they come."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file = self.path.open("w", encoding="utf-8", newline="")
+        self._file.write(HEADER)
+        self._file.flush()
+
+    def write(self, batch: Batch) -> None:
+        """Append a batch and pass it to the OS, so the file grows as the level runs."""
+        self._file.write("".join(batch))
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,1 @@
+"""What turns samples into figures: reading samples, statistics, summary.json, tables."""

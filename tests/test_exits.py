@@ -1,0 +1,39 @@
+"""The one table of exit codes, and the places that must say the same: README, --help, bash."""
+
+import re
+import subprocess
+import sys
+
+from ecsload.exits import EXIT_CODES, EXIT_NO_PYTHON
+from tests.e2e_support import ROOT, SCRIPT
+
+
+def readme_exit_codes() -> list[tuple[int, str]]:
+    """The rows of the README's table under "### Exit codes"."""
+    text = (ROOT / "README.md").read_text()
+    table = text.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", table, flags=re.MULTILINE)
+    return [(int(code), meaning) for code, meaning in rows]
+
+
+def test_the_readme_table_is_the_python_table() -> None:
+    assert readme_exit_codes() == [(e.code, e.meaning) for e in EXIT_CODES]
+
+
+def test_help_lists_every_exit_code() -> None:
+    result = subprocess.run(
+        [str(SCRIPT), "--help"], capture_output=True, text=True, timeout=30, check=True
+    )
+    for exit in EXIT_CODES:
+        assert f"  {exit.code}  {exit.meaning}" in result.stdout
+
+
+def test_bash_reads_the_table_and_knows_only_the_code_it_needs_before_python() -> None:
+    shell = subprocess.run(
+        [sys.executable, "-m", "ecsload.exits"], capture_output=True, text=True, check=True
+    ).stdout
+    assert shell.splitlines() == [f"EXIT_{e.name}={e.code}" for e in EXIT_CODES]
+    script = SCRIPT.read_text()
+    assert f'fail {EXIT_NO_PYTHON} "python3 not found' in script
+    literal = re.findall(r"\b(?:exit|fail) ([0-9]+)\b", script)
+    assert literal == [str(EXIT_NO_PYTHON)], "bash must take exit codes from ecsload.exits"
