@@ -1,7 +1,8 @@
 """The ECS traffic model (ecs-api.md, "The traffic model of the original load test").
 
-Five kinds of user, picked by weight. Four ask for one cheap endpoint each and
-wait 0.5-1 s between requests; the tasks user (75%) posts tasks back to back.
+Five kinds of user, sharing each level's users by weight (ecsload.model). Four
+ask for one cheap endpoint each and wait 0.5-1 s between requests; the tasks
+user (75%) posts tasks back to back.
 Credentials, the stop after N requests, the samples and level.json come from
 ecsload; its options are under "ECS load test" in `locust -f locustfile.py --help`.
 """
@@ -12,6 +13,7 @@ from typing import Any
 from locust import between, constant, events, task
 
 from ecsload.api import API_ROOT
+from ecsload.model import USER_WEIGHTS
 from ecsload.plugin import level
 from ecsload.plugin.users import ECSUser, TaskTemplate, task_deck
 
@@ -21,7 +23,7 @@ HELLO_WORLD = ["echo", "hello world"]
 
 
 class NoOpUser(ECSUser):
-    weight = 5
+    weight = USER_WEIGHTS["NoOpUser"]
     wait_time = between(0.5, 1)
 
     @task
@@ -30,7 +32,7 @@ class NoOpUser(ECSUser):
 
 
 class VersionUser(ECSUser):
-    weight = 5
+    weight = USER_WEIGHTS["VersionUser"]
     wait_time = between(0.5, 1)
 
     @task
@@ -39,7 +41,7 @@ class VersionUser(ECSUser):
 
 
 class QuickHealthUser(ECSUser):
-    weight = 10
+    weight = USER_WEIGHTS["QuickHealthUser"]
     wait_time = between(0.5, 1)
 
     @task
@@ -48,7 +50,7 @@ class QuickHealthUser(ECSUser):
 
 
 class SlowHealthUser(ECSUser):
-    weight = 5
+    weight = USER_WEIGHTS["SlowHealthUser"]
     wait_time = between(0.5, 1)
 
     @task
@@ -69,12 +71,12 @@ def bad_request_body(options: Any) -> dict[str, Any]:
 
 
 class TasksUser(ECSUser):
-    weight = 75
+    weight = USER_WEIGHTS["TasksUser"]
     wait_time = constant(0)
     templates = (
-        TaskTemplate("Tasks-Happy-Path", 80, 201, happy_path),
-        TaskTemplate("Tasks-Image-Not-Found", 10, 404, image_not_found),
-        TaskTemplate("Tasks-Bad-Request-Body", 10, 400, bad_request_body),
+        TaskTemplate("Happy-Path", 80, 201, happy_path),
+        TaskTemplate("Image-Not-Found", 10, 404, image_not_found),
+        TaskTemplate("Bad-Request-Body", 10, 400, bad_request_body),
     )
 
     def on_start(self) -> None:

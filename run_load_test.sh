@@ -22,11 +22,12 @@ source "$ROOT/lib/process.sh"
 readonly NODE_START_SECONDS=30
 NODE_PID=""
 LOCUST_PID=""
+PROBE_PID=""
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT=""
-PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
+PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
 WORKER_WAIT=""
 
 say() { printf '%s\n' "$*"; }
@@ -48,6 +49,7 @@ wants_help() {
 cleanup() {
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
+  stop_probe
   stop_group "$NODE_PID" 10
   NODE_PID=""
 }
@@ -140,8 +142,24 @@ run_locust() {
   return "$rc"
 }
 
-# run_level USERS LAST: one headless Locust run, then its table (or, when Locust
-# failed, one line saying why).
+# start_probe DIR: the probe (paced GET _noop from a process of its own) beside the
+# level, unless --probe-rate is 0. It stops itself after the time cap and a minute.
+start_probe() {
+  local -a credentials=()
+  [[ $PROBE_RATE != 0 ]] || return 0
+  [[ -z $CREDENTIALS ]] || credentials=(--credentials "$CREDENTIALS")
+  launch "$1/probe.log" "$PY" -m ecsload.commands.probe "$ENDPOINT" --out "$1/probe.csv" \
+    --rate "$PROBE_RATE" --max-seconds $((LEVEL_TIME_CAP + 60)) "${credentials[@]}"
+  PROBE_PID=$LAUNCHED
+}
+
+stop_probe() {
+  stop_group "$PROBE_PID" 2
+  PROBE_PID=""
+}
+
+# run_level USERS LAST: one headless Locust run with the probe beside it, then its
+# table (or, when Locust failed, one line saying why).
 run_level() {
   local users=$1 dir=$RUN_DIR/level-$1 rc=0
   local -a spread
@@ -151,13 +169,16 @@ run_level() {
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
     say "Find locust output @ '$dir/output.txt' for $users concurrency"
   fi
+  start_probe "$dir"
   run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
     -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
     --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
-  "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc"
+  stop_probe
+  "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc" \
+    --probe-rate "$PROBE_RATE"
 }
 
 # run_worker: Locust workers for each level of a master's sweep. The master runs

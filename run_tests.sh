@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: ./run_tests.sh [PYTEST_ARGS...]
 #
-# Runs every linter (ruff, shellcheck) and every test (pytest). On a fresh
+# Runs every linter (ruff check, ruff format --check, shellcheck) and every test
+# (pytest). On a fresh
 # machine it first makes .venv with requirements-dev.txt. Extra arguments go
 # to pytest, e.g. ./run_tests.sh -k plan. Exit code: that of the first step
 # that failed, 0 when all passed.
@@ -23,6 +24,7 @@ main() {
   cd "$ROOT"
   echo "== ruff"
   "$py" -m ruff check .
+  "$py" -m ruff format --check .
   echo "== shellcheck"
   # shellcheck disable=SC2046  # one word per path is what we want
   "$scripts_dir/shellcheck" -x $(shell_scripts)

@@ -5,6 +5,7 @@ Standard library only: the plan uses the image defaults before the venv exists.
 
 API_ROOT = "/v1.1"
 QUICK_HEALTH_PATH = f"{API_ROOT}/_health?quick=true"
+NOOP_PATH = f"{API_ROOT}/_noop"
 
 DEFAULT_HAPPY_IMAGE = "ubuntu:14.04"
 DEFAULT_MISSING_IMAGE = "bindle:berry"  # an image that exists in no registry: a 404

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
+MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 
 
 def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -51,6 +52,28 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def positive_number(text: str) -> float:
+    """A finite number above 0."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a positive number") from None
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{text!r} is not a positive number")
+    return value
+
+
+def parse_probe_rate(text: str) -> int | float:
+    """Requests per second of the probe: a number from 0 (no probe) to 100."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= MAX_PROBE_RATE:
+        raise ValueError(f"{text!r} is not a number from 0 (no probe) to {MAX_PROBE_RATE}")
+    return int(value) if value.is_integer() else value
+
+
 def parse_levels(text: str) -> list[int]:
     """Concurrency levels from `"10 15 20"` (spaces and/or commas)."""
     return check_levels([parse_count(word) for word in text.replace(",", " ").split()])
@@ -67,12 +90,7 @@ def check_levels(levels: list[int]) -> list[int]:
 
 def parse_rate(text: str) -> int | float:
     """A positive number of users started per second (Locust accepts fractions)."""
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a positive number") from None
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"{text!r} is not a positive number")
+    value = positive_number(text)
     return int(value) if value.is_integer() else value
 
 
@@ -125,6 +143,14 @@ def json_rate(value: object) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{json.dumps(value)} is not a positive number")
     return parse_rate(str(value))
+
+
+def json_probe_rate(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(
+            f"{json.dumps(value)} is not a number from 0 (no probe) to {MAX_PROBE_RATE}"
+        )
+    return parse_probe_rate(str(value))
 
 
 def json_processes(value: object) -> int:

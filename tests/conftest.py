@@ -11,7 +11,7 @@ import os
 import pytest
 
 pytest.register_assert_rewrite("tests.e2e_support", "tests.ecsload_support")
-pytest_plugins = ["tests.node_fixtures", "tests.docker_fixtures"]
+pytest_plugins = ["tests.node_fixtures", "tests.docker_fixtures", "tests.nginx_support"]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -41,6 +41,7 @@ def test_defaults(tmp_path: Path) -> None:
         "NODE_DEPLOYMENT": "",
         "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry",
         "NEWRELIC_CONFIG": "",
+        "PROBE_RATE": "2",
         "PROCESSES": "1",
         "VERBOSE": "0",
         "ROLE": "local",
@@ -121,6 +122,10 @@ def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) ->
     assert evaluated(result.stdout)["VERBOSE"] == "1"
     assert "https://api.example.com" in result.stderr
     assert "(environment ECS_CREDENTIALS)" in result.stderr
+    assert (  # every kind of user at every level, and the ramp at 5 users/s
+        "level 25            ramp 5.0 s; users NoOp 1, Version 1, QuickHealth 3, "
+        "SlowHealth 1, Tasks 19" in result.stderr
+    )
     run_dir = Path(evaluated(result.stdout)["RUN_DIR"])
     saved = (run_dir / "plan.json").read_text()
     assert json.loads(saved)["credentials"] == str(tmp_path / "creds.txt")
@@ -173,6 +178,7 @@ BAD_OPTIONS = [
     (["-r", "0"], "argument -r/--hatch-rate: '0' is not a positive number"),
     (["-t", "soon"], "argument -t/--level-time-cap: 'soon' is not a positive integer"),
     (["--happy-image", "ubuntu"], "'ubuntu' is not an image name with a tag"),
+    (["--probe-rate", "-1"], "'-1' is not a number from 0 (no probe) to 100"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["a.json", "b.json"], "unrecognized arguments: b.json"),
 ]
@@ -196,6 +202,7 @@ BAD_CONFIGS = [
     ('{"hatch-rate": 5, "users": 3}', "has unknown key(s) hatch-rate, users: known keys are"),
     ("[1, 2]", "must hold a JSON object"),
     ('{"concurrency": [1,', "is not valid JSON"),
+    ('{"probe_rate": 500}', "probe_rate: '500' is not a number from 0 (no probe) to 100"),
 ]
 
 

@@ -18,15 +18,17 @@ def request_event(
     user: int = 1,
     start: float = 1_700_000_000.1234,
     rt: float = 1.5,
+    phase: str = "measure",
 ) -> dict:
     """The keyword arguments Locust fires `events.request` with (FastHttpUser's)."""
+    no_answer = SimpleNamespace(status_code=0, error=ConnectionRefusedError())
     return {
         "request_type": "GET",
         "name": name,
         "response_time": rt,
         "response_length": 10,
-        "response": None if status is None else SimpleNamespace(status_code=status),
-        "context": {"user_id": user},
+        "response": no_answer if status is None else SimpleNamespace(status_code=status),
+        "context": {"user_id": user, "phase": phase},
         "exception": None if ok else RuntimeError("got 500"),
         "start_time": start,
         "url": "http://127.0.0.1/x",
@@ -50,11 +52,16 @@ def test_line_format() -> None:
     recorder.on_request(**request_event("Tasks-Happy-Path", 201, user=7, rt=12.34567))
     recorder.on_request(**request_event("NoOp", 503, ok=False, user=3, start=1_700_000_001.0))
     recorder.on_request(**request_event("Version", None, ok=False))  # connection error
+    recorder.on_request(**request_event("NoOp", 200, phase="ramp"))
+    recorder.unanswered("NoOp", 4, "measure", 1_700_000_002.0, 1_700_000_012.5, "no answer")
+    recorder.flush()
     lines = [line for batch in batches for line in batch]
     assert lines == [
-        "1700000000123,Tasks-Happy-Path,7,1,201,12.346\n",
-        "1700000001000,NoOp,3,0,503,1.500\n",
-        "1700000000123,Version,1,0,0,1.500\n",
+        "1700000000123,Tasks-Happy-Path,7,1,201,12.346,measure,\n",
+        "1700000001000,NoOp,3,0,503,1.500,measure,\n",
+        "1700000000123,Version,1,0,0,1.500,measure,ConnectionRefusedError\n",
+        "1700000000123,NoOp,1,1,200,1.500,ramp,\n",
+        "1700000002000,NoOp,4,0,0,10500.000,measure,no answer\n",
     ]
 
 
@@ -65,7 +72,7 @@ def test_written_samples_read_back_as_columns(tmp_path: Path) -> None:
     events = [
         request_event("NoOp", 200, user=1, start=100.0, rt=2.0),
         request_event("Version", 200, user=2, start=100.5, rt=3.25),
-        request_event("NoOp", 401, ok=False, user=1, start=101.0, rt=0.5),
+        request_event("NoOp", 401, ok=False, user=1, start=101.0, rt=0.5, phase="ramp"),
         request_event("Tasks-Image-Not-Found", None, ok=False, user=4, start=102.0, rt=9.0),
     ]
     for event in events:
@@ -82,6 +89,9 @@ def test_written_samples_read_back_as_columns(tmp_path: Path) -> None:
     assert samples.ok.tolist() == [True, True, False, False]
     assert samples.status.tolist() == [200, 200, 401, 0]
     np.testing.assert_allclose(samples.response_time_ms, [2.0, 3.25, 0.5, 9.0])
+    assert samples.measured.tolist() == [True, True, False, True]
+    assert samples.error.tolist() == [b"", b"", b"", b"ConnectionRefusedError"]
+    assert samples.where(samples.measured).user_id.tolist() == [1, 2, 4]
 
 
 def test_a_header_only_file_has_no_samples(tmp_path: Path) -> None:
@@ -91,7 +101,7 @@ def test_a_header_only_file_has_no_samples(tmp_path: Path) -> None:
 
 def test_a_last_line_cut_short_is_dropped(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    path.write_text(HEADER + "1000,NoOp,1,1,200,1.0\n2000,NoOp,1,1,2")
+    path.write_text(HEADER + "1000,NoOp,1,1,200,1.0,measure,\n2000,NoOp,1,1,2")
     assert read_samples(path).timestamp_ms.tolist() == [1000]
 
 
@@ -100,7 +110,7 @@ def test_a_last_line_cut_short_is_dropped(tmp_path: Path) -> None:
     [
         (HEADER + "1000,NoOp,1,1,200\n", "is malformed"),
         (HEADER + "soon,NoOp,1,1,200,1.0\n", "is malformed"),
-        ("time,name\n1,2\n", "is not a samples file"),
+        ("time,name\n1,2\n", "its header is not timestamp_ms"),
     ],
 )
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:

@@ -53,12 +53,15 @@ def free_port() -> int:
 
 
 def assert_same_tables(level_dir: Path, requests: int) -> dict:
-    """The level's summary: every type of the model, no error, samples == Locust's count."""
+    """The level's summary: every type of the model measured from every user, no error,
+    samples == Locust's count."""
     level = read_json(level_dir / "summary.json")["levels"][0]
     assert set(level["types"]) == MODEL_TYPES
     assert sum(t["error"] for t in level["types"].values()) == 0, level
     ok = sum(t["ok"] for t in level["types"].values())
-    assert ok == sample_count(level_dir) == level["locust_requests"] == requests
+    assert ok == level["requests"] == requests
+    assert level["samples"] == sample_count(level_dir) == level["locust_requests"]
+    assert level["users_measured"] == level["users"]
     assert level["stopped_by"] == "requests"
     return level
 

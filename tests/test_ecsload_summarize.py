@@ -15,9 +15,10 @@ START_MS = 1_714_564_800_000  # 2024-05-01T12:00:00Z
 TYPE_KEYS = {"ok", "error", "rate_limited", "min", *(f"p{p}" for p in PERCENTILES), "max", "m", "b"}
 
 
-def write_level(
-    folder: Path, rows: list[tuple[int, str, int, int, int, float]], info: dict | None = None
-) -> Path:
+Row = tuple[int, str, int, int, int, float, str, str]
+
+
+def write_level(folder: Path, rows: list[Row], info: dict | None = None) -> Path:
     folder.mkdir(parents=True)
     samples = SampleFile(folder / "samples.csv")
     samples.write([",".join(map(str, row)) + "\n" for row in rows])
@@ -27,15 +28,14 @@ def write_level(
     return folder
 
 
-def steady_rows(n: int, slope: float = 0.0) -> list[tuple[int, str, int, int, int, float]]:
+def steady_rows(n: int, slope: float = 0.0, phase: str = "measure") -> list[Row]:
     """n requests over n/10 seconds, cycling over three types, latency rising by `slope` ms/s."""
     names = ("Version", "NoOp", "Tasks-Happy-Path")
     rows = []
     for i in range(n):
         status, ok = (503, 0) if i % 50 == 0 else (200, 1)
-        rows.append(
-            (START_MS + 100 * i, names[i % 3], i % 7, ok, status, round(2.0 + slope * i / 10, 3))
-        )
+        latency = round(2.0 + slope * i / 10, 3)
+        rows.append((START_MS + 100 * i, names[i % 3], i % 7, ok, status, latency, phase, ""))
     return rows
 
 
@@ -44,7 +44,6 @@ def test_level_summary_files_and_contract(tmp_path: Path) -> None:
     info = {
         "users": 5,
         "host": "http://127.0.0.1:1234",
-        "requests": 300,
         "stopped_by": "time",
         "target_requests": 1000,
         "time_cap_seconds": 30,
@@ -63,8 +62,9 @@ def test_level_summary_files_and_contract(tmp_path: Path) -> None:
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["endpoint"] == "http://127.0.0.1:1234"
     [level] = summary["levels"]
-    assert level["concurrency"] == 5
+    assert level["concurrency"] == level["users"] == 5
     assert level["requests"] == 300
+    assert level["users_measured"] == 7  # the rows cycle over 7 user ids
     assert isoparse(level["started"]).timestamp() * 1000 == START_MS
     assert level["seconds"] == pytest.approx(29.917)
     assert level["rps"] == pytest.approx(300 / 29.917, abs=1e-3)
@@ -79,6 +79,38 @@ def test_level_summary_files_and_contract(tmp_path: Path) -> None:
         assert stats["m"] == pytest.approx(0.5, abs=1e-3)
     assert level["all"]["b"] == pytest.approx(2.0, abs=1e-3)
     assert level["all"]["ok"] + level["all"]["error"] == 300
+
+
+def test_only_the_measured_phase_is_in_the_figures_and_the_probe_is_beside_it(
+    tmp_path: Path,
+) -> None:
+    ramp = [(START_MS - 5000 + i, "NoOp", 1, 1, 200, 999.0, "ramp", "") for i in range(40)]
+    folder = write_level(tmp_path / "level-7", ramp + steady_rows(300), {"users": 7})
+    probe = ["timestamp_ms,status,response_time_ms\n", f"{START_MS - 1000},200,50.0\n"]
+    probe += [f"{START_MS + 1000 * i},200,{0.25 * (i + 1)}\n" for i in range(20)]
+    probe += [f"{START_MS + 25_000},0,10000.0\n", f"{START_MS + 40_000},200,50.0\n"]
+    (folder / "probe.csv").write_text("".join(probe))
+
+    result = run_module("summarize", "level", str(folder), "--probe-rate", "2")
+
+    assert result.returncode == 0, result.stderr
+    level = json.loads((folder / "summary.json").read_text())["levels"][0]
+    assert level["requests"] == 300 and level["samples"] == 340
+    assert level["ramp"]["requests"] == 40
+    assert level["all"]["max"] < 999  # no ramp sample in the figures
+    assert level["probe"] == {  # 21 probe requests sent while measuring, one with no answer
+        "rate": 2.0,
+        "count": 21,
+        "errors": 1,
+        "p50": pytest.approx(2.625),
+        "p95": pytest.approx(4.7625, abs=1e-3),
+        "p99": pytest.approx(4.9525, abs=1e-3),
+        "max": 5.0,
+    }
+    assert "Ramp: 7 users in ? s, 40 requests, not in the table" in result.stdout
+    assert (
+        "Probe: GET _noop at 2/s, 20 answers, 1 errors, p50 2.62 ms, p99 4.95 ms" in result.stdout
+    )
 
 
 def test_run_summary_orders_levels_by_concurrency(tmp_path: Path) -> None:
@@ -96,6 +128,7 @@ def test_run_summary_orders_levels_by_concurrency(tmp_path: Path) -> None:
     assert result.stdout == (tmp_path / "summary.txt").read_text()
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["endpoint"] == "http://127.0.0.1:9"
+    assert summary["version"] == 2
     assert [level["concurrency"] for level in summary["levels"]] == [5, 10]
     assert [level["requests"] for level in summary["levels"]] == [150, 300]
     level_5 = json.loads((tmp_path / "level-5" / "summary.json").read_text())["levels"][0]

@@ -24,7 +24,7 @@ def type_stats(ok: int, error: int = 0, rate_limited: int = 0, base: float = 1.0
     }
 
 
-def level(concurrency: int = 10, rate_limited: int = 0, **extra: object) -> dict:
+def level(users: int = 10, rate_limited: int = 0, **extra: object) -> dict:
     types = {
         "Version": type_stats(50, 50, rate_limited, base=3.0),
         "NoOp": type_stats(100, base=2.0),
@@ -32,7 +32,9 @@ def level(concurrency: int = 10, rate_limited: int = 0, **extra: object) -> dict
     }
     requests = sum(t["ok"] + t["error"] for t in types.values())
     return {
-        "concurrency": concurrency,
+        "concurrency": users,
+        "users": users,
+        "users_measured": users,
         "requests": requests,
         "started": "2024-05-01T12:00:00.000Z",
         "ended": "2024-05-01T12:00:10.000Z",
@@ -41,7 +43,13 @@ def level(concurrency: int = 10, rate_limited: int = 0, **extra: object) -> dict
         "stopped_by": "requests",
         "target_requests": requests,
         "time_cap_seconds": 600,
-        "locust_requests": requests,
+        "locust_requests": requests + 40,
+        "samples": requests + 40,
+        "unanswered": 0,
+        "ramp": {"seconds": 2.0, "requests": 40, "completed": True, "users_started": users},
+        "generator": None,
+        "probe": None,
+        "workers": None,
         "all": type_stats(950, 50, rate_limited, base=10.0),
         "types": types,
         **extra,
@@ -90,14 +98,15 @@ def test_level_table_layout() -> None:
     ]
     assert lines[8] == "Requests/s: 100.0 (1000 requests in 10.0 s)"
     assert lines[9] == "Rate limited: 0 (0.0% answered 503)"
-    assert len(lines) == 10
+    assert lines[10] == "Ramp: 10 users in 2.0 s, 40 requests, not in the table"
+    assert len(lines) == 11
 
 
 def test_rate_limit_warning_only_over_one_percent() -> None:
     assert "WARNING" not in level_table(level(rate_limited=10))  # exactly 1%
     text = level_table(level(rate_limited=11))
     assert "Rate limited: 11 (1.1% answered 503)" in text
-    warning = text.splitlines()[-1]
+    warning = text.splitlines()[-2]
     assert warning.startswith("WARNING: 1.1% of the requests were rate limited")
     assert "mostly measure the rate limiter" in warning
     assert "api_rate_limiting (see deployment.json.example)" in warning
@@ -120,14 +129,74 @@ def test_a_level_that_did_not_finish_says_so(stopped_by: str, note: str) -> None
 
 
 def test_samples_fewer_than_locust_counted_are_reported() -> None:
-    text = level_table(level(locust_requests=1003))
+    text = level_table(level(locust_requests=1043))
     assert text.splitlines()[-1] == (
-        "NOTE: 1000 samples were recorded but Locust counted 1003 requests."
+        "NOTE: 1040 samples were recorded but Locust counted 1043 requests."
     )
 
 
+def test_the_probe_and_the_generators_queueing() -> None:
+    probe = {"rate": 2, "count": 21, "errors": 1, "p50": 0.41, "p95": 0.8, "p99": 0.9, "max": 1}
+    text = level_table(level(probe=probe))
+    assert "Probe: GET _noop at 2/s, 20 answers, 1 errors, p50 0.41 ms, p99 0.90 ms" in text
+    assert (  # the model's NoOp p50 is 2.50 ms
+        "NOTE: the model's NoOp p50 (2.50 ms) is 6.1x the probe's (0.41 ms): the difference "
+        "is the load generator's own queueing, not the service's." in text
+    )
+    assert "queueing" not in level_table(level(probe={**probe, "p50": 1.3}))
+
+
+@pytest.mark.parametrize(
+    ("cpu", "busy", "warned"),
+    [(85.0, 85.0, False), (85.1, None, True), (60.0, 97.0, True)],
+)
+def test_a_busy_generator_is_a_warning(cpu: float, busy: float | None, warned: bool) -> None:
+    generator = {
+        "processes": 3,
+        "cpu_percent_max": cpu,
+        "busy_percent_max": busy,
+        "cpu_percent": [3.0, cpu, 60.0],
+        "busy_percent": [3.0, busy, 61.0],
+    }
+    text = level_table(level(generator=generator))
+    assert f"Generator CPU: {cpu:.0f}% of a core (the busiest of 3 Locust processes" in text
+    assert ("% (on a CPU or waiting for one)" in text) is (busy is not None)
+    if busy is not None:
+        assert f"; busy {busy:.0f}% (on a CPU or waiting for one)" in text
+    assert ("WARNING: a Locust process was busy" in text) is warned
+    assert ("run with --processes N or more machines" in text) is warned
+
+
+def test_fewer_users_measured_than_the_level_has_is_a_note() -> None:
+    text = level_table(level(users=25, users_measured=23))
+    assert "NOTE: 23 of the level's 25 users made a request while it was measured" in text
+
+
+def test_a_level_stopped_in_its_ramp_measured_nothing() -> None:
+    ramp = {"seconds": 3.0, "requests": 12, "completed": False, "users_started": 3}
+    stopped = {**level(ramp=ramp, stopped_by="time"), "requests": 0, "all": None, "types": {}}
+    lines = level_table(stopped).splitlines()
+    assert lines[1] == "0 @ 10: no request was measured"
+    assert lines[-1] == (
+        "NOTE: the level stopped during its ramp, after 3.0 s with 3 of 10 users started and "
+        "12 requests: nothing was measured at the full concurrency; raise -t or the hatch "
+        "rate (-r)."
+    )
+
+
+def test_requests_with_no_answer_at_the_time_cap_are_a_note() -> None:
+    text = level_table(level(stopped_by="time", unanswered=4, samples=1044))
+    assert (
+        "NOTE: 4 request(s) had no answer before the time cap: they are errors with status 0"
+        in text
+    )
+    assert "Locust counted" not in text  # 1044 samples, 4 of them unanswered: 1040 answered
+
+
 def test_run_table() -> None:
-    second = level(concurrency=20)
+    generator = {"cpu_percent_max": 91.0, "busy_percent_max": 99.0}
+    second = level(users=20, users_measured=19, generator=generator)
+    second["probe"] = {"p50": 0.5, "p99": 1.25}
     del second["types"]["Version"]
     text = run_table({"endpoint": "https://api.example.com", "levels": [level(), second]})
     lines = text.splitlines()
@@ -137,6 +206,7 @@ def test_run_table() -> None:
     assert set(lines[4]) == {"-", " "}
     rows = {line.rsplit(maxsplit=2)[0]: line.split()[-2:] for line in lines[5:]}
     assert rows == {
+        "Users measured": ["10", "19"],
         "Requests": ["1000", "1000"],
         "Seconds": ["10.0", "10.0"],
         "Requests/s": ["100.0", "100.0"],
@@ -148,4 +218,8 @@ def test_run_table() -> None:
         "p95 NoOp": ["2.95", "2.95"],
         "p95 Tasks-Happy-Path": ["40.95", "40.95"],
         "p95 Version": ["3.95", "-"],  # a type the second level did not see
+        "Probe p50": ["-", "0.50"],
+        "Probe p99": ["-", "1.25"],
+        "Generator CPU %": ["-", "91"],
+        "Generator busy %": ["-", "99"],
     }

@@ -2,7 +2,21 @@
 
 import gevent
 
-from ecsload.plugin.budget import MAX_CHUNK, TicketLease, TicketPool
+from ecsload.plugin.budget import MAX_CHUNK, RequestBudget, TicketLease, TicketPool
+
+MEASURED = {"phase": "measure"}
+
+
+def test_a_budget_counts_measured_requests_and_says_once_when_spent() -> None:
+    spent: list[bool] = []
+    budget = RequestBudget(3, lambda: spent.append(True))
+    assert [budget.take() for _ in range(4)] == [True, True, True, False]
+    budget.on_request(context={"phase": "ramp"})
+    budget.on_request(context=MEASURED)
+    budget.on_request(context=MEASURED)
+    assert spent == []
+    budget.on_request(context=MEASURED)
+    assert spent == [True]
 
 
 def test_the_pool_grants_shrinking_chunks_and_exactly_its_limit() -> None:
@@ -36,9 +50,10 @@ def test_a_lease_asks_ahead_waits_when_empty_and_goes_idle_once() -> None:
     lease.on_grant(0)  # the pool is spent
     assert [lease.take() for _ in range(3)] == [True, True, False]
     for _ in range(7):
-        lease.on_request()
+        lease.on_request(context=MEASURED)
+    lease.on_request(context={"phase": "ramp"})  # a ramp request is not the budget's
     assert idle == []  # one request still in flight
-    lease.on_request()
+    lease.on_request(context=MEASURED)
     assert idle == [8]
     lease.on_grant(0)
     assert idle == [8]

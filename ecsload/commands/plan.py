@@ -32,9 +32,11 @@ from ecsload.commands.agent import check_agent_config
 from ecsload.commands.roles import add_role_options, resolve_role, role_assignments
 from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG, exit_codes_help
+from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.values import (
     json_count,
     json_levels,
+    json_probe_rate,
     json_processes,
     json_rate,
     json_text,
@@ -44,6 +46,7 @@ from ecsload.values import (
     parse_image,
     parse_levels,
     parse_path,
+    parse_probe_rate,
     parse_processes,
     parse_rate,
 )
@@ -86,7 +89,14 @@ SETTINGS = (
         json_count,
         help="requests per level: a level ends once this many have completed",
     ),
-    Setting("hatch_rate", "HATCH_RATE", 5, parse_rate, json_rate, help="users started per second"),
+    Setting(
+        "hatch_rate",
+        "HATCH_RATE",
+        5,
+        parse_rate,
+        json_rate,
+        help="users started per second; a level is measured once all its users run",
+    ),
     Setting(
         "level_time_cap",
         "LEVEL_TIME_CAP",
@@ -148,6 +158,15 @@ SETTINGS = (
         parse_path,
         json_text(parse_path),
         help="a deployment.json whose api_rate_limiting the local node applies",
+    ),
+    Setting(
+        "probe_rate",
+        "PROBE_RATE",
+        2,
+        parse_probe_rate,
+        json_probe_rate,
+        help="requests per second of the probe, a GET _noop from a process of its own that "
+        "shows the service's latency without the load generator's (0: no probe)",
     ),
     Setting(
         "processes",
@@ -225,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
         help="run the local node under New Relic's Python agent with INI "
         "(default: the project's newrelic.ini); see README, New Relic",
     )
+    add(["--probe-rate"], "probe_rate", "R")
     add(["--processes"], "processes", "N")
     p.add_argument(
         "--node-deployment",
@@ -345,10 +365,18 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
 
 
 def plan_text(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """The plan as -v prints it: each setting and its source, then what each level runs."""
     lines = [f"Plan of run '{run_dir}':"]
     for s in SETTINGS:
         text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
         lines.append(f"  {s.key:<19} {text:<40} ({sources[s.key]})")
+    for users in values["concurrency"]:
+        mix = ", ".join(
+            f"{kind.removesuffix('User')} {count}"
+            for kind, count in users_by_kind(users, USER_WEIGHTS).items()
+        )
+        ramp = users / values["hatch_rate"]
+        lines.append(f"  {f'level {users}':<19} ramp {ramp:.1f} s; users {mix}")
     return "\n".join(lines) + "\n"
 
 
@@ -391,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_dir": str(run_dir),
-        **{key: value or None for key, value in values.items()},
+        **{key: None if value == "" else value for key, value in values.items()},
         "sources": sources,
         "distribution": role,
     }

@@ -3,8 +3,8 @@
     python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
     python -m ecsload.commands.summarize run RUN_DIR
 
-`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote),
-or, when Locust failed, says why from its log;
+`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
+and probe.csv (the probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json. Exit codes: 0 done, 1 usage,
 4 a level recorded no samples (or no level has a summary).
 """
@@ -19,7 +19,7 @@ from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.locust_failure import locust_failure
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
 from ecsload.report.documents import level_summary, run_summary
-from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.report.samples import SampleFileError, read_probe, read_samples
 from ecsload.report.tables import level_table, run_table
 from ecsload.values import option_type, parse_count
 
@@ -44,6 +44,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="the level's Locust exit code: not 0 means it failed; say why (exit 4)",
     )
+    level.add_argument(
+        "--probe-rate",
+        type=float,
+        metavar="R",
+        help="the probe's requests per second, for the table (LEVEL_DIR/probe.csv)",
+    )
     run_ = commands.add_parser("run", help="summarise a run across its levels")
     run_.add_argument("folder", metavar="RUN_DIR", type=Path)
     return p
@@ -66,7 +72,9 @@ def publish(folder: Path, text: str, document: dict[str, Any]) -> None:
     print(text, flush=True)
 
 
-def summarize_level(folder: Path, concurrency: int | None, locust_exit: int) -> None:
+def summarize_level(
+    folder: Path, concurrency: int | None, locust_exit: int, probe_rate: float | None
+) -> None:
     info = read_json(folder / "level.json")
     concurrency = concurrency or info.get("users")
     if not concurrency:
@@ -85,7 +93,8 @@ def summarize_level(folder: Path, concurrency: int | None, locust_exit: int) -> 
             f"{folder}/output.txt and {folder}/locust.log",
             EXIT_LOCUST,
         )
-    level = level_summary(samples, concurrency, info)
+    probe = read_probe(folder / "probe.csv") if (folder / "probe.csv").exists() else None
+    level = level_summary(samples, concurrency, info, probe, probe_rate)
     publish(folder, level_table(level), run_summary(info.get("host"), [level]))
 
 
@@ -103,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not options.folder.is_dir():
         raise UserError(f"{options.folder} is not a folder", EXIT_USAGE)
     if options.command == "level":
-        summarize_level(options.folder, options.concurrency, options.locust_exit)
+        summarize_level(
+            options.folder, options.concurrency, options.locust_exit, options.probe_rate
+        )
     else:
         summarize_run(options.folder)
     return 0

@@ -1,4 +1,7 @@
-"""A level's request budget: exactly N requests, in one process or across Locust workers.
+"""A level's request budget: exactly N measured requests, in one process or across workers.
+
+The budget opens once all of the level's users are running; requests made
+before (the ramp) are not counted against it.
 
 In one process, `RequestBudget` hands out N requests and says when the last
 has completed. Across workers, one ticket is one request a user may start: the
@@ -15,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent.event
+
+from ecsload.sample_columns import MEASURE
 
 MAX_CHUNK = 1000  # tickets in one grant: bounds what a worker that dies takes with it
 UNLIMITED = None  # a grant of "no limit" (--stop-after-requests 0)
@@ -40,8 +45,10 @@ class RequestBudget:
         self.started += 1
         return True
 
-    def on_request(self, **_: Any) -> None:
-        """events.request listener: one started request has completed."""
+    def on_request(self, context: dict[str, Any], **_: Any) -> None:
+        """events.request listener: one measured request has completed."""
+        if context["phase"] != MEASURE:
+            return
         self.completed += 1
         if self.completed == self.limit:
             self._on_spent()
@@ -122,8 +129,10 @@ class TicketLease:
         self._answered.set()
         self._check_idle()
 
-    def on_request(self, **_: Any) -> None:
-        """events.request listener: one started request has completed."""
+    def on_request(self, context: dict[str, Any], **_: Any) -> None:
+        """events.request listener: one measured request has completed."""
+        if context["phase"] != MEASURE:
+            return
         self.completed += 1
         self._check_idle()
 

@@ -1,24 +1,37 @@
-"""One level of the sweep, inside Locust: its options, request budget, samples and level.json.
+"""One level of the sweep, inside Locust: its users, ramp, measured phase, budget and level.json.
 
-run_load_test.sh runs one headless Locust per level. Locust has had no "stop
-after N requests" since 1.0, so the budget here hands out exactly N requests
-and quits the runner once the last of them has completed; `--run-time` stays
-the time cap. level.json then tells the summary what happened:
+run_load_test.sh runs one headless Locust per level. A level has two phases:
+
+    ramp     Locust starts the level's users at the hatch rate; their requests are
+             recorded (phase "ramp") but not counted or measured
+    measure  from Locust's spawning_complete (all users running): the budget hands
+             out exactly N requests, and the level ends once the last has completed
+
+Locust has had no "stop after N requests" since 1.0, so the budget does it;
+`--run-time` stays the time cap. Requests still in flight when the level stops
+are recorded as errors with no answer. Each kind of user gets its share of the
+level's users by weight (ecsload.model), given to Locust as `fixed_count`.
+
+level.json then tells the summary what happened:
 
     users, host             the level's -u and --host
-    requests                requests completed (the samples written, when recording);
-                            on a master, the samples its workers shipped to it
+    users_by_kind           {"NoOpUser": 1, ...}: the users of each kind
     target_requests         --stop-after-requests, or null for no limit
     time_cap_seconds        --run-time, or null
     stopped_by              "requests" (the budget was spent), "time" (--run-time),
-                            "other" (SIGTERM, Ctrl-C, a Locust error)
-    locust_requests         the requests Locust's own statistics counted
+                            "other" (SIGTERM, Ctrl-C, a Locust error, every worker lost)
+    ramp                    {"seconds", "completed", "users_started"}: how long the users
+                            took to start, whether all did, how many had at the end
+    samples                 sample lines recorded (on a master: received from workers)
+    unanswered              requests in flight when the level stopped (in the samples)
+    locust_requests         the requests Locust's own statistics counted (every phase)
     started, ended, seconds from the first user's start to the stop (ISO 8601 UTC)
-    cpu_seconds             this Locust process's CPU time in that span (plus its
-                            workers'): near `seconds` times processes means the generator,
-                            not the target, set the pace
-    workers                 on a master only: {"joined", "finished", "lost"}, workers that
-                            connected, that sent their last samples, that did not
+    generator               {"processes", "cpu_percent": [...], "busy_percent": [...]}: each
+                            Locust process's CPU use (user + system ÷ wall) while
+                            measuring, and its event loop's time on a CPU or waiting for
+                            one (ecsload.plugin.cpu); the master first; null where
+                            nothing was measured
+    workers                 with workers only: {"joined", "finished", "lost"}
 
 With --processes or --master the budget and the samples cross processes: see
 ecsload/plugin/roles.py.
@@ -32,20 +45,30 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 from locust.env import Environment
 from locust.event import Events
+from locust.runners import WorkerRunner
 
 from ecsload.cli import UserError
 from ecsload.credentials import load_credentials
 from ecsload.exits import EXIT_CONFIG
+from ecsload.model import users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
+from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.options import add_options
 from ecsload.plugin.recorder import SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role
+from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
+UNANSWERED = {
+    "time": "no answer before the time cap",
+    "requests": "no answer when the level ended",
+    "other": "no answer when the level was stopped",
+}
 
 _levels: "weakref.WeakKeyDictionary[Environment, Level]" = weakref.WeakKeyDictionary()
 
@@ -73,13 +96,28 @@ class Level:
         # Header dicts made once, one picked per request: the hot path stays cheap.
         self.get_headers = authorizations
         self.post_headers = [{**a, "Content-Type": "application/json"} for a in authorizations]
+        # A worker runs the users its master gives it, by class: the master shares them.
+        worker = isinstance(environment.runner, WorkerRunner)
+        self.users_by_kind = None if worker else share_users(environment, self.users)
+        self.measuring = False
+        # user id -> (start time, request type, phase) of the request it is waiting for
+        self.in_flight: dict[int, tuple[float, str, str]] = {}
+        self.unanswered = 0
         self.stopped_by: str | None = None
         # Locust starts its --run-time clock just after init, and the first user later.
         self.initialised = time.monotonic()
-        self.started, self.cpu_started = time.time(), time.process_time()
+        self.started = time.time()
+        self.measured: float | None = None  # when the measured phase began (epoch s)
         self.ended: float | None = None
-        self.cpu_ended: float | None = None
+        self.cpu_measured: CpuReading | None = None
+        self.cpu_ended: CpuReading | None = None
+        self.users_started = 0
         self._flusher: gevent.Greenlet | None = None
+        self.measure_opened = gevent.event.Event()
+        events = environment.events
+        # Before the role's listeners: the level's span ends before a master waits for its
+        # workers' last samples.
+        events.test_stopping.add_listener(self._on_stopping)
         self.role: Role = make_role(
             environment,
             LevelTerms(
@@ -88,15 +126,16 @@ class Level:
                 last_level=options.last_level,
                 worker_info=options.worker_info,
                 stop=self.stop,
-                cpu_seconds=self.cpu_seconds,
+                stop_reason=self.stop_reason,
+                generator_share=self.generator_share,
             ),
         )
-        events = environment.events
         if self.role.budget is not None:
             events.request.add_listener(self.role.budget.on_request)
         if self.role.recorder is not None:
             events.request.add_listener(self.role.recorder.on_request)
         events.test_start.add_listener(self._on_test_start)
+        events.spawning_complete.add_listener(self._on_spawning_complete)
         events.test_stop.add_listener(self._on_stop)
         events.quitting.add_listener(self._on_quitting)
         _levels[environment] = self
@@ -111,24 +150,49 @@ class Level:
         assert self.role.budget is not None
         return self.role.budget
 
+    def admit(self) -> str | None:
+        """The phase of a request a user is about to send; None once the budget is spent."""
+        if not self.measuring:
+            return RAMP
+        return MEASURE if self.budget.take() else None
+
     def stop(self, reason: str) -> None:
         """End the level: the runner quits, and level.json says why."""
-        self.stopped_by = reason
+        self.stop_reason(reason)
         runner = self.environment.runner
         if runner is not None:
             gevent.spawn(runner.quit)  # not from the caller's greenlet, which quit may kill
 
-    def cpu_seconds(self) -> float:
-        """This process's CPU time from the level's start to its end (or to now)."""
-        ended = self.cpu_ended if self.cpu_ended is not None else time.process_time()
-        return ended - self.cpu_started
+    def stop_reason(self, reason: str | None = None) -> str:
+        """Why the level ends, settled by the first to know: `reason`, else the time cap's
+        ("time") when --run-time has passed, else "other"."""
+        if self.stopped_by is None:
+            if reason is None:
+                elapsed = time.monotonic() - self.initialised
+                timed_out = self.run_time and elapsed >= self.run_time - TIME_CAP_SLACK
+                reason = "time" if timed_out else "other"
+            self.stopped_by = reason
+        return self.stopped_by
+
+    def generator_share(self) -> dict[str, float | None]:
+        """How busy this process was while measuring (ecsload.plugin.cpu)."""
+        if self.cpu_measured is None:
+            return {"cpu_percent": None, "busy_percent": None}
+        return cpu_share(self.cpu_measured, self.cpu_ended or read_cpu())
 
     def _on_test_start(self, **_: Any) -> None:
         self.started = time.time()
-        self.cpu_started = time.process_time()
         recorder = self.role.recorder
         if recorder is not None and self._flusher is None:
             self._flusher = gevent.spawn(self._flush_forever, recorder)
+
+    def _on_spawning_complete(self, **_: Any) -> None:
+        """All the level's users run: the budget opens and the measured phase begins."""
+        if self.measuring or self.ended is not None:
+            return
+        self.measured, self.cpu_measured = time.time(), read_cpu()
+        self.measuring = True
+        self.measure_opened.set()
 
     @staticmethod
     def _flush_forever(recorder: SampleRecorder) -> None:
@@ -136,15 +200,26 @@ class Level:
             gevent.sleep(FLUSH_SECONDS)
             recorder.flush()
 
-    def _on_stop(self, **_: Any) -> None:
-        """The first stop (test_stop, or quitting on SIGTERM) ends the level's span."""
+    def _on_stopping(self, **_: Any) -> None:
+        """The first sign of the end: the level's span ends here, before users are stopped."""
         if self.ended is not None:
             return
-        self.ended, self.cpu_ended = time.time(), time.process_time()
-        if self.stopped_by is None:
-            elapsed = time.monotonic() - self.initialised
-            timed_out = self.run_time and elapsed >= self.run_time - TIME_CAP_SLACK
-            self.stopped_by = "time" if timed_out else "other"
+        self.ended, self.cpu_ended = time.time(), read_cpu()
+        runner = self.environment.runner
+        self.users_started = runner.user_count if runner is not None else 0
+        self.stop_reason()
+
+    def _on_stop(self, **_: Any) -> None:
+        """The users are stopped: what they still waited for had no answer."""
+        self._on_stopping()
+        recorder = self.role.recorder
+        why = UNANSWERED[self.stop_reason()]
+        assert self.ended is not None
+        for user_id, (start_time, name, phase) in self.in_flight.items():
+            if recorder is not None:
+                recorder.unanswered(name, user_id, phase, start_time, self.ended, why)
+            self.unanswered += 1
+        self.in_flight.clear()
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
@@ -164,20 +239,49 @@ class Level:
             return None
         runner = self.environment.runner
         ended = self.ended if self.ended is not None else time.time()
-        cpu_seconds = self.cpu_seconds() + role.pop("cpu_seconds")
+        ramp_end = self.measured if self.measured is not None else ended
+        shares = [self.generator_share(), *role.pop("worker_shares")]
         return {
             "users": self.users,
             "host": self.environment.host,
+            "users_by_kind": self.users_by_kind,
             "target_requests": self.target or None,
             "time_cap_seconds": self.run_time or None,
             "stopped_by": self.stopped_by,
+            "ramp": {
+                "seconds": round(ramp_end - self.started, 3),
+                "completed": self.measured is not None,
+                "users_started": self.users_started,
+            },
+            "unanswered": self.unanswered,
             "locust_requests": runner.stats.total.num_requests if runner is not None else None,
             "started": iso_utc(self.started * 1000),
             "ended": iso_utc(ended * 1000),
             "seconds": round(ended - self.started, 3),
-            "cpu_seconds": round(cpu_seconds, 3),
+            "generator": {
+                "processes": len(shares),
+                "cpu_percent": [share["cpu_percent"] for share in shares],
+                "busy_percent": [share["busy_percent"] for share in shares],
+            }
+            if self.measured
+            else None,
             **role,
         }
+
+
+def share_users(environment: Environment, users: int) -> dict[str, int]:
+    """Give each user class its share of the level's users as Locust's `fixed_count`.
+
+    Locust 2 would give the classes users in a fixed order by weight, so a small level
+    would run without some kinds; fixed counts make every kind run at every level. A
+    class whose share is 0 (fewer users than kinds) is taken out of the level.
+    """
+    classes = environment.user_classes
+    counts = users_by_kind(users, {cls.__name__: cls.weight for cls in classes})
+    for cls in classes:
+        cls.fixed_count = counts[cls.__name__]
+    classes[:] = [cls for cls in classes if cls.fixed_count]
+    return counts
 
 
 def on_init(environment: Environment, **_: Any) -> None:

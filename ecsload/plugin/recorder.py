@@ -38,12 +38,22 @@ class SampleRecorder:
         **_: Any,
     ) -> None:
         status = getattr(response, "status_code", 0) or 0
+        error = "" if status else type(getattr(response, "error", None) or exception).__name__
         self._batch.append(
-            f"{int(start_time * 1000)},{name},{context.get('user_id', 0)},"
-            f"{0 if exception else 1},{status},{response_time:.3f}\n"
+            f"{int(start_time * 1000)},{name},{context['user_id']},{0 if exception else 1},"
+            f"{status},{response_time:.3f},{context['phase']},{error}\n"
         )
         if len(self._batch) >= self._batch_size:
             self.flush()
+
+    def unanswered(
+        self, name: str, user_id: int, phase: str, start_time: float, ended: float, why: str
+    ) -> None:
+        """A request still in flight when the level stopped: an error with no answer."""
+        self._batch.append(
+            f"{int(start_time * 1000)},{name},{user_id},0,0,"
+            f"{(ended - start_time) * 1000:.3f},{phase},{why}\n"
+        )
 
     def flush(self) -> None:
         """Hand the lines recorded so far to the sink (also called on a timer and at quit)."""
@@ -60,11 +70,13 @@ class SampleFile:
         self._file = self.path.open("w", encoding="utf-8", newline="")
         self._file.write(HEADER)
         self._file.flush()
+        self.lines = 0
 
     def write(self, batch: Batch) -> None:
         """Append a batch and pass it to the OS, so the file grows as the level runs."""
         self._file.write("".join(batch))
         self._file.flush()
+        self.lines += len(batch)
 
     def close(self) -> None:
         self._file.close()

@@ -19,8 +19,12 @@ register_message / send_message):
     master -> worker  ecs_grant    {"count": n | null}     n more, 0: spent, null: no limit
     worker -> master  ecs_samples  {"lines": [...]}        a batch of sample lines
     worker -> master  ecs_idle     {"requests": n}         spent, and its requests are done
-    master -> worker  ecs_finish   {"sweep_over": bool}    stop users, flush, report
-    worker -> master  ecs_final    {"requests", "samples", "cpu_seconds"}
+    master -> worker  ecs_finish   {"sweep_over", "reason"} stop users, flush, report
+    worker -> master  ecs_final    {"requests", "samples", "generator"}
+
+The measured phase starts on every process with Locust's own spawning_complete
+event: the master fires it once all workers have started their users, and
+sends it on to them, after which they ask for tickets.
 
 ZeroMQ keeps one connection's messages in order, so a worker's ecs_final comes
 after its last samples and its last statistics (sent just before it).
@@ -50,12 +54,13 @@ USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
 class LevelTerms:
     """What a role needs from its level: the budget, where samples go, how to end it."""
 
-    target: int  # requests in the level, 0: no limit
+    target: int  # measured requests in the level, 0: no limit
     samples_file: str  # "" records nothing
     last_level: bool  # on a master: no level follows this one
     worker_info: str  # on a worker: where to say what it did, "" for nowhere
-    stop: Callable[[str], None]  # end the level, saying why ("requests", "other")
-    cpu_seconds: Callable[[], float]  # this process's CPU time over the level so far
+    stop: Callable[[str], None]  # end the level (the runner quits), saying why
+    stop_reason: Callable[..., str]  # why it ends: the given reason if none is settled yet
+    generator_share: Callable[[], dict[str, Any]]  # how busy this process was measuring
 
 
 class Role(Protocol):
@@ -66,7 +71,8 @@ class Role(Protocol):
     def on_quitting(self) -> None: ...
 
     def info(self) -> dict[str, Any] | None:
-        """The role's part of level.json; None where the process writes no level.json."""
+        """The role's part of level.json ("samples", "workers", "worker_shares"); None
+        where the process writes no level.json."""
         ...
 
 
@@ -94,7 +100,11 @@ class LocalRole:
             self.samples.close()
 
     def info(self) -> dict[str, Any]:
-        return {"requests": self.budget.completed, "cpu_seconds": 0.0}
+        return {
+            "samples": self.samples.lines if self.samples is not None else 0,
+            "workers": None,
+            "worker_shares": [],
+        }
 
 
 class MasterRole:
@@ -166,7 +176,8 @@ class MasterRole:
         self.collected = True
         self.sweep_over = self.sweep_over or interrupted
         waiting = self.live_workers()
-        self.runner.send_message("ecs_finish", {"sweep_over": self.sweep_over})
+        reason = self.terms.stop_reason()
+        self.runner.send_message("ecs_finish", {"sweep_over": self.sweep_over, "reason": reason})
         deadline = time.monotonic() + FINAL_WAIT_SECONDS
         while waiting - set(self.finals) and time.monotonic() < deadline:
             gevent.sleep(0.05)
@@ -181,8 +192,8 @@ class MasterRole:
     def info(self) -> dict[str, Any]:
         """level.json's distributed part: samples received and what became of each worker."""
         return {
-            "requests": self.received,
-            "cpu_seconds": sum(f.get("cpu_seconds", 0) for f in self.finals.values()),
+            "samples": self.received,
+            "worker_shares": [final["generator"] for final in self.finals.values()],
             "workers": {
                 "joined": len(self.joined),
                 "finished": len(self.finals),
@@ -221,7 +232,8 @@ class WorkerRole:
         if self.finished:
             return
         self.finished = True
-        self.runner.stop()  # kills the users; the level's span ends (test_stop)
+        self.terms.stop_reason(msg.data["reason"])
+        self.runner.stop()  # kills the users; the level records what was in flight (test_stop)
         self.recorder.flush()
         self._send_last_statistics()
         self.runner.send_message(
@@ -229,7 +241,7 @@ class WorkerRole:
             {
                 "requests": self.budget.completed,
                 "samples": self.shipped,
-                "cpu_seconds": round(self.terms.cpu_seconds(), 3),
+                "generator": self.terms.generator_share(),
             },
         )
 

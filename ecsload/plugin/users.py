@@ -8,6 +8,7 @@ expected one is Ok, any other a failure "got X, expected Y" (X = 0: no answer).
 import itertools
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +19,16 @@ from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
 from ecsload.plugin.level import Level
+from ecsload.sample_columns import RAMP
 
 
 @dataclass(frozen=True)
 class TaskTemplate:
-    """A kind of POST /tasks request: its name, weight, expected status and body."""
+    """A kind of POST /tasks request: its name, weight, expected status and body.
+
+    As in the original harness, its request type is `Tasks-<name>` and it sends
+    `?comment=<name in lower case>`.
+    """
 
     name: str
     weight: int
@@ -43,7 +49,7 @@ def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskReq
     deck = []
     for t in templates:
         request = TaskRequest(
-            t.name,
+            f"Tasks-{t.name}",
             f"{API_ROOT}/tasks?comment={t.name.lower()}",
             t.expected,
             json.dumps(t.body(options)).encode(),
@@ -59,19 +65,44 @@ class ECSUser(FastHttpUser):
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
         self.level = Level.of(environment)
-        self._context = {"user_id": self.level.role.user_id_base + next(ECSUser._ids)}
+        self.user_id = self.level.role.user_id_base + next(ECSUser._ids)
+        self._context = {"user_id": self.user_id, "phase": RAMP}
+        self._pause = self.wait_time  # the kind's own wait between requests
+        self.wait_time = self._wait_then_measure  # what Locust calls between requests
+
+    def _wait_then_measure(self) -> float:
+        """The kind's pause, except that a user whose last request was in the ramp sends
+        its next one as soon as the measured phase opens.
+
+        Without it, a user that waits between requests (0.5-1 s in the model) could
+        miss a short measured phase altogether, and the level would be measured with
+        fewer users than its title says.
+        """
+        pause = self._pause()
+        if self._context["phase"] == RAMP and pause:
+            self.level.measure_opened.wait(pause)
+            return 0
+        return pause
 
     def context(self) -> dict[str, Any]:
-        """Adds the user's id to each request event, for the samples."""
+        """The user's id and the request's phase, for the samples (Locust copies it per request)."""
         return self._context
 
     def call(
         self, method: str, path: str, name: str, expected: int, body: bytes | None = None
     ) -> None:
-        """One request of the model; the user stops once the level's budget is spent."""
-        if not self.level.budget.take():
+        """One request of the model; the user stops once the level's budget is spent.
+
+        While the request is out, the level knows it (`in_flight`): if the level stops
+        first, the request is recorded as one that got no answer.
+        """
+        phase = self.level.admit()
+        if phase is None:
             raise StopUser
+        self._context["phase"] = phase
         headers = random.choice(self.level.get_headers if body is None else self.level.post_headers)
+        in_flight = self.level.in_flight
+        in_flight[self.user_id] = (time.time(), name, phase)
         with self.client.request(
             method, path, name=name, data=body, headers=headers, catch_response=True
         ) as response:
@@ -83,3 +114,4 @@ class ECSUser(FastHttpUser):
             else:
                 error = type(getattr(response, "error", None)).__name__
                 response.failure(f"got 0 ({error}), expected {expected}")
+        del in_flight[self.user_id]

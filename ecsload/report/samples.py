@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ecsload.sample_columns import HEADER
+from ecsload.sample_columns import HEADER, MEASURE, PROBE_HEADER
 
 MAX_TYPE_BYTES = 64  # request type names are truncated to this when read
+MAX_ERROR_BYTES = 64
 ROW = np.dtype(
     [
         ("timestamp_ms", "i8"),
@@ -21,8 +22,11 @@ ROW = np.dtype(
         ("ok", "i1"),
         ("status", "i2"),
         ("response_time_ms", "f8"),
+        ("phase", "S7"),
+        ("error", f"S{MAX_ERROR_BYTES}"),
     ]
 )
+PROBE_ROW = np.dtype([("timestamp_ms", "i8"), ("status", "i2"), ("response_time_ms", "f8")])
 
 
 class SampleFileError(Exception):
@@ -40,32 +44,30 @@ class Samples:
     ok: np.ndarray
     status: np.ndarray
     response_time_ms: np.ndarray
+    measured: np.ndarray  # True: sent in the measured phase, False: in the ramp
+    error: np.ndarray  # bytes: why no answer came (status 0), else b""
 
     def __len__(self) -> int:
         return len(self.timestamp_ms)
 
+    def where(self, selected: np.ndarray) -> "Samples":
+        """The samples that `selected` (a boolean mask) picks; the type names stay."""
+        return Samples(
+            timestamp_ms=self.timestamp_ms[selected],
+            type_code=self.type_code[selected],
+            type_names=self.type_names,
+            user_id=self.user_id[selected],
+            ok=self.ok[selected],
+            status=self.status[selected],
+            response_time_ms=self.response_time_ms[selected],
+            measured=self.measured[selected],
+            error=self.error[selected],
+        )
+
 
 def read_samples(path: str | Path) -> Samples:
-    """All samples of a file, in a second or so per million (numpy's C parser).
-
-    A last line cut short (a process killed mid-write) is dropped; anything else
-    malformed is a SampleFileError naming the problem.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise SampleFileError(f"{path} cannot be read: {error.strerror}") from None
-    if not data.startswith(HEADER.encode()):
-        raise SampleFileError(f"{path} is not a samples file (its header is not {HEADER.strip()})")
-    body = data[len(HEADER) : data.rfind(b"\n") + 1]
-    try:
-        rows = (
-            np.loadtxt(io.BytesIO(body), dtype=ROW, delimiter=",", ndmin=1, comments=None)
-            if body
-            else np.empty(0, dtype=ROW)
-        )
-    except ValueError as error:
-        raise SampleFileError(f"{path} is malformed: {error}") from None
+    """All samples of a level's samples.csv (see read_rows)."""
+    rows = read_rows(path, HEADER, ROW)
     codes: dict[bytes, int] = {}
     type_code = np.fromiter(
         (codes.setdefault(name, len(codes)) for name in rows["request_type"].tolist()),
@@ -80,4 +82,36 @@ def read_samples(path: str | Path) -> Samples:
         ok=rows["ok"].astype(bool),
         status=rows["status"],
         response_time_ms=rows["response_time_ms"],
+        measured=rows["phase"] == MEASURE.encode(),
+        error=rows["error"],
     )
+
+
+def read_probe(path: str | Path) -> np.ndarray:
+    """The probe's lines (ecsload.commands.probe) as rows of PROBE_ROW."""
+    return read_rows(path, PROBE_HEADER, PROBE_ROW)
+
+
+def read_rows(path: str | Path, header: str, row: np.dtype) -> np.ndarray:
+    """A CSV file with `header`, in a second or so per million lines (numpy's C parser).
+
+    A last line cut short (a process killed mid-write) is dropped; anything else
+    malformed is a SampleFileError naming the problem.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise SampleFileError(f"{path} cannot be read: {error.strerror}") from None
+    if not data.startswith(header.encode()):
+        raise SampleFileError(
+            f"{path} is not the file expected: its header is not {header.strip()}"
+        )
+    body = data[len(header) : data.rfind(b"\n") + 1]
+    try:
+        return (
+            np.loadtxt(io.BytesIO(body), dtype=row, delimiter=",", ndmin=1, comments=None)
+            if body
+            else np.empty(0, dtype=row)
+        )
+    except ValueError as error:
+        raise SampleFileError(f"{path} is malformed: {error}") from None

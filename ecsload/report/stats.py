@@ -7,6 +7,7 @@ these are computed over every sample, with numpy's default linear interpolation.
 import numpy as np
 
 PERCENTILES = (50, 60, 70, 80, 90, 95, 99)
+PROBE_PERCENTILES = (50, 95, 99)
 RATE_LIMITED = 503
 
 
@@ -41,9 +42,15 @@ def group_statistics(
         "rate_limited": int(np.count_nonzero(status == RATE_LIMITED)),
         "min": round(float(response_time_ms.min()), 3),
     }
-    for p, value in zip(PERCENTILES, np.percentile(response_time_ms, PERCENTILES), strict=True):
-        result[f"p{p}"] = round(float(value), 3)
-    result["max"] = round(float(response_time_ms.max()), 3)
+    result.update(percentiles(response_time_ms, PERCENTILES))
     result["m"] = round(m, 6)
     result["b"] = round(b, 3)
+    return result
+
+
+def percentiles(response_time_ms: np.ndarray, which: tuple[int, ...]) -> dict[str, float]:
+    """`{"p50": …, …, "max": …}` in ms over every value (at least one)."""
+    values = np.percentile(response_time_ms, which)
+    result = {f"p{p}": round(float(value), 3) for p, value in zip(which, values, strict=True)}
+    result["max"] = round(float(response_time_ms.max()), 3)
     return result

@@ -1,7 +1,10 @@
 """The text tables an operator reads: one per level, one across levels (tabulate).
 
-They are rendered from summary.json's documents (ecsload.summary), so the text
-and the JSON always say the same thing. Times are in ms; m is in ms per second.
+They are rendered from summary.json's documents (ecsload.report.documents), so
+the text and the JSON always say the same thing. Times are in ms; m is in ms
+per second. Under each level's table, its notes: throughput, rate limiting,
+the ramp, the probe, the generator, and anything that makes a figure less than
+it seems.
 """
 
 from collections.abc import Callable, Mapping
@@ -12,6 +15,8 @@ from tabulate import tabulate
 from ecsload.report.stats import PERCENTILES
 
 RATE_LIMIT_WARNING_RATIO = 0.01
+GENERATOR_BUSY_PERCENT = 85  # a Locust process above this queues requests itself
+QUEUEING_RATIO = 2  # the model's NoOp p50 over the probe's p50 that says "generator"
 LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")
 LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f")
 
@@ -27,9 +32,12 @@ def percent(part: int, whole: int) -> float:
 
 def level_table(level: Mapping[str, Any]) -> str:
     """The level's title, its table (one row per request type, by name) and what to note."""
-    title = (
-        f"{level['requests']} @ {level['concurrency']} from {level['started']} to {level['ended']}"
-    )
+    if level["requests"]:
+        title = (
+            f"{level['requests']} @ {level['users']} from {level['started']} to {level['ended']}"
+        )
+    else:
+        title = f"0 @ {level['users']}: no request was measured"
     rows = [
         [
             name,
@@ -48,10 +56,22 @@ def level_table(level: Mapping[str, Any]) -> str:
 
 
 def level_notes(level: Mapping[str, Any]) -> list[str]:
-    """Throughput and rate limiting, then anything that makes the numbers less than they seem."""
-    requests, every = level["requests"], level["all"]
+    """Throughput and rate limiting, the ramp, the probe and the generator, then anything that
+    makes the numbers less than they seem."""
+    notes = throughput_notes(level)
+    notes += ramp_notes(level)
+    notes += probe_notes(level)
+    notes += generator_notes(level)
+    notes += completeness_notes(level)
+    return notes
+
+
+def throughput_notes(level: Mapping[str, Any]) -> list[str]:
+    requests = level["requests"]
+    if not requests:
+        return []
     rps = "n/a" if level["rps"] is None else f"{level['rps']:.1f}"
-    limited = every["rate_limited"]
+    limited = level["all"]["rate_limited"]
     notes = [
         f"Requests/s: {rps} ({requests} requests in {level['seconds']:.1f} s)",
         f"Rate limited: {limited} ({percent(limited, requests):.1f}% answered 503)",
@@ -62,8 +82,82 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
             "these numbers mostly measure the rate limiter: raise the deployment's "
             "api_rate_limiting (see deployment.json.example) for load tests."
         )
-    target = level.get("target_requests")
-    if level.get("stopped_by") == "time":
+    return notes
+
+
+def ramp_notes(level: Mapping[str, Any]) -> list[str]:
+    ramp, users = level["ramp"], level["users"]
+    seconds = "?" if ramp["seconds"] is None else f"{ramp['seconds']:.1f}"
+    if ramp["completed"]:
+        notes = [
+            f"Ramp: {users} users in {seconds} s, {ramp['requests']} requests, not in the table"
+        ]
+    else:
+        notes = [
+            f"NOTE: the level stopped during its ramp, after {seconds} s with "
+            f"{ramp['users_started']} of {users} users started and {ramp['requests']} requests: "
+            "nothing was measured at the full concurrency; raise -t or the hatch rate (-r)."
+        ]
+    measured = level["users_measured"]
+    if level["requests"] and measured != users:
+        notes.append(
+            f"NOTE: {measured} of the level's {users} users made a request while it was "
+            "measured; the others were waiting between requests (raise -n for a longer level)."
+        )
+    return notes
+
+
+def probe_notes(level: Mapping[str, Any]) -> list[str]:
+    probe = level["probe"]
+    if probe is None:
+        return []
+    rate = "" if probe["rate"] is None else f" at {probe['rate']:g}/s"
+    answers = probe["count"] - probe["errors"]
+    line = f"Probe: GET _noop{rate}, {answers} answers"
+    if probe["errors"]:
+        line += f", {probe['errors']} errors"
+    if not answers:
+        return [line]
+    notes = [f"{line}, p50 {probe['p50']:.2f} ms, p99 {probe['p99']:.2f} ms"]
+    noop = level["types"].get("NoOp")
+    if noop and noop["p50"] > QUEUEING_RATIO * probe["p50"]:
+        notes.append(
+            f"NOTE: the model's NoOp p50 ({noop['p50']:.2f} ms) is "
+            f"{noop['p50'] / probe['p50']:.1f}x the probe's ({probe['p50']:.2f} ms): the "
+            "difference is the load generator's own queueing, not the service's."
+        )
+    return notes
+
+
+def generator_notes(level: Mapping[str, Any]) -> list[str]:
+    """The busiest Locust process: its CPU use, and a warning when its event loop was busy
+    (on a CPU, or waiting for one) most of the measured time."""
+    generator = level["generator"]
+    if generator is None or generator["cpu_percent_max"] is None:
+        return []
+    cpu, busy = generator["cpu_percent_max"], generator["busy_percent_max"]
+    processes = generator["processes"]
+    line = f"Generator CPU: {cpu:.0f}% of a core"
+    if processes > 1:
+        each = ", ".join("?" if p is None else f"{p:.0f}%" for p in generator["cpu_percent"])
+        line += f" (the busiest of {processes} Locust processes: {each})"
+    if busy is not None:
+        line += f"; busy {busy:.0f}% (on a CPU or waiting for one)"
+    notes = [line]
+    if max(cpu, busy or 0) > GENERATOR_BUSY_PERCENT:
+        notes.append(
+            f"WARNING: a Locust process was busy {max(cpu, busy or 0):.0f}% of the measured "
+            "time: the latencies include the load generator's own queueing; run with "
+            "--processes N or more machines (the probe's figures are the service's own)."
+        )
+    return notes
+
+
+def completeness_notes(level: Mapping[str, Any]) -> list[str]:
+    """Cut short, unanswered, lost workers, samples that Locust counted differently."""
+    requests, target = level["requests"], level.get("target_requests")
+    notes = []
+    if level.get("stopped_by") == "time" and level["ramp"]["completed"]:
         notes.append(
             f"NOTE: the level hit its time cap of {level['time_cap_seconds']} s "
             f"after {requests} of {target} requests."
@@ -73,12 +167,20 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
             f"NOTE: the level was stopped early (interrupted or Locust quit) after "
             f"{requests} of {target} requests."
         )
+    unanswered = level.get("unanswered") or 0
+    if unanswered:
+        when = "before the time cap" if level.get("stopped_by") == "time" else "when it stopped"
+        notes.append(
+            f"NOTE: {unanswered} request(s) had no answer {when}: they are errors with status 0 "
+            "(in the table when they were measured)."
+        )
     counted = level.get("locust_requests")
+    answered = level["samples"] - unanswered
     workers = level.get("workers")
     if workers:
         notes.append(
-            f"Workers: {workers['finished']} of {workers['joined']} sent all their "
-            f"samples; {requests} samples received, Locust counted {counted} requests"
+            f"Workers: {workers['finished']} of {workers['joined']} sent all their samples; "
+            f"{answered} samples received, Locust counted {counted} requests"
         )
     if workers and workers["lost"]:
         notes.append(
@@ -90,34 +192,47 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
                 else "."
             )
         )
-    elif counted is not None and counted != requests:
+    elif counted is not None and counted != answered:
         notes.append(
-            f"NOTE: {requests} samples were recorded but Locust counted {counted} requests."
+            f"NOTE: {answered} samples were recorded but Locust counted {counted} requests."
         )
     return notes
 
 
 def run_table(summary: Mapping[str, Any]) -> str:
     """One column per level, one row per figure: each figure's trend as load grows reads
-    left to right (volume, errors, rate limiting, overall and per-type latency)."""
+    left to right (volume, errors, rate limiting, overall and per-type latency, probe,
+    generator)."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
+
+    def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: None if lv["all"] is None else lv["all"][key]
+
+    def share(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: None if lv["all"] is None else percent(lv["all"][key], lv["requests"])
+
     figures: list[tuple[str, str, Callable[[Mapping[str, Any]], Any]]] = [
+        ("Users measured", "d", lambda lv: lv["users_measured"]),
         ("Requests", "d", lambda lv: lv["requests"]),
         ("Seconds", ".1f", lambda lv: lv["seconds"]),
         ("Requests/s", ".1f", lambda lv: lv["rps"]),
-        ("Error %", ".2f", lambda lv: percent(lv["all"]["error"], lv["requests"])),
-        ("Rate limited %", ".2f", lambda lv: percent(lv["all"]["rate_limited"], lv["requests"])),
-        *((f"p{p}", ".2f", lambda lv, p=p: lv["all"][f"p{p}"]) for p in (50, 95, 99)),
+        ("Error %", ".2f", share("error")),
+        ("Rate limited %", ".2f", share("rate_limited")),
+        *((f"p{p}", ".2f", every(f"p{p}")) for p in (50, 95, 99)),
         *(
             (f"p95 {name}", ".2f", lambda lv, name=name: lv["types"].get(name, {}).get("p95"))
             for name in names
         ),
+        ("Probe p50", ".2f", lambda lv: (lv["probe"] or {}).get("p50")),
+        ("Probe p99", ".2f", lambda lv: (lv["probe"] or {}).get("p99")),
+        ("Generator CPU %", ".0f", lambda lv: (lv["generator"] or {}).get("cpu_percent_max")),
+        ("Generator busy %", ".0f", lambda lv: (lv["generator"] or {}).get("busy_percent_max")),
     ]
     rows = [
         [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
     ]
-    headers = ["Users", *(str(level["concurrency"]) for level in levels)]
+    headers = ["Users", *(str(level["users"]) for level in levels)]
     title = f"{len(levels)} level(s) against {summary['endpoint'] or 'the local ECS node'}"
     table = tabulate(
         rows, headers=headers, disable_numparse=True, colalign=("left", *["right"] * len(levels))

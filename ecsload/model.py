@@ -1,0 +1,41 @@
+"""The traffic model's user kinds and weights (ecs-api.md), and how a level's users are shared.
+
+The locustfile runs the kinds; the plan prints each level's mix with `-v`; the
+level gives Locust the counts (`fixed_count`) before it spawns. Standard
+library only: the plan imports it.
+"""
+
+from collections.abc import Mapping
+
+USER_WEIGHTS = {
+    "NoOpUser": 5,
+    "VersionUser": 5,
+    "QuickHealthUser": 10,
+    "SlowHealthUser": 5,
+    "TasksUser": 75,
+}
+
+
+def users_by_kind(users: int, weights: Mapping[str, int]) -> dict[str, int]:
+    """Share `users` among the kinds by weight: exactly `users` in all, and at least one of
+    each kind once there are as many users as kinds.
+
+    Largest-remainder rounding (Hamilton's method), as the original harness's Locust
+    0.7 gave every kind round(U * weight / total) users; with a floor of one, the
+    kinds above it give back a user in order of their smallest remainder.
+    """
+    total = sum(weights.values())
+    quota = {kind: users * weight / total for kind, weight in weights.items()}
+    counts = {kind: int(share) for kind, share in quota.items()}
+    if users >= len(weights):
+        counts = {kind: max(count, 1) for kind, count in counts.items()}
+
+    def remainder(kind: str) -> float:
+        return quota[kind] - counts[kind]
+
+    order = list(weights)  # ties go to the kind listed first
+    while sum(counts.values()) < users:
+        counts[max(order, key=remainder)] += 1
+    while sum(counts.values()) > users:
+        counts[min((k for k in order if counts[k] > 1), key=remainder)] -= 1
+    return counts

@@ -1,0 +1,189 @@
+"""An ECS stand-in in nginx (Debian's package): the whole API with static answers, on 127.0.0.1.
+
+Faster than any Python server, so a test or benchmark can load it until the load
+generator, not the target, is the bottleneck. As in front of a real ECS node,
+nginx checks HTTP Basic credentials (an .htpasswd) and, optionally, serves TLS.
+The task answers follow the traffic model's `?comment=`: image-not-found is a
+404, bad-request-body a 400, anything else a 201. Its access log (one line per
+request, `access.log`) shows what reached it.
+"""
+
+import base64
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+NGINX_CONF = """\
+{user}
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+    access_log {access_log};
+    default_type application/json;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port}{ssl};
+        {tls}
+        {auth}
+        # `return` runs before auth_basic (rewrite phase, access phase), so each path
+        # reaches its answer through try_files, which runs after the credentials' check.
+        location = /v1.1/_noop {{ try_files /none @noop; }}
+        location = /v1.1/_version {{ try_files /none @version; }}
+        location = /v1.1/_health {{ try_files /none @health; }}
+        location = /v1.1/tasks {{ try_files /none @tasks; }}
+        location @noop {{
+            return 200 '{{"links": {{"self": {{"href": "$scheme://$host$uri"}}}}}}';
+        }}
+        location @version {{
+            return 200 '{{"version": "1.1.0", "links": {{"self": {{"href": "$scheme://$host$uri"}}}}}}';
+        }}
+        location @health {{
+            return 200 '{{"status": "green", "links": {{"self": {{"href": "$scheme://$host$uri"}}}}}}';
+        }}
+        location @tasks {{
+            if ($arg_comment = image-not-found) {{
+                return 404 '{{"status": 404, "message": "image not found"}}';
+            }}
+            if ($arg_comment = bad-request-body) {{
+                return 400 '{{"status": 400, "message": "bad request body"}}';
+            }}
+            return 201 '{{"exitCode": 0, "stdout": "aGVsbG8gd29ybGQK", "stderr": ""}}';
+        }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Nginx:
+    url: str
+    credentials: Path | None  # plaintext pairs it accepts; None: no authentication
+    access_log: Path
+
+    def requests_seen(self) -> int:
+        """Lines in the access log: every request that reached nginx."""
+        return len(self.access_log.read_text().splitlines()) if self.access_log.exists() else 0
+
+
+def write_sha_credentials(folder: Path, count: int = 2) -> Path:
+    """Pairs in credentials.txt and their `{SHA}` hashes in .htpasswd.
+
+    nginx checks the hash on every request (it keeps no cache, unlike the local
+    node); with the creds command's apr1-MD5 (1,000 rounds of MD5) nginx itself
+    became the bottleneck here at about 4,000 requests/s, using a whole core.
+    `{SHA}` is one SHA-1, so the stand-in stays far faster than any load generator.
+    """
+    pairs = [(uuid.uuid4().hex, secrets.token_hex(16)) for _ in range(count)]
+    hashed = [
+        f"{key}:{{SHA}}{base64.b64encode(hashlib.sha1(secret.encode()).digest()).decode()}\n"
+        for key, secret in pairs
+    ]
+    (folder / ".htpasswd").write_text("".join(hashed))
+    credentials = folder / "credentials.txt"
+    credentials.write_text("".join(f"{key}:{secret}\n" for key, secret in pairs))
+    return credentials
+
+
+def nginx_missing() -> str | None:
+    """Why nginx cannot run here, or None."""
+    return None if shutil.which("nginx") else "nginx is not installed: apt-get install -y nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def nginx_ecs(
+    folder: Path,
+    auth: bool = True,
+    tls: tuple[Path, Path] | None = None,
+    access_log: bool = True,
+) -> Iterator[Nginx]:
+    """nginx answering the ECS API on a free loopback port for as long as the block runs.
+
+    `tls` is (certificate chain, key) in PEM; with it nginx speaks only HTTPS.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    credentials = None
+    auth_conf = ""
+    if auth:
+        credentials = write_sha_credentials(folder)
+        auth_conf = f'auth_basic "ECS"; auth_basic_user_file {folder}/.htpasswd;'
+    tls_conf = f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""
+    log = folder / "access.log"
+    conf = NGINX_CONF.format(
+        # As root, its workers would run as nobody, who cannot read the test's folder.
+        user="user root;" if os.geteuid() == 0 else "",
+        dir=folder,
+        port=port,
+        ssl=" ssl" if tls else "",
+        tls=tls_conf,
+        auth=auth_conf,
+        access_log=str(log) if access_log else "off",
+    )
+    (folder / "nginx.conf").write_text(conf)
+    process = subprocess.Popen(
+        ["nginx", "-p", str(folder), "-e", str(folder / "error.log"), "-c", "nginx.conf"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, folder / "error.log")
+        scheme = "https" if tls else "http"
+        yield Nginx(f"{scheme}://127.0.0.1:{port}", credentials, log)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGQUIT)  # nginx's graceful stop
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    problem = log.read_text() if log.exists() else "no error log"
+    raise RuntimeError(f"nginx did not start on port {port}: {problem}")
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[Nginx]:
+    """The ECS stand-in with Basic auth, plain HTTP."""
+    if missing := nginx_missing():
+        pytest.skip(missing)
+    with nginx_ecs(tmp_path / "nginx") as server:
+        yield server
+
+
+@pytest.fixture
+def quiet_nginx(tmp_path: Path) -> Iterator[Nginx]:
+    """The stand-in without its access log: all its CPU goes to answering."""
+    if missing := nginx_missing():
+        pytest.skip(missing)
+    with nginx_ecs(tmp_path / "nginx", access_log=False) as server:
+        yield server
