@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Usage: ./run_tests.sh [PYTEST_ARGS...]
 #
-# Runs every linter (ruff check, ruff format --check, shellcheck) and every test
-# (pytest). On a fresh
-# machine it first makes .venv with requirements-dev.txt. Extra arguments go
-# to pytest, e.g. ./run_tests.sh -k plan. Exit code: that of the first step
-# that failed, 0 when all passed.
+# Runs every linter (ruff check, ruff format --check, shellcheck) and every
+# test (pytest). On a fresh machine it first makes .venv with
+# requirements-dev.txt. Extra arguments go to pytest, e.g. ./run_tests.sh -k
+# plan. Exit code: that of the first step that failed, 0 when all passed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
