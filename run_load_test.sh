@@ -23,6 +23,7 @@ readonly NODE_START_SECONDS=30
 NODE_PID=""
 LOCUST_PID=""
 PROBE_PID=""
+SUMMARY_WRITTEN=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
@@ -56,6 +57,10 @@ cleanup() {
 
 on_signal() {
   trap - INT TERM
+  if ((SUMMARY_WRITTEN)); then
+    say "run_load_test.sh: interrupted after the summary was written; the results are complete" >&2
+    exit "$EXIT_OK"
+  fi
   say "run_load_test.sh: interrupted; stopping Locust and the local node" >&2
   exit "$EXIT_INTERRUPTED"
 }
@@ -88,8 +93,9 @@ node_announced() {
 start_local_node() {
   local dir=$RUN_DIR/node runner
   local -a agent=() limits=()
-  mkdir -p "$dir"
-  "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt" 2>"$dir/creds.log" ||
+  mkdir -m 700 "$dir" # it holds the credentials: nobody else may read it
+  (umask 077 && "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt") \
+    2>"$dir/creds.log" ||
     fail "$EXIT_NODE" "could not generate the local node's credentials: $(cat "$dir/creds.log")"
   CREDENTIALS=$dir/credentials.txt
   write_node_config "$dir"
@@ -236,6 +242,7 @@ main() {
     run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"
   done
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
+  SUMMARY_WRITTEN=1
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return 0
 }

@@ -20,7 +20,9 @@ EXIT_CODES = (
     ExitCode(1, "USAGE", "usage: an unknown option or a bad option value"),
     ExitCode(2, "CONFIG", "invalid or unreadable config file, endpoint or credentials"),
     ExitCode(3, "NODE", "the local ECS node did not start (the last lines of its log are shown)"),
-    ExitCode(4, "LOCUST", "Locust failed, or a level recorded no samples"),
+    ExitCode(
+        4, "LOCUST", "Locust failed, a level recorded no samples, or a summary could not be written"
+    ),
     ExitCode(5, "NO_PYTHON", "no Python environment could be set up (python3 or pip failed)"),
     ExitCode(
         130, "INTERRUPTED", "interrupted (Ctrl-C or SIGTERM): Locust and the node were stopped"

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
+MAX_SECONDS = 7 * 24 * 3600
 
 
 def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -95,11 +96,30 @@ def parse_rate(text: str) -> int | float:
 
 
 def parse_endpoint(text: str) -> str:
-    """An http(s) URL of a deployment; the trailing slash is dropped."""
+    """A deployment's address, `scheme://host[:port]` (http or https); a trailing slash is
+    dropped. The harness adds /v1.1 itself, so a path, a query, a fragment or user info
+    would only make every request miss."""
     url = text.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{text!r} is not an http(s) URL such as https://api.example.com")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (parts.netloc.endswith(":") and port is None):
+        raise ValueError(f"{text!r} has a port that is not a number from 1 to 65535")
+    extra = {
+        "a path": parts.path not in ("", "/"),
+        "a query": parts.query,
+        "a fragment": parts.fragment,
+        "user info": parts.username is not None,
+    }
+    if found := [what for what, present in extra.items() if present]:
+        raise ValueError(
+            f"{text!r} has {' and '.join(found)}: give the endpoint as scheme://host[:port] "
+            "(the harness adds /v1.1; credentials go in ECS_CREDENTIALS)"
+        )
     return url
 
 
@@ -107,6 +127,18 @@ def parse_path(text: str) -> str:
     if not text.strip():
         raise ValueError("is empty")
     return os.path.expanduser(text.strip())
+
+
+def parse_seconds(text: str) -> int:
+    """A time cap in whole seconds, from 1 to a week (Locust's timer overflows far beyond)."""
+    value = parse_count(text)
+    if value > MAX_SECONDS:
+        raise ValueError(f"{text!r} is over {MAX_SECONDS} seconds (7 days)")
+    return value
+
+
+def json_seconds(value: object) -> int:
+    return parse_seconds(str(json_count(value)))
 
 
 def parse_image(text: str) -> str:
@@ -124,6 +156,22 @@ def parse_processes(text: str) -> int:
         value = 0
     if value < 1 and value != -1:
         raise ValueError(f"{text!r} is not a positive integer or -1 (one per core)")
+    return value
+
+
+def parse_flag(text: str) -> bool:
+    """A yes/no setting from text: true/false, yes/no, on/off, 1/0."""
+    word = text.strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"{text!r} is not true or false")
+
+
+def json_flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is not true or false")
     return value
 
 

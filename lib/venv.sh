@@ -17,9 +17,19 @@ ecs_python() {
     echo "ecs-load: python3 not found: install Python 3.11 or newer" >&2
     return 1
   fi
+  if [[ -e $venv && ! ( -x $venv/bin/python && -w $venv ) ]]; then
+    echo "ecs-load: $venv exists but user $(id -un) cannot use it (its owner:" \
+      "$(stat -c %U "$venv")): run as that user, or remove $venv to make a new one" >&2
+    return 1
+  fi
   echo "ecs-load: installing $2 into $venv (first run, or the pins changed) ..." >&2
   if [[ ! -x $venv/bin/python ]] && ! python3 -m venv "$venv" >&2; then
-    echo "ecs-load: could not create $venv: install python3-venv (Debian) and try again" >&2
+    if ! python3 -c 'import ensurepip' 2>/dev/null; then
+      echo "ecs-load: could not create $venv: this python3 has no venv support;" \
+        "install python3-venv (Debian) and try again" >&2
+    else
+      echo "ecs-load: could not create $venv: see the error above" >&2
+    fi
     return 1
   fi
   if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \

@@ -60,7 +60,9 @@ def test_defaults(tmp_path: Path) -> None:
 def test_a_deployment_gets_the_seeds_images_and_the_local_node_loopback_ones(
     tmp_path: Path,
 ) -> None:
-    remote = evaluated(plan(tmp_path, ECS_ENDPOINT="https://api.example.com").stdout)
+    remote = evaluated(
+        plan(tmp_path, "--no-credentials", ECS_ENDPOINT="https://api.example.com").stdout
+    )
     assert (remote["HAPPY_IMAGE"], remote["MISSING_IMAGE"]) == ("ubuntu:14.04", "bindle:berry")
     local = evaluated(plan(tmp_path, "--happy-image", "busybox:latest").stdout)
     assert local["HAPPY_IMAGE"] == "busybox:latest"  # a setting always wins
@@ -179,6 +181,9 @@ BAD_OPTIONS = [
     (["-t", "soon"], "argument -t/--level-time-cap: 'soon' is not a positive integer"),
     (["--happy-image", "ubuntu"], "'ubuntu' is not an image name with a tag"),
     (["--probe-rate", "-1"], "'-1' is not a number from 0 (no probe) to 100"),
+    (["-t", "99999999999999999999"], "is over 604800 seconds (7 days)"),
+    (["-o", ""], "argument -o/--results: is empty"),
+    (["--no-credentials"], "--no-credentials goes with ECS_ENDPOINT"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["a.json", "b.json"], "unrecognized arguments: b.json"),
 ]
@@ -222,12 +227,58 @@ BAD_ENVIRONMENT = [
     ({"ECS_ENDPOINT": "https://"}, "ECS_ENDPOINT: 'https://' is not an http(s) URL"),
     ({"ECS_MISSING_IMAGE": "bindle"}, "ECS_MISSING_IMAGE: 'bindle' is not an image name"),
     ({"ECS_CREDENTIALS": "none.txt"}, "ECS_CREDENTIALS: credentials file"),
+    *(
+        ({"ECS_ENDPOINT": url, "ECS_CREDENTIALS": "creds.txt"}, message)
+        for url, message in (
+            ("http://127.0.0.1:99999", "has a port that is not a number from 1 to 65535"),
+            ("http://127.0.0.1:abc", "has a port that is not a number from 1 to 65535"),
+            ("http://host:8080/v1.1", "has a path: give the endpoint as scheme://host[:port]"),
+            ("http://host/?x=1", "has a query: give the endpoint as scheme://host[:port]"),
+            ("http://host#f", "has a fragment: give the endpoint as scheme://host[:port]"),
+            ("http://user:pw@host", "has user info: give the endpoint as scheme://host[:port]"),
+        )
+    ),
+    (
+        {"ECS_ENDPOINT": "https://api.example.com"},
+        "ECS_ENDPOINT is set but ECS_CREDENTIALS is not|--no-credentials",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("env", "message"), BAD_ENVIRONMENT)
 def test_bad_environment(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    write(tmp_path / "creds.txt", PAIRS)
     assert_refused(plan(tmp_path, **env), tmp_path, 2, message)
+
+
+def test_a_deployment_without_authentication_is_said_aloud(tmp_path: Path) -> None:
+    result = plan(tmp_path, "-v", "--no-credentials", ECS_ENDPOINT="https://api.example.com")
+    assert result.returncode == 0, result.stderr
+    assert "no_credentials      True" in result.stderr
+    saved = json.loads((Path(evaluated(result.stdout)["RUN_DIR"]) / "plan.json").read_text())
+    assert saved["no_credentials"] is True and saved["credentials"] is None
+
+
+def test_the_local_nodes_deployment_is_checked_before_anything_starts(tmp_path: Path) -> None:
+    bad = write(tmp_path / "deployment.json", '{"api_rate_limiting": {"per_ip": {"rate_limit": 5')
+    assert_refused(plan(tmp_path, "--node-deployment", str(bad)), tmp_path, 2, "is not valid JSON")
+    wrong = write(tmp_path / "d2.json", '{"api_rate_limiting": {"per_ip": {"rate_limit": "5"}}}')
+    assert_refused(
+        plan(tmp_path, "--node-deployment", str(wrong)),
+        tmp_path,
+        2,
+        "node_deployment from option|api_rate_limiting/per_ip/rate_limit",
+    )
+
+
+def test_a_results_path_too_long_for_the_runs_files_is_one_line(tmp_path: Path) -> None:
+    deep = "/".join(["d" * 250] * 17)  # each name fits, the whole path does not
+    assert_refused(
+        run_module("plan", "-o", str(tmp_path / deep), cwd=tmp_path, timeout=30),
+        tmp_path,
+        2,
+        "characters long, and the run's files need at most 4096 (PATH_MAX): give a shorter -o",
+    )
 
 
 BAD_CREDENTIALS = [

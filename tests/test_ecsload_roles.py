@@ -16,7 +16,8 @@ def test_processes_from_option_config_or_one_per_core(tmp_path: Path) -> None:
 
 
 def test_a_master_and_its_defaults(tmp_path: Path) -> None:
-    values = evaluated(plan(tmp_path, "--master", "--expect-workers", "2", **ENDPOINT).stdout)
+    result = plan(tmp_path, "--master", "--expect-workers", "2", "--no-credentials", **ENDPOINT)
+    values = evaluated(result.stdout)
     assert (
         values["ROLE"],
         values["EXPECT_WORKERS"],

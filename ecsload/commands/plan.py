@@ -31,27 +31,33 @@ from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.agent import check_agent_config
 from ecsload.commands.roles import add_role_options, resolve_role, role_assignments
 from ecsload.credentials import CredentialsError, load_credentials
-from ecsload.exits import EXIT_CONFIG, exit_codes_help
+from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.values import (
     json_count,
+    json_flag,
     json_levels,
     json_probe_rate,
     json_processes,
     json_rate,
+    json_seconds,
     json_text,
     option_type,
     parse_count,
     parse_endpoint,
+    parse_flag,
     parse_image,
     parse_levels,
     parse_path,
     parse_probe_rate,
     parse_processes,
     parse_rate,
+    parse_seconds,
 )
 
 PROG = "run_load_test.sh"
+PATH_MAX = 4096  # Linux's limit on a path
+RUN_FILES_ROOM = 120  # the longest path a run makes under its results folder, and then some
 PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[2] / "newrelic.ini"
 
 
@@ -60,7 +66,7 @@ class Setting:
     """One setting: its config key (also its plan.json key) and where else it may come from."""
 
     key: str
-    shell: str  # the variable that run_load_test.sh reads
+    shell: str | None  # the variable that run_load_test.sh reads; None: bash needs none
     default: Any
     from_text: Callable[[str], Any]  # an option's or environment variable's text
     from_json: Callable[[object], Any]  # a config file's value
@@ -101,9 +107,10 @@ SETTINGS = (
         "level_time_cap",
         "LEVEL_TIME_CAP",
         600,
-        parse_count,
-        json_count,
-        help="seconds after which a level stops even if its requests are not done",
+        parse_seconds,
+        json_seconds,
+        help="seconds after which a level stops even if its requests are not done (at most "
+        "a week); requests still unanswered then count as errors",
     ),
     Setting(
         "endpoint",
@@ -121,7 +128,16 @@ SETTINGS = (
         parse_path,
         json_text(parse_path),
         "ECS_CREDENTIALS",
-        help="plaintext key:secret lines, as the creds command prints them",
+        help="plaintext key:secret lines, as the creds command prints them (with no "
+        "endpoint, the local node accepts these pairs)",
+    ),
+    Setting(
+        "no_credentials",
+        None,
+        False,
+        parse_flag,
+        json_flag,
+        help="the deployment has no authentication: send requests without credentials",
     ),
     Setting(
         "happy_image",
@@ -244,6 +260,14 @@ def parser() -> argparse.ArgumentParser:
         help="run the local node under New Relic's Python agent with INI "
         "(default: the project's newrelic.ini); see README, New Relic",
     )
+    p.add_argument(
+        "--no-credentials",
+        dest="no_credentials",
+        action="store_const",
+        const=True,
+        help="with ECS_ENDPOINT: the deployment has no authentication, send requests without "
+        "credentials (without this, an endpoint needs ECS_CREDENTIALS)",
+    )
     add(["--probe-rate"], "probe_rate", "R")
     add(["--processes"], "processes", "N")
     p.add_argument(
@@ -258,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
         "-o",
         "--results",
         metavar="DIR",
+        type=option_type(parse_path),
         default="results",
         help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
         "(default: ./results)",
@@ -334,6 +359,12 @@ def make_run_dir(root: str) -> Path:
     """A new folder results/<YYYYmmdd-HHMMSS> (UTC), suffixed -2, -3, … if that second is taken."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     base = Path(root).expanduser().absolute()
+    if len(str(base)) + RUN_FILES_ROOM > PATH_MAX:
+        raise UserError(
+            f"the results folder's path is {len(str(base))} characters long, and the run's "
+            f"files need at most {PATH_MAX} (PATH_MAX): give a shorter -o",
+            EXIT_CONFIG,
+        )
     try:
         base.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, 100):
@@ -359,7 +390,7 @@ def shell_text(value: Any) -> str:
 def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     """The shell code that run_load_test.sh evals; RUN_DIR always comes first."""
     pairs = [("RUN_DIR", str(run_dir))]
-    pairs += [(s.shell, shell_text(values[s.key])) for s in SETTINGS]
+    pairs += [(s.shell, shell_text(values[s.key])) for s in SETTINGS if s.shell]
     pairs.append(("VERBOSE", "1" if verbose else "0"))
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 
@@ -396,6 +427,39 @@ def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str
             values[key] = ""
 
 
+def check_credentials_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """An endpoint needs credentials, unless the user says it has no authentication."""
+    if values["no_credentials"] and not values["endpoint"]:
+        raise UserError(
+            "--no-credentials goes with ECS_ENDPOINT: the local node always checks credentials "
+            "(see --help)",
+            EXIT_USAGE,
+        )
+    if values["no_credentials"] and values["credentials"]:
+        raise UserError(
+            f"--no-credentials and {sources['credentials']} exclude each other: give one",
+            EXIT_USAGE,
+        )
+    if values["endpoint"] and not (values["credentials"] or values["no_credentials"]):
+        raise UserError(
+            f"{sources['endpoint']} is set but ECS_CREDENTIALS is not, so every request would "
+            "be refused (401): set ECS_CREDENTIALS=FILE (the key:secret pairs of the creds "
+            "command), or add --no-credentials for a deployment without authentication",
+            EXIT_CONFIG,
+        )
+
+
+def check_node_deployment(path: str, source: str) -> None:
+    """The local node's deployment.json, checked by the node's own reader before anything
+    starts (imported here only: it needs jsonschema, from the venv)."""
+    from ecsnode.deployment import DeploymentError, read_deployment
+
+    try:
+        read_deployment(path)
+    except DeploymentError as error:
+        raise UserError(f"node_deployment from {source}: {error}", EXIT_CONFIG) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     values, sources = resolve(options, os.environ)
@@ -408,13 +472,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ignore_local_node_settings(values, sources)
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
-    if values["node_deployment"] and not os.path.isfile(values["node_deployment"]):
-        raise UserError(
-            f"{sources['node_deployment']}: {values['node_deployment']} is not a "
-            "file: give the deployment.json with api_rate_limiting",
-            EXIT_CONFIG,
-        )
     role = resolve_role(options, values)
+    check_credentials_fit(values, sources)
+    if values["node_deployment"]:
+        check_node_deployment(values["node_deployment"], sources["node_deployment"])
     run_dir = make_run_dir(options.results)
     plan = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

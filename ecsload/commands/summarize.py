@@ -67,8 +67,13 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def publish(folder: Path, text: str, document: dict[str, Any]) -> None:
     """Print the table and save it with its JSON document in `folder`."""
-    (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    (folder / "summary.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    for name, content in (("summary.txt", text), ("summary.json", json.dumps(document, indent=2))):
+        try:
+            (folder / name).write_text(content + "\n", encoding="utf-8")
+        except OSError as error:
+            raise UserError(
+                f"cannot write {folder / name}: {error.strerror}", EXIT_LOCUST
+            ) from None
     print(text, flush=True)
 
 

@@ -38,6 +38,7 @@ ecsload/plugin/roles.py.
 """
 
 import json
+import logging
 import sys
 import time
 import weakref
@@ -126,6 +127,7 @@ class Level:
                 last_level=options.last_level,
                 worker_info=options.worker_info,
                 stop=self.stop,
+                fail=self.fail,
                 stop_reason=self.stop_reason,
                 generator_share=self.generator_share,
             ),
@@ -162,6 +164,13 @@ class Level:
         runner = self.environment.runner
         if runner is not None:
             gevent.spawn(runner.quit)  # not from the caller's greenlet, which quit may kill
+
+    def fail(self, message: str) -> None:
+        """End the level because this process cannot go on: the reason goes to Locust's log
+        (where the summary finds it) and Locust exits 1."""
+        logging.getLogger(__name__).error(message)
+        self.environment.process_exit_code = 1
+        self.stop("other")
 
     def stop_reason(self, reason: str | None = None) -> str:
         """Why the level ends, settled by the first to know: `reason`, else the time cap's

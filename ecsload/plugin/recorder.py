@@ -7,6 +7,7 @@ on in batches to a sink: `SampleFile.write` here; a distributed worker ships the
 same batches to its master instead, which writes them with a `SampleFile`.
 """
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -63,20 +64,37 @@ class SampleRecorder:
 
 
 class SampleFile:
-    """A samples CSV being written: the header first, then batches of lines as they come."""
+    """A samples CSV being written: the header first, then batches of lines as they come.
 
-    def __init__(self, path: str | Path) -> None:
+    A write that fails (a full disk) is reported once to `on_error` (or raised, without
+    one), and the file takes nothing more: a level whose samples cannot be kept has
+    nothing to measure.
+    """
+
+    def __init__(self, path: str | Path, on_error: Callable[[OSError], None] | None = None) -> None:
         self.path = Path(path)
+        self._on_error = on_error
+        self.failed = False
+        self.lines = 0
         self._file = self.path.open("w", encoding="utf-8", newline="")
-        self._file.write(HEADER)
-        self._file.flush()
+        self.write([HEADER])
         self.lines = 0
 
     def write(self, batch: Batch) -> None:
         """Append a batch and pass it to the OS, so the file grows as the level runs."""
-        self._file.write("".join(batch))
-        self._file.flush()
+        if self.failed:
+            return
+        try:
+            self._file.write("".join(batch))
+            self._file.flush()
+        except OSError as error:
+            self.failed = True
+            if self._on_error is None:
+                raise
+            self._on_error(error)
+            return
         self.lines += len(batch)
 
     def close(self) -> None:
-        self._file.close()
+        with contextlib.suppress(OSError):  # what could not be flushed was reported
+            self._file.close()

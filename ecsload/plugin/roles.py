@@ -59,6 +59,7 @@ class LevelTerms:
     last_level: bool  # on a master: no level follows this one
     worker_info: str  # on a worker: where to say what it did, "" for nowhere
     stop: Callable[[str], None]  # end the level (the runner quits), saying why
+    fail: Callable[[str], None]  # end it because this process cannot go on (Locust exits 1)
     stop_reason: Callable[..., str]  # why it ends: the given reason if none is settled yet
     generator_share: Callable[[], dict[str, Any]]  # how busy this process was measuring
 
@@ -85,6 +86,16 @@ def make_role(environment: Environment, terms: LevelTerms) -> Role:
     return LocalRole(terms)
 
 
+def open_samples(terms: LevelTerms) -> SampleFile | None:
+    """The level's samples file; a failed write (a full disk) fails the level."""
+    if not terms.samples_file:
+        return None
+    return SampleFile(
+        terms.samples_file,
+        lambda error: terms.fail(f"cannot write {terms.samples_file}: {error.strerror}"),
+    )
+
+
 class LocalRole:
     """One process runs the level's users."""
 
@@ -92,7 +103,7 @@ class LocalRole:
 
     def __init__(self, terms: LevelTerms) -> None:
         self.budget = RequestBudget(terms.target, lambda: terms.stop("requests"))
-        self.samples = SampleFile(terms.samples_file) if terms.samples_file else None
+        self.samples = open_samples(terms)
         self.recorder = SampleRecorder(self.samples.write) if self.samples is not None else None
 
     def on_quitting(self) -> None:
@@ -118,7 +129,7 @@ class MasterRole:
         self.runner = runner
         self.terms = terms
         self.pool = TicketPool(terms.target)
-        self.samples = SampleFile(terms.samples_file) if terms.samples_file else None
+        self.samples = open_samples(terms)
         self.received = 0
         self.joined: set[str] = set()
         self.idle: set[str] = set()
