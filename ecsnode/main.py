@@ -18,7 +18,7 @@ import tornado.httpserver
 import tornado.netutil
 
 from ecsnode import __version__
-from ecsnode.app import Node, make_app
+from ecsnode.app import HEADERS_READ_CAP, Node, make_app
 from ecsnode.auth import HtpasswdAuth
 from ecsnode.limits import Limits
 from ecsnode.runners import RunnerError, make_runner
@@ -116,7 +116,9 @@ async def serve(settings: Settings) -> int:
         limits = Limits(settings.per_ip, settings.per_key)
         slots = asyncio.Semaphore(settings.max_concurrent_tasks)
         node = Node(runner, auth, limits if limits.enabled else None, slots)
-        server = tornado.httpserver.HTTPServer(make_app(node), max_body_size=2**40)
+        server = tornado.httpserver.HTTPServer(
+            make_app(node), max_body_size=2**40, max_header_size=HEADERS_READ_CAP
+        )
         server.add_sockets(sockets)
         log.info(
             "ECS node %s listening on %s runner=%s auth=%s limits per_ip=%s per_key=%s",

@@ -6,19 +6,16 @@ that reason (and in CI, where skips fail, .ci/run installs it).
 
 from __future__ import annotations
 
-import http.client
-import json
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 pytest_plugins = ["node_fixtures"]
 pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, make_credentials, read_pairs, run_creds  # noqa: E402
+from node_fixtures import make_credentials, read_pairs, run_creds  # noqa: E402
 
 
 def noop(node, auth) -> requests.Response:
@@ -125,23 +122,3 @@ def test_apache_htpasswd_file_authenticates(node_factory, tmp_path, scheme):
     assert noop(node, ("k2", "s2")).status_code == 200
     assert noop(node, ("k1", "s2")).status_code == 401
     assert noop(node, ("k3", "s1")).status_code == 401
-
-
-def test_a_refused_post_keeps_the_connection_alive(node_factory, tmp_path) -> None:
-    """nginx reads a refused request's body and keeps the connection: so must the node."""
-    htpasswd = tmp_path / ".htpasswd"
-    htpasswd.write_text("")
-    node = node_factory("--htpasswd", str(htpasswd))
-    connection = http.client.HTTPConnection(urlsplit(node.base).netloc, timeout=10)
-    headers = {"Authorization": "Basic azpz", "Content-Type": "application/json"}
-    try:
-        connection.connect()
-        first_socket = connection.sock
-        for path in ("/v1.1/tasks", "/v1.1/tasks", "/v1.1/nope"):
-            connection.request("POST", path, body=json.dumps(HAPPY_TASK), headers=headers)
-            answer = connection.getresponse()
-            answer.read()
-            assert answer.status == 401
-            assert connection.sock is first_socket, "the node closed the connection"
-    finally:
-        connection.close()
