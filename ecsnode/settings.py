@@ -37,6 +37,7 @@ class Settings:
     log_level: str = "info"
     log_file: str | None = None
     ready_file: str | None = None
+    status_file: str | None = None
     htpasswd: str | None = None
     deployment: str | None = None
     per_ip: Limit | None = None
@@ -202,6 +203,11 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
     )
     add("--log-file", metavar="FILE", help="append log lines here (default stderr)")
     add("--ready-file", metavar="FILE", help="write the node's URL here once it is listening")
+    add(
+        "--status-file",
+        metavar="FILE",
+        help="write JSON {url, runner, pid, version} here once it is listening",
+    )
     add(
         "--log-level",
         type=_flag(_choice(LOG_LEVELS, "--log-level")),

@@ -23,6 +23,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "ecservice.py"
 HAPPY_TASK = {"docker_image": "ubuntu:14.04", "cmd": ["echo", "hello world"]}
+HTPASSWD_LINE = "key:$apr1$ecsload1$1DiU2j47VqeXS.v4Bo4ir1\n"
+"""One usable htpasswd entry (key:secret, apr1-MD5) for tests that need auth on, not a pair."""
 READY_WITHIN_S = 20.0
 STOP_WITHIN_S = 15.0
 

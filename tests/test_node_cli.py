@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import json
 import re
 import signal
 import time
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
+import ecsnode
+
 pytest_plugins = ["node_fixtures"]
 pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, post_task, run_node  # noqa: E402
+from node_fixtures import HAPPY_TASK, HTPASSWD_LINE, post_task, run_node  # noqa: E402
 
 WAIT_S = 20.0
 
@@ -64,7 +67,7 @@ def assert_one_line_refusal(done, *words: str) -> None:
     ],
 )
 def test_bad_settings_exit_2_with_one_line(tmp_path, args, word):
-    (tmp_path / "h").write_text("")
+    (tmp_path / "h").write_text(HTPASSWD_LINE)
     assert_one_line_refusal(run_node(tmp_path, *args), word)
 
 
@@ -85,9 +88,56 @@ def test_bad_config_files_exit_2_with_one_line(tmp_path, ini, word):
 
 
 def test_non_loopback_with_process_runner_needs_consent(tmp_path):
-    (tmp_path / "h").write_text("")
+    (tmp_path / "h").write_text(HTPASSWD_LINE)
     done = run_node(tmp_path, "--address", "0.0.0.0", "--htpasswd", "h", "--runner", "process")
     assert_one_line_refusal(done, "--allow-remote-tasks")
+
+
+@pytest.mark.parametrize(
+    ("content", "word"),
+    [
+        ("", "no entries"),
+        ("\n\n", "no entries"),
+        ("k1:secret\nk2:other secret\n", "none of its 2 entries has a supported hash"),
+    ],
+    ids=["empty", "blank lines", "plaintext only"],
+)
+def test_htpasswd_without_a_usable_entry_exits_2(tmp_path, content, word):
+    (tmp_path / "h").write_text(content)
+    log = tmp_path / "node.log"
+    done = run_node(tmp_path, "--htpasswd", "h", "--log-file", str(log))
+    assert_one_line_refusal(done, "htpasswd file h", word)
+    assert "listening" not in log.read_text()
+
+
+def test_htpasswd_with_some_unusable_entries_says_so(node_factory, tmp_path):
+    (tmp_path / "h").write_text("plain:secret\n" + HTPASSWD_LINE)
+    node = node_factory("--htpasswd", str(tmp_path / "h"))
+    assert requests.get(f"{node.api}/_noop", auth=("key", "secret"), timeout=30).status_code == 200
+    assert "1 of 2 entries have no supported hash" in node.log
+
+
+@pytest.mark.parametrize("flag", ["--ready-file", "--status-file"])
+@pytest.mark.parametrize("where", ["no/such/folder/file", "."], ids=["missing folder", "a folder"])
+def test_unwritable_ready_or_status_file_exits_2_before_listening(tmp_path, flag, where):
+    log = tmp_path / "node.log"
+    done = run_node(tmp_path, flag, where, "--log-file", str(log))
+    assert_one_line_refusal(done, f"cannot write {flag} {where}")
+    assert "listening" not in log.read_text()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["node.log"]
+
+
+def test_status_file_tells_url_runner_pid_and_version(node_factory):
+    node = node_factory("--status-file", "status.json")
+    status = json.loads((node.folder / "status.json").read_text())
+    assert status == {
+        "url": node.base,
+        "runner": "process",
+        "pid": node.proc.pid,
+        "version": ecsnode.__version__,
+    }
+    assert requests.get(f"{status['url']}/v1.1/_noop", timeout=30).status_code == 200
+    assert not [path for path in node.folder.iterdir() if ".tmp" in path.name]
 
 
 def test_port_in_use_exits_2(node_factory, tmp_path):
@@ -105,6 +155,7 @@ def test_help_documents_flags_and_exit_codes(tmp_path):
         "--deployment",
         "--runner",
         "--ready-file",
+        "--status-file",
         "Exit codes",
     ]:
         assert flag in done.stdout
