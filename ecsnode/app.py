@@ -13,7 +13,7 @@ import base64
 import json
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import tornado.httputil
 import tornado.web
@@ -45,12 +45,17 @@ class Node:
     auth: HtpasswdAuth | None
     limits: Limits | None
     task_slots: asyncio.Semaphore
+    delays: dict[str, float] = field(default_factory=dict)
+    """Seconds added to each answer of an endpoint (--delay, for tests), by its name."""
     in_flight: int = 0
 
 
 @tornado.web.stream_request_body
 class ApiHandler(tornado.web.RequestHandler):
     """Limits, auth, JSON errors and request accounting, shared by every endpoint."""
+
+    endpoint = ""
+    """The endpoint's name for --delay (settings.ENDPOINTS); "" for none."""
 
     def initialize(self, node: Node) -> None:
         self.node = node
@@ -88,7 +93,7 @@ class ApiHandler(tornado.web.RequestHandler):
             self._limited = client
         if node.auth is not None and self.key is None:
             return self._authenticate(header)
-        return None
+        return self._delayed()
 
     async def _authenticate(self, header: str | None) -> None:
         assert self.node.auth is not None
@@ -96,6 +101,15 @@ class ApiHandler(tornado.web.RequestHandler):
         if self.key is None:
             self.set_header("WWW-Authenticate", 'Basic realm="ECS"')
             self.refuse(401, "missing or wrong credentials: send HTTP Basic key:secret")
+            return
+        delayed = self._delayed()
+        if delayed is not None:
+            await delayed
+
+    def _delayed(self) -> Awaitable[None] | None:
+        """The endpoint's --delay, slept on the event loop (other requests go on meanwhile)."""
+        seconds = self.node.delays.get(self.endpoint)
+        return asyncio.sleep(seconds) if seconds else None
 
     def data_received(self, chunk: bytes) -> None:
         if self._discarding:
@@ -153,16 +167,22 @@ class ApiHandler(tornado.web.RequestHandler):
 
 
 class NoopHandler(ApiHandler):
+    endpoint = "noop"
+
     def get(self) -> None:
         self.write({"links": self.links()})
 
 
 class VersionHandler(ApiHandler):
+    endpoint = "version"
+
     def get(self) -> None:
         self.write({"version": __version__, "links": self.links()})
 
 
 class HealthHandler(ApiHandler):
+    endpoint = "health"
+
     async def get(self) -> None:
         quick = self.get_query_argument("quick", "true").lower()
         if quick not in ("true", "false"):
@@ -178,6 +198,8 @@ class HealthHandler(ApiHandler):
 
 
 class TasksHandler(ApiHandler):
+    endpoint = "tasks"
+
     async def post(self) -> None:
         if self._too_large:
             self.fail(413, f"the request body is over {MAX_BODY} bytes")

@@ -169,7 +169,8 @@ async def run(
         sockets, url = listen(settings)
         limits = Limits(settings.per_ip, settings.per_key)
         slots = asyncio.Semaphore(settings.max_concurrent_tasks)
-        node = Node(runner, auth, limits if limits.enabled else None, slots)
+        delays = dict(settings.delays)
+        node = Node(runner, auth, limits if limits.enabled else None, slots, delays)
         server = tornado.httpserver.HTTPServer(
             make_app(node), max_body_size=2**40, max_header_size=HEADERS_READ_CAP
         )
@@ -181,6 +182,9 @@ async def run(
         )  # fmt: skip
         if auth is None:
             log.warning("authentication is off: no --htpasswd or api_credentials given")
+        if delays:
+            added = ", ".join(f"{name} +{seconds * 1000:g} ms" for name, seconds in delays.items())
+            log.warning("test-only latency (--delay): %s", added)
         announce(url, runner.name, ready, status)
         await stop.wait()
         await drain(server, node, settings.stop_grace)

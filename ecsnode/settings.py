@@ -21,6 +21,8 @@ from ecsnode.deployment import Deployment, DeploymentError, Limit, read_deployme
 DEFAULT_IMAGES = ("ubuntu:14.04", "ubuntu:latest", "busybox:latest", "alpine:latest")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 RUNNERS = ("auto", "process", "docker")
+ENDPOINTS = ("noop", "version", "health", "tasks")
+"""Names of the endpoints for --delay (the API's paths without /v1.1/ and the underscore)."""
 EXIT_BAD_SETTINGS = 2
 
 
@@ -51,6 +53,8 @@ class Settings:
     docker_remote_api_connect_timeout: float = 3.0
     docker_remote_api_request_timeout: float = 300.0
     stop_grace: float = 5.0
+    delays: tuple[tuple[str, float], ...] = ()
+    """(endpoint, seconds) pairs of --delay, a test-only latency; the last one of a name wins."""
 
     @property
     def loopback(self) -> bool:
@@ -103,6 +107,15 @@ def _images(text: str) -> tuple[str, ...]:
             '(e.g. --images "ubuntu:14.04,busybox:latest")'
         )
     return images
+
+
+def _delay(text: str) -> tuple[str, float]:
+    name, equals, millis = text.partition("=")
+    if not equals or name not in ENDPOINTS:
+        raise SettingsError(
+            f"--delay must be NAME=MS with NAME one of {', '.join(ENDPOINTS)}, not {text!r}"
+        )
+    return name, _number(float, 0, f"--delay {name}= (milliseconds)")(millis) / 1000.0
 
 
 def _millis(what: str) -> Callable[[str], float]:
@@ -249,6 +262,15 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
         metavar="S",
         help="seconds in-flight requests get to finish on SIGTERM/SIGINT (default 5)",
     )
+    add(
+        "--delay",
+        type=_flag(_delay),
+        action="append",
+        dest="delays",
+        metavar="NAME=MS",
+        help=f"for tests: add MS milliseconds to each answer of NAME ({', '.join(ENDPOINTS)}) "
+        "after auth, without blocking other requests; repeatable",
+    )
     return parser
 
 
@@ -258,6 +280,8 @@ def load_settings(argv: Sequence[str] | None = None) -> Settings:
     values: dict[str, object] = read_ini(args.config) if args.config else {}
     names = {field.name for field in fields(Settings)}
     values.update({k: v for k, v in vars(args).items() if k in names and v is not None})
+    if args.delays:
+        values["delays"] = tuple(args.delays)
     if args.deployment:
         try:
             deployment = read_deployment(args.deployment)

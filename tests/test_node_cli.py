@@ -8,6 +8,7 @@ import json
 import re
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,10 @@ def assert_one_line_refusal(done, *words: str) -> None:
         (["--htpasswd", "missing.htpasswd"], "missing.htpasswd"),
         (["--deployment", "missing.json"], "missing.json"),
         (["--log-file", "no/such/folder/node.log"], "--log-file"),
+        (["--delay", "noop"], "--delay"),
+        (["--delay", "nap=5"], "--delay"),
+        (["--delay", "noop=-1"], "--delay noop="),
+        (["--delay", "tasks=fast"], "--delay tasks="),
         (["--address", "192.0.2.1"], "credentials"),
         (["--address", "host.invalid", "--htpasswd", "h", "--allow-remote-tasks"], "cannot listen"),
     ],
@@ -140,6 +145,38 @@ def test_status_file_tells_url_runner_pid_and_version(node_factory):
     assert not [path for path in node.folder.iterdir() if ".tmp" in path.name]
 
 
+def timed(call: Callable[[], requests.Response]) -> tuple[int, float]:
+    started = time.monotonic()
+    status = call().status_code
+    return status, time.monotonic() - started
+
+
+def test_delay_slows_the_named_endpoints_after_auth_without_blocking(node_factory, credentials):
+    delay_s = 0.4
+    node = node_factory(
+        "--htpasswd", str(credentials.htpasswd),
+        "--delay", "noop=100", "--delay", "noop=400", "--delay", "tasks=400",
+    )  # fmt: skip
+    auth = credentials.pairs[0]
+
+    def noop() -> requests.Response:
+        return requests.get(f"{node.api}/_noop", auth=auth, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        started = time.monotonic()
+        answers = list(pool.map(lambda _: timed(noop), range(4)))
+        together = time.monotonic() - started
+    assert all(status == 200 and took >= delay_s for status, took in answers)
+    assert together < 3 * delay_s  # four 0.4 s delays at once: the loop kept serving
+    status, took = timed(lambda: post_task(node, HAPPY_TASK, auth))
+    assert status == 201 and took >= delay_s
+    status, took = timed(lambda: requests.get(f"{node.api}/_version", auth=auth, timeout=30))
+    assert status == 200 and took < delay_s
+    status, took = timed(lambda: requests.get(f"{node.api}/_noop", timeout=30))
+    assert status == 401 and took < delay_s  # refusals are not delayed
+    assert "test-only latency (--delay): noop +400 ms, tasks +400 ms" in node.log
+
+
 def test_port_in_use_exits_2(node_factory, tmp_path):
     node = node_factory()
     port = node.base.rsplit(":", 1)[1]
@@ -156,6 +193,7 @@ def test_help_documents_flags_and_exit_codes(tmp_path):
         "--runner",
         "--ready-file",
         "--status-file",
+        "--delay",
         "Exit codes",
     ]:
         assert flag in done.stdout
