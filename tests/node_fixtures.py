@@ -140,8 +140,8 @@ class Credentials:
     pairs: list[tuple[str, str]]
 
 
-def run_creds(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ecsnode.creds ARGS` as an operator would."""
+def run_creds(*args: str, umask: int = -1) -> subprocess.CompletedProcess[str]:
+    """Run `python -m ecsnode.creds ARGS` as an operator would (with `umask` if given)."""
     return subprocess.run(
         [sys.executable, "-m", "ecsnode.creds", *args],
         cwd=ROOT,
@@ -149,6 +149,7 @@ def run_creds(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
         check=False,
+        umask=umask,
     )
 
 
