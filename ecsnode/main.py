@@ -180,6 +180,7 @@ async def run(
             __version__, url, runner.name, settings.htpasswd or "off",
             settings.per_ip or "none", settings.per_key or "none",
         )  # fmt: skip
+        runner.log_setup()
         if auth is None:
             log.warning("authentication is off: no --htpasswd or api_credentials given")
         if delays:

@@ -49,6 +49,11 @@ class Settings:
     task_timeout: float = 30.0
     images: tuple[str, ...] = DEFAULT_IMAGES
     allow_remote_tasks: bool = False
+    task_user: str | None = None
+    """Who tasks run as when the node is root (None: nobody); not root, the node's user."""
+    task_processes: int = 1024
+    task_memory_mb: int = 1024
+    task_cpu: int = 30
     docker_remote_api: str = ""
     docker_remote_api_connect_timeout: float = 3.0
     docker_remote_api_request_timeout: float = 300.0
@@ -244,6 +249,31 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
         type=_flag(_number(float, 0.001, "--task-timeout")),
         metavar="S",
         help="seconds a task may run before it is killed (default 30)",
+    )
+    add(
+        "--task-user",
+        metavar="NAME",
+        help="user the process runner runs tasks as when the node is root (default nobody)",
+    )
+    add(
+        "--task-processes",
+        type=_flag(_number(int, 1, "--task-processes")),
+        metavar="N",
+        help="processes the task user may have at once, all tasks together (RLIMIT_NPROC; "
+        "default 1024)",
+    )
+    add(
+        "--task-memory",
+        type=_flag(_number(int, 1, "--task-memory")),
+        dest="task_memory_mb",
+        metavar="MB",
+        help="address space of each task process in MiB (RLIMIT_AS; default 1024)",
+    )
+    add(
+        "--task-cpu",
+        type=_flag(_number(int, 1, "--task-cpu")),
+        metavar="S",
+        help="CPU seconds of each task process before it is killed (RLIMIT_CPU; default 30)",
     )
     add(
         "--allow-remote-tasks",

@@ -9,7 +9,6 @@ import re
 import signal
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,25 +17,16 @@ import ecsnode
 
 pytest_plugins = ["node_fixtures"]
 pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, HTPASSWD_LINE, post_task, run_node  # noqa: E402
-
-WAIT_S = 20.0
-
-
-def wait_for(flag: Path) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not flag.exists():
-        assert time.monotonic() < deadline, f"{flag} never appeared"
-        time.sleep(0.01)
-
-
-def gone(pid: int) -> bool:
-    """True once `pid` no longer runs (absent, or a zombie waiting for its reaper)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
+from node_fixtures import (  # noqa: E402
+    HAPPY_TASK,
+    HTPASSWD_LINE,
+    assert_gone,
+    post_task,
+    run_node,
+    unique_sleep,
+    wait_for,
+    wait_until_running,
+)
 
 
 def assert_one_line_refusal(done, *words: str) -> None:
@@ -227,9 +217,9 @@ def test_ready_line_ready_file_and_logs(node_factory, credentials):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_graceful_stop_lets_a_task_in_flight_finish(node_factory, tmp_path, signum):
+def test_graceful_stop_lets_a_task_in_flight_finish(node_factory, task_scratch, signum):
     node = node_factory()
-    started = tmp_path / "started"
+    started = task_scratch / "started"
     task = {**HAPPY_TASK, "cmd": ["sh", "-c", f"touch {started}; sleep 1; echo done"]}
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         running = pool.submit(post_task, node, task)
@@ -238,30 +228,19 @@ def test_graceful_stop_lets_a_task_in_flight_finish(node_factory, tmp_path, sign
         answer = running.result()
     assert answer.status_code == 201
     assert answer.json()["stdout"] == "ZG9uZQo="  # base64 of "done\n"
-    assert node.proc.wait(timeout=WAIT_S) == 0
+    assert node.proc.wait(timeout=30) == 0
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{node.api}/_noop", timeout=5)
 
 
-def test_stop_kills_tasks_that_outlast_the_grace(node_factory, tmp_path):
+def test_stop_kills_tasks_that_outlast_the_grace(node_factory):
     node = node_factory("--stop-grace", "0.3")
-    pid_file = tmp_path / "pid"
-    task = {
-        **HAPPY_TASK,
-        "cmd": [
-            "sh",
-            "-c",
-            f"echo $$ > {pid_file}.tmp; mv {pid_file}.tmp {pid_file}; exec sleep 60",
-        ],
-    }
+    token = unique_sleep()
+    task = {**HAPPY_TASK, "cmd": ["sleep", token]}
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         running = pool.submit(post_task, node, task)
-        wait_for(pid_file)
-        pid = int(pid_file.read_text())
+        wait_until_running(token)
         assert node.stop() == 0
         with contextlib.suppress(requests.ConnectionError):
             running.result()  # the killed task's answer, unless the node closed first
-    deadline = time.monotonic() + WAIT_S
-    while not gone(pid):
-        assert time.monotonic() < deadline, f"task process {pid} outlived the node"
-        time.sleep(0.05)
+    assert_gone(token)
