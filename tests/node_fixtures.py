@@ -243,6 +243,7 @@ def assert_gone(token: str, within: float = WAIT_S) -> None:
 
 
 def wait_until_running(token: str, within: float = WAIT_S) -> None:
+    """Wait (bounded) until a process with `token` in its command line runs."""
     deadline = time.monotonic() + within
     while not processes_with(token):
         assert time.monotonic() < deadline, f"no process with {token} started"

@@ -130,7 +130,10 @@ def test_tasks_die_when_the_node_is_killed(node_factory):
 def test_process_limit(node_factory):
     node = node_factory("--task-processes", "8")
     script = "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 2 & done; wait"
-    assert b"fork" in run(node, ["sh", "-c", script])[2].lower()
+    err = run(node, ["sh", "-c", script])[2].lower()
+    # "Cannot fork"; or, should other processes of the task user already hold the count,
+    # the command's own start fails ("Resource temporarily unavailable").
+    assert b"fork" in err or b"resource temporarily unavailable" in err
 
 
 def test_memory_limit(node_factory):
