@@ -202,6 +202,8 @@ def bench(folder: Path, duration: int, rounds: int) -> int:
             )
         after = cpu_ms(pid)
     print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    setup = re.search(r"process runner: (.*)", (folder / "tasks.log").read_text())
+    print(f"tasks node: {setup.group(1) if setup else 'process runner (setup not logged)'}")
     bare, node, tasks = median(bare_runs), median(node_runs), median(task_runs)
     print(f"{'target':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print(row("bare Tornado GET /v1.1/_noop", bare))

@@ -1,8 +1,9 @@
 """The ECS API (ecs-api.md) as Tornado handlers, in the order nginx and ECS apply things.
 
-Every request goes: body size (413) → rate and connection limits (503) → credentials (401)
-→ the endpoint. Bodies are streamed so an oversized one is refused from its Content-Length
-alone, before it is read.
+Every request goes: header size (431) → body size (413) → rate and connection limits (503) →
+credentials (401) → the endpoint. Bodies are streamed so an oversized one is refused from its
+Content-Length alone, and a refused body is read and dropped before the answer, as nginx does,
+so the client's keep-alive connection stays usable.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import base64
 import json
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import tornado.httputil
 import tornado.web
 
 from ecsnode import __version__
@@ -24,6 +26,13 @@ from ecsnode.schema import task_body_problem
 
 MAX_BODY = 5 * 1024
 """nginx's client_max_body_size in an ECS deployment: 5 KiB."""
+
+MAX_HEADERS = 64 * 1024
+"""Bytes of request line and headers served; more is answered 431."""
+
+HEADERS_READ_CAP = 1024 * 1024
+"""Bytes of request line and headers Tornado reads at all: past that it closes the connection
+without an answer (it gives no hook to answer first), so the 431 covers up to here."""
 
 access_log = logging.getLogger("ecsnode.access")
 
@@ -36,6 +45,8 @@ class Node:
     auth: HtpasswdAuth | None
     limits: Limits | None
     task_slots: asyncio.Semaphore
+    delays: dict[str, float] = field(default_factory=dict)
+    """Seconds added to each answer of an endpoint (--delay, for tests), by its name."""
     in_flight: int = 0
 
 
@@ -43,25 +54,33 @@ class Node:
 class ApiHandler(tornado.web.RequestHandler):
     """Limits, auth, JSON errors and request accounting, shared by every endpoint."""
 
+    endpoint = ""
+    """The endpoint's name for --delay (settings.ENDPOINTS); "" for none."""
+
     def initialize(self, node: Node) -> None:
         self.node = node
         self.key: str | None = None
         self._body = bytearray()
         self._too_large = False
+        self._discarding = False
         self._limited: tuple[str, str | None] | None = None
         self._done = False
-        self._refused = False
+        self._refusal: tuple[int, str] | None = None
         node.in_flight += 1
 
     def prepare(self) -> Awaitable[None] | None:
         """The fast path stays synchronous; only an unremembered credential awaits a hash."""
+        if header_bytes(self.request) > MAX_HEADERS:
+            self.refuse(431, f"the request line and headers are over {MAX_HEADERS} bytes")
+            return None
         length = self.request.headers.get("Content-Length")
         if length is not None:
             if not (length.isascii() and length.isdigit()):
+                # The body's end is unknown: answering closes the connection, as nginx does.
                 self.fail(400, f"Content-Length must be a whole number, not {length!r}")
                 return None
             if int(length) > MAX_BODY:
-                self.fail(413, f"the request body is over {MAX_BODY} bytes")
+                self.refuse(413, f"the request body is over {MAX_BODY} bytes")
                 return None
         node = self.node
         header = self.request.headers.get("Authorization")
@@ -74,7 +93,7 @@ class ApiHandler(tornado.web.RequestHandler):
             self._limited = client
         if node.auth is not None and self.key is None:
             return self._authenticate(header)
-        return None
+        return self._delayed()
 
     async def _authenticate(self, header: str | None) -> None:
         assert self.node.auth is not None
@@ -82,28 +101,39 @@ class ApiHandler(tornado.web.RequestHandler):
         if self.key is None:
             self.set_header("WWW-Authenticate", 'Basic realm="ECS"')
             self.refuse(401, "missing or wrong credentials: send HTTP Basic key:secret")
+            return
+        delayed = self._delayed()
+        if delayed is not None:
+            await delayed
+
+    def _delayed(self) -> Awaitable[None] | None:
+        """The endpoint's --delay, slept on the event loop (other requests go on meanwhile)."""
+        seconds = self.node.delays.get(self.endpoint)
+        return asyncio.sleep(seconds) if seconds else None
 
     def data_received(self, chunk: bytes) -> None:
+        if self._discarding:
+            return
         if len(self._body) + len(chunk) > MAX_BODY:
-            self._too_large = True
-        elif not self._too_large:
+            self._too_large = self._discarding = True
+            self._body.clear()
+        else:
             self._body += chunk
 
     def refuse(self, status: int, message: str) -> None:
-        """Refuse the request, after reading its body when one is coming, as nginx does.
+        """Refuse the request once Tornado has read all of it, its body read and dropped.
 
-        Finishing before the body is read makes Tornado close the connection, so a
-        client's next request on that keep-alive connection would fail. So the refusal
-        takes the place of the verb's method, which Tornado calls once the body is in.
+        Finishing earlier (in `prepare`) makes Tornado close the connection, body or not, so
+        the client's next request on that keep-alive connection would fail; nginx keeps it.
+        So the refusal takes the place of the verb's method, which Tornado calls last.
         """
-        headers = self.request.headers
-        coming = headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
-        if not coming:
-            self.fail(status, message)
-            return
-        self._too_large = True  # keep nothing of a refused body
-        self._refused = True
-        setattr(self, self.request.method.lower(), lambda *_, **__: self.fail(status, message))
+        self._discarding = True
+        self._refusal = (status, message)
+        setattr(self, self.request.method.lower(), self._answer_refusal)
+
+    def _answer_refusal(self, *_: object) -> None:
+        assert self._refusal is not None
+        self.fail(*self._refusal)
 
     def fail(self, status: int, message: str) -> None:
         """Answer with a JSON error body: {"status": N, "message": "..."}."""
@@ -137,16 +167,22 @@ class ApiHandler(tornado.web.RequestHandler):
 
 
 class NoopHandler(ApiHandler):
+    endpoint = "noop"
+
     def get(self) -> None:
         self.write({"links": self.links()})
 
 
 class VersionHandler(ApiHandler):
+    endpoint = "version"
+
     def get(self) -> None:
         self.write({"version": __version__, "links": self.links()})
 
 
 class HealthHandler(ApiHandler):
+    endpoint = "health"
+
     async def get(self) -> None:
         quick = self.get_query_argument("quick", "true").lower()
         if quick not in ("true", "false"):
@@ -162,16 +198,21 @@ class HealthHandler(ApiHandler):
 
 
 class TasksHandler(ApiHandler):
+    endpoint = "tasks"
+
     async def post(self) -> None:
         if self._too_large:
             self.fail(413, f"the request body is over {MAX_BODY} bytes")
             return
         try:
             task = json.loads(self._body)
+            problem = task_body_problem(task)
         except ValueError as error:
             self.fail(400, f"the body is not valid JSON: {error}")
             return
-        problem = task_body_problem(task)
+        except RecursionError:
+            self.fail(400, "the body nests arrays or objects too deeply to be a task")
+            return
         if problem is not None:
             self.fail(400, problem)
             return
@@ -203,8 +244,16 @@ class NotFoundHandler(ApiHandler):
         waiting = super().prepare()
         if waiting is not None:
             await waiting
-        if not (self._finished or self._refused):
-            self.fail(404, f"no such resource: {self.request.path} (the API is under /v1.1)")
+        if not (self._finished or self._refusal):
+            self.refuse(404, f"no such resource: {self.request.path} (the API is under /v1.1)")
+
+
+def header_bytes(request: tornado.httputil.HTTPServerRequest) -> int:
+    """The size of the request line and headers as sent, give or take optional whitespace."""
+    size = len(request.method or "") + len(request.uri or "") + len(request.version) + 4
+    for name, value in request.headers.get_all():
+        size += len(name) + len(value) + 4
+    return size
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:

@@ -54,10 +54,28 @@ class HtpasswdAuth:
     """Verifies Authorization headers against one htpasswd file."""
 
     def __init__(self, path: str) -> None:
+        """Load the file; ValueError when no entry in it could ever verify (the node refuses
+        to start then: every request would be a 401, which looks like a broken client)."""
         self.path = path
         self._file = HtpasswdFile(path, context=_CONTEXT)
         self._passed: dict[str, str] = {}
         self._next_reload = time.monotonic() + _RELOAD_EVERY_S
+        users = self._file.users()
+        usable = [
+            user for user in users if _CONTEXT.identify(self._file.get_hash(user), required=False)
+        ]
+        if not users:
+            raise ValueError("it has no entries; add some with: python -m ecsnode.creds --htpasswd")
+        if not usable:
+            raise ValueError(
+                f"none of its {len(users)} entries has a supported hash (apr1-MD5, bcrypt, "
+                "{SHA}, sha-crypt; plaintext is refused, as Apache refuses it on Linux)"
+            )
+        if len(usable) < len(users):
+            log.warning(
+                "%s: %d of %d entries have no supported hash and can never verify",
+                path, len(users) - len(usable), len(users),
+            )  # fmt: skip
 
     def remembered(self, header: str | None) -> str | None:
         """The key of a header that verified before (the fast path of every request)."""

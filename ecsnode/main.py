@@ -7,18 +7,22 @@ refuse, or a port it cannot listen on (one line on stderr).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import json
 import logging
 import os
 import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import tornado.httpserver
 import tornado.netutil
 
 from ecsnode import __version__
-from ecsnode.app import Node, make_app
+from ecsnode.app import HEADERS_READ_CAP, Node, make_app
 from ecsnode.auth import HtpasswdAuth
 from ecsnode.limits import Limits
 from ecsnode.runners import RunnerError, make_runner
@@ -70,18 +74,53 @@ def check_exposure(settings: Settings, auth: HtpasswdAuth | None, runner: str | 
         )
 
 
-def announce(url: str, ready_file: str | None) -> None:
-    """Tell a waiting script the node is ready: a line on stdout, and the URL in --ready-file."""
-    if ready_file:
-        temporary = f"{ready_file}.tmp{os.getpid()}"
+class PendingFile:
+    """A file a waiting script reads once the node listens (--ready-file, --status-file).
+
+    Its temporary twin is created at once, so a path that cannot be written stops the node
+    before it listens; `publish` writes it and renames it into place, so a reader never sees
+    half a file; `discard` removes the twin when the node stops before publishing.
+    """
+
+    def __init__(self, path: str, flag: str) -> None:
+        self.path, self.flag = path, flag
+        self._temporary = f"{path}.tmp{os.getpid()}"
         try:
-            with open(temporary, "w", encoding="utf-8") as stream:
-                stream.write(url + "\n")
-            os.replace(temporary, ready_file)
+            if os.path.isdir(path):
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
+            self._stream: TextIO = open(self._temporary, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as error:
-            raise SettingsError(
-                f"cannot write --ready-file {ready_file}: {error.strerror}"
-            ) from None
+            raise SettingsError(f"cannot write {flag} {path}: {error.strerror}") from None
+
+    def publish(self, text: str) -> None:
+        try:
+            with self._stream:
+                self._stream.write(text)
+            os.replace(self._temporary, self.path)
+        except OSError as error:
+            self.discard()
+            raise SettingsError(f"cannot write {self.flag} {self.path}: {error.strerror}") from None
+
+    def discard(self) -> None:
+        self._stream.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self._temporary)
+
+    def __enter__(self) -> PendingFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.discard()
+
+
+def announce(url: str, runner: str, ready: PendingFile | None, status: PendingFile | None) -> None:
+    """Tell a waiting script the node is ready: a line on stdout, the URL in the ready file,
+    and what the harness needs to know in the status file (JSON)."""
+    if ready is not None:
+        ready.publish(url + "\n")
+    if status is not None:
+        document = {"url": url, "runner": runner, "pid": os.getpid(), "version": __version__}
+        status.publish(json.dumps(document) + "\n")
     print(f"ECS listening on {url}", flush=True)
 
 
@@ -103,6 +142,21 @@ async def serve(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
 
+    with contextlib.ExitStack() as stack:
+        ready, status = (
+            stack.enter_context(PendingFile(path, flag)) if path else None
+            for path, flag in (
+                (settings.ready_file, "--ready-file"),
+                (settings.status_file, "--status-file"),
+            )
+        )
+        return await run(settings, stop, ready, status)
+
+
+async def run(
+    settings: Settings, stop: asyncio.Event, ready: PendingFile | None, status: PendingFile | None
+) -> int:
+    """Check, listen, announce, serve until `stop`, then stop gracefully."""
     auth = load_auth(settings)
     check_exposure(settings, auth, runner=None)  # before a runner probes anything
     try:
@@ -115,17 +169,24 @@ async def serve(settings: Settings) -> int:
         sockets, url = listen(settings)
         limits = Limits(settings.per_ip, settings.per_key)
         slots = asyncio.Semaphore(settings.max_concurrent_tasks)
-        node = Node(runner, auth, limits if limits.enabled else None, slots)
-        server = tornado.httpserver.HTTPServer(make_app(node), max_body_size=2**40)
+        delays = dict(settings.delays)
+        node = Node(runner, auth, limits if limits.enabled else None, slots, delays)
+        server = tornado.httpserver.HTTPServer(
+            make_app(node), max_body_size=2**40, max_header_size=HEADERS_READ_CAP
+        )
         server.add_sockets(sockets)
         log.info(
             "ECS node %s listening on %s runner=%s auth=%s limits per_ip=%s per_key=%s",
             __version__, url, runner.name, settings.htpasswd or "off",
             settings.per_ip or "none", settings.per_key or "none",
         )  # fmt: skip
+        runner.log_setup()
         if auth is None:
             log.warning("authentication is off: no --htpasswd or api_credentials given")
-        announce(url, settings.ready_file)
+        if delays:
+            added = ", ".join(f"{name} +{seconds * 1000:g} ms" for name, seconds in delays.items())
+            log.warning("test-only latency (--delay): %s", added)
+        announce(url, runner.name, ready, status)
         await stop.wait()
         await drain(server, node, settings.stop_grace)
     finally:

@@ -31,6 +31,11 @@ jsonschema.Draft4Validator.check_schema(TASK_SCHEMA)
 _VALIDATOR = jsonschema.Draft4Validator(TASK_SCHEMA)
 
 
+MESSAGE_CAP = 200
+"""Characters of a problem's message kept: jsonschema quotes the bad value, which can be the
+whole body (5 KiB) or a structure nested hundreds deep."""
+
+
 def task_body_problem(body: object) -> str | None:
     """None when `body` is a valid task request, else one line saying what is wrong with it."""
     error = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(body))
@@ -38,5 +43,7 @@ def task_body_problem(body: object) -> str | None:
         return None
     where = "/".join(str(part) for part in error.absolute_path)
     if list(error.absolute_path) == ["docker_image"] and error.validator == "pattern":
-        return f"IMAGE_NAME_IS_INVALID: docker_image {error.instance!r} needs a tag (NAME:TAG)"
-    return f"{where}: {error.message}" if where else error.message
+        message = f"IMAGE_NAME_IS_INVALID: docker_image {error.instance!r} needs a tag (NAME:TAG)"
+    else:
+        message = f"{where}: {error.message}" if where else error.message
+    return message if len(message) <= MESSAGE_CAP else message[: MESSAGE_CAP - 1] + "…"

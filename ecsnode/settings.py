@@ -21,6 +21,8 @@ from ecsnode.deployment import Deployment, DeploymentError, Limit, read_deployme
 DEFAULT_IMAGES = ("ubuntu:14.04", "ubuntu:latest", "busybox:latest", "alpine:latest")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 RUNNERS = ("auto", "process", "docker")
+ENDPOINTS = ("noop", "version", "health", "tasks")
+"""Names of the endpoints for --delay (the API's paths without /v1.1/ and the underscore)."""
 EXIT_BAD_SETTINGS = 2
 
 
@@ -37,6 +39,7 @@ class Settings:
     log_level: str = "info"
     log_file: str | None = None
     ready_file: str | None = None
+    status_file: str | None = None
     htpasswd: str | None = None
     deployment: str | None = None
     per_ip: Limit | None = None
@@ -46,10 +49,17 @@ class Settings:
     task_timeout: float = 30.0
     images: tuple[str, ...] = DEFAULT_IMAGES
     allow_remote_tasks: bool = False
+    task_user: str | None = None
+    """Who tasks run as when the node is root (None: nobody); not root, the node's user."""
+    task_processes: int = 1024
+    task_memory_mb: int = 1024
+    task_cpu: int = 30
     docker_remote_api: str = ""
     docker_remote_api_connect_timeout: float = 3.0
     docker_remote_api_request_timeout: float = 300.0
     stop_grace: float = 5.0
+    delays: tuple[tuple[str, float], ...] = ()
+    """(endpoint, seconds) pairs of --delay, a test-only latency; the last one of a name wins."""
 
     @property
     def loopback(self) -> bool:
@@ -102,6 +112,15 @@ def _images(text: str) -> tuple[str, ...]:
             '(e.g. --images "ubuntu:14.04,busybox:latest")'
         )
     return images
+
+
+def _delay(text: str) -> tuple[str, float]:
+    name, equals, millis = text.partition("=")
+    if not equals or name not in ENDPOINTS:
+        raise SettingsError(
+            f"--delay must be NAME=MS with NAME one of {', '.join(ENDPOINTS)}, not {text!r}"
+        )
+    return name, _number(float, 0, f"--delay {name}= (milliseconds)")(millis) / 1000.0
 
 
 def _millis(what: str) -> Callable[[str], float]:
@@ -203,6 +222,11 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
     add("--log-file", metavar="FILE", help="append log lines here (default stderr)")
     add("--ready-file", metavar="FILE", help="write the node's URL here once it is listening")
     add(
+        "--status-file",
+        metavar="FILE",
+        help="write JSON {url, runner, pid, version} here once it is listening",
+    )
+    add(
         "--log-level",
         type=_flag(_choice(LOG_LEVELS, "--log-level")),
         metavar="LEVEL",
@@ -227,6 +251,31 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
         help="seconds a task may run before it is killed (default 30)",
     )
     add(
+        "--task-user",
+        metavar="NAME",
+        help="user the process runner runs tasks as when the node is root (default nobody)",
+    )
+    add(
+        "--task-processes",
+        type=_flag(_number(int, 1, "--task-processes")),
+        metavar="N",
+        help="processes the task user may have at once, all tasks together (RLIMIT_NPROC; "
+        "default 1024)",
+    )
+    add(
+        "--task-memory",
+        type=_flag(_number(int, 1, "--task-memory")),
+        dest="task_memory_mb",
+        metavar="MB",
+        help="address space of each task process in MiB (RLIMIT_AS; default 1024)",
+    )
+    add(
+        "--task-cpu",
+        type=_flag(_number(int, 1, "--task-cpu")),
+        metavar="S",
+        help="CPU seconds of each task process before it is killed (RLIMIT_CPU; default 30)",
+    )
+    add(
         "--allow-remote-tasks",
         action="store_true",
         default=None,
@@ -243,6 +292,15 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
         metavar="S",
         help="seconds in-flight requests get to finish on SIGTERM/SIGINT (default 5)",
     )
+    add(
+        "--delay",
+        type=_flag(_delay),
+        action="append",
+        dest="delays",
+        metavar="NAME=MS",
+        help=f"for tests: add MS milliseconds to each answer of NAME ({', '.join(ENDPOINTS)}) "
+        "after auth, without blocking other requests; repeatable",
+    )
     return parser
 
 
@@ -252,6 +310,8 @@ def load_settings(argv: Sequence[str] | None = None) -> Settings:
     values: dict[str, object] = read_ini(args.config) if args.config else {}
     names = {field.name for field in fields(Settings)}
     values.update({k: v for k, v in vars(args).items() if k in names and v is not None})
+    if args.delays:
+        values["delays"] = tuple(args.delays)
     if args.deployment:
         try:
             deployment = read_deployment(args.deployment)

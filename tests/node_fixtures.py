@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +26,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "ecservice.py"
 HAPPY_TASK = {"docker_image": "ubuntu:14.04", "cmd": ["echo", "hello world"]}
+HTPASSWD_LINE = "key:$apr1$ecsload1$1DiU2j47VqeXS.v4Bo4ir1\n"
+"""One usable htpasswd entry (key:secret, apr1-MD5) for tests that need auth on, not a pair."""
 READY_WITHIN_S = 20.0
 STOP_WITHIN_S = 15.0
+WAIT_S = 20.0
 
 
 @dataclass
@@ -68,12 +74,14 @@ def run_node(folder: Path, *args: str, timeout: float = 30) -> subprocess.Comple
     )
 
 
-def start_node(folder: Path, *args: str) -> RunningNode:
-    """Start a node with `args` (on --port 0, runner process unless given) and wait until ready."""
+def start_node(folder: Path, *args: str, prefix: Sequence[str] = ()) -> RunningNode:
+    """Start a node with `args` (on --port 0, runner process unless given) and wait until ready;
+    `prefix` is a command that execs the node (the pid stays the node's)."""
     folder.mkdir(parents=True, exist_ok=True)
     ready = folder / "ready"
     has_runner = any(arg.startswith("--runner") for arg in args)
     command = [
+        *prefix,
         sys.executable,
         str(NODE),
         "--port",
@@ -138,8 +146,8 @@ class Credentials:
     pairs: list[tuple[str, str]]
 
 
-def run_creds(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m ecsnode.creds ARGS` as an operator would."""
+def run_creds(*args: str, umask: int = -1) -> subprocess.CompletedProcess[str]:
+    """Run `python -m ecsnode.creds ARGS` as an operator would (with `umask` if given)."""
     return subprocess.run(
         [sys.executable, "-m", "ecsnode.creds", *args],
         cwd=ROOT,
@@ -147,6 +155,7 @@ def run_creds(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
         check=False,
+        umask=umask,
     )
 
 
@@ -178,6 +187,67 @@ def secured_node(
     node = start_node(folder / "node", "--htpasswd", str(folder / ".htpasswd"))
     yield node, read_pairs(done.stdout)[0]
     _stop_all([node])
+
+
+def wait_for(flag: Path, within: float = WAIT_S) -> None:
+    """Wait (bounded) until `flag` exists: a task's sign that it got that far."""
+    deadline = time.monotonic() + within
+    while not flag.exists():
+        assert time.monotonic() < deadline, f"{flag} never appeared"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def task_scratch() -> Iterator[Path]:
+    """A folder where a task, whichever user it runs as, can leave signs for the test (tmp_path
+    is under root's 0700 pytest folder, which the node's task user cannot reach)."""
+    folder = Path(tempfile.mkdtemp(prefix="ecs-node-test-"))
+    folder.chmod(0o1777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def unique_sleep() -> str:
+    """An argument for `sleep` (about 1003 s) that no other process on the machine has, so a
+    test can find the processes it started (a task in a PID namespace cannot say its pid)."""
+    return f"1003.{secrets.randbelow(10**9):09d}"
+
+
+def processes_with(token: str) -> list[int]:
+    """The live processes (not zombies) whose command line holds `token`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            command = Path(f"/proc/{name}/cmdline").read_bytes()
+            state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # it exited while we looked
+        if token.encode() in command and state != "Z":
+            found.append(int(name))
+    return found
+
+
+def assert_gone(token: str, within: float = WAIT_S) -> None:
+    """Wait (bounded) until no process holds `token`; if some outlive the wait, kill them (a
+    failed test leaves nothing running) and fail."""
+    deadline = time.monotonic() + within
+    while left := processes_with(token):
+        if time.monotonic() > deadline:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            raise AssertionError(f"{len(left)} processes of the task outlived it: {left}")
+        time.sleep(0.05)
+
+
+def wait_until_running(token: str, within: float = WAIT_S) -> None:
+    """Wait (bounded) until a process with `token` in its command line runs."""
+    deadline = time.monotonic() + within
+    while not processes_with(token):
+        assert time.monotonic() < deadline, f"no process with {token} started"
+        time.sleep(0.02)
 
 
 def post_task(

@@ -16,9 +16,7 @@ import requests
 
 pytest_plugins = ["node_fixtures"]
 pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, post_task, run_node  # noqa: E402
-
-WAIT_FOR_FLAG_S = 20.0
+from node_fixtures import HAPPY_TASK, post_task, run_node, wait_for  # noqa: E402
 
 
 def deployment(tmp_path: Path, credentials=None, **limits: dict[str, str]) -> str:
@@ -32,13 +30,6 @@ def deployment(tmp_path: Path, credentials=None, **limits: dict[str, str]) -> st
 
 def noop(node, auth=None) -> int:
     return requests.get(f"{node.api}/_noop", auth=auth, timeout=30).status_code
-
-
-def wait_for(flag: Path) -> None:
-    deadline = time.monotonic() + WAIT_FOR_FLAG_S
-    while not flag.exists():
-        assert time.monotonic() < deadline, f"{flag} never appeared"
-        time.sleep(0.01)
 
 
 def test_no_limits_unless_configured(node_factory):
@@ -78,11 +69,13 @@ def test_a_refused_request_does_not_count(node_factory, tmp_path):
 
 
 @pytest.mark.parametrize("zone", ["per_ip", "per_key"])
-def test_connections_in_flight_are_limited_and_released(node_factory, credentials, tmp_path, zone):
+def test_connections_in_flight_are_limited_and_released(
+    node_factory, credentials, tmp_path, task_scratch, zone
+):
     path = deployment(tmp_path, credentials, **{zone: {"conn_limit": "1"}})
     node = node_factory("--deployment", path)
     first, second = credentials.pairs[:2]
-    started, finished = tmp_path / "started", tmp_path / "finished"
+    started, finished = task_scratch / "started", task_scratch / "finished"
     script = f"touch {started}; sleep 1; touch {finished}"
     slow = {**HAPPY_TASK, "cmd": ["sh", "-c", script]}
     with concurrent.futures.ThreadPoolExecutor(1) as pool:

@@ -146,9 +146,9 @@ def test_fresh_folder_and_minimal_environment(secured_node):
     assert set(names.split()) <= {"PATH", "HOME", "TMPDIR", "PWD", "SHLVL", "_"}
 
 
-def test_timeout_kills_the_task(node_factory, tmp_path):
+def test_timeout_kills_the_task(node_factory, task_scratch):
     node = node_factory("--task-timeout", "0.5")
-    marker = tmp_path / "survived"
+    marker = task_scratch / "survived"
     script = f"echo started; sleep 5; touch {marker}"
     answer = post_task(node, {**HAPPY_TASK, "cmd": ["sh", "-c", script]})
     assert answer.status_code == 201

@@ -39,3 +39,7 @@ class TaskRunner(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Stop whatever still runs: called once, at the node's shutdown."""
+
+    def log_setup(self) -> None:  # noqa: B027 (most runners have nothing to say)
+        """Log how tasks will run; called once the node listens, so that a node that refuses
+        to start says only why."""

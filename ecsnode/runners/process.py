@@ -1,9 +1,11 @@
 """The process runner: a task's command runs as a host child process (no Docker needed).
 
-Each task gets a fresh temporary folder as its working directory and HOME, a minimal
-environment, no shell, no stdin, its own process group (so a timeout or shutdown kills
-everything it started), a time limit and capped output. The image only has to be in the
-configured catalog: the command runs on the host whatever the image says.
+Each task gets a fresh temporary folder (its own) as its working directory and HOME, a
+minimal environment, no shell, no stdin, a time limit and capped output, and runs confined
+(confine.py): as an unprivileged user when the node is root, in a PID namespace of its own
+where the node can make one (else its process group), so a timeout or shutdown kills
+everything it started, and under limits on processes, memory and CPU. The image only has to
+be in the configured catalog: the command runs on the host whatever the image says.
 
 It starts children with `subprocess.Popen` and watches their pipes, exit and time limit
 straight from the event loop (`add_reader` on the pipes and on a pidfd, `call_later`) instead
@@ -27,6 +29,7 @@ import time
 from typing import IO
 
 from ecsnode.runners.base import ImageNotFound, RunnerError, TaskResult, TaskRunner
+from ecsnode.runners.confine import confinement
 from ecsnode.settings import Settings
 
 OUTPUT_CAP = 64 * 1024
@@ -63,17 +66,18 @@ def _remove_folder(folder: str) -> None:
             log.warning("could not remove the task folder %s", folder)
 
 
-def _start(cmd: list[str], folder: str) -> subprocess.Popen[bytes]:
-    """Start `cmd` in `folder`, in a new session (its own process group), without a shell.
+def _start(argv: list[str], folder: str) -> subprocess.Popen[bytes]:
+    """Start `argv` in `folder`, in a new session (its own process group), without a shell.
 
-    Popen takes CPython's vfork path (no preexec_fn, user or group changes): the event loop
-    waits only until the child has called exec (0.3 ms when the machine is idle, 1 to 2 ms when
-    the child has to wait for a CPU). A thread would not free the loop: fork_exec holds the GIL.
-    LANG is left out on purpose: a UTF-8 locale makes every command load locale files (a third
-    of `echo`'s CPU here), and Docker gives a container no LANG either.
+    Popen takes CPython's vfork path (no preexec_fn, user or group changes, which is why the
+    confinement is exec'd wrappers): the event loop waits only until the child has called exec
+    (0.3 ms when the machine is idle, 1 to 2 ms when the child has to wait for a CPU). A thread
+    would not free the loop: fork_exec holds the GIL. LANG is left out on purpose: a UTF-8
+    locale makes every command load locale files (a third of `echo`'s CPU here), and Docker
+    gives a container no LANG either.
     """
     return subprocess.Popen(
-        cmd,
+        argv,
         cwd=folder,
         env={"PATH": ENV_PATH, "HOME": folder, "TMPDIR": folder},
         stdin=subprocess.DEVNULL,
@@ -84,7 +88,8 @@ def _start(cmd: list[str], folder: str) -> subprocess.Popen[bytes]:
 
 
 def _kill_group(pid: int) -> None:
-    """Kill the task's process group: the command and anything it left behind."""
+    """Kill the task's process group: the command and anything it left behind (in a PID
+    namespace, killing its init, the command, makes the kernel kill all the rest)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
 
@@ -193,6 +198,7 @@ class ProcessRunner(TaskRunner):
         self._images = frozenset(settings.images)
         self._timeout = settings.task_timeout
         self._folder_parent = task_folder_parent()
+        self._confinement = confinement(settings)
         self._running: set[_Child] = set()
         self._closed = False
 
@@ -205,13 +211,11 @@ class ProcessRunner(TaskRunner):
 
     async def _execute(self, cmd: list[str], timeout: float) -> TaskResult:
         """Run `cmd` in a fresh folder within `timeout` seconds; 127 when it cannot start."""
-        try:
-            folder = tempfile.mkdtemp(prefix="ecs-task-", dir=self._folder_parent)
-        except OSError as error:
-            raise RunnerError(f"cannot make the task's folder: {error.strerror}") from None
+        folder = self._make_folder()
         try:
             try:
-                proc = _start(cmd, folder)
+                with self._confinement.starting():
+                    proc = _start([*self._confinement.wrapper, *cmd], folder)
             except (OSError, ValueError) as error:
                 reason = f"cannot start {cmd[0]!r}: {getattr(error, 'strerror', None) or error}\n"
                 return TaskResult(EXIT_CANNOT_START, b"", reason.encode())
@@ -224,6 +228,24 @@ class ProcessRunner(TaskRunner):
                 child.kill()  # only when the wait was cancelled: the task is over otherwise
         finally:
             _remove_folder(folder)
+
+    def _make_folder(self) -> str:
+        """A fresh folder for one task, owned by the user the task runs as."""
+        try:
+            folder = tempfile.mkdtemp(prefix="ecs-task-", dir=self._folder_parent)
+        except OSError as error:
+            raise RunnerError(f"cannot make the task's folder: {error.strerror}") from None
+        try:
+            self._confinement.chown(folder)
+        except OSError as error:
+            _remove_folder(folder)
+            raise RunnerError(f"cannot hand the task's folder over: {error.strerror}") from None
+        return folder
+
+    def log_setup(self) -> None:
+        log.info("process runner: %s", self._confinement.description)
+        if self._confinement.warning:
+            log.warning("process runner: %s", self._confinement.warning)
 
     async def health(self) -> tuple[str, dict[str, object]]:
         """Green when a trivial process starts, the way tasks do, and exits 0 within a second."""
