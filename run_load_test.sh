@@ -83,21 +83,28 @@ node_failed() {
   exit "$EXIT_NODE"
 }
 
-# node_announced READY_FILE: true once the node wrote its URL, or has exited (no point waiting).
-node_announced() {
-  [[ -s $1 ]] || pid_gone "$NODE_PID"
+# node_credentials DIR: the pairs the local node accepts, hashed into DIR/.htpasswd: the
+# user's own ECS_CREDENTIALS when given, else three new pairs in DIR/credentials.txt.
+node_credentials() {
+  local dir=$1
+  if [[ -n $CREDENTIALS ]]; then
+    "$PY" -m ecsnode.creds --from-pairs "$CREDENTIALS" --htpasswd "$dir/.htpasswd" \
+      >"$dir/creds.log" 2>&1
+  else
+    CREDENTIALS=$dir/credentials.txt
+    "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" --pairs "$CREDENTIALS" \
+      >"$dir/creds.log" 2>&1
+  fi
 }
 
 # start_local_node: credentials, the node on a free loopback port, a health
-# check; sets ENDPOINT and CREDENTIALS to the node's.
+# check; sets ENDPOINT (and CREDENTIALS, unless the user gave theirs).
 start_local_node() {
-  local dir=$RUN_DIR/node runner
+  local dir=$RUN_DIR/node NODE_RUNNER node
   local -a agent=() limits=()
   mkdir -m 700 "$dir" # it holds the credentials: nobody else may read it
-  (umask 077 && "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" >"$dir/credentials.txt") \
-    2>"$dir/creds.log" ||
-    fail "$EXIT_NODE" "could not generate the local node's credentials: $(cat "$dir/creds.log")"
-  CREDENTIALS=$dir/credentials.txt
+  node_credentials "$dir" ||
+    fail "$EXIT_NODE" "could not make the local node's credentials: $(cat "$dir/creds.log")"
   write_node_config "$dir"
   if [[ -n $NEWRELIC_CONFIG ]]; then
     # newrelic-admin execs the node, so NODE_PID stays the node's own; the
@@ -108,17 +115,14 @@ start_local_node() {
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
   launch "$dir/stdout.txt" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" \
     --htpasswd "$dir/.htpasswd" "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" \
-    --ready-file "$dir/ready"
+    --status-file "$dir/status.json"
   NODE_PID=$LAUNCHED
   [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$dir/ecs.conf'"
-  wait_for $((NODE_START_SECONDS * 10)) node_announced "$dir/ready" || true
-  [[ -s $dir/ready ]] || node_failed
-  ENDPOINT=$(<"$dir/ready")
-  "$PY" -m ecsload.commands.ready "$ENDPOINT" --credentials "$CREDENTIALS" --timeout 10 \
-    >>"$dir/stdout.txt" 2>&1 || node_failed
-  runner=$(grep -o -m 1 'runner=[a-z]*' "$dir/ecs.log" | cut -d= -f2 || true)
-  printf '%s\n' "${runner:-unknown}" >"$dir/runner"
-  [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the ${runner:-unknown} runner"
+  node=$("$PY" -m ecsload.commands.ready --node-status "$dir/status.json" --pid "$NODE_PID" \
+    --credentials "$CREDENTIALS" --timeout "$NODE_START_SECONDS" 2>>"$dir/stdout.txt") ||
+    node_failed
+  eval "$node"
+  [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the $NODE_RUNNER runner"
   return 0
 }
 

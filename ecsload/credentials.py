@@ -1,8 +1,9 @@
 """The plaintext `key:secret` pairs that Locust signs its requests with.
 
-The file is what the creds command prints on stdout (one pair per line), not
-the `.htpasswd` it writes for the server: a hashed line can never
-authenticate, so it is refused with a message that says which file to use.
+The file is the one the creds command writes (`--pairs`, or its stdout), not the
+`.htpasswd` it writes for the server. Its format is the creds command's own
+(`ecsnode.pairs`): the pairs read here are byte for byte the ones its
+`--from-pairs` hashes for a local node, so what is sent is what is checked.
 Standard library only: the plan validates credentials before the venv exists.
 """
 
@@ -12,9 +13,7 @@ from pathlib import Path
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG
-
-# Prefixes of the hashes htpasswd writes (apr1-MD5, bcrypt, SHA-1, crypt variants).
-HASH_PREFIXES = ("$apr1$", "$2y$", "$2a$", "$2b$", "{SHA}", "$1$", "$5$", "$6$")
+from ecsnode.pairs import PairsError, parse_pairs
 
 
 class CredentialsError(UserError):
@@ -36,41 +35,23 @@ class Credential:
         return f"Basic {token}"
 
 
-def parse_credentials(text: str, source: str) -> list[Credential]:
-    """Pairs from `text`; blank lines and `#` comments skipped, CRLF and spaces tolerated.
+def load_credentials(path: str | Path) -> list[Credential]:
+    """Pairs from the file at `path`, or a CredentialsError saying why it cannot be used.
 
     Error messages name the line but never echo it: it may hold a secret.
     """
-    pairs = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, colon, secret = (part.strip() for part in line.partition(":"))
-        if secret.startswith(HASH_PREFIXES):
-            raise CredentialsError(
-                f"{source} line {number} holds a hashed password: it must hold the plaintext "
-                "key:secret pairs that the creds command prints, not the .htpasswd"
-            )
-        if not (colon and key and secret):
-            raise CredentialsError(f"{source} line {number} is not a key:secret pair")
-        pairs.append(Credential(key, secret))
-    if not pairs:
-        raise CredentialsError(
-            f"{source} holds no key:secret pair: give the pairs that the creds command prints"
-        )
-    return pairs
-
-
-def load_credentials(path: str | Path) -> list[Credential]:
-    """Pairs from the file at `path`, or a CredentialsError saying why it cannot be used."""
+    source = f"credentials file {path}"
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except FileNotFoundError:
-        raise CredentialsError(f"credentials file {path} does not exist") from None
+        raise CredentialsError(f"{source} does not exist") from None
     except IsADirectoryError:
-        raise CredentialsError(f"credentials file {path} is a folder, not a file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        raise CredentialsError(f"credentials file {path} cannot be read: {reason}") from None
-    return parse_credentials(text, f"credentials file {path}")
+        raise CredentialsError(f"{source} is a folder, not a file") from None
+    except OSError as error:
+        raise CredentialsError(f"{source} cannot be read: {error.strerror}") from None
+    try:
+        return [Credential(key, secret) for key, secret in parse_pairs(data, source)]
+    except PairsError as error:
+        raise CredentialsError(
+            f"{error}: give the pairs that the creds command writes (--pairs FILE)"
+        ) from None

@@ -98,7 +98,7 @@ CASES = [
         [],
         {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/creds.txt"},
         2,
-        "must hold the plaintext key:secret pairs that the creds command prints, not the .htpasswd",
+        "holds a hashed password: this is an .htpasswd, not the key:secret pairs",
     ),
     (
         "credentials hashed in config",

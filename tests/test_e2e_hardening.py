@@ -129,3 +129,21 @@ def test_a_virtualenv_another_user_made_is_named_as_the_cause() -> None:
     assert result.returncode == 5, result.stderr
     assert "exists but user nobody cannot use it (its owner: root)" in result.stderr
     assert "python3-venv" not in result.stderr
+
+
+def test_the_local_node_accepts_the_users_own_credentials_byte_for_byte(tmp_path: Path) -> None:
+    creds = tmp_path / "mine.txt"
+    # A BOM, CRLF, and a secret with spaces at both ends: all must reach the node as written.
+    creds.write_bytes(
+        b"\xef\xbb\xbf0123456789abcdef0123456789abcdef: with spaces \r\n"
+        b"fedcba9876543210fedcba9876543210:plain\r\n"
+    )
+    env = clean_env(ECS_CREDENTIALS=str(creds))
+    result = run_script("-c", "5", "-n", "200", "-r", "100", "-o", str(tmp_path / "r"), env=env)
+
+    assert result.returncode == 0, result.stderr
+    run_dir = only_run_dir(tmp_path / "r")
+    level = read_json(run_dir / "summary.json")["levels"][0]
+    assert level["all"]["error"] == 0 and level["all"]["ok"] == 200
+    assert read_json(run_dir / "plan.json")["credentials"] == str(creds)
+    assert not (run_dir / "node" / "credentials.txt").exists()  # no pairs of its own

@@ -217,7 +217,7 @@ def test_hashed_credentials_stop_locust_with_one_line(tmp_path: Path, node: Targ
         )
     )
     assert result.returncode == 2
-    assert "not the .htpasswd" in result.stderr
+    assert "this is an .htpasswd, not the key:secret pairs" in result.stderr
     assert "Traceback" not in result.stderr
 
 

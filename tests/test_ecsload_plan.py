@@ -286,7 +286,7 @@ BAD_CREDENTIALS = [
     ("", "holds no key:secret pair"),
     ("# nothing but comments\n\n", "holds no key:secret pair"),
     ("not a pair\n", "line 1 is not a key:secret pair"),
-    (HASHED, "line 1 holds a hashed password|the creds command prints, not the .htpasswd"),
+    (HASHED, "line 1 holds a hashed password|this is an .htpasswd, not the key:secret pairs"),
 ]
 
 
@@ -303,7 +303,7 @@ def test_credentials_from_config_that_are_hashed(tmp_path: Path) -> None:
     write(tmp_path / ".htpasswd", HASHED)
     config = write(tmp_path / "c.json", '{"credentials": ".htpasswd"}')
     result = plan(tmp_path, str(config))
-    assert_refused(result, tmp_path, 2, "c.json: credentials file|not the .htpasswd")
+    assert_refused(result, tmp_path, 2, "c.json: credentials file|this is an .htpasswd")
 
 
 def test_an_unusable_results_folder(tmp_path: Path) -> None:

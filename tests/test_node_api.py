@@ -13,9 +13,7 @@ import re
 import pytest
 import requests
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, post_task  # noqa: E402
+from tests.node_fixtures import HAPPY_TASK, post_task
 
 GETS = ["_noop", "_version", "_health", "_health?quick=true", "_health?quick=false"]
 

@@ -12,9 +12,7 @@ import subprocess
 import pytest
 import requests
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import make_credentials, read_pairs  # noqa: E402
+from tests.node_fixtures import make_credentials, read_pairs
 
 
 def noop(node, auth) -> requests.Response:

@@ -14,10 +14,7 @@ import pytest
 import requests
 
 import ecsnode
-
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import (  # noqa: E402
+from tests.node_fixtures import (
     HAPPY_TASK,
     HTPASSWD_LINE,
     assert_gone,
@@ -27,6 +24,8 @@ from node_fixtures import (  # noqa: E402
     wait_for,
     wait_until_running,
 )
+
+pytestmark = pytest.mark.e2e  # node processes with tasks and signals, on real time
 
 
 def assert_one_line_refusal(done, *words: str) -> None:

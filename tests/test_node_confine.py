@@ -19,9 +19,7 @@ import time
 import pytest
 import requests
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import (  # noqa: E402
+from tests.node_fixtures import (
     HAPPY_TASK,
     assert_gone,
     post_task,
@@ -30,6 +28,8 @@ from node_fixtures import (  # noqa: E402
     unique_sleep,
     wait_until_running,
 )
+
+pytestmark = pytest.mark.e2e  # node processes with tasks and signals, on real time
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the task user needs a node run as root")
 BOMB_TIMEOUT_S = 4

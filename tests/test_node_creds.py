@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import make_credentials, read_pairs, run_creds  # noqa: E402
+from tests.node_fixtures import make_credentials, read_pairs, run_creds
 
 
 def noop(node, auth: tuple[str, str]) -> requests.Response:

@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, RunningNode, post_task  # noqa: E402
+from tests.node_fixtures import HAPPY_TASK, RunningNode, post_task
 
 DEEP_BODIES = {
     "arrays 2000 deep": "[" * 2000 + "]" * 2000,

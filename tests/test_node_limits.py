@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, post_task, run_node, wait_for  # noqa: E402
+from tests.node_fixtures import HAPPY_TASK, post_task, run_node, wait_for
+
+pytestmark = pytest.mark.e2e  # node processes with tasks and signals, on real time
 
 
 def deployment(tmp_path: Path, credentials=None, **limits: dict[str, str]) -> str:

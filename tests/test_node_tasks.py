@@ -10,9 +10,7 @@ import socket
 
 import pytest
 
-pytest_plugins = ["node_fixtures"]
-pytest.register_assert_rewrite("node_fixtures")
-from node_fixtures import HAPPY_TASK, post_task  # noqa: E402
+from tests.node_fixtures import HAPPY_TASK, post_task
 
 GOOD_CREDS = {"email": "a@example.com", "username": "u", "password": "p"}
 
