@@ -100,6 +100,10 @@ def parse_endpoint(text: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{text!r} is not an http(s) URL such as https://api.example.com")
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range)
+    except ValueError:
+        raise ValueError(f"{text!r} has a port that is not a number from 0 to 65535") from None
     return url
 
 
@@ -157,6 +161,12 @@ def json_processes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not a positive integer or -1 (one per core)")
     return parse_processes(str(value))
+
+
+def json_flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is not true or false")
+    return value
 
 
 def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:
