@@ -8,6 +8,7 @@ credential) reached it; --insecure runs and every level says so.
 
 import csv
 import itertools
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -64,9 +65,11 @@ def server(tmp_path: Path, ca: Authority) -> Iterator[Server]:
         yield start
 
 
-def sweep(tmp_path: Path, target: Nginx, *args: str, **env: str):
-    env = clean_env(ECS_ENDPOINT=target.url, ECS_CREDENTIALS=str(target.credentials), **env)
-    return run_script(*LEVELS, "-o", str(tmp_path / "results"), *args, env=env, timeout=240)
+def sweep(
+    tmp_path: Path, target: Nginx, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environ = clean_env(ECS_ENDPOINT=target.url, ECS_CREDENTIALS=str(target.credentials), **env)
+    return run_script(*LEVELS, "-o", str(tmp_path / "results"), *args, env=environ, timeout=240)
 
 
 def levels_of(tmp_path: Path) -> list[dict]:

@@ -8,6 +8,7 @@ Every refusal is one line, exit 2, and nginx's access log shows that no request
 import csv
 import itertools
 import json
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -46,11 +47,11 @@ def tls_nginx(tmp_path: Path, ca: Authority) -> Iterator[TlsNginx]:
         yield start
 
 
-def check(url: str, *args: str):
+def check(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return run_module("tls_check", url, *args, timeout=30)
 
 
-def one_line(result) -> str:
+def one_line(result: subprocess.CompletedProcess[str]) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
