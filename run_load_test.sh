@@ -27,9 +27,10 @@ SUMMARY_WRITTEN=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
-NODE_DEPLOYMENT=""
+NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
 WORKER_WAIT=""
+TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
 fail() {
@@ -126,6 +127,15 @@ start_local_node() {
   return 0
 }
 
+# check_endpoint: the endpoint's certificate verified (a TLS handshake, no request) before
+# anything sends it credentials; the check says what is wrong and exits 2 when it does not.
+check_endpoint() {
+  local said
+  said=$("$PY" -m ecsload.commands.tls_check "$ENDPOINT" "${TLS[@]}") || exit $?
+  [[ $VERBOSE == 1 ]] && say "$said"
+  return 0
+}
+
 # spread_options LAST: Locust's options for more than one process (--processes,
 # --master), one per line; LAST=1 tells a master's workers that the sweep ends.
 spread_options() {
@@ -159,7 +169,7 @@ start_probe() {
   [[ $PROBE_RATE != 0 ]] || return 0
   [[ -z $CREDENTIALS ]] || credentials=(--credentials "$CREDENTIALS")
   launch "$1/probe.log" "$PY" -m ecsload.commands.probe "$ENDPOINT" --out "$1/probe.csv" \
-    --rate "$PROBE_RATE" --max-seconds $((LEVEL_TIME_CAP + 60)) "${credentials[@]}"
+    --rate "$PROBE_RATE" --max-seconds $((LEVEL_TIME_CAP + 60)) "${credentials[@]}" "${TLS[@]}"
   PROBE_PID=$LAUNCHED
 }
 
@@ -183,7 +193,7 @@ run_level() {
   run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
     -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
-    --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" \
+    --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
     --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
   stop_probe
@@ -234,13 +244,22 @@ main() {
   PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
   plan=$("$PY" -m ecsload.commands.plan "$@") || exit $?
   eval "$plan"
+  if [[ $INSECURE == true ]]; then
+    TLS=(--insecure)
+  elif [[ -n $CA_BUNDLE ]]; then
+    TLS=(--ca-bundle "$CA_BUNDLE")
+  fi
   trap cleanup EXIT
   trap on_signal INT TERM
   if [[ $ROLE == worker ]]; then
     run_worker
     return 0
   fi
-  [[ -n $ENDPOINT ]] || start_local_node
+  if [[ -n $ENDPOINT ]]; then
+    check_endpoint
+  else
+    start_local_node
+  fi
   last=${LEVELS##* }
   for level in $LEVELS; do
     run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"

@@ -159,16 +159,6 @@ def parse_processes(text: str) -> int:
     return value
 
 
-def parse_flag(text: str) -> bool:
-    """A yes/no setting from text: true/false, yes/no, on/off, 1/0."""
-    word = text.strip().lower()
-    if word in ("true", "yes", "on", "1"):
-        return True
-    if word in ("false", "no", "off", "0"):
-        return False
-    raise ValueError(f"{text!r} is not true or false")
-
-
 def json_flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{json.dumps(value)} is not true or false")

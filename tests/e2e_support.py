@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.nginx_support import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "run_load_test.sh"
 
@@ -89,3 +91,70 @@ def sample_count(level_dir: Path) -> int:
     """Rows in a level's samples file (its first line is the header)."""
     with (level_dir / "samples.csv").open() as f:
         return sum(1 for _ in f) - 1
+
+
+class Sweep:
+    """A master and its workers, each a run_load_test.sh in its own process group."""
+
+    def __init__(
+        self, tmp_path: Path, endpoint: tuple[str, Path], workers: int, *args: str
+    ) -> None:
+        url, credentials = endpoint
+        port = str(free_port())
+        self.tmp_path = tmp_path
+        self.master = self._start(
+            [
+                *args,
+                "--master",
+                "--expect-workers",
+                str(workers),
+                "--master-bind-host",
+                "127.0.0.1",
+                "--master-port",
+                port,
+                "--worker-wait",
+                "60",
+                "-o",
+                str(tmp_path / "master"),
+            ],
+            clean_env(ECS_ENDPOINT=url),
+        )
+        self.workers = [
+            self._start(
+                [
+                    "--worker",
+                    "--master-host",
+                    "127.0.0.1",
+                    "--master-port",
+                    port,
+                    "-o",
+                    str(tmp_path / f"worker-{i}"),
+                ],
+                clean_env(ECS_CREDENTIALS=str(credentials)),
+            )
+            for i in range(workers)
+        ]
+
+    @staticmethod
+    def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [str(SCRIPT), *args],
+            env=env,
+            text=True,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def processes(self) -> list[subprocess.Popen[str]]:
+        return [self.master, *self.workers]
+
+    def finish(self, timeout: float = 240) -> list[tuple[int, str]]:
+        """Each script's exit code and output, master first."""
+        return [(p.wait(timeout=timeout), "".join(p.communicate())) for p in self.processes()]
+
+    def kill(self) -> None:
+        for process in self.processes():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)

@@ -35,7 +35,7 @@ events {{ worker_connections 4096; }}
 http {{
     access_log {access_log};
     default_type application/json;
-    keepalive_requests 1000000;
+    keepalive_requests {keepalive_requests};
     server {{
         listen 127.0.0.1:{port}{ssl};
         {tls}
@@ -116,10 +116,12 @@ def nginx_ecs(
     auth: bool = True,
     tls: tuple[Path, Path] | None = None,
     access_log: bool = True,
+    keepalive_requests: int = 1_000_000,
 ) -> Iterator[Nginx]:
     """nginx answering the ECS API on a free loopback port for as long as the block runs.
 
     `tls` is (certificate chain, key) in PEM; with it nginx speaks only HTTPS.
+    `keepalive_requests`: nginx closes a connection after this many requests.
     """
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -139,6 +141,7 @@ def nginx_ecs(
         tls=tls_conf,
         auth=auth_conf,
         access_log=str(log) if access_log else "off",
+        keepalive_requests=keepalive_requests,
     )
     (folder / "nginx.conf").write_text(conf)
     process = subprocess.Popen(

@@ -37,6 +37,8 @@ def test_defaults(tmp_path: Path) -> None:
         "LEVEL_TIME_CAP": "600",
         "ENDPOINT": "",
         "CREDENTIALS": "",
+        "CA_BUNDLE": "",
+        "INSECURE": "false",
         "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
         "NODE_DEPLOYMENT": "",
         "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry",
@@ -208,6 +210,7 @@ BAD_CONFIGS = [
     ("[1, 2]", "must hold a JSON object"),
     ('{"concurrency": [1,', "is not valid JSON"),
     ('{"probe_rate": 500}', "probe_rate: '500' is not a number from 0 (no probe) to 100"),
+    ('{"insecure": "yes"}', 'insecure: "yes" is not true or false'),
 ]
 
 
@@ -225,6 +228,7 @@ def test_missing_config_file(tmp_path: Path) -> None:
 BAD_ENVIRONMENT = [
     ({"ECS_ENDPOINT": "ftp://api.example.com"}, "ECS_ENDPOINT: 'ftp://api.example.com' is not"),
     ({"ECS_ENDPOINT": "https://"}, "ECS_ENDPOINT: 'https://' is not an http(s) URL"),
+    ({"ECS_ENDPOINT": "https://h:99999"}, "'https://h:99999' has a port that is not a number"),
     ({"ECS_MISSING_IMAGE": "bindle"}, "ECS_MISSING_IMAGE: 'bindle' is not an image name"),
     ({"ECS_CREDENTIALS": "none.txt"}, "ECS_CREDENTIALS: credentials file"),
     *(
@@ -254,7 +258,7 @@ def test_bad_environment(tmp_path: Path, env: dict[str, str], message: str) -> N
 def test_a_deployment_without_authentication_is_said_aloud(tmp_path: Path) -> None:
     result = plan(tmp_path, "-v", "--no-credentials", ECS_ENDPOINT="https://api.example.com")
     assert result.returncode == 0, result.stderr
-    assert "no_credentials      True" in result.stderr
+    assert "no_credentials      true" in result.stderr
     saved = json.loads((Path(evaluated(result.stdout)["RUN_DIR"]) / "plan.json").read_text())
     assert saved["no_credentials"] is True and saved["credentials"] is None
 

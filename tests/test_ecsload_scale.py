@@ -8,8 +8,6 @@ killed mid-level must not hang the level, and the loss must show.
 
 import os
 import signal
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,7 @@ import pytest
 
 from tests.e2e_support import (
     MODEL_TYPES,
-    SCRIPT,
-    clean_env,
+    Sweep,
     only_run_dir,
     processes_mentioning,
     read_json,
@@ -46,12 +43,6 @@ def endpoint(
     return node.base, credentials
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def assert_same_tables(level_dir: Path, requests: int) -> dict:
     """The level's summary: every type of the model measured from every user, no error,
     samples == Locust's count."""
@@ -72,73 +63,6 @@ def test_one_process_and_two_give_the_same_tables(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr + result.stdout
         assert_same_tables(only_run_dir(tmp_path / name) / "level-20", 400)
     assert not processes_mentioning(str(tmp_path))
-
-
-class Sweep:
-    """A master and its workers, each a run_load_test.sh in its own process group."""
-
-    def __init__(
-        self, tmp_path: Path, endpoint: tuple[str, Path], workers: int, *args: str
-    ) -> None:
-        url, credentials = endpoint
-        port = str(free_port())
-        self.tmp_path = tmp_path
-        self.master = self._start(
-            [
-                *args,
-                "--master",
-                "--expect-workers",
-                str(workers),
-                "--master-bind-host",
-                "127.0.0.1",
-                "--master-port",
-                port,
-                "--worker-wait",
-                "60",
-                "-o",
-                str(tmp_path / "master"),
-            ],
-            clean_env(ECS_ENDPOINT=url),
-        )
-        self.workers = [
-            self._start(
-                [
-                    "--worker",
-                    "--master-host",
-                    "127.0.0.1",
-                    "--master-port",
-                    port,
-                    "-o",
-                    str(tmp_path / f"worker-{i}"),
-                ],
-                clean_env(ECS_CREDENTIALS=str(credentials)),
-            )
-            for i in range(workers)
-        ]
-
-    @staticmethod
-    def _start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [str(SCRIPT), *args],
-            env=env,
-            text=True,
-            start_new_session=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-
-    def processes(self) -> list[subprocess.Popen[str]]:
-        return [self.master, *self.workers]
-
-    def finish(self, timeout: float = 240) -> list[tuple[int, str]]:
-        """Each script's exit code and output, master first."""
-        return [(p.wait(timeout=timeout), "".join(p.communicate())) for p in self.processes()]
-
-    def kill(self) -> None:
-        for process in self.processes():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
 
 
 @pytest.fixture

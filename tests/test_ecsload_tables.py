@@ -3,6 +3,7 @@
 import pytest
 
 from ecsload.report.tables import level_table, run_table
+from ecsload.tls import NOT_VERIFIED
 
 
 def type_stats(ok: int, error: int = 0, rate_limited: int = 0, base: float = 1.0) -> dict:
@@ -191,6 +192,32 @@ def test_requests_with_no_answer_at_the_time_cap_are_a_note() -> None:
         in text
     )
     assert "Locust counted" not in text  # 1044 samples, 4 of them unanswered: 1040 answered
+
+
+@pytest.mark.parametrize(
+    ("tls", "connections", "notes"),
+    [
+        (None, None, []),  # a summary from before connections were counted
+        (None, 10, []),
+        ({"verified": True, "ca_bundle": None}, 10, []),
+        ({"verified": False, "ca_bundle": None}, 10, [NOT_VERIFIED]),
+        (
+            None,
+            25,
+            [
+                "NOTE: the users opened 25 connections, more than one each (10 users): the "
+                "server or a proxy closed keep-alive connections (or requests failed), and the "
+                "requests that opened new ones paid their TCP handshakes."
+            ],
+        ),
+    ],
+)
+def test_tls_and_connection_notes(tls: dict | None, connections: int | None, notes: list) -> None:
+    text = level_table(level(tls=tls, connections=connections)).splitlines()
+    assert [line for line in text if line.startswith((NOT_VERIFIED, "NOTE: the users"))] == notes
+    if connections == 25:
+        https = level(tls={"verified": True, "ca_bundle": None}, connections=25)
+        assert "paid their TCP and TLS handshakes." in level_table(https)
 
 
 def test_run_table() -> None:

@@ -10,6 +10,7 @@ To add a setting: add a `Setting` row (and, when it has one, its option in `pars
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import shlex
@@ -20,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ecsload.api import (
     DEFAULT_HAPPY_IMAGE,
@@ -33,6 +35,7 @@ from ecsload.commands.roles import add_role_options, resolve_role, role_assignme
 from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.model import USER_WEIGHTS, users_by_kind
+from ecsload.tls import NOT_VERIFIED, CABundleError, is_https, read_ca_bundle, tls_terms
 from ecsload.values import (
     json_count,
     json_flag,
@@ -45,7 +48,6 @@ from ecsload.values import (
     option_type,
     parse_count,
     parse_endpoint,
-    parse_flag,
     parse_image,
     parse_levels,
     parse_path,
@@ -68,7 +70,7 @@ class Setting:
     key: str
     shell: str | None  # the variable that run_load_test.sh reads; None: bash needs none
     default: Any
-    from_text: Callable[[str], Any]  # an option's or environment variable's text
+    from_text: Callable[[str], Any] | None  # an option's or environment variable's text
     from_json: Callable[[object], Any]  # a config file's value
     env: str | None = None
     help: str = ""
@@ -135,9 +137,27 @@ SETTINGS = (
         "no_credentials",
         None,
         False,
-        parse_flag,
+        None,
         json_flag,
         help="the deployment has no authentication: send requests without credentials",
+    ),
+    Setting(
+        "ca_bundle",
+        "CA_BUNDLE",
+        "",
+        parse_path,
+        json_text(parse_path),
+        "ECS_CA_BUNDLE",
+        help="a private CA's PEM certificate(s), trusted besides the system's CAs to verify "
+        "the https endpoint",
+    ),
+    Setting(
+        "insecure",
+        "INSECURE",
+        False,
+        None,
+        json_flag,
+        help="do not verify the https endpoint's certificate (the plan and every level say so)",
     ),
     Setting(
         "happy_image",
@@ -207,8 +227,8 @@ def config_help() -> str:
     return (
         textwrap.fill(
             "CONFIG.json (optional): a JSON object with any of these keys, the settings "
-            f"above (default): {keys}. A relative credentials path in it is relative to "
-            "the file's folder. For example:",
+            f"above (default): {keys}. A relative path in it (credentials, ca_bundle, …) is "
+            "relative to the file's folder. For example:",
             width=79,
         )
         + '\n  {"number_of_requests": 1000, "hatch_rate": 5, "concurrency": [10, 15, 20, 25],'
@@ -231,12 +251,13 @@ def parser() -> argparse.ArgumentParser:
 
     def add(flags: Sequence[str], key: str, metavar: str) -> None:
         s = settings[key]
+        assert s.from_text is not None
         p.add_argument(
             *flags,
             dest=key,
             metavar=metavar,
             type=option_type(s.from_text),
-            help=f"{s.help} (default: {s.shell_default})",
+            help=f"{s.help} (default: {s.shell_default or 'none'})",
         )
 
     p.add_argument(
@@ -267,6 +288,13 @@ def parser() -> argparse.ArgumentParser:
         const=True,
         help="with ECS_ENDPOINT: the deployment has no authentication, send requests without "
         "credentials (without this, an endpoint needs ECS_CREDENTIALS)",
+    )
+    add(["--ca-bundle"], "ca_bundle", "FILE")
+    p.add_argument(
+        "--insecure",
+        action="store_true",
+        default=None,
+        help=f"{settings['insecure'].help} (default: verify its chain and name)",
     )
     add(["--probe-rate"], "probe_rate", "R")
     add(["--processes"], "processes", "N")
@@ -325,7 +353,7 @@ def resolve(
     for s in SETTINGS:
         if getattr(options, s.key, None) is not None:
             values[s.key], sources[s.key] = getattr(options, s.key), "option"
-        elif s.env and environ.get(s.env, "").strip():
+        elif s.env and s.from_text and environ.get(s.env, "").strip():
             sources[s.key] = f"environment {s.env}"
             values[s.key] = checked(s.from_text, environ[s.env], s.env)
         elif s.key in config:
@@ -340,7 +368,7 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
-    for key in ("credentials", "newrelic", "node_deployment"):
+    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment"):
         if values[key] and sources[key].startswith("config"):
             values[key] = os.path.abspath(Path(options.config).parent / values[key])
         elif values[key]:
@@ -384,6 +412,8 @@ def make_run_dir(root: str) -> Path:
 
 
 def shell_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
@@ -395,8 +425,10 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 
 
-def plan_text(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
-    """The plan as -v prints it: each setting and its source, then what each level runs."""
+def plan_text(
+    run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str], notes: Sequence[str]
+) -> str:
+    """The plan as -v prints it: each setting and its source, what each level runs, its notes."""
     lines = [f"Plan of run '{run_dir}':"]
     for s in SETTINGS:
         text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
@@ -408,6 +440,7 @@ def plan_text(run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, st
         )
         ramp = users / values["hatch_rate"]
         lines.append(f"  {f'level {users}':<19} ramp {ramp:.1f} s; users {mix}")
+    lines += [f"  {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 
@@ -460,6 +493,57 @@ def check_node_deployment(path: str, source: str) -> None:
         raise UserError(f"node_deployment from {source}: {error}", EXIT_CONFIG) from None
 
 
+def ignore_tls_settings(values: dict[str, Any], sources: Mapping[str, str], worker: bool) -> None:
+    """Drop, with a note each, the TLS settings where no https endpoint is in this plan."""
+    endpoint = values["endpoint"]
+    if is_https(endpoint):
+        return
+    if worker:
+        why = "a worker verifies the endpoint as its master says"
+    elif endpoint:
+        why = f"{endpoint} is plain http, with no certificate to verify"
+    else:
+        why = "the local node speaks plain http"
+    for key in ("ca_bundle", "insecure"):
+        if values[key]:
+            sys.stderr.write(f"{PROG}: note: {sources[key]} {key} ignored: {why}\n")
+            values[key] = "" if key == "ca_bundle" else False
+
+
+def check_tls_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """--insecure and --ca-bundle exclude each other; a bundle must hold PEM certificates."""
+    if values["insecure"] and values["ca_bundle"]:
+        raise UserError(
+            f"insecure ({sources['insecure']}) and ca_bundle ({sources['ca_bundle']}) exclude "
+            "each other: verify with the bundle, or not at all",
+            EXIT_USAGE,
+        )
+    if values["ca_bundle"]:
+        try:
+            read_ca_bundle(values["ca_bundle"])
+        except CABundleError as error:
+            raise UserError(f"{sources['ca_bundle']}: {error}", EXIT_CONFIG) from None
+
+
+def clear_text_warning(values: Mapping[str, Any], sources: Mapping[str, str]) -> str | None:
+    """A warning when credentials would cross a network unencrypted (loopback is exempt)."""
+    endpoint = values["endpoint"]
+    host = urlsplit(endpoint).hostname or ""
+    if not endpoint or is_https(endpoint) or not values["credentials"] or is_loopback(host):
+        return None
+    return (
+        f"WARNING: {sources['endpoint']} {endpoint} is plain http: the keys and secrets of "
+        "ECS_CREDENTIALS travel in clear text with every request; use its https:// URL"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     values, sources = resolve(options, os.environ)
@@ -470,6 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CredentialsError(f"{sources['credentials']}: {error}") from None
     if values["endpoint"]:
         ignore_local_node_settings(values, sources)
+    ignore_tls_settings(values, sources, options.worker)
+    check_tls_settings(values, sources)
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
     role = resolve_role(options, values)
@@ -477,16 +563,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if values["node_deployment"]:
         check_node_deployment(values["node_deployment"], sources["node_deployment"])
     run_dir = make_run_dir(options.results)
+    tls_notes = [NOT_VERIFIED] if values["insecure"] else []
+    warning = clear_text_warning(values, sources)
+    if warning:
+        sys.stderr.write(f"{PROG}: {warning}\n")
     plan = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_dir": str(run_dir),
         **{key: None if value == "" else value for key, value in values.items()},
         "sources": sources,
         "distribution": role,
+        "tls": tls_terms(values["endpoint"], values["insecure"], values["ca_bundle"]),
+        "notes": [*tls_notes, *([warning] if warning else [])],
     }
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
     if options.verbose:
-        sys.stderr.write(plan_text(run_dir, values, sources))
+        sys.stderr.write(plan_text(run_dir, values, sources, tls_notes))
     sys.stdout.write(assignments(run_dir, values, options.verbose) + role_assignments(role))
     return 0
 

@@ -32,6 +32,15 @@ level.json then tells the summary what happened:
                             one (ecsload.plugin.cpu); the master first; null where
                             nothing was measured
     workers                 with workers only: {"joined", "finished", "lost"}
+    connections             new connections the users opened (each a TCP and, for https, a
+                            TLS handshake), summed over the workers that finished
+    tls                     {"verified", "ca_bundle"} for an https host, else null
+
+The users verify an https host as `--ca-bundle` and `--insecure` say
+(ecsload.tls), with one SSLContext per process. The bundle's certificates,
+not its path, reach a master's workers: each process puts them in its parsed
+options as `ecs_ca_pem`, which Locust's master forwards with its other custom
+options, so a worker on another machine needs no copy of the file.
 
 With --processes or --master the budget and the samples cross processes: see
 ecsload/plugin/roles.py.
@@ -39,6 +48,7 @@ ecsload/plugin/roles.py.
 
 import json
 import logging
+import ssl
 import sys
 import time
 import weakref
@@ -62,6 +72,7 @@ from ecsload.plugin.recorder import SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role
 from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
+from ecsload.tls import client_context, read_ca_bundle, tls_terms
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
@@ -97,6 +108,9 @@ class Level:
         # Header dicts made once, one picked per request: the hot path stays cheap.
         self.get_headers = authorizations
         self.post_headers = [{**a, "Content-Type": "application/json"} for a in authorizations]
+        options.ecs_ca_pem = read_ca_bundle(options.ca_bundle) if options.ca_bundle else ""
+        self._ssl_context: ssl.SSLContext | None = None
+        self.connections = 0  # opened by this process's users
         # A worker runs the users its master gives it, by class: the master shares them.
         worker = isinstance(environment.runner, WorkerRunner)
         self.users_by_kind = None if worker else share_users(environment, self.users)
@@ -130,6 +144,7 @@ class Level:
                 fail=self.fail,
                 stop_reason=self.stop_reason,
                 generator_share=self.generator_share,
+                connections=lambda: self.connections,
             ),
         )
         if self.role.budget is not None:
@@ -151,6 +166,23 @@ class Level:
         """The budget this process's users take their requests from (none on a master)."""
         assert self.role.budget is not None
         return self.role.budget
+
+    @property
+    def insecure(self) -> bool:
+        """--insecure, read when a user starts: a worker's comes from its master."""
+        return self.environment.parsed_options.insecure
+
+    def ssl_context(self, **_: Any) -> ssl.SSLContext:
+        """The users' TLS context (their ssl_context_factory), made once per process when the
+        first https connection opens (a worker has its master's options by then)."""
+        if self._ssl_context is None:
+            options = self.environment.parsed_options
+            self._ssl_context = client_context(options.insecure, options.ecs_ca_pem or None)
+        return self._ssl_context
+
+    def count_connection(self, _sock: Any) -> None:
+        """A user opened a new connection (geventhttpclient's after_connect hook)."""
+        self.connections += 1
 
     def admit(self) -> str | None:
         """The phase of a request a user is about to send; None once the budget is spent."""
@@ -250,6 +282,7 @@ class Level:
         ended = self.ended if self.ended is not None else time.time()
         ramp_end = self.measured if self.measured is not None else ended
         shares = [self.generator_share(), *role.pop("worker_shares")]
+        options = self.environment.parsed_options
         return {
             "users": self.users,
             "host": self.environment.host,
@@ -274,6 +307,8 @@ class Level:
             }
             if self.measured
             else None,
+            "connections": self.connections + role.pop("worker_connections"),
+            "tls": tls_terms(self.environment.host or "", options.insecure, options.ca_bundle),
             **role,
         }
 

@@ -51,6 +51,18 @@ def add_options(parser: Any, **_: Any) -> None:
         help="on a master: tell the workers that no level follows this one",
     )
     group.add_argument(
+        "--ca-bundle",
+        metavar="FILE",
+        default="",
+        help="a private CA's PEM certificate(s), trusted besides the system's CAs to verify an "
+        "https host (a master sends them to its workers)",
+    )
+    group.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify an https host's certificate (default: verify its chain and name)",
+    )
+    group.add_argument(
         "--happy-image",
         metavar="IMAGE",
         default=DEFAULT_HAPPY_IMAGE,

@@ -20,7 +20,7 @@ register_message / send_message):
     worker -> master  ecs_samples  {"lines": [...]}        a batch of sample lines
     worker -> master  ecs_idle     {"requests": n}         spent, and its requests are done
     master -> worker  ecs_finish   {"sweep_over", "reason"} stop users, flush, report
-    worker -> master  ecs_final    {"requests", "samples", "generator"}
+    worker -> master  ecs_final    {"requests", "samples", "generator", "connections"}
 
 The measured phase starts on every process with Locust's own spawning_complete
 event: the master fires it once all workers have started their users, and
@@ -62,6 +62,7 @@ class LevelTerms:
     fail: Callable[[str], None]  # end it because this process cannot go on (Locust exits 1)
     stop_reason: Callable[..., str]  # why it ends: the given reason if none is settled yet
     generator_share: Callable[[], dict[str, Any]]  # how busy this process was measuring
+    connections: Callable[[], int]  # new connections this process's users opened
 
 
 class Role(Protocol):
@@ -72,8 +73,8 @@ class Role(Protocol):
     def on_quitting(self) -> None: ...
 
     def info(self) -> dict[str, Any] | None:
-        """The role's part of level.json ("samples", "workers", "worker_shares"); None
-        where the process writes no level.json."""
+        """The role's part of level.json ("samples", "workers", "worker_shares",
+        "worker_connections"); None where the process writes no level.json."""
         ...
 
 
@@ -115,6 +116,7 @@ class LocalRole:
             "samples": self.samples.lines if self.samples is not None else 0,
             "workers": None,
             "worker_shares": [],
+            "worker_connections": 0,
         }
 
 
@@ -205,6 +207,7 @@ class MasterRole:
         return {
             "samples": self.received,
             "worker_shares": [final["generator"] for final in self.finals.values()],
+            "worker_connections": sum(final["connections"] for final in self.finals.values()),
             "workers": {
                 "joined": len(self.joined),
                 "finished": len(self.finals),
@@ -253,6 +256,7 @@ class WorkerRole:
                 "requests": self.budget.completed,
                 "samples": self.shipped,
                 "generator": self.terms.generator_share(),
+                "connections": self.terms.connections(),
             },
         )
 

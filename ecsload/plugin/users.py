@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from geventhttpclient.url import URL
 from locust import FastHttpUser
+from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.exception import StopUser
 
@@ -58,13 +60,32 @@ def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskReq
     return deck
 
 
+def count_connections(
+    session: FastHttpSession, url: str, on_connect: Callable[[Any], None]
+) -> None:
+    """Call `on_connect` for each new connection of `session` to `url`, at no cost per request.
+
+    geventhttpclient keeps one client per host, made on its first request, whose
+    connection pool calls `after_connect(sock)` once per connection it opens, after
+    the TCP (and TLS) handshake. Making the client now (as the first request would)
+    lets that hook be set once; a user reuses its keep-alive connection, so more
+    connections than users means the server or a proxy closed some.
+    """
+    client = session.client.clientpool.get_client(URL(url))
+    client._connection_pool.after_connect = on_connect
+
+
 class ECSUser(FastHttpUser):
     abstract = True
     _ids = itertools.count(1)
 
     def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
         self.level = Level.of(environment)
+        # Read by FastHttpUser as it makes the client: the level's verification (ecsload.tls).
+        self.insecure = self.level.insecure
+        self.ssl_context_factory = self.level.ssl_context
+        super().__init__(environment)
+        count_connections(self.client, self.host, self.level.count_connection)
         self.user_id = self.level.role.user_id_base + next(ECSUser._ids)
         self._context = {"user_id": self.user_id, "phase": RAMP}
         self._pause = self.wait_time  # the kind's own wait between requests

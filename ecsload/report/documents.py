@@ -55,6 +55,8 @@ def level_summary(
         },
         "generator": generator_summary(level_info.get("generator")),
         "workers": level_info.get("workers"),
+        "connections": level_info.get("connections"),
+        "tls": level_info.get("tls"),
     }
     level["probe"] = None if probe is None else probe_summary(probe, probe_rate, window)
     level["all"], level["types"] = type_statistics(measured)

@@ -3,8 +3,8 @@
 They are rendered from summary.json's documents (ecsload.report.documents), so
 the text and the JSON always say the same thing. Times are in ms; m is in ms
 per second. Under each level's table, its notes: throughput, rate limiting,
-the ramp, the probe, the generator, and anything that makes a figure less than
-it seems.
+an unverified certificate and reopened connections, the ramp, the probe, the
+generator, and anything that makes a figure less than it seems.
 """
 
 from collections.abc import Callable, Mapping
@@ -13,6 +13,7 @@ from typing import Any
 from tabulate import tabulate
 
 from ecsload.report.stats import PERCENTILES
+from ecsload.tls import NOT_VERIFIED
 
 RATE_LIMIT_WARNING_RATIO = 0.01
 GENERATOR_BUSY_PERCENT = 85  # a Locust process above this queues requests itself
@@ -56,9 +57,10 @@ def level_table(level: Mapping[str, Any]) -> str:
 
 
 def level_notes(level: Mapping[str, Any]) -> list[str]:
-    """Throughput and rate limiting, the ramp, the probe and the generator, then anything that
-    makes the numbers less than they seem."""
+    """Throughput and rate limiting, TLS and connections, the ramp, the probe and the
+    generator, then anything that makes the numbers less than they seem."""
     notes = throughput_notes(level)
+    notes += connection_notes(level)
     notes += ramp_notes(level)
     notes += probe_notes(level)
     notes += generator_notes(level)
@@ -81,6 +83,23 @@ def throughput_notes(level: Mapping[str, Any]) -> list[str]:
             f"WARNING: {percent(limited, requests):.1f}% of the requests were rate limited, so "
             "these numbers mostly measure the rate limiter: raise the deployment's "
             "api_rate_limiting (see deployment.json.example) for load tests."
+        )
+    return notes
+
+
+def connection_notes(level: Mapping[str, Any]) -> list[str]:
+    """An unverified certificate; more connections than users (keep-alive connections closed)."""
+    notes = []
+    tls = level.get("tls")
+    if tls and not tls["verified"]:
+        notes.append(NOT_VERIFIED)
+    connections, users = level.get("connections"), level["users"]
+    if connections is not None and connections > users:
+        handshakes = "TCP and TLS handshakes" if tls else "TCP handshakes"
+        notes.append(
+            f"NOTE: the users opened {connections} connections, more than one each ({users} "
+            "users): the server or a proxy closed keep-alive connections (or requests failed), "
+            f"and the requests that opened new ones paid their {handshakes}."
         )
     return notes
 

@@ -1,0 +1,77 @@
+"""How every client of the harness trusts an https endpoint: one SSLContext from the settings.
+
+The traffic model's users, the probe and the check before the first level all
+verify the server the same way, before a single credential is sent: the
+certificate's chain against the system's CA store plus, with `--ca-bundle`, a
+private CA's PEM certificates, and its name against the endpoint's host. With
+`--insecure` nothing is verified, and every report says so (`NOT_VERIFIED`).
+Standard library only: the plan checks the bundle before the venv exists.
+"""
+
+import re
+import ssl
+from urllib.parse import urlsplit
+
+from ecsload.cli import UserError
+from ecsload.exits import EXIT_CONFIG
+
+NOT_VERIFIED = "TLS: certificate NOT verified (--insecure)"
+PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
+FIXES = (
+    "To trust a private CA, give --ca-bundle FILE (its PEM certificate; env ECS_CA_BUNDLE); "
+    "to skip verification knowingly, --insecure"
+)
+
+
+class CABundleError(UserError):
+    """A CA bundle that cannot be used; exit code 2."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"CA bundle {path} {problem}", EXIT_CONFIG)
+
+
+def read_ca_bundle(path: str) -> str:
+    """The PEM certificates of a CA bundle (text around them dropped), or CABundleError."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as error:
+        raise CABundleError(path, f"cannot be read: {error.strerror}") from None
+    pem = "\n".join(PEM_CERTIFICATE.findall(data.decode("latin-1")))
+    if not pem:
+        raise CABundleError(
+            path,
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----); a DER file converts "
+            "with `openssl x509 -inform der -in FILE`",
+        )
+    try:
+        ssl.create_default_context(cadata=pem)
+    except ssl.SSLError as error:
+        problem = f"holds a certificate that cannot be read: {error.reason}"
+        raise CABundleError(path, problem) from None
+    return pem
+
+
+def client_context(insecure: bool, ca_pem: str | None = None) -> ssl.SSLContext:
+    """The context of an https client: verifying (system CAs and `ca_pem`) or, insecure, not."""
+    if insecure:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    context = ssl.create_default_context()
+    if ca_pem:
+        context.load_verify_locations(cadata=ca_pem)
+    return context
+
+
+def is_https(url: str) -> bool:
+    return urlsplit(url).scheme == "https"
+
+
+def tls_terms(url: str, insecure: bool, ca_bundle: str | None) -> dict[str, object] | None:
+    """summary.json's `tls`: whether the certificate was verified and with which bundle; None
+    for plain http."""
+    if not is_https(url):
+        return None
+    return {"verified": not insecure, "ca_bundle": None if insecure else ca_bundle or None}
