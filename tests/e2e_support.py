@@ -117,7 +117,7 @@ class Sweep:
                 "-o",
                 str(tmp_path / "master"),
             ],
-            clean_env(ECS_ENDPOINT=url),
+            clean_env(ECS_ENDPOINT=url, ECS_CREDENTIALS=str(credentials)),  # for its probe
         )
         self.workers = [
             self._start(
