@@ -109,6 +109,24 @@ def parse_path(text: str) -> str:
     return os.path.expanduser(text.strip())
 
 
+def parse_pdf_path(text: str) -> str:
+    """A path for a PDF to write: it must end in .pdf, so that no other file is overwritten."""
+    path = parse_path(text)
+    if not path.lower().endswith(".pdf"):
+        raise ValueError(f"{text!r} does not end in .pdf: give the PDF's file name")
+    return path
+
+
+def parse_switch(text: str) -> bool:
+    """On or off: 1, true, yes, on / 0, false, no, off (any case)."""
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not on or off (1/0, true/false, yes/no)")
+
+
 def parse_image(text: str) -> str:
     """A Docker image name with a tag, as the API requires (`(.+/)?.+:.+`)."""
     if not IMAGE_NAME.fullmatch(text.strip()):
@@ -157,6 +175,12 @@ def json_processes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not a positive integer or -1 (one per core)")
     return parse_processes(str(value))
+
+
+def json_switch(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is not true or false")
+    return value
 
 
 def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:
