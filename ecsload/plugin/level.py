@@ -33,6 +33,13 @@ level.json then tells the summary what happened:
                             nothing was measured
     workers                 with workers only: {"joined", "finished", "lost"}
 
+With --progress-file, the process that writes the samples (not a worker) also
+rewrites a small JSON file about once a second while the level runs, for the
+live line (ecsload.commands.watch): `users` running of `level_users`, `phase`
+("ramp", "measure", "stopping"), `started` and `measure_started` (epoch s), and
+`generator`, this process's CPU and busy share so far while measuring (null on
+a master, which runs no users).
+
 With --processes or --master the budget and the samples cross processes: see
 ecsload/plugin/roles.py.
 """
@@ -58,11 +65,12 @@ from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.options import add_options
 from ecsload.plugin.recorder import SampleRecorder
-from ecsload.plugin.roles import LevelTerms, Role, make_role
+from ecsload.plugin.roles import LevelTerms, Role, make_role, write_json
 from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
+PROGRESS_SECONDS = 1.0  # how often the progress file is rewritten
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
 UNANSWERED = {
     "time": "no answer before the time cap",
@@ -99,6 +107,7 @@ class Level:
         # A worker runs the users its master gives it, by class: the master shares them.
         worker = isinstance(environment.runner, WorkerRunner)
         self.users_by_kind = None if worker else share_users(environment, self.users)
+        self.progress_file = "" if worker else options.progress_file
         self.measuring = False
         # user id -> (start time, request type, phase) of the request it is waiting for
         self.in_flight: dict[int, tuple[float, str, str]] = {}
@@ -113,6 +122,7 @@ class Level:
         self.cpu_ended: CpuReading | None = None
         self.users_started = 0
         self._flusher: gevent.Greenlet | None = None
+        self._reporter: gevent.Greenlet | None = None
         self.measure_opened = gevent.event.Event()
         events = environment.events
         # Before the role's listeners: the level's span ends before a master waits for its
@@ -185,6 +195,8 @@ class Level:
         recorder = self.role.recorder
         if recorder is not None and self._flusher is None:
             self._flusher = gevent.spawn(self._flush_forever, recorder)
+        if self.progress_file and self._reporter is None:
+            self._reporter = gevent.spawn(self._report_forever)
 
     def _on_spawning_complete(self, **_: Any) -> None:
         """All the level's users run: the budget opens and the measured phase begins."""
@@ -199,6 +211,24 @@ class Level:
         while True:
             gevent.sleep(FLUSH_SECONDS)
             recorder.flush()
+
+    def progress(self) -> dict[str, Any]:
+        """The progress file's document (see the module's docstring)."""
+        runner = self.environment.runner
+        phase = "stopping" if self.ended is not None else MEASURE if self.measuring else RAMP
+        return {
+            "users": runner.user_count if runner is not None else 0,
+            "level_users": self.users,
+            "phase": phase,
+            "started": self.started,
+            "measure_started": self.measured,
+            "generator": self.generator_share() if self.role.budget is not None else None,
+        }
+
+    def _report_forever(self) -> None:
+        while True:
+            write_json(self.progress_file, self.progress())
+            gevent.sleep(PROGRESS_SECONDS)
 
     def _on_stopping(self, **_: Any) -> None:
         """The first sign of the end: the level's span ends here, before users are stopped."""
@@ -223,8 +253,9 @@ class Level:
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
-        if self._flusher is not None:
-            self._flusher.kill()
+        for greenlet in (self._flusher, self._reporter):
+            if greenlet is not None:
+                greenlet.kill()
         if self.role.recorder is not None:
             self.role.recorder.flush()
         self.role.on_quitting()
