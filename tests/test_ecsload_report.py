@@ -5,6 +5,7 @@ the summary's code), with the verdict files of the other branch written by hand 
 
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -184,6 +185,9 @@ def pgm_pixels(path: Path) -> np.ndarray:
     return np.frombuffer(pixels, dtype=np.uint8)[: int(width) * int(height)]
 
 
+@pytest.mark.skipif(
+    not shutil.which("pdftoppm"), reason="needs poppler-utils (apt-get install poppler-utils)"
+)
 def test_graphs_writes_one_pdf_page_per_chart_group_and_pages_are_drawn(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, users=(5, 10, 20))
     pdf = tmp_path / "sweep.pdf"

@@ -31,7 +31,7 @@ from ecsload.report.tables import GENERATOR_BUSY_PERCENT
 MAX_DOTS = 4000  # dots in one level's scatter
 SLOWEST_KEPT = 10  # each type's slowest samples are always drawn, so its max shows
 LOG_SCALE_SPREAD = 100  # the slowest dot over the median one that switches to a log axis
-WIDTH = 6.4  # inches; the HTML scales the SVG to the window
+WIDTH = 5.0  # inches; the HTML scales the SVG to its column (narrow windows: one column)
 SCATTER_DPI = 110  # the scatter's dots are a raster inside the SVG: small and fast
 STYLE = {
     "font.size": 9,
@@ -67,16 +67,12 @@ def type_colours(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def sweep_charts(levels: Sequence[Mapping[str, Any]]) -> list[Chart]:
     """The charts against users; the probe's and the generator's only where they were measured."""
     with matplotlib.rc_context(STYLE):
-        charts = [
-            throughput_chart(levels),
-            latency_chart(levels),
-            latency_by_type_chart(levels, type_colours(levels)),
-            errors_chart(levels),
-        ]
+        charts = [throughput_chart(levels), latency_chart(levels), errors_chart(levels)]
         if any((level["probe"] or {}).get("p50") is not None for level in levels):
             charts.append(probe_chart(levels))
         if any((level["generator"] or {}).get("cpu_percent_max") is not None for level in levels):
             charts.append(generator_chart(levels))
+        charts.append(latency_by_type_chart(levels, type_colours(levels)))
     return charts
 
 
@@ -109,7 +105,7 @@ def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
-    fig = figure(3.0)
+    fig = figure(2.8)
     ax = fig.add_subplot()
     against_users(ax, levels, [("requests/s", lambda lv: lv["rps"], {"marker": "o"})], "requests/s")
     ax.set_title("Throughput: measured requests per second")
@@ -124,7 +120,7 @@ def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
 
 
 def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
-    fig = figure(3.0)
+    fig = figure(2.8)
     ax = fig.add_subplot()
     against_users(
         ax,
@@ -150,7 +146,7 @@ def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[
     names = list(colours)
     columns = 2
     rows = max(1, math.ceil(len(names) / columns))
-    fig = figure(1.9 * rows + 0.4)
+    fig = figure(1.7 * rows + 0.5)
     axes = fig.subplots(rows, columns, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         against_users(
@@ -191,7 +187,7 @@ def errors_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     def share(key: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda lv: None if lv["all"] is None else 100 * lv["all"][key] / lv["requests"]
 
-    fig = figure(3.0)
+    fig = figure(2.8)
     ax = fig.add_subplot()
     against_users(
         ax,
@@ -222,7 +218,7 @@ def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     def probe(key: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda lv: (lv["probe"] or {}).get(key)
 
-    fig = figure(3.0)
+    fig = figure(2.8)
     ax = fig.add_subplot()
     against_users(
         ax,
@@ -255,7 +251,7 @@ def generator_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     def figure_of(key: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda lv: (lv["generator"] or {}).get(key)
 
-    fig = figure(3.0)
+    fig = figure(2.8)
     ax = fig.add_subplot()
     against_users(
         ax,
@@ -316,7 +312,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
     """Response time against time since the level started, one colour per request type,
     each type's fitted line over the measured phase, the ramp shaded."""
     with matplotlib.rc_context(STYLE):
-        fig = figure(3.9)
+        fig = figure(3.6)
         ax = fig.add_subplot()
         start_ms = samples.timestamp_ms.min()
         seconds = (samples.timestamp_ms - start_ms) / 1000
