@@ -11,7 +11,7 @@ present, and each level's samples.csv for its scatter. It writes
 RUN_DIR/report.html, whole or not at all, and prints nothing on success.
 
 Exit codes: 0 written; 1 usage (RUN_DIR is not a run folder, a bad --graphs), or a
-file could not be written.
+file could not be written; 4 a summary.json that cannot be read.
 """
 
 import argparse
