@@ -2,12 +2,15 @@
 # Usage: ./run_load_test.sh [-v] [options] [CONFIG.json]     (./run_load_test.sh --help)
 #        ./run_load_test.sh --master --expect-workers N ...   (with ECS_ENDPOINT)
 #        ./run_load_test.sh --worker --master-host HOST       (on each worker machine)
+#        ./run_load_test.sh report RUN_DIR [--graphs FILE.pdf]
 #
 # Sweeps concurrency levels with headless Locust against ECS_ENDPOINT or, when
 # no endpoint is given, against a local ECS node that it starts, checks and
-# stops itself. Prints a table per level and one across levels; everything a
-# run makes lands in one results folder. Python (ecsload/) resolves the plan
-# and does the statistics; this script runs the processes.
+# stops itself. Shows a live line while each level runs, prints a table per
+# level and one across levels, and writes report.html; everything a run makes
+# lands in one results folder (`report` rewrites the report of one). Python
+# (ecsload/) resolves the plan and does the statistics; this script runs the
+# processes.
 #
 # Exit codes: `--help` lists them (the table is ecsload/exits.py; bash reads it
 # as EXIT_* variables).
@@ -20,16 +23,20 @@ source "$ROOT/lib/venv.sh"
 source "$ROOT/lib/process.sh"
 
 readonly NODE_START_SECONDS=30
+readonly REPORT_SECONDS=120
 NODE_PID=""
 LOCUST_PID=""
 PROBE_PID=""
 SUMMARY_WRITTEN=0
+WATCH_PID=""
+REPORT_PID=""
+REPORTED=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
-WORKER_WAIT=""
+WORKER_WAIT="" GRAPHS="" QUIET=""
 TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
@@ -48,18 +55,28 @@ wants_help() {
   return 1
 }
 
+# cleanup: on every exit, stop what runs; a run that ended early (Locust failed, Ctrl-C, a
+# verdict's exit code) still gets the report of the levels that finished. Nothing here may
+# fail: a failing command in an EXIT trap would replace the run's exit code.
 cleanup() {
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
+  stop_watch
   stop_probe
   stop_group "$NODE_PID" 10
   NODE_PID=""
+  stop_group "$REPORT_PID" 0
+  REPORT_PID=""
+  write_report || true
 }
 
 on_signal() {
   trap - INT TERM
   if ((SUMMARY_WRITTEN)); then
-    say "run_load_test.sh: interrupted after the summary was written; the results are complete" >&2
+    local unfinished=""
+    [[ -z $REPORT_PID ]] || unfinished="; the report was not: write it with $0 report $RUN_DIR"
+    say "run_load_test.sh: interrupted after the summary was written: summary.txt and" \
+      "summary.json are complete$unfinished" >&2
     exit "$EXIT_OK"
   fi
   say "run_load_test.sh: interrupted; stopping Locust and the local node" >&2
@@ -178,24 +195,68 @@ stop_probe() {
   PROBE_PID=""
 }
 
-# run_level USERS LAST: one headless Locust run with the probe beside it, then its
-# table (or, when Locust failed, one line saying why).
+# start_watch DIR I N USERS: the live line of level I of N on stderr beside the level,
+# unless -q. Stopped (and its line erased on a terminal) before the level's table.
+start_watch() {
+  [[ $QUIET == false ]] || return 0
+  launch - "$PY" -m ecsload.commands.watch "$1" --level "$2" --of "$3" --users "$4" \
+    --requests "$REQUESTS" --time-cap "$LEVEL_TIME_CAP"
+  WATCH_PID=$LAUNCHED
+}
+
+stop_watch() {
+  stop_group "$WATCH_PID" 2
+  WATCH_PID=""
+}
+
+# write_report: the run's report.html (and --graphs' PDF), bounded in time, once per run
+# and only once a level has a summary. A report that fails or times out is a note on
+# stderr: it never changes the run's exit code.
+write_report() {
+  local rc=0
+  local -a graphs=()
+  [[ $REPORTED == 0 && -n $RUN_DIR && $ROLE != worker ]] || return 0
+  REPORTED=1
+  compgen -G "$RUN_DIR/level-*/summary.json" >/dev/null || return 0
+  [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
+  launch - "$PY" -m ecsload.commands.report "$RUN_DIR" "${graphs[@]}"
+  REPORT_PID=$LAUNCHED
+  wait_for $((REPORT_SECONDS * 10)) pid_gone "$REPORT_PID" || rc=timeout
+  [[ $rc != 0 ]] || wait "$REPORT_PID" || rc=$?
+  stop_group "$REPORT_PID" 0
+  REPORT_PID=""
+  if [[ $rc == timeout ]]; then
+    say "run_load_test.sh: note: the report took over $REPORT_SECONDS s and was stopped;" \
+      "write it with: $0 report '$RUN_DIR'" >&2
+  elif [[ $rc != 0 ]]; then
+    say "run_load_test.sh: note: the report could not be written (exit $rc)" >&2
+  elif [[ $VERBOSE == 1 ]]; then
+    say "Find the report @ '$RUN_DIR/report.html'"
+  fi
+  return 0
+}
+
+# run_level USERS I N: level I of N, one headless Locust run with the probe and the live
+# line beside it, then its table (or, when Locust failed, one line saying why).
 run_level() {
   local users=$1 dir=$RUN_DIR/level-$1 rc=0
   local -a spread
-  mapfile -t spread < <(spread_options "$2")
+  mapfile -t spread < <(spread_options "$([[ $2 == "$3" ]] && echo 1 || echo 0)")
   mkdir -p "$dir"
   if [[ $VERBOSE == 1 ]]; then
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
     say "Find locust output @ '$dir/output.txt' for $users concurrency"
   fi
   start_probe "$dir"
+  start_watch "$dir" "$2" "$3" "$users"
   run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
     -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
-    --happy-image "$HAPPY_IMAGE" --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
+    --progress-file "$dir/progress.json" --happy-image "$HAPPY_IMAGE" \
+    --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
+  stop_watch
   stop_probe
   "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc" \
     --probe-rate "$PROBE_RATE"
@@ -232,12 +293,18 @@ run_worker() {
 }
 
 main() {
-  local plan level last exit_codes
+  local plan level index=0 exit_codes
+  local -a levels
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
   # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
   # known before Python runs (tests/test_exits.py holds the two together).
   exit_codes=$(python3 -m ecsload.exits) || fail 5 "python3 not found: install Python 3.11 or newer"
   eval "$exit_codes"
+  if [[ ${1:-} == report ]]; then
+    shift
+    PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
+    ECSLOAD_PROG="run_load_test.sh report" exec "$PY" -m ecsload.commands.report "$@"
+  fi
   if wants_help "$@"; then
     exec python3 -m ecsload.commands.plan --help
   fi
@@ -260,12 +327,14 @@ main() {
   else
     start_local_node
   fi
-  last=${LEVELS##* }
-  for level in $LEVELS; do
-    run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"
+  read -ra levels <<<"$LEVELS"
+  for level in "${levels[@]}"; do
+    index=$((index + 1))
+    run_level "$level" "$index" "${#levels[@]}"
   done
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
   SUMMARY_WRITTEN=1
+  write_report
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return 0
 }

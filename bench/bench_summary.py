@@ -24,6 +24,7 @@ from ecsload.plugin.recorder import SampleFile
 from ecsload.report.documents import level_summary
 from ecsload.report.samples import read_samples
 from ecsload.report.tables import level_table
+from ecsload.sample_columns import MEASURE, RAMP
 
 T = TypeVar("T")
 TYPES = (
@@ -33,9 +34,10 @@ TYPES = (
 )
 
 
-def write_samples(path: Path, n: int) -> None:
-    """n samples of a 25-user level at 1,000 requests/s, latencies log-normal around 5 ms."""
-    rng = np.random.default_rng(1)
+def write_samples(path: Path, n: int, ramp: int = 0, seed: int = 1) -> None:
+    """n samples of a 25-user level at 1,000 requests/s, latencies log-normal around 5 ms;
+    the first `ramp` of them sent during the ramp, the rest measured."""
+    rng = np.random.default_rng(seed)
     start_ms = 1_714_564_800_000
     types = rng.choice(TYPES, n)
     users = rng.integers(1, 26, n)
@@ -46,7 +48,8 @@ def write_samples(path: Path, n: int) -> None:
         samples.write(
             [
                 f"{start_ms + i},{types[i]},{users[i]},{0 if failed[i] else 1},"
-                f"{503 if failed[i] else 200},{latencies[i]:.3f}\n"
+                f"{503 if failed[i] else 200},{latencies[i]:.3f},"
+                f"{RAMP if i < ramp else MEASURE},\n"
                 for i in range(first, min(first + 100_000, n))
             ]
         )

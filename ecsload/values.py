@@ -141,6 +141,14 @@ def json_seconds(value: object) -> int:
     return parse_seconds(str(json_count(value)))
 
 
+def parse_pdf_path(text: str) -> str:
+    """A path for a PDF to write: it must end in .pdf, so that no other file is overwritten."""
+    path = parse_path(text)
+    if not path.lower().endswith(".pdf"):
+        raise ValueError(f"{text!r} does not end in .pdf: give the PDF's file name")
+    return path
+
+
 def parse_image(text: str) -> str:
     """A Docker image name with a tag, as the API requires (`(.+/)?.+:.+`)."""
     if not IMAGE_NAME.fullmatch(text.strip()):

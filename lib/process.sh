@@ -32,13 +32,18 @@ wait_for() {
   return 1
 }
 
-# launch OUTPUT COMMAND...: start COMMAND detached (above), stdout and stderr to OUTPUT;
-# its pid (the leader of its process group) goes into LAUNCHED, for the caller to read.
+# launch OUTPUT COMMAND...: start COMMAND detached (above), stdout and stderr to OUTPUT
+# (-: the caller's own stderr, a terminal stays a terminal); its pid (the leader of its
+# process group) goes into LAUNCHED, for the caller to read.
 LAUNCHED=""
 launch() {
   local output=$1
   shift
-  "${DETACHED[@]}" "$@" >"$output" 2>&1 &
+  if [[ $output == - ]]; then
+    "${DETACHED[@]}" "$@" >&2 &
+  else
+    "${DETACHED[@]}" "$@" >"$output" 2>&1 &
+  fi
   # shellcheck disable=SC2034  # read by the scripts that source this file
   LAUNCHED=$!
 }

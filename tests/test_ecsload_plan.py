@@ -52,6 +52,8 @@ def test_defaults(tmp_path: Path) -> None:
         "MASTER_HOST": "",
         "MASTER_PORT": "5557",
         "WORKER_WAIT": "120",
+        "GRAPHS": "",
+        "QUIET": "false",
     }
     saved = json.loads((run_dir / "plan.json").read_text())
     assert saved["concurrency"] == [10, 15, 20, 25]
@@ -137,6 +139,22 @@ def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) ->
         assert secret not in saved + result.stderr + result.stdout
 
 
+def test_quiet_and_graphs_from_options_or_config(tmp_path: Path) -> None:
+    (tmp_path / "pdfs").mkdir()
+    values = evaluated(plan(tmp_path, "-q", "--graphs", "pdfs/sweep.pdf").stdout)
+    assert values["QUIET"] == "true"
+    assert values["GRAPHS"] == str(tmp_path / "pdfs" / "sweep.pdf")
+    config = write(tmp_path / "pdfs" / "c.json", '{"quiet": true, "graphs": "graphs.PDF"}')
+    values = evaluated(plan(tmp_path, str(config)).stdout)
+    assert values["QUIET"] == "true"
+    assert values["GRAPHS"] == str(tmp_path / "pdfs" / "graphs.PDF")  # beside the config
+
+
+def test_graphs_in_a_folder_that_does_not_exist(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--graphs", str(tmp_path / "none" / "g.pdf"))
+    assert_refused(result, tmp_path, 2, "graphs (option): |none is not a folder")
+
+
 def test_values_with_shell_metacharacters_are_quoted(tmp_path: Path) -> None:
     odd = tmp_path / "it's $(a) folder"
     odd.mkdir()
@@ -167,6 +185,10 @@ def test_help_documents_environment_config_keys_and_exit_codes(tmp_path: Path) -
         "--results",
         "exit codes",
         "3  the local ECS node",
+        "--graphs FILE.pdf",
+        "-q, --quiet",
+        "run_load_test.sh report RUN_DIR [--graphs FILE.pdf]",
+        "report.html",
     ):
         assert text in result.stdout
     assert not (tmp_path / "results").exists()
@@ -186,6 +208,7 @@ BAD_OPTIONS = [
     (["-t", "99999999999999999999"], "is over 604800 seconds (7 days)"),
     (["-o", ""], "argument -o/--results: is empty"),
     (["--no-credentials"], "--no-credentials goes with ECS_ENDPOINT"),
+    (["--graphs", "sweep.png"], "argument --graphs: 'sweep.png' does not end in .pdf"),
     (["--bogus"], "unrecognized arguments: --bogus"),
     (["a.json", "b.json"], "unrecognized arguments: b.json"),
 ]
@@ -211,6 +234,8 @@ BAD_CONFIGS = [
     ('{"concurrency": [1,', "is not valid JSON"),
     ('{"probe_rate": 500}', "probe_rate: '500' is not a number from 0 (no probe) to 100"),
     ('{"insecure": "yes"}', 'insecure: "yes" is not true or false'),
+    ('{"quiet": "yes"}', 'quiet: "yes" is not true or false'),
+    ('{"graphs": "g.svg"}', "graphs: 'g.svg' does not end in .pdf"),
 ]
 
 

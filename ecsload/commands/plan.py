@@ -51,6 +51,7 @@ from ecsload.values import (
     parse_image,
     parse_levels,
     parse_path,
+    parse_pdf_path,
     parse_probe_rate,
     parse_processes,
     parse_rate,
@@ -213,6 +214,22 @@ SETTINGS = (
         help="Locust processes per level on this machine: N > 1 forks N workers under "
         "a master, -1 one per core",
     ),
+    Setting(
+        "graphs",
+        "GRAPHS",
+        "",
+        parse_pdf_path,
+        json_text(parse_pdf_path),
+        help="also write the report's charts to this PDF, one page per chart group",
+    ),
+    Setting(
+        "quiet",
+        "QUIET",
+        False,
+        None,
+        json_flag,
+        help="no live line on stderr while a level runs",
+    ),
 )
 
 
@@ -236,15 +253,25 @@ def config_help() -> str:
     )
 
 
+def commands_help() -> str:
+    return (
+        "other command:\n"
+        "  run_load_test.sh report RUN_DIR [--graphs FILE.pdf]\n"
+        "      (re)write RUN_DIR/report.html, and the PDF of its charts, for a run that\n"
+        "      ended or was copied from CI (a sweep writes it by itself)"
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=PROG,
         description=textwrap.fill(
             "Sweep concurrency levels with headless Locust against an ECS deployment "
-            "(ECS_ENDPOINT) or a local ECS node, and print a table per level and across levels.",
+            "(ECS_ENDPOINT) or a local ECS node, print a table per level and across levels, "
+            "and write the run's report.html (charts and tables) into its results folder.",
             width=79,
         ),
-        epilog="\n\n".join([environment_help(), config_help(), exit_codes_help()]),
+        epilog="\n\n".join([commands_help(), environment_help(), config_help(), exit_codes_help()]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     settings = {s.key: s for s in SETTINGS}
@@ -307,6 +334,15 @@ def parser() -> argparse.ArgumentParser:
         "as nginx does in front of a real node (default: no limits)",
     )
     p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=True,
+        help="no live line on stderr while a level runs (default: on a terminal the line is "
+        "redrawn each second, elsewhere printed every 10 s)",
+    )
+    add(["--graphs"], "graphs", "FILE.pdf")
+    p.add_argument(
         "-o",
         "--results",
         metavar="DIR",
@@ -368,7 +404,7 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
-    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment"):
+    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment", "graphs"):
         if values[key] and sources[key].startswith("config"):
             values[key] = os.path.abspath(Path(options.config).parent / values[key])
         elif values[key]:
@@ -558,6 +594,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_tls_settings(values, sources)
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
+    if values["graphs"] and not os.path.isdir(os.path.dirname(values["graphs"])):
+        raise UserError(
+            f"graphs ({sources['graphs']}): {os.path.dirname(values['graphs'])} is not a folder: "
+            "give the PDF a path in an existing folder",
+            EXIT_CONFIG,
+        )
     role = resolve_role(options, values)
     check_credentials_fit(values, sources)
     if values["node_deployment"]:

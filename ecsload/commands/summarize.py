@@ -103,12 +103,17 @@ def summarize_level(
     publish(folder, level_table(level), run_summary(info.get("host"), [level]))
 
 
-def summarize_run(folder: Path) -> None:
+def run_document(folder: Path) -> dict[str, Any]:
+    """The run's summary document from each level's summary.json, in concurrency order."""
     documents = [read_json(path) for path in sorted(folder.glob("level-*/summary.json"))]
     if not documents:
         raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
     endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
-    summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+    return run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+
+
+def summarize_run(folder: Path) -> None:
+    summary = run_document(folder)
     publish(folder, run_table(summary), summary)
 
 

@@ -42,6 +42,13 @@ not its path, reach a master's workers: each process puts them in its parsed
 options as `ecs_ca_pem`, which Locust's master forwards with its other custom
 options, so a worker on another machine needs no copy of the file.
 
+With --progress-file, the process that writes the samples (not a worker) also
+rewrites a small JSON file about once a second while the level runs, for the
+live line (ecsload.commands.watch): `users` running of `level_users`, `phase`
+("ramp", "measure", "stopping"), `started` and `measure_started` (epoch s), and
+`generator`, this process's CPU and busy share so far while measuring (null on
+a master, which runs no users).
+
 With --processes or --master the budget and the samples cross processes: see
 ecsload/plugin/roles.py.
 """
@@ -69,12 +76,13 @@ from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.options import add_options
 from ecsload.plugin.recorder import SampleRecorder
-from ecsload.plugin.roles import LevelTerms, Role, make_role
+from ecsload.plugin.roles import LevelTerms, Role, make_role, write_json
 from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
 from ecsload.tls import client_context, read_ca_bundle, tls_terms
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
+PROGRESS_SECONDS = 1.0  # how often the progress file is rewritten
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
 UNANSWERED = {
     "time": "no answer before the time cap",
@@ -114,6 +122,7 @@ class Level:
         # A worker runs the users its master gives it, by class: the master shares them.
         worker = isinstance(environment.runner, WorkerRunner)
         self.users_by_kind = None if worker else share_users(environment, self.users)
+        self.progress_file = "" if worker else options.progress_file
         self.measuring = False
         # user id -> (start time, request type, phase) of the request it is waiting for
         self.in_flight: dict[int, tuple[float, str, str]] = {}
@@ -128,6 +137,7 @@ class Level:
         self.cpu_ended: CpuReading | None = None
         self.users_started = 0
         self._flusher: gevent.Greenlet | None = None
+        self._reporter: gevent.Greenlet | None = None
         self.measure_opened = gevent.event.Event()
         events = environment.events
         # Before the role's listeners: the level's span ends before a master waits for its
@@ -226,6 +236,8 @@ class Level:
         recorder = self.role.recorder
         if recorder is not None and self._flusher is None:
             self._flusher = gevent.spawn(self._flush_forever, recorder)
+        if self.progress_file and self._reporter is None:
+            self._reporter = gevent.spawn(self._report_forever)
 
     def _on_spawning_complete(self, **_: Any) -> None:
         """All the level's users run: the budget opens and the measured phase begins."""
@@ -240,6 +252,24 @@ class Level:
         while True:
             gevent.sleep(FLUSH_SECONDS)
             recorder.flush()
+
+    def progress(self) -> dict[str, Any]:
+        """The progress file's document (see the module's docstring)."""
+        runner = self.environment.runner
+        phase = "stopping" if self.ended is not None else MEASURE if self.measuring else RAMP
+        return {
+            "users": runner.user_count if runner is not None else 0,
+            "level_users": self.users,
+            "phase": phase,
+            "started": self.started,
+            "measure_started": self.measured,
+            "generator": self.generator_share() if self.role.budget is not None else None,
+        }
+
+    def _report_forever(self) -> None:
+        while True:
+            write_json(self.progress_file, self.progress())
+            gevent.sleep(PROGRESS_SECONDS)
 
     def _on_stopping(self, **_: Any) -> None:
         """The first sign of the end: the level's span ends here, before users are stopped."""
@@ -264,8 +294,9 @@ class Level:
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
-        if self._flusher is not None:
-            self._flusher.kill()
+        for greenlet in (self._flusher, self._reporter):
+            if greenlet is not None:
+                greenlet.kill()
         if self.role.recorder is not None:
             self.role.recorder.flush()
         self.role.on_quitting()

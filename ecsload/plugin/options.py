@@ -39,6 +39,13 @@ def add_options(parser: Any, **_: Any) -> None:
         help="write what the level did, as JSON, to FILE at quit",
     )
     group.add_argument(
+        "--progress-file",
+        metavar="FILE",
+        default="",
+        help="rewrite FILE about once a second with the level's progress, as JSON "
+        "(not on a worker: its master writes it)",
+    )
+    group.add_argument(
         "--worker-info",
         metavar="FILE",
         default="",

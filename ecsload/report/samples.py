@@ -102,11 +102,19 @@ def read_rows(path: str | Path, header: str, row: np.dtype) -> np.ndarray:
         data = Path(path).read_bytes()
     except OSError as error:
         raise SampleFileError(f"{path} cannot be read: {error.strerror}") from None
+    check_header(path, data, header)
+    return parse_rows(path, data[len(header) : data.rfind(b"\n") + 1], row)
+
+
+def check_header(path: str | Path, data: bytes, header: str) -> None:
     if not data.startswith(header.encode()):
         raise SampleFileError(
             f"{path} is not the file expected: its header is not {header.strip()}"
         )
-    body = data[len(header) : data.rfind(b"\n") + 1]
+
+
+def parse_rows(path: str | Path, body: bytes, row: np.dtype) -> np.ndarray:
+    """Whole CSV lines (no header) as rows of `row`; `path` names them in an error."""
     try:
         return (
             np.loadtxt(io.BytesIO(body), dtype=row, delimiter=",", ndmin=1, comments=None)
@@ -115,3 +123,37 @@ def read_rows(path: str | Path, header: str, row: np.dtype) -> np.ndarray:
         )
     except ValueError as error:
         raise SampleFileError(f"{path} is malformed: {error}") from None
+
+
+class GrowingRows:
+    """A CSV file that another process is still appending to, read a little at a time.
+
+    Each `read_new` returns the whole lines added since the last call: a line not
+    yet finished waits for the next call. A file that does not exist yet reads as
+    no rows (the writer has not started).
+    """
+
+    def __init__(self, path: str | Path, header: str, row: np.dtype) -> None:
+        self.path = Path(path)
+        self._header = header
+        self._row = row
+        self._offset = 0
+
+    def read_new(self) -> np.ndarray:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return np.empty(0, dtype=self._row)
+        except OSError as error:
+            raise SampleFileError(f"{self.path} cannot be read: {error.strerror}") from None
+        if self._offset == 0:
+            if len(data) < len(self._header):
+                return np.empty(0, dtype=self._row)
+            check_header(self.path, data, self._header)
+            self._offset = len(self._header)
+            data = data[len(self._header) :]
+        body = data[: data.rfind(b"\n") + 1]
+        self._offset += len(body)
+        return parse_rows(self.path, body, self._row)

@@ -31,14 +31,18 @@ def percent(part: int, whole: int) -> float:
     return 100.0 * part / whole if whole else 0.0
 
 
-def level_table(level: Mapping[str, Any]) -> str:
-    """The level's title, its table (one row per request type, by name) and what to note."""
+def level_title(level: Mapping[str, Any]) -> str:
+    """`N @ U from START to END`: what was measured, at how many users, when."""
     if level["requests"]:
-        title = (
-            f"{level['requests']} @ {level['users']} from {level['started']} to {level['ended']}"
-        )
-    else:
-        title = f"0 @ {level['users']}: no request was measured"
+        return f"{level['requests']} @ {level['users']} from {level['started']} to {level['ended']}"
+    return f"0 @ {level['users']}: no request was measured"
+
+
+def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
+    """The level's table as tabulate's arguments: one row per request type, by name.
+
+    The text table and the report's HTML table are both this grid, in two formats.
+    """
     rows = [
         [
             name,
@@ -52,8 +56,18 @@ def level_table(level: Mapping[str, Any]) -> str:
         ]
         for name, t in sorted(level["types"].items())
     ]
-    table = tabulate(rows, headers=LEVEL_COLUMNS, floatfmt=LEVEL_FORMATS, intfmt="d")
-    return "\n".join([framed(title), table, *level_notes(level)])
+    return {
+        "tabular_data": rows,
+        "headers": LEVEL_COLUMNS,
+        "floatfmt": LEVEL_FORMATS,
+        "intfmt": "d",
+    }
+
+
+def level_table(level: Mapping[str, Any]) -> str:
+    """The level's title, its table and what to note."""
+    table = tabulate(**level_grid(level))
+    return "\n".join([framed(level_title(level)), table, *level_notes(level)])
 
 
 def level_notes(level: Mapping[str, Any]) -> list[str]:
@@ -218,10 +232,16 @@ def completeness_notes(level: Mapping[str, Any]) -> list[str]:
     return notes
 
 
-def run_table(summary: Mapping[str, Any]) -> str:
-    """One column per level, one row per figure: each figure's trend as load grows reads
-    left to right (volume, errors, rate limiting, overall and per-type latency, probe,
-    generator)."""
+def run_title(summary: Mapping[str, Any]) -> str:
+    return (
+        f"{len(summary['levels'])} level(s) against {summary['endpoint'] or 'the local ECS node'}"
+    )
+
+
+def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """The table across levels as tabulate's arguments: one column per level, one row per
+    figure, so each figure's trend as load grows reads left to right (volume, errors, rate
+    limiting, overall and per-type latency, probe, generator)."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
 
@@ -248,15 +268,19 @@ def run_table(summary: Mapping[str, Any]) -> str:
         ("Generator CPU %", ".0f", lambda lv: (lv["generator"] or {}).get("cpu_percent_max")),
         ("Generator busy %", ".0f", lambda lv: (lv["generator"] or {}).get("busy_percent_max")),
     ]
-    rows = [
-        [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
-    ]
-    headers = ["Users", *(str(level["users"]) for level in levels)]
-    title = f"{len(levels)} level(s) against {summary['endpoint'] or 'the local ECS node'}"
-    table = tabulate(
-        rows, headers=headers, disable_numparse=True, colalign=("left", *["right"] * len(levels))
-    )
-    return "\n".join([framed(title), table])
+    return {
+        "tabular_data": [
+            [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
+        ],
+        "headers": ["Users", *(str(level["users"]) for level in levels)],
+        "disable_numparse": True,
+        "colalign": ("left", *["right"] * len(levels)),
+    }
+
+
+def run_table(summary: Mapping[str, Any]) -> str:
+    """The run's title and its table across levels."""
+    return "\n".join([framed(run_title(summary)), tabulate(**run_grid(summary))])
 
 
 def cell(value: Any, fmt: str) -> str:

@@ -1,0 +1,147 @@
+"""Write a run's report.html (and, with --graphs, the same charts as a PDF).
+
+    python -m ecsload.commands.report RUN_DIR [--graphs FILE.pdf]
+    ./run_load_test.sh report RUN_DIR [--graphs FILE.pdf]
+
+run_load_test.sh runs it after the sweep, and when a run ends early for the
+levels that finished; run it by hand on an old run or one copied from CI. It
+reads RUN_DIR/summary.json (or, when the run ended before it was written, each
+level-*/summary.json), plan.json, thresholds.txt and comparison.txt where
+present, and each level's samples.csv for its scatter. It writes
+RUN_DIR/report.html, whole or not at all, and prints nothing on success.
+
+Exit codes: 0 written; 1 usage (RUN_DIR is not a run folder, a bad --graphs), or a
+file could not be written; 4 a summary.json that cannot be read.
+"""
+
+import argparse
+import datetime
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ecsload.cli import OneLineParser, UserError, run
+from ecsload.commands.summarize import read_json, run_document
+from ecsload.exits import EXIT_USAGE
+from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
+from ecsload.report.html import TEXT_FILES, LevelPart, RunPart, report_html
+from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.values import option_type, parse_pdf_path
+
+PROG = "python -m ecsload.commands.report"
+REPORT = "report.html"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(
+        prog=os.environ.get("ECSLOAD_PROG", PROG), description=__doc__.splitlines()[0]
+    )
+    p.add_argument("folder", metavar="RUN_DIR", type=Path, help="a run's results folder")
+    p.add_argument(
+        "--graphs",
+        metavar="FILE.pdf",
+        type=option_type(parse_pdf_path),
+        help="also write the charts as a PDF, one page per chart group",
+    )
+    return p
+
+
+def check_run_folder(folder: Path) -> None:
+    """A UserError that says what to give when `folder` is not a run's folder."""
+    if not folder.is_dir():
+        raise UserError(f"{folder} is not a folder: give a run's results folder", EXIT_USAGE)
+    if any(folder.glob("level-*/summary.json")) or (folder / "summary.json").is_file():
+        return
+    runs = sorted(path.parent for path in folder.glob("*/plan.json"))
+    hint = f", such as {runs[-1]}" if runs else ""
+    raise UserError(
+        f"{folder} holds no level summary (level-*/summary.json): give a run's folder{hint}",
+        EXIT_USAGE,
+    )
+
+
+def run_summary_of(folder: Path) -> dict[str, Any]:
+    """The run's summary.json, or, when the run ended before it was written, its levels'."""
+    summary = read_json(folder / "summary.json")
+    return summary if summary.get("levels") else run_document(folder)
+
+
+def read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UserError(f"{path} cannot be read: {error.strerror}", EXIT_USAGE) from None
+
+
+def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
+    """Each level's chart (from its samples) and the links to its files."""
+    colours = type_colours(summary["levels"])
+    parts = []
+    for level in summary["levels"]:
+        name = f"level-{level['users']}"
+        links = [
+            (f"{name}/{file}", text)
+            for file, text in (
+                ("report.html", "Locust's report"),
+                ("summary.txt", "table as text"),
+                ("samples.csv", "samples.csv"),
+            )
+            if (folder / name / file).is_file()
+        ]
+        try:
+            samples = read_samples(folder / name / "samples.csv")
+        except SampleFileError as error:
+            parts.append(LevelPart(level, None, str(error), links))
+            continue
+        if not len(samples):
+            parts.append(LevelPart(level, None, "the level recorded no samples", links))
+            continue
+        parts.append(LevelPart(level, level_chart(level, samples, colours), links=links))
+    return parts
+
+
+def write_report(folder: Path, graphs: Path | None) -> Path:
+    summary = run_summary_of(folder)
+    plan = read_json(folder / "plan.json")
+    texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
+    run_part = RunPart(
+        name=folder.resolve().name,
+        summary=summary,
+        plan=plan,
+        texts=texts,
+        sweep=sweep_charts(summary["levels"]),
+        levels=level_parts(folder, summary),
+    )
+    written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = report_html(run_part, written)
+    target = folder / REPORT
+    partial = folder / f".{REPORT}.partial"
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(target)
+    if graphs is not None:
+        charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
+        write_pdf(charts, graphs)
+    return target
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    check_run_folder(options.folder)
+    graphs = Path(options.graphs) if options.graphs else None
+    if graphs is not None and not graphs.parent.is_dir():
+        raise UserError(f"--graphs {graphs}: {graphs.parent} is not a folder", EXIT_USAGE)
+    try:
+        write_report(options.folder, graphs)
+    except OSError as error:
+        raise UserError(
+            f"cannot write the report of {options.folder}: {error.strerror} ({error.filename})",
+            EXIT_USAGE,
+        ) from None
+    return 0
+
+
+if __name__ == "__main__":
+    run(main, PROG)

@@ -1,0 +1,416 @@
+"""The report's charts, drawn with matplotlib at report time: inline SVG, or the pages of a PDF.
+
+One `Chart` is one figure, a chart group: the sweep against users (throughput,
+latency, latency by request type, errors, the probe beside the model's NoOp,
+the generator) and, per level, response time against time since the level
+started, with each type's fitted line: the original harness's graphs.
+
+Every figure of the sweep comes from summary.json, and the fitted lines from
+its m and b; only the per-level scatter reads samples.csv, and it draws a sample
+of them (at most MAX_DOTS): the statistics are always over every request.
+"""
+
+import io
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from ecsload.report.samples import Samples
+from ecsload.report.tables import GENERATOR_BUSY_PERCENT
+
+MAX_DOTS = 4000  # dots in one level's scatter
+SLOWEST_KEPT = 10  # each type's slowest samples are always drawn, so its max shows
+LOG_SCALE_SPREAD = 100  # the slowest dot over the median one that switches to a log axis
+WIDTH = 5.0  # inches; the HTML scales the SVG to its column (narrow windows: one column)
+SCATTER_DPI = 110  # the scatter's dots are a raster inside the SVG: small and fast
+STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "svg.hashsalt": "ecs-load",  # the same run draws the same SVG
+}
+PERCENTILE_STYLES = (("p50", "-", "o"), ("p95", "--", "s"), ("p99", ":", "^"))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure: its id (an HTML anchor), what it shows, and how to read it."""
+
+    key: str
+    title: str
+    caption: str
+    figure: Figure
+
+
+def type_colours(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One colour per request type, the same in every chart of the run."""
+    names = sorted({name for level in levels for name in level["types"]})
+    palette = matplotlib.colormaps["tab10"].colors
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def sweep_charts(levels: Sequence[Mapping[str, Any]]) -> list[Chart]:
+    """The charts against users; the probe's and the generator's only where they were measured."""
+    with matplotlib.rc_context(STYLE):
+        charts = [throughput_chart(levels), latency_chart(levels), errors_chart(levels)]
+        if any((level["probe"] or {}).get("p50") is not None for level in levels):
+            charts.append(probe_chart(levels))
+        if any((level["generator"] or {}).get("cpu_percent_max") is not None for level in levels):
+            charts.append(generator_chart(levels))
+        charts.append(latency_by_type_chart(levels, type_colours(levels)))
+    return charts
+
+
+def figure(height: float) -> Figure:
+    return Figure(figsize=(WIDTH, height), layout="constrained")
+
+
+def against_users(
+    ax: Axes,
+    levels: Sequence[Mapping[str, Any]],
+    series: Sequence[tuple[str, Callable[[Mapping[str, Any]], Any], dict[str, Any]]],
+    ylabel: str,
+) -> None:
+    """Lines of figures against the levels' users; a level without the figure is a gap."""
+    users = [level["users"] for level in levels]
+    top = 0.0
+    for label, value, style in series:
+        values = list(map(value, levels))
+        ax.plot(users, [np.nan if v is None else v for v in values], label=label, **style)
+        top = max([top, *(v for v in values if v is not None)])
+    ax.set_xlabel("users (concurrency level)")
+    ax.set_ylabel(ylabel)
+    if len(users) <= 12:
+        ax.set_xticks(users)
+    ax.set_ylim(0, top * 1.1 or 1.0)
+
+
+def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda level: None if level["all"] is None else level["all"][key]
+
+
+def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(ax, levels, [("requests/s", lambda lv: lv["rps"], {"marker": "o"})], "requests/s")
+    ax.set_title("Throughput: measured requests per second")
+    return Chart(
+        "throughput",
+        "Throughput",
+        "Requests completed per second in each level's measured phase (all its users "
+        "running). Where the line flattens while users grow, the service (or the "
+        "generator, see below) is saturated.",
+        fig,
+    )
+
+
+def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(
+        ax,
+        levels,
+        [
+            (name, every(name), {"linestyle": line, "marker": marker})
+            for name, line, marker in PERCENTILE_STYLES
+        ],
+        "response time (ms)",
+    )
+    ax.set_title("Response time, all request types")
+    ax.legend()
+    return Chart(
+        "latency",
+        "Response time",
+        "Exact p50, p95 and p99 of every measured request's response time, in ms.",
+        fig,
+    )
+
+
+def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[str, Any]) -> Chart:
+    """Small multiples: one panel per request type, each with its own scale."""
+    names = list(colours)
+    columns = 2
+    rows = max(1, math.ceil(len(names) / columns))
+    fig = figure(1.7 * rows + 0.5)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        against_users(
+            ax,
+            levels,
+            [
+                (
+                    percentile,
+                    lambda lv, name=name, p=percentile: lv["types"].get(name, {}).get(p),
+                    {"linestyle": line, "marker": marker, "color": colours[name]},
+                )
+                for percentile, line, marker in PERCENTILE_STYLES
+            ],
+            "ms",
+        )
+        ax.set_title(name, color=colours[name], fontweight="bold")
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    fig.legend(
+        handles=[
+            Line2D([], [], color="grey", linestyle=line, marker=marker, label=percentile)
+            for percentile, line, marker in PERCENTILE_STYLES
+        ],
+        loc="outside lower center",
+        ncols=3,
+    )
+    fig.suptitle("Response time by request type")
+    return Chart(
+        "latency-by-type",
+        "Response time by request type",
+        "p50, p95 and p99 of each request type in ms, one panel per type, each with "
+        "its own scale; a gap is a level that did not send that type.",
+        fig,
+    )
+
+
+def errors_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    def share(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: None if lv["all"] is None else 100 * lv["all"][key] / lv["requests"]
+
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(
+        ax,
+        levels,
+        [
+            ("errors (not the expected status)", share("error"), {"marker": "o"}),
+            ("rate limited (503)", share("rate_limited"), {"marker": "s", "linestyle": "--"}),
+        ],
+        "% of measured requests",
+    )
+    ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
+    ax.set_title("Errors and rate limiting")
+    ax.legend()
+    return Chart(
+        "errors",
+        "Errors",
+        "The share of measured requests answered with another status than expected "
+        "(errors, no answer included), and of those answered 503 (rate limited; "
+        "counted among the errors too).",
+        fig,
+    )
+
+
+def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    def noop(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: lv["types"].get("NoOp", {}).get(key)
+
+    def probe(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: (lv["probe"] or {}).get(key)
+
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(
+        ax,
+        levels,
+        [
+            ("probe p50", probe("p50"), {"marker": "o", "color": "black"}),
+            ("probe p99", probe("p99"), {"marker": "^", "color": "black", "linestyle": ":"}),
+            ("model NoOp p50", noop("p50"), {"marker": "o", "color": "tab:red"}),
+            (
+                "model NoOp p99",
+                noop("p99"),
+                {"marker": "^", "color": "tab:red", "linestyle": ":"},
+            ),
+        ],
+        "response time (ms)",
+    )
+    ax.set_title("The service's own latency: the probe beside the model's NoOp")
+    ax.legend()
+    return Chart(
+        "probe",
+        "Probe and NoOp",
+        "GET _noop from the probe (a process of its own, a few requests a second, so "
+        "the load generator cannot delay it) beside the same request from the traffic "
+        "model's users, in ms. A gap between them is the generator's own queueing.",
+        fig,
+    )
+
+
+def generator_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    def figure_of(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: (lv["generator"] or {}).get(key)
+
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(
+        ax,
+        levels,
+        [
+            ("CPU", figure_of("cpu_percent_max"), {"marker": "o"}),
+            (
+                "busy (on a CPU or waiting for one)",
+                figure_of("busy_percent_max"),
+                {"marker": "s", "linestyle": "--"},
+            ),
+        ],
+        "% of one core",
+    )
+    ax.axhline(GENERATOR_BUSY_PERCENT, color="tab:red", linewidth=0.8)
+    ax.annotate(
+        f"{GENERATOR_BUSY_PERCENT}%: the generator queues requests itself",
+        (0.01, GENERATOR_BUSY_PERCENT),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        color="tab:red",
+        fontsize=8,
+    )
+    ax.set_ylim(0, max(110.0, ax.get_ylim()[1]))
+    ax.set_title("Load generator: the busiest Locust process")
+    fig.legend(loc="outside lower center", ncols=2)
+    return Chart(
+        "generator",
+        "Generator",
+        "CPU use of the busiest Locust process while the level was measured, and the "
+        "time its event loop was on a CPU or waiting for one, in % of one core. Above "
+        f"{GENERATOR_BUSY_PERCENT}% the latencies include the generator's own queueing.",
+        fig,
+    )
+
+
+def dots_to_draw(samples: Samples, limit: int = MAX_DOTS, seed: int = 1) -> np.ndarray:
+    """Indices of the samples the scatter draws: all up to `limit`; otherwise each type's
+    share of `limit` at random (at least 50 of each type), plus each type's slowest."""
+    if len(samples) <= limit:
+        return np.arange(len(samples))
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for code in np.unique(samples.type_code):
+        of_type = np.flatnonzero(samples.type_code == code)
+        quota = max(round(limit * len(of_type) / len(samples)), 50)
+        if len(of_type) <= quota + SLOWEST_KEPT:
+            chosen.append(of_type)
+            continue
+        times = samples.response_time_ms[of_type]
+        chosen.append(of_type[np.argpartition(times, -SLOWEST_KEPT)[-SLOWEST_KEPT:]])
+        chosen.append(rng.choice(of_type, quota, replace=False))
+    return np.unique(np.concatenate(chosen))
+
+
+def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str, Any]) -> Chart:
+    """Response time against time since the level started, one colour per request type,
+    each type's fitted line over the measured phase, the ramp shaded."""
+    with matplotlib.rc_context(STYLE):
+        fig = figure(3.6)
+        ax = fig.add_subplot()
+        start_ms = samples.timestamp_ms.min()
+        seconds = (samples.timestamp_ms - start_ms) / 1000
+        measured_from = (
+            (samples.timestamp_ms[samples.measured].min() - start_ms) / 1000
+            if samples.measured.any()
+            else seconds.max()
+        )
+        handles = []
+        if (~samples.measured).any():
+            ax.axvspan(0, measured_from, color="0.85", zorder=0)
+            handles.append(Patch(color="0.85", label="ramp (not in the tables)"))
+        shown = dots_to_draw(samples)
+        for name, code in sorted((name, i) for i, name in enumerate(samples.type_names)):
+            colour = colours.get(name, "grey")
+            of_type = shown[samples.type_code[shown] == code]
+            ok = samples.ok[of_type]
+            for marker, picked, size in (("o", of_type[ok], 3), ("x", of_type[~ok], 12)):
+                ax.scatter(
+                    seconds[picked],
+                    samples.response_time_ms[picked],
+                    s=size,
+                    marker=marker,
+                    color=colour,
+                    alpha=0.45,
+                    linewidths=0.6 if marker == "x" else 0,
+                    rasterized=True,
+                )
+            fitted = fitted_line(level["types"].get(name), samples, code, seconds, measured_from)
+            if fitted is not None:
+                ax.plot(*fitted, color=colour, linewidth=1.6)
+            handles.append(Line2D([], [], color=colour, marker="o", markersize=4, label=name))
+        handles.append(
+            Line2D([], [], color="grey", marker="x", linestyle="", label="error (no Ok)")
+        )
+        times = samples.response_time_ms[shown]
+        if len(times) and times.max() > LOG_SCALE_SPREAD * max(np.median(times), 1e-3):
+            ax.set_yscale("log")
+            ax.set_ylabel("response time (ms, log scale)")
+        else:
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel("response time (ms)")
+        ax.set_xlabel("seconds since the level's first request")
+        ax.set_xlim(left=0)
+        ax.set_title(f"{level['users']} users: response time during the level")
+        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+    drawn = len(shown)
+    sampled = (
+        f"every one of its {len(samples):,} requests"
+        if drawn == len(samples)
+        else f"{drawn:,} of its {len(samples):,} requests (each type's share at random, "
+        "and each type's slowest)"
+    )
+    return Chart(
+        f"level-{level['users']}",
+        f"Level {level['users']}",
+        f"Each dot is one request (x: not Ok), at the time it was sent: {sampled}. "
+        "Each line is its type's fitted response time m·t + b over the measured phase "
+        "(m and b from every measured request, as in the table below). Shaded: the ramp, "
+        "while the users were starting.",
+        fig,
+    )
+
+
+def fitted_line(
+    stats: Mapping[str, Any] | None,
+    samples: Samples,
+    code: int,
+    seconds: np.ndarray,
+    measured_from: float,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The type's m·t + b (t from the measured phase's first request) across the times
+    its measured requests were sent; 50 points, so it stays straight on a log axis."""
+    if stats is None:
+        return None
+    sent = seconds[samples.measured & (samples.type_code == code)]
+    if not len(sent):
+        return None
+    x = np.linspace(sent.min(), sent.max(), 50)
+    return x, stats["m"] * (x - measured_from) + stats["b"]
+
+
+def svg(chart: Chart) -> str:
+    """The chart as an <svg> element to put in an HTML page (no XML prologue)."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context(STYLE):
+        chart.figure.savefig(buffer, format="svg", dpi=SCATTER_DPI, metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def write_pdf(charts: Sequence[Chart], path: Path) -> None:
+    """One page per chart, written whole or not at all."""
+    partial = path.with_name(f".{path.name}.partial")
+    with (
+        matplotlib.rc_context(STYLE),
+        PdfPages(partial, metadata={"Creator": "ecs-load", "CreationDate": None}) as pdf,
+    ):
+        for chart in charts:
+            pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
+    partial.replace(path)
