@@ -26,7 +26,7 @@ def test_local_sweep_runs_the_happy_path_in_real_containers(
     assert result.returncode == 0, result.stderr + result.stdout
     assert "runs tasks with the docker runner" in result.stdout
     run_dir = only_run_dir(tmp_path)
-    assert (run_dir / "node" / "runner").read_text() == "docker\n"
+    assert read_json(run_dir / "node" / "status.json")["runner"] == "docker"
     happy = read_json(run_dir / "summary.json")["levels"][0]["types"]["Tasks-Happy-Path"]
     assert happy["error"] == 0
     assert happy["ok"] > 0

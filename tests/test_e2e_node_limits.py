@@ -2,8 +2,9 @@
 
 `--node-deployment` hands the local node a deployment.json; its
 `api_rate_limiting` is enforced as nginx does in a deployment, so a sweep shows
-where the limiter bites. A deployment.json the node refuses stops the run with
-exit 3 and the node's own words.
+where the limiter bites. A deployment.json the node would refuse is refused at
+plan time (exit 2, the node's own words); a node that fails to start all the
+same stops the run with exit 3 and its log's last lines.
 """
 
 import json
@@ -11,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import only_run_dir, processes_mentioning, read_json, run_script
+from tests.e2e_support import (
+    clean_env,
+    only_run_dir,
+    processes_mentioning,
+    read_json,
+    run_script,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +52,34 @@ def test_a_tight_limit_shows_as_rate_limited_with_a_warning(tmp_path: Path) -> N
     assert "api_rate_limiting (see deployment.json.example)" in result.stdout
 
 
-def test_a_node_that_does_not_start_is_exit_3_with_its_log(tmp_path: Path) -> None:
+def test_a_deployment_the_node_would_refuse_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
     limits = deployment(tmp_path, {"rate_limit": "fast"})
     result = run_script(
         "-c", "15", "-n", "100", "--node-deployment", str(limits), "-o", str(tmp_path / "results")
     )
 
+    assert result.returncode == 2, result.stderr
+    assert "rate_limit: 'fast' does not match" in result.stderr  # the node's own reason
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_node_that_does_not_start_is_exit_3_with_its_log(tmp_path: Path) -> None:
+    # The one thing simulated: a node that dies at start for a reason no plan can see (a
+    # sitecustomize on PYTHONPATH, which the script passes on, makes ecservice.py exit).
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "sitecustomize.py").write_text(
+        "import sys\n"
+        "if sys.argv and sys.argv[0].endswith('ecservice.py'):\n"
+        "    sys.exit('ecservice.py: cannot start: the machine is out of luck')\n"
+    )
+    env = clean_env(PYTHONPATH=str(broken))
+    result = run_script("-c", "15", "-n", "100", "-o", str(tmp_path / "results"), env=env)
+
     assert result.returncode == 3, result.stderr
     assert "the local ECS node did not start; last lines of its logs:" in result.stderr
-    assert "rate_limit" in result.stderr  # the node's own reason
+    assert "the machine is out of luck" in result.stderr  # the node's own reason
     assert not list(only_run_dir(tmp_path / "results").glob("level-*"))
     assert not processes_mentioning(str(tmp_path))

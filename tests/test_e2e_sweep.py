@@ -63,7 +63,7 @@ def test_local_sweep_prints_tables_and_keeps_every_sample(tmp_path: Path) -> Non
         assert level["requests"] == 300
     assert (run_dir / "summary.txt").read_text() in out
     assert (run_dir / "plan.json").is_file()
-    assert (run_dir / "node" / "runner").read_text().strip() in {"process", "docker"}
+    assert read_json(run_dir / "node" / "status.json")["runner"] in {"process", "docker"}
     assert not processes_mentioning(str(tmp_path))
 
 

@@ -277,7 +277,10 @@ class Level:
             return
         self.ended, self.cpu_ended = time.time(), read_cpu()
         runner = self.environment.runner
-        self.users_started = runner.user_count if runner is not None else 0
+        if self.measured is not None:  # all had started; some may have stopped (budget spent)
+            self.users_started = self.users
+        elif runner is not None:
+            self.users_started = runner.user_count
         self.stop_reason()
 
     def _on_stop(self, **_: Any) -> None:
