@@ -153,6 +153,13 @@ def generator_notes(level: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def generator_busy(level: Mapping[str, Any]) -> float | None:
+    """The busiest Locust process's share of the measured phase: CPU or busy, the higher."""
+    generator = level.get("generator") or {}
+    known = [generator.get(key) for key in ("cpu_percent_max", "busy_percent_max")]
+    return max((value for value in known if value is not None), default=None)
+
+
 def completeness_notes(level: Mapping[str, Any]) -> list[str]:
     """Cut short, unanswered, lost workers, samples that Locust counted differently."""
     requests, target = level["requests"], level.get("target_requests")
@@ -202,7 +209,7 @@ def completeness_notes(level: Mapping[str, Any]) -> list[str]:
 def run_table(summary: Mapping[str, Any]) -> str:
     """One column per level, one row per figure: each figure's trend as load grows reads
     left to right (volume, errors, rate limiting, overall and per-type latency, probe,
-    generator)."""
+    generator); under it, where the service saturates (ecsload.report.saturation)."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
 
@@ -237,7 +244,8 @@ def run_table(summary: Mapping[str, Any]) -> str:
     table = tabulate(
         rows, headers=headers, disable_numparse=True, colalign=("left", *["right"] * len(levels))
     )
-    return "\n".join([framed(title), table])
+    saturation = [summary["saturation"]["text"]] if summary.get("saturation") else []
+    return "\n".join([framed(title), table, *saturation])
 
 
 def cell(value: Any, fmt: str) -> str:
