@@ -212,7 +212,7 @@ run_worker() {
 }
 
 main() {
-  local plan level last exit_codes
+  local plan level last exit_codes verdict=0
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
   # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
   # known before Python runs (tests/test_exits.py holds the two together).
@@ -236,8 +236,10 @@ main() {
     run_level "$level" "$([[ $level == "$last" ]] && echo 1 || echo 0)"
   done
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
+  # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
+  "$PY" -m ecsload.commands.verdict "$RUN_DIR" || verdict=$?
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
-  return 0
+  return "$verdict"
 }
 
 main "$@"
