@@ -46,7 +46,7 @@ class Rule:
     tolerance_percent: float = DEFAULT_TOLERANCE_PERCENT
     run_noise_percent: float = DEFAULT_RUN_NOISE_PERCENT
 
-    def as_json(self) -> dict[str, float]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "tolerance_percent": self.tolerance_percent,
             "run_noise_percent": self.run_noise_percent,
