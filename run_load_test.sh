@@ -27,7 +27,8 @@ readonly REPORT_SECONDS=120
 NODE_PID=""
 LOCUST_PID=""
 PROBE_PID=""
-SUMMARY_WRITTEN=0
+SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
+VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
 WATCH_PID=""
 REPORT_PID=""
 REPORTED=0
@@ -77,7 +78,7 @@ on_signal() {
     [[ -z $REPORT_PID ]] || unfinished="; the report was not: write it with $0 report $RUN_DIR"
     say "run_load_test.sh: interrupted after the summary was written: summary.txt and" \
       "summary.json are complete$unfinished" >&2
-    exit "$EXIT_OK"
+    exit "$VERDICT"
   fi
   say "run_load_test.sh: interrupted; stopping Locust and the local node" >&2
   exit "$EXIT_INTERRUPTED"
@@ -333,10 +334,12 @@ main() {
     run_level "$level" "$index" "${#levels[@]}"
   done
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
+  # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
+  "$PY" -m ecsload.commands.verdict "$RUN_DIR" || VERDICT=$?
   SUMMARY_WRITTEN=1
   write_report
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
-  return 0
+  return "$VERDICT"
 }
 
 main "$@"

@@ -16,14 +16,26 @@ class ExitCode(NamedTuple):
 
 
 EXIT_CODES = (
-    ExitCode(0, "OK", "done: every level ran and was summarised"),
+    ExitCode(0, "OK", "done: every level ran and was summarised, and no verdict failed"),
     ExitCode(1, "USAGE", "usage: an unknown option or a bad option value"),
-    ExitCode(2, "CONFIG", "invalid or unreadable config file, endpoint or credentials"),
+    ExitCode(
+        2,
+        "CONFIG",
+        "invalid or unreadable config file, endpoint, credentials, CA bundle or baseline "
+        "folder, or an https endpoint whose certificate does not verify",
+    ),
     ExitCode(3, "NODE", "the local ECS node did not start (the last lines of its log are shown)"),
     ExitCode(
         4, "LOCUST", "Locust failed, a level recorded no samples, or a summary could not be written"
     ),
     ExitCode(5, "NO_PYTHON", "no Python environment could be set up (python3 or pip failed)"),
+    ExitCode(6, "THRESHOLDS", "a threshold (--fail-on) failed at some level; see thresholds.txt"),
+    ExitCode(
+        7,
+        "REGRESSION",
+        "--fail-on-regression and the comparison with the baseline said slower (no threshold "
+        "failed); see comparison.txt",
+    ),
     ExitCode(
         130, "INTERRUPTED", "interrupted (Ctrl-C or SIGTERM): Locust and the node were stopped"
     ),
@@ -36,6 +48,8 @@ EXIT_CONFIG = _BY_NAME["CONFIG"]
 EXIT_NODE = _BY_NAME["NODE"]
 EXIT_LOCUST = _BY_NAME["LOCUST"]
 EXIT_NO_PYTHON = _BY_NAME["NO_PYTHON"]
+EXIT_THRESHOLDS = _BY_NAME["THRESHOLDS"]
+EXIT_REGRESSION = _BY_NAME["REGRESSION"]
 EXIT_INTERRUPTED = _BY_NAME["INTERRUPTED"]
 
 

@@ -2,7 +2,8 @@
 
 The locustfile runs the kinds; the plan prints each level's mix with `-v`; the
 level gives Locust the counts (`fixed_count`) before it spawns. Standard
-library only: the plan imports it.
+library only: the plan imports it (and checks thresholds' request types with
+REQUEST_TYPES, the names the locustfile gives its requests).
 """
 
 from collections.abc import Mapping
@@ -14,6 +15,15 @@ USER_WEIGHTS = {
     "SlowHealthUser": 5,
     "TasksUser": 75,
 }
+REQUEST_TYPES = (
+    "NoOp",
+    "Version",
+    "Health-Check-Quick",
+    "Health-Check-Slow",
+    "Tasks-Happy-Path",
+    "Tasks-Image-Not-Found",
+    "Tasks-Bad-Request-Body",
+)
 
 
 def users_by_kind(users: int, weights: Mapping[str, int]) -> dict[str, int]:

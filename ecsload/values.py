@@ -8,15 +8,35 @@ argparse. Standard library only: the plan runs before the venv exists.
 
 import argparse
 import json
+import math
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from ecsload.model import REQUEST_TYPES
 
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 MAX_SECONDS = 7 * 24 * 3600
+
+# Thresholds (`--fail-on`): [SCOPE.]METRIC OP NUMBER[@LEVEL]. The percentiles are those
+# of summary.json (ecsload.report.stats.PERCENTILES); the probe has fewer.
+THRESHOLD_METRICS = (
+    "min",
+    *(f"p{p}" for p in (50, 60, 70, 80, 90, 95, 99)),
+    "max",
+    "error%",
+    "rate_limited%",
+)
+LEVEL_ONLY_METRICS = ("rps",)  # of all the level's requests, not of one type
+PROBE = "probe"
+PROBE_METRICS = ("p50", "p95", "p99", "max", "error%")
+THRESHOLD_OPERATORS = ("<", "<=", ">", ">=")
+TOP_LEVEL = "top"  # `@top`: only the sweep's last (highest) level
+THRESHOLD_PARTS = re.compile(r"(?P<subject>[^<>=!@]*)(?P<operator>[<>=!]+)(?P<number>[^@]*)")
 
 
 def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -173,6 +193,120 @@ def json_flag(value: object) -> bool:
     return value
 
 
+def non_negative_number(text: str) -> float:
+    """A finite number of 0 or more (a percentage such as a tolerance)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < math.inf:
+        raise ValueError(f"{text!r} is not a number of 0 or more")
+    return value
+
+
+def parse_percent(text: str) -> int | float:
+    """A percentage: a number of 0 or more (integral ones stay integers, for the plan)."""
+    value = non_negative_number(text)
+    return int(value) if value.is_integer() else value
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One `--fail-on` expression: the figure it reads, the limit, and where it applies."""
+
+    text: str  # canonical: without spaces, the type and metric spelt as in the tables
+    scope: str | None  # None: every request of the level; a request type; or "probe"
+    metric: str
+    operator: str
+    limit: float
+    level: int | str | None  # the level's users, TOP_LEVEL, or None: every level
+
+    def holds(self, measured: float) -> bool:
+        return {
+            "<": measured < self.limit,
+            "<=": measured <= self.limit,
+            ">": measured > self.limit,
+            ">=": measured >= self.limit,
+        }[self.operator]
+
+
+def threshold_help() -> str:
+    """What a threshold may say, for --help and for the error about a bad one."""
+    return (
+        "[TYPE.]METRIC OP NUMBER[@USERS|@top], METRIC one of "
+        f"{' '.join(THRESHOLD_METRICS)}, or {' '.join(LEVEL_ONLY_METRICS)} (all requests) or "
+        f"probe.{{{','.join(PROBE_METRICS)}}}; TYPE one of {' '.join(REQUEST_TYPES)}; "
+        f"OP one of {' '.join(THRESHOLD_OPERATORS)}; times in ms, error% and rate_limited% "
+        "in percent of the requests; e.g. p95<500, NoOp.p99<50, error%<1@top, rps>=100@25"
+    )
+
+
+def parse_threshold(text: str) -> Threshold:
+    """A threshold expression such as `Tasks-Happy-Path.p99<800` or `error%<1@top`."""
+    expression = "".join(text.split())
+
+    def refuse(problem: str) -> ValueError:
+        return ValueError(f"bad threshold {text.strip()!r}: {problem}; allowed: {threshold_help()}")
+
+    expression_part, _, level_text = expression.partition("@")
+    parts = THRESHOLD_PARTS.fullmatch(expression_part)
+    if not parts or not parts["subject"] or not parts["number"]:
+        raise refuse("it needs a metric, an operator and a number")
+    if parts["operator"] not in THRESHOLD_OPERATORS:
+        raise refuse(f"unknown operator {parts['operator']!r}")
+    scope, _, metric = parts["subject"].rpartition(".")
+    scope, metric = threshold_scope(scope, refuse), metric.lower()
+    allowed = PROBE_METRICS if scope == PROBE else THRESHOLD_METRICS
+    if scope is None:
+        allowed += LEVEL_ONLY_METRICS
+    if metric not in allowed:
+        where = "the probe" if scope == PROBE else scope or "a level"
+        raise refuse(f"unknown metric {metric!r} for {where}")
+    try:
+        limit = non_negative_number(parts["number"])
+    except ValueError:
+        raise refuse(f"{parts['number']!r} is not a number of 0 or more") from None
+    if metric.endswith("%") and limit > 100:
+        raise refuse(f"{metric} is a percentage: {parts['number']} is over 100")
+    level = threshold_level(level_text, refuse)
+    text = f"{scope + '.' if scope else ''}{metric}{parts['operator']}{parts['number']}"
+    return Threshold(
+        text + ("" if level is None else f"@{level}"),
+        scope,
+        metric,
+        parts["operator"],
+        limit,
+        level,
+    )
+
+
+def threshold_scope(scope: str, refuse: Callable[[str], ValueError]) -> str | None:
+    """A request type's own spelling, "probe", or None for every request of the level."""
+    if not scope:
+        return None
+    known = {name.lower(): name for name in (*REQUEST_TYPES, PROBE)}
+    if scope.lower() not in known:
+        raise refuse(f"unknown request type {scope!r}")
+    return known[scope.lower()]
+
+
+def threshold_level(text: str, refuse: Callable[[str], ValueError]) -> int | str | None:
+    """`@25` (the level of 25 users), `@top` (the last level), or nothing (every level)."""
+    if not text:
+        return None
+    if text.lower() == TOP_LEVEL:
+        return TOP_LEVEL
+    if not text.isdigit() or int(text) < 1:
+        raise refuse(f"level {text!r} is not a number of users or top")
+    return int(text)
+
+
+def parse_thresholds(text: str) -> list[str]:
+    """One or more threshold expressions separated by commas, each checked."""
+    parts = [part for part in text.split(",") if part.strip()]
+    return [parse_threshold(part).text for part in parts or [text]]
+
+
 def json_count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{json.dumps(value)} is not a positive integer")
@@ -203,6 +337,18 @@ def json_processes(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not a positive integer or -1 (one per core)")
     return parse_processes(str(value))
+
+
+def json_thresholds(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f'{json.dumps(value)} is not a list of thresholds such as ["p95<500"]')
+    return [parse_threshold(item).text for item in value]
+
+
+def json_percent(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a number of 0 or more")
+    return parse_percent(str(value))
 
 
 def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:

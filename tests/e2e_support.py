@@ -8,20 +8,13 @@ import subprocess
 import time
 from pathlib import Path
 
+from ecsload.model import REQUEST_TYPES
 from tests.nginx_support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "run_load_test.sh"
 
-MODEL_TYPES = {
-    "NoOp",
-    "Version",
-    "Health-Check-Quick",
-    "Health-Check-Slow",
-    "Tasks-Happy-Path",
-    "Tasks-Image-Not-Found",
-    "Tasks-Bad-Request-Body",
-}
+MODEL_TYPES = set(REQUEST_TYPES)  # the end-to-end tests check that the locustfile sends these
 
 
 def clean_env(**extra: str) -> dict[str, str]:

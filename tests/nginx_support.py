@@ -5,7 +5,9 @@ generator, not the target, is the bottleneck. As in front of a real ECS node,
 nginx checks HTTP Basic credentials (an .htpasswd) and, optionally, serves TLS.
 The task answers follow the traffic model's `?comment=`: image-not-found is a
 404, bad-request-body a 400, anything else a 201. Its access log (one line per
-request, `access.log`) shows what reached it.
+request, `access.log`) shows what reached it. For tests of a slower target,
+`delays` makes chosen endpoints answer later: nginx asks tests/delay_server.py,
+which waits, before it sends its answer (`auth_request`).
 """
 
 import base64
@@ -17,9 +19,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,16 +39,18 @@ http {{
     access_log {access_log};
     default_type application/json;
     keepalive_requests {keepalive_requests};
+    {delay_upstream}
     server {{
         listen 127.0.0.1:{port}{ssl};
         {tls}
         {auth}
         # `return` runs before auth_basic (rewrite phase, access phase), so each path
         # reaches its answer through try_files, which runs after the credentials' check.
-        location = /v1.1/_noop {{ try_files /none @noop; }}
-        location = /v1.1/_version {{ try_files /none @version; }}
-        location = /v1.1/_health {{ try_files /none @health; }}
-        location = /v1.1/tasks {{ try_files /none @tasks; }}
+        location = /v1.1/_noop {{ {delay_noop} try_files /none @noop; }}
+        location = /v1.1/_version {{ {delay_version} try_files /none @version; }}
+        location = /v1.1/_health {{ {delay_health} try_files /none @health; }}
+        location = /v1.1/tasks {{ {delay_tasks} try_files /none @tasks; }}
+        {delay_location}
         location @noop {{
             return 200 '{{"links": {{"self": {{"href": "$scheme://$host$uri"}}}}}}';
         }}
@@ -67,6 +72,18 @@ http {{
     }}
 }}
 """
+# With delays: the subrequest that waits (tests/delay_server.py answers it after MS).
+DELAY_UPSTREAM = "upstream delay {{ server 127.0.0.1:{port}; keepalive 64; }}"
+DELAY_LOCATION = """\
+location /delay/ {
+            internal;
+            proxy_pass http://delay;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+        }"""
+DELAYED_ENDPOINTS = ("noop", "version", "health", "tasks")  # as the local node's --delay NAME
 
 
 @dataclass(frozen=True)
@@ -117,14 +134,19 @@ def nginx_ecs(
     tls: tuple[Path, Path] | None = None,
     access_log: bool = True,
     keepalive_requests: int = 1_000_000,
+    delays: Mapping[str, float] | None = None,
+    port: int | None = None,
 ) -> Iterator[Nginx]:
-    """nginx answering the ECS API on a free loopback port for as long as the block runs.
+    """nginx answering the ECS API on a loopback port for as long as the block runs.
 
     `tls` is (certificate chain, key) in PEM; with it nginx speaks only HTTPS.
     `keepalive_requests`: nginx closes a connection after this many requests.
+    `delays` maps endpoints (DELAYED_ENDPOINTS) to the ms they wait before answering.
+    `port`: the one to listen on (say, a port an earlier stand-in used, for the same
+    endpoint URL); by default a free one.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     credentials = None
     auth_conf = ""
     if auth:
@@ -132,18 +154,65 @@ def nginx_ecs(
         auth_conf = f'auth_basic "ECS"; auth_basic_user_file {folder}/.htpasswd;'
     tls_conf = f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""
     log = folder / "access.log"
-    conf = NGINX_CONF.format(
-        # As root, its workers would run as nobody, who cannot read the test's folder.
-        user="user root;" if os.geteuid() == 0 else "",
-        dir=folder,
-        port=port,
-        ssl=" ssl" if tls else "",
-        tls=tls_conf,
-        auth=auth_conf,
-        access_log=str(log) if access_log else "off",
-        keepalive_requests=keepalive_requests,
+    with delay_server(delays) as delay_port:
+        conf = NGINX_CONF.format(
+            # As root, its workers would run as nobody, who cannot read the test's folder.
+            user="user root;" if os.geteuid() == 0 else "",
+            dir=folder,
+            port=port,
+            ssl=" ssl" if tls else "",
+            tls=tls_conf,
+            auth=auth_conf,
+            access_log=str(log) if access_log else "off",
+            keepalive_requests=keepalive_requests,
+            **delay_settings(delays or {}, delay_port),
+        )
+        (folder / "nginx.conf").write_text(conf)
+        with nginx_process(folder, port):
+            scheme = "https" if tls else "http"
+            yield Nginx(f"{scheme}://127.0.0.1:{port}", credentials, log)
+
+
+def delay_settings(delays: Mapping[str, float], port: int | None) -> dict[str, str]:
+    """The configuration's delay placeholders: `auth_request /delay/MS;` where asked."""
+    unknown = set(delays) - set(DELAYED_ENDPOINTS)
+    if unknown:
+        raise ValueError(f"no endpoint {sorted(unknown)}: delays are for {DELAYED_ENDPOINTS}")
+    settings = {
+        f"delay_{name}": f"auth_request /delay/{delays[name]:g};" if name in delays else ""
+        for name in DELAYED_ENDPOINTS
+    }
+    settings["delay_upstream"] = DELAY_UPSTREAM.format(port=port) if delays else ""
+    settings["delay_location"] = DELAY_LOCATION if delays else ""
+    return settings
+
+
+@contextlib.contextmanager
+def delay_server(delays: Mapping[str, float] | None) -> Iterator[int | None]:
+    """tests/delay_server.py on a free port while the block runs (when there are delays)."""
+    if not delays:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.delay_server", str(port)],
+        cwd=Path(__file__).resolve().parent.parent,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    (folder / "nginx.conf").write_text(conf)
+    try:
+        wait_for_port(port, process, Path("/nonexistent"), what="the delay server")
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextlib.contextmanager
+def nginx_process(folder: Path, port: int) -> Iterator[None]:
+    """nginx with `folder`/nginx.conf, listening on `port`, stopped gracefully at the end."""
     process = subprocess.Popen(
         ["nginx", "-p", str(folder), "-e", str(folder / "error.log"), "-c", "nginx.conf"],
         start_new_session=True,
@@ -152,8 +221,7 @@ def nginx_ecs(
     )
     try:
         wait_for_port(port, process, folder / "error.log")
-        scheme = "https" if tls else "http"
-        yield Nginx(f"{scheme}://127.0.0.1:{port}", credentials, log)
+        yield
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGQUIT)  # nginx's graceful stop
@@ -164,14 +232,16 @@ def nginx_ecs(
             process.wait()
 
 
-def wait_for_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 10) -> None:
+def wait_for_port(
+    port: int, process: subprocess.Popen, log: Path, seconds: float = 10, what: str = "nginx"
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
     problem = log.read_text() if log.exists() else "no error log"
-    raise RuntimeError(f"nginx did not start on port {port}: {problem}")
+    raise RuntimeError(f"{what} did not start on port {port}: {problem}")
 
 
 @pytest.fixture

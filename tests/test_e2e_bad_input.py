@@ -20,6 +20,27 @@ CASES = [
     ("zero requests", {}, ["-n", "0"], {}, 1, "'0' is not a positive integer"),
     ("negative hatch rate", {}, ["-r", "-5"], {}, 1, "is not a positive number"),
     ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "cannot be read"),
+    ("bad threshold", {}, ["--fail-on", "NoOp.p99<"], {}, 1, "bad threshold 'NoOp.p99<'"),
+    (
+        "threshold in config with an unknown metric",
+        {"c.json": '{"thresholds": ["p95<500", "latency<5"]}'},
+        ["{tmp}/c.json"],
+        {},
+        1,
+        "unknown metric 'latency' for a level; allowed: ",
+    ),
+    ("baseline missing", {}, ["--baseline", "{tmp}/nope"], {}, 2, "nope: it is not a folder"),
+    (
+        "baseline of another endpoint",
+        {
+            "A/plan.json": json.dumps({"endpoint": REMOTE}),
+            "A/summary.json": json.dumps({"version": 2, "levels": [{"users": 10}]}),
+        },
+        ["--baseline", "{tmp}/A"],
+        {},
+        2,
+        f"it ran against {REMOTE}, this run against the local ECS node",
+    ),
     (
         "config not JSON",
         {"c.json": "{concurrency: [1]"},

@@ -35,16 +35,25 @@ from ecsload.commands.roles import add_role_options, resolve_role, role_assignme
 from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.model import USER_WEIGHTS, users_by_kind
+from ecsload.report.baseline import (
+    DEFAULT_RUN_NOISE_PERCENT,
+    DEFAULT_TOLERANCE_PERCENT,
+    BaselineError,
+    check_baseline,
+)
 from ecsload.tls import NOT_VERIFIED, CABundleError, is_https, read_ca_bundle, tls_terms
 from ecsload.values import (
+    PROBE,
     json_count,
     json_flag,
     json_levels,
+    json_percent,
     json_probe_rate,
     json_processes,
     json_rate,
     json_seconds,
     json_text,
+    json_thresholds,
     option_type,
     parse_count,
     parse_endpoint,
@@ -52,10 +61,14 @@ from ecsload.values import (
     parse_levels,
     parse_path,
     parse_pdf_path,
+    parse_percent,
     parse_probe_rate,
     parse_processes,
     parse_rate,
     parse_seconds,
+    parse_threshold,
+    parse_thresholds,
+    threshold_help,
 )
 
 PROG = "run_load_test.sh"
@@ -75,6 +88,7 @@ class Setting:
     from_json: Callable[[object], Any]  # a config file's value
     env: str | None = None
     help: str = ""
+    refused_with: int = EXIT_CONFIG  # the exit code of a bad value from the config or environment
 
     @property
     def shell_default(self) -> str:
@@ -230,6 +244,51 @@ SETTINGS = (
         json_flag,
         help="no live line on stderr while a level runs",
     ),
+    Setting(
+        "thresholds",
+        None,  # read by the verdict command from plan.json
+        [],
+        parse_thresholds,
+        json_thresholds,
+        help="pass/fail checks of every level's measured figures, e.g. p95<500, "
+        "NoOp.p99<50, error%<1@top; any that fails: exit 6 (docs/verdicts.md)",
+        refused_with=EXIT_USAGE,
+    ),
+    Setting(
+        "baseline",
+        None,  # read by the verdict command from plan.json
+        "",
+        parse_path,
+        json_text(parse_path),
+        help="an earlier run's results folder (same target) to compare this run with: "
+        "comparison.txt, comparison.json",
+    ),
+    Setting(
+        "tolerance",
+        None,  # read by the verdict command from plan.json
+        DEFAULT_TOLERANCE_PERCENT,
+        parse_percent,
+        json_percent,
+        help="percent by which a percentile must change, beyond the noise, for the "
+        "comparison to say slower or faster",
+    ),
+    Setting(
+        "run_noise",
+        None,  # read by the verdict command from plan.json
+        DEFAULT_RUN_NOISE_PERCENT,
+        parse_percent,
+        json_percent,
+        help="percent by which a percentile varies between two identical runs on this "
+        "machine (bench/bench_false_alarms.py measures it); the comparison allows for it",
+    ),
+    Setting(
+        "fail_on_regression",
+        None,  # read by the verdict command from plan.json
+        False,
+        None,
+        json_flag,
+        help="exit 7 when the comparison with the baseline says slower",
+    ),
 )
 
 
@@ -244,8 +303,8 @@ def config_help() -> str:
     return (
         textwrap.fill(
             "CONFIG.json (optional): a JSON object with any of these keys, the settings "
-            f"above (default): {keys}. A relative path in it (credentials, ca_bundle, …) is "
-            "relative to the file's folder. For example:",
+            f"above (default): {keys}. A relative path in it (credentials, ca_bundle, "
+            "baseline, …) is relative to the file's folder. For example:",
             width=79,
         )
         + '\n  {"number_of_requests": 1000, "hatch_rate": 5, "concurrency": [10, 15, 20, 25],'
@@ -326,6 +385,28 @@ def parser() -> argparse.ArgumentParser:
     add(["--probe-rate"], "probe_rate", "R")
     add(["--processes"], "processes", "N")
     p.add_argument(
+        "--fail-on",
+        dest="thresholds",
+        metavar="EXPR",
+        action="extend",
+        type=option_type(parse_thresholds),
+        help=(
+            "a threshold (repeat, or separate with commas): "
+            + threshold_help()
+            + "; checked at every level unless @USERS or @top names one; any that fails: exit 6"
+        ).replace("%", "%%"),
+    )
+    add(["--baseline"], "baseline", "DIR")
+    add(["--tolerance"], "tolerance", "PCT")
+    add(["--run-noise"], "run_noise", "PCT")
+    p.add_argument(
+        "--fail-on-regression",
+        dest="fail_on_regression",
+        action="store_const",
+        const=True,
+        help="exit 7 when the comparison with --baseline says slower (default: false)",
+    )
+    p.add_argument(
         "--node-deployment",
         dest="node_deployment",
         metavar="FILE",
@@ -391,11 +472,14 @@ def resolve(
             values[s.key], sources[s.key] = getattr(options, s.key), "option"
         elif s.env and s.from_text and environ.get(s.env, "").strip():
             sources[s.key] = f"environment {s.env}"
-            values[s.key] = checked(s.from_text, environ[s.env], s.env)
+            values[s.key] = checked(s.from_text, environ[s.env], s.env, s.refused_with)
         elif s.key in config:
             sources[s.key] = f"config {options.config}"
             values[s.key] = checked(
-                s.from_json, config[s.key], f"config file {options.config}: {s.key}"
+                s.from_json,
+                config[s.key],
+                f"config file {options.config}: {s.key}",
+                s.refused_with,
             )
         else:
             values[s.key], sources[s.key] = s.default, "default"
@@ -404,7 +488,7 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
-    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment", "graphs"):
+    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment", "graphs", "baseline"):
         if values[key] and sources[key].startswith("config"):
             values[key] = os.path.abspath(Path(options.config).parent / values[key])
         elif values[key]:
@@ -412,11 +496,11 @@ def resolve(
     return values, sources
 
 
-def checked(parse: Callable[[Any], Any], value: object, where: str) -> Any:
+def checked(parse: Callable[[Any], Any], value: object, where: str, exit_code: int) -> Any:
     try:
         return parse(value)
     except ValueError as error:
-        raise UserError(f"{where}: {error}", EXIT_CONFIG) from None
+        raise UserError(f"{where}: {error}", exit_code) from None
 
 
 def make_run_dir(root: str) -> Path:
@@ -580,6 +664,38 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """Thresholds that name a level or the probe this run will not have (exit 1), a
+    regression exit without a baseline (exit 1), and a baseline that does not fit (exit 2)."""
+    for text in values["thresholds"]:
+        threshold = parse_threshold(text)
+        if isinstance(threshold.level, int) and threshold.level not in values["concurrency"]:
+            levels = " ".join(map(str, values["concurrency"]))
+            raise UserError(
+                f"threshold {text!r}: this run has no level of {threshold.level} users "
+                f"(its levels: {levels})",
+                EXIT_USAGE,
+            )
+        if threshold.scope == PROBE and not values["probe_rate"]:
+            raise UserError(
+                f"threshold {text!r} reads the probe, but --probe-rate is 0: no probe runs",
+                EXIT_USAGE,
+            )
+    if values["fail_on_regression"] and not values["baseline"]:
+        raise UserError(
+            f"{sources['fail_on_regression']}: fail_on_regression needs a baseline "
+            "(--baseline DIR, a previous run's results folder)",
+            EXIT_USAGE,
+        )
+    if values["baseline"]:
+        try:
+            check_baseline(Path(values["baseline"]), values["endpoint"])
+        except BaselineError as error:
+            raise UserError(
+                f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG
+            ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     values, sources = resolve(options, os.environ)
@@ -604,6 +720,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_credentials_fit(values, sources)
     if values["node_deployment"]:
         check_node_deployment(values["node_deployment"], sources["node_deployment"])
+    if role["role"] != "worker":
+        check_verdict_settings(values, sources)
     run_dir = make_run_dir(options.results)
     tls_notes = [NOT_VERIFIED] if values["insecure"] else []
     warning = clear_text_warning(values, sources)

@@ -5,7 +5,8 @@
 
 `level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
 and probe.csv (the probe's), or, when Locust failed, says why from its log;
-`run` reads each RUN_DIR/level-*/summary.json. Exit codes: 0 done, 1 usage,
+`run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
+(ecsload.report.saturation). Exit codes: 0 done, 1 usage,
 4 a level recorded no samples (or no level has a summary).
 """
 
@@ -20,6 +21,7 @@ from ecsload.commands.locust_failure import locust_failure
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.samples import SampleFileError, read_probe, read_samples
+from ecsload.report.saturation import saturation
 from ecsload.report.tables import level_table, run_table
 from ecsload.values import option_type, parse_count
 
@@ -109,7 +111,9 @@ def run_document(folder: Path) -> dict[str, Any]:
     if not documents:
         raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
     endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
-    return run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+    summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+    summary["saturation"] = saturation(summary["levels"])
+    return summary
 
 
 def summarize_run(folder: Path) -> None:

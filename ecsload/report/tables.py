@@ -186,6 +186,13 @@ def generator_notes(level: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def generator_busy(level: Mapping[str, Any]) -> float | None:
+    """The busiest Locust process's share of the measured phase: CPU or busy, the higher."""
+    generator = level.get("generator") or {}
+    known = [generator.get(key) for key in ("cpu_percent_max", "busy_percent_max")]
+    return max((value for value in known if value is not None), default=None)
+
+
 def completeness_notes(level: Mapping[str, Any]) -> list[str]:
     """Cut short, unanswered, lost workers, samples that Locust counted differently."""
     requests, target = level["requests"], level.get("target_requests")
@@ -279,8 +286,10 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_table(summary: Mapping[str, Any]) -> str:
-    """The run's title and its table across levels."""
-    return "\n".join([framed(run_title(summary)), tabulate(**run_grid(summary))])
+    """The run's title, its table across levels and, under it, where the service saturates
+    (ecsload.report.saturation)."""
+    saturation = [summary["saturation"]["text"]] if summary.get("saturation") else []
+    return "\n".join([framed(run_title(summary)), tabulate(**run_grid(summary)), *saturation])
 
 
 def cell(value: Any, fmt: str) -> str:

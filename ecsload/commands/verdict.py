@@ -1,0 +1,114 @@
+"""A run's verdict after its summary: thresholds, comparison with a baseline, the exit code.
+
+    python -m ecsload.commands.verdict RUN_DIR
+
+Reads the settings from RUN_DIR/plan.json and the figures from RUN_DIR/summary.json
+(`summarize run` wrote it). With thresholds: prints their table and writes
+thresholds.txt, junit.xml and `verdict` in summary.json. With a baseline: compares
+this run's measured samples with the baseline's, prints the table and writes
+comparison.txt and comparison.json. Exit codes: 0 nothing failed (or nothing to
+judge), 6 a threshold failed, 7 the comparison said slower and fail_on_regression
+is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary.
+"""
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ecsload.cli import OneLineParser, UserError, run
+from ecsload.commands.summarize import read_json
+from ecsload.exits import (
+    EXIT_CONFIG,
+    EXIT_LOCUST,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_THRESHOLDS,
+    EXIT_USAGE,
+)
+from ecsload.report.comparison import (
+    SLOWER,
+    Rule,
+    busy_generator_levels,
+    compare,
+    comparison_table,
+    level_samples,
+)
+from ecsload.report.junit import write_junit
+from ecsload.report.samples import SampleFileError
+from ecsload.report.thresholds import check_thresholds, thresholds_table
+
+PROG = "python -m ecsload.commands.verdict"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
+    p.add_argument("folder", metavar="RUN_DIR", type=Path)
+    return p
+
+
+def write_json(path: Path, document: Mapping[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+
+
+def publish(path: Path, text: str) -> None:
+    """Print a table and save it."""
+    path.write_text(text + "\n", encoding="utf-8")
+    print(f"\n{text}", flush=True)
+
+
+def judge_thresholds(run_dir: Path, thresholds: Sequence[str], summary: dict[str, Any]) -> bool:
+    """The thresholds' table, junit.xml and summary.json's `verdict`; True when all passed."""
+    verdict = check_thresholds(thresholds, summary["levels"])
+    summary["verdict"] = verdict
+    write_json(run_dir / "summary.json", summary)
+    write_junit(run_dir / "junit.xml", verdict, summary["levels"])
+    publish(run_dir / "thresholds.txt", thresholds_table(verdict))
+    return verdict["passed"]
+
+
+def judge_against_baseline(
+    run_dir: Path, plan: Mapping[str, Any], summary: Mapping[str, Any]
+) -> str:
+    """comparison.txt and comparison.json; the overall verdict (slower, faster or same)."""
+    baseline = Path(plan["baseline"])
+    try:
+        before = level_samples(baseline)
+    except SampleFileError as error:
+        raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
+    rule = Rule(plan["tolerance"], plan["run_noise"])
+    comparison = {"baseline": str(baseline), **compare(before, level_samples(run_dir), rule)}
+    compared = {level["users"] for level in comparison["levels"]}
+    comparison["generator_busy_levels"] = [
+        users
+        for users in busy_generator_levels(
+            read_json(baseline / "summary.json").get("levels", []), summary["levels"]
+        )
+        if users in compared
+    ]
+    write_json(run_dir / "comparison.json", comparison)
+    publish(run_dir / "comparison.txt", comparison_table(comparison))
+    return comparison["verdict"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    run_dir = parser().parse_args(argv).folder
+    plan = read_json(run_dir / "plan.json")
+    if not plan:
+        raise UserError(f"{run_dir} has no plan.json: give a run folder", EXIT_USAGE)
+    summary = read_json(run_dir / "summary.json")
+    if not summary.get("levels"):
+        raise UserError(f"{run_dir} has no summary.json with levels to judge", EXIT_LOCUST)
+    code = EXIT_OK
+    if plan.get("thresholds") and not judge_thresholds(run_dir, plan["thresholds"], summary):
+        code = EXIT_THRESHOLDS
+    if plan.get("baseline"):
+        slower = judge_against_baseline(run_dir, plan, summary) == SLOWER
+        if slower and plan.get("fail_on_regression") and code == EXIT_OK:
+            code = EXIT_REGRESSION
+    return code
+
+
+if __name__ == "__main__":
+    run(main, PROG)

@@ -1,0 +1,333 @@
+"""This run against a baseline run: level by level, type by type, slower / faster / same.
+
+A percentile counts as changed only when its change is both beyond the tolerance
+and meaningful, that is when the whole 95% interval of the change lies beyond
+the tolerance band `max(tolerance * before, FLOOR_MS)`. The interval is SciPy's
+bootstrap interval of the percentile difference on the two runs' measured samples,
+widened by the between-run noise: two identical runs here differ far more than
+their samples suggest (the machine, not the service), so each run's percentile is
+taken to wobble by `run_noise * value` (a relative standard deviation measured
+with repeated identical runs, bench/bench_false_alarms.py), and the tails by more
+(TAIL_NOISE: p95 1.5 times, p99 twice as much). The two half-widths add in
+quadrature. Errors count too: a type whose error share rose by more than
+max(ERROR_FLOOR_POINTS, tolerance * before) points, by Fisher's exact test, is
+slower. docs/verdicts.md tells how the defaults were measured.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from tabulate import tabulate
+
+from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
+from ecsload.report.samples import read_samples
+from ecsload.report.tables import GENERATOR_BUSY_PERCENT, framed, generator_busy
+
+COMPARED_PERCENTILES = (50, 95, 99)
+TAIL_NOISE = (1.0, 1.5, 2.0)  # run_noise's multiple for each compared percentile
+FLOOR_MS = 1.0  # a change under a millisecond is never a regression
+ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
+MIN_SAMPLES = 10  # of a type in each run, for its percentiles to be compared
+CONFIDENCE = 0.95
+RESAMPLES = 999
+SEED = 12  # the bootstrap's resamples: the same two runs always get the same verdicts
+RESAMPLED_VALUES = 4_000_000  # per batch of resamples: bounds the bootstrap's memory
+BOOTSTRAP_SAMPLES = 10_000  # of each run, at most: bounds the bootstrap's time
+SLOWER, FASTER, SAME = "slower", "faster", "same"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What counts as a change: the settings `tolerance` and `run_noise`, in percent."""
+
+    tolerance_percent: float = DEFAULT_TOLERANCE_PERCENT
+    run_noise_percent: float = DEFAULT_RUN_NOISE_PERCENT
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tolerance_percent": self.tolerance_percent,
+            "run_noise_percent": self.run_noise_percent,
+            "run_noise_multiples": dict(
+                zip((f"p{p}" for p in COMPARED_PERCENTILES), TAIL_NOISE, strict=True)
+            ),
+            "floor_ms": FLOOR_MS,
+            "error_floor_points": ERROR_FLOOR_POINTS,
+            "confidence": CONFIDENCE,
+            "min_samples": MIN_SAMPLES,
+        }
+
+
+@dataclass(frozen=True)
+class TypeSamples:
+    """One request type's measured samples at one level of a run."""
+
+    response_time_ms: np.ndarray
+    errors: int
+
+    @property
+    def count(self) -> int:
+        return len(self.response_time_ms)
+
+    @property
+    def error_percent(self) -> float:
+        return 100.0 * self.errors / self.count
+
+
+def level_samples(run_dir: Path) -> dict[int, dict[str, TypeSamples]]:
+    """Every level's measured samples of a run folder, by users, then by request type."""
+    levels = {}
+    for folder in sorted(run_dir.glob("level-*")):
+        users = folder.name.removeprefix("level-")
+        if not users.isdigit() or not (folder / "samples.csv").is_file():
+            continue
+        samples = read_samples(folder / "samples.csv")
+        measured = samples.where(samples.measured)
+        levels[int(users)] = {
+            name: TypeSamples(
+                measured.response_time_ms[selected],
+                int(np.count_nonzero(~measured.ok[selected])),
+            )
+            for code, name in enumerate(measured.type_names)
+            if np.any(selected := measured.type_code == code)
+        }
+    return levels
+
+
+def verdict_of(changes: list[str]) -> str:
+    """Slower if anything is slower; faster if something is faster and nothing slower."""
+    if SLOWER in changes:
+        return SLOWER
+    return FASTER if FASTER in changes else SAME
+
+
+def percentile_changes(
+    before: np.ndarray, now: np.ndarray, rule: Rule, rng: np.random.Generator
+) -> dict[str, dict[str, Any]]:
+    """p50, p95, p99 before → now: the change, its interval (ms) and its verdict."""
+    values_before = np.percentile(before, COMPARED_PERCENTILES)
+    values_now = np.percentile(now, COMPARED_PERCENTILES)
+    enough = min(len(before), len(now)) >= MIN_SAMPLES
+    if enough:
+        low, high = change_interval(before, now, values_before, values_now, rule, rng)
+    changes = {}
+    for i, p in enumerate(COMPARED_PERCENTILES):
+        b, a = float(values_before[i]), float(values_now[i])
+        change: dict[str, Any] = {
+            "before": round(b, 3),
+            "now": round(a, 3),
+            "change_percent": round(100 * (a - b) / b, 1) if b > 0 else None,
+            "interval_ms": None,
+            "verdict": SAME,
+        }
+        if enough:
+            band = max(rule.tolerance_percent / 100 * b, FLOOR_MS)
+            change["interval_ms"] = [round(float(low[i]), 3), round(float(high[i]), 3)]
+            if low[i] > band:
+                change["verdict"] = SLOWER
+            elif high[i] < -band:
+                change["verdict"] = FASTER
+        changes[f"p{p}"] = change
+    return changes
+
+
+def change_interval(
+    before: np.ndarray,
+    now: np.ndarray,
+    values_before: np.ndarray,
+    values_now: np.ndarray,
+    rule: Rule,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of `now - before` for each compared percentile: the bootstrap's
+    (sampling) widened by the between-run noise of the two runs' values.
+
+    Past BOOTSTRAP_SAMPLES a run's samples are drawn at random to that many for the
+    bootstrap: its interval only widens (the verdict errs towards "same"), and at that
+    size the sampling part is small beside the between-run part anyway.
+    """
+
+    def difference(b: np.ndarray, a: np.ndarray, axis: int) -> np.ndarray:
+        return np.percentile(a, COMPARED_PERCENTILES, axis=axis) - np.percentile(
+            b, COMPARED_PERCENTILES, axis=axis
+        )
+
+    drawn = [
+        rng.choice(values, BOOTSTRAP_SAMPLES, replace=False)
+        if len(values) > BOOTSTRAP_SAMPLES
+        else values
+        for values in (before, now)
+    ]
+    result = stats.bootstrap(
+        drawn,
+        difference,
+        n_resamples=RESAMPLES,
+        batch=max(1, RESAMPLED_VALUES // sum(map(len, drawn))),
+        vectorized=True,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        rng=rng,
+    )
+    centre = difference(*drawn, axis=-1)
+    observed = values_now - values_before
+    z = stats.norm.ppf(0.5 + CONFIDENCE / 2)
+    noise = rule.run_noise_percent / 100 * np.array(TAIL_NOISE)
+    between = z * noise * np.hypot(values_before, values_now)
+    low = observed - np.hypot(centre - result.confidence_interval.low, between)
+    high = observed + np.hypot(result.confidence_interval.high - centre, between)
+    return low, high
+
+
+def error_change(before: TypeSamples, now: TypeSamples, rule: Rule) -> dict[str, Any]:
+    """The error share before → now (percent of the type's requests) and its verdict."""
+    b, a = before.error_percent, now.error_percent
+    change = {"before": round(b, 2), "now": round(a, 2), "p_value": None, "verdict": SAME}
+    if before.errors or now.errors:
+        table = [
+            [before.errors, before.count - before.errors],
+            [now.errors, now.count - now.errors],
+        ]
+        p_value = float(stats.fisher_exact(table).pvalue)
+        change["p_value"] = round(p_value, 6)
+        band = max(rule.tolerance_percent / 100 * b, ERROR_FLOOR_POINTS)
+        if p_value < 1 - CONFIDENCE and abs(a - b) > band:
+            change["verdict"] = SLOWER if a > b else FASTER
+    return change
+
+
+def compare_type(
+    before: TypeSamples, now: TypeSamples, rule: Rule, rng: np.random.Generator
+) -> dict[str, Any]:
+    """One type at one level: its percentiles, its errors and their verdict."""
+    changes: dict[str, Any] = percentile_changes(
+        before.response_time_ms, now.response_time_ms, rule, rng
+    )
+    changes["error_percent"] = error_change(before, now, rule)
+    return {
+        "samples": [before.count, now.count],
+        **changes,
+        "verdict": verdict_of([c["verdict"] for c in changes.values()]),
+    }
+
+
+def compare(
+    baseline: Mapping[int, Mapping[str, TypeSamples]],
+    current: Mapping[int, Mapping[str, TypeSamples]],
+    rule: Rule,
+) -> dict[str, Any]:
+    """comparison.json's figures: each level both runs have, each type both levels sent;
+    what only one run has is listed, not judged."""
+    rng = np.random.default_rng(SEED)
+    levels = []
+    for users in sorted(set(baseline) & set(current)):
+        before, now = baseline[users], current[users]
+        types = {
+            name: compare_type(before[name], now[name], rule, rng)
+            for name in sorted(set(before) & set(now))
+        }
+        levels.append(
+            {
+                "users": users,
+                "verdict": verdict_of([t["verdict"] for t in types.values()]),
+                "types": types,
+                "types_only_in_baseline": sorted(set(before) - set(now)),
+                "types_only_in_run": sorted(set(now) - set(before)),
+            }
+        )
+    return {
+        "rule": rule.as_json(),
+        "verdict": verdict_of([level["verdict"] for level in levels]),
+        "levels": levels,
+        "levels_only_in_baseline": sorted(set(baseline) - set(current)),
+        "levels_only_in_run": sorted(set(current) - set(baseline)),
+    }
+
+
+def busy_generator_levels(*runs: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The users of the levels (summary.json's) at which either run's load generator was busy
+    over GENERATOR_BUSY_PERCENT: its own queueing is in their latencies, and varies more
+    from run to run than the run noise allows."""
+    return sorted(
+        {
+            level["users"]
+            for levels in runs
+            for level in levels
+            if (generator_busy(level) or 0) > GENERATOR_BUSY_PERCENT
+        }
+    )
+
+
+def change_cell(change: Mapping[str, Any], digits: int = 2) -> str:
+    """`1.20 → 1.31 (+9%)`."""
+    text = f"{change['before']:.{digits}f} → {change['now']:.{digits}f}"
+    if change.get("change_percent") is not None:
+        text += f" ({change['change_percent']:+.0f}%)"
+    return text
+
+
+def verdict_cell(figures: Mapping[str, Any]) -> str:
+    """The type's verdict and, when changed, which figures changed: `slower (p95, p99)`."""
+    changed = [
+        key.removesuffix("_percent")
+        for key, change in figures.items()
+        if isinstance(change, dict) and change["verdict"] != SAME
+    ]
+    if figures["verdict"] == SAME and min(figures["samples"]) < MIN_SAMPLES:
+        return f"same (under {MIN_SAMPLES} samples)"
+    return figures["verdict"] + (f" ({', '.join(changed)})" if changed else "")
+
+
+def comparison_table(comparison: Mapping[str, Any]) -> str:
+    """comparison.txt: one row per level and type, before → now, and the verdicts."""
+    rule = comparison["rule"]
+    rows = [
+        [
+            level["users"] if i == 0 else "",
+            name,
+            *(change_cell(figures[f"p{p}"]) for p in COMPARED_PERCENTILES),
+            change_cell(figures["error_percent"], digits=1).removesuffix(" (+0%)"),
+            verdict_cell(figures),
+        ]
+        for level in comparison["levels"]
+        for i, (name, figures) in enumerate(sorted(level["types"].items()))
+    ]
+    headers = ["Users", "Request Type", *(f"p{p} ms" for p in COMPARED_PERCENTILES)]
+    headers += ["Error %", "Verdict"]
+    title = f"Comparison with the baseline {comparison['baseline']}: {comparison['verdict']}"
+    lines = [
+        framed(title),
+        tabulate(rows, headers=headers, disable_numparse=True, colalign=("right",)),
+        f"A percentile changed when the {100 * rule['confidence']:.0f}% interval of its "
+        "change (bootstrap of the samples, widened by a run noise of "
+        f"{rule['run_noise_percent']:g}%, more for the tails) lies beyond "
+        f"{rule['tolerance_percent']:g}% (and {rule['floor_ms']:g} ms); docs/verdicts.md",
+    ]
+    only = (
+        ("levels_only_in_run", "Levels only in this run (not compared): {} users"),
+        ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} users"),
+    )
+    lines += [
+        text.format(", ".join(map(str, comparison[key]))) for key, text in only if comparison[key]
+    ]
+    if comparison["generator_busy_levels"]:
+        users = ", ".join(map(str, comparison["generator_busy_levels"]))
+        lines.append(
+            f"NOTE: the load generator was busy over {GENERATOR_BUSY_PERCENT}% at {users} "
+            "users in one run or both: its own queueing is in those latencies and varies "
+            "from run to run more than the run noise allows; compare the probe's figures "
+            "or run with --processes N"
+        )
+    for level in comparison["levels"]:
+        for key, where in (
+            ("types_only_in_run", "this run"),
+            ("types_only_in_baseline", "the baseline"),
+        ):
+            if level[key]:
+                lines.append(
+                    f"At {level['users']} users, only in {where} (not compared): "
+                    + ", ".join(level[key])
+                )
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""The plan's verdict settings: thresholds, baseline, tolerance, run noise, fail on regression.
+
+A bad threshold is a usage error (exit 1) and a baseline that cannot be compared
+with is a config error (exit 2): each is one line, before any run folder exists.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ecsload.sample_columns import HEADER
+from tests.ecsload_support import assert_refused, evaluated, plan, write
+
+SAMPLE = "1714564800123,NoOp,1,1,200,1.234,measure,\n"
+
+
+def make_baseline(
+    folder: Path, endpoint: str | None = None, samples: str = HEADER + SAMPLE
+) -> Path:
+    """A finished run's folder as the harness leaves it, with one level of 10 users."""
+    (folder / "level-10").mkdir(parents=True)
+    write(folder / "plan.json", json.dumps({"endpoint": endpoint, "concurrency": [10]}))
+    write(folder / "summary.json", json.dumps({"version": 2, "levels": [{"users": 10}]}))
+    write(folder / "level-10" / "samples.csv", samples)
+    return folder
+
+
+def saved_plan(result: subprocess.CompletedProcess[str]) -> dict:
+    return json.loads((Path(evaluated(result.stdout)["RUN_DIR"]) / "plan.json").read_text())
+
+
+def test_thresholds_from_options_and_commas_are_saved_canonical(tmp_path: Path) -> None:
+    result = plan(
+        tmp_path,
+        "-c",
+        "10 25",
+        "--fail-on",
+        "p95<500, noop.P99<50",
+        "--fail-on",
+        "error%<1@top",
+        "--fail-on",
+        "p95<300@25",
+    )
+
+    assert result.returncode == 0, result.stderr
+    saved = saved_plan(result)
+    assert saved["thresholds"] == ["p95<500", "NoOp.p99<50", "error%<1@top", "p95<300@25"]
+    assert saved["sources"]["thresholds"] == "option"
+    assert "THRESHOLDS" not in evaluated(result.stdout)  # the verdict reads plan.json
+
+
+def test_verdict_settings_from_a_config_file(tmp_path: Path) -> None:
+    make_baseline(tmp_path / "runs" / "A")
+    config = write(
+        tmp_path / "c.json",
+        json.dumps(
+            {
+                "concurrency": [10],
+                "thresholds": ["NoOp.p99<50"],
+                "baseline": "runs/A",
+                "tolerance": 20,
+                "run_noise": 12.5,
+                "fail_on_regression": True,
+            }
+        ),
+    )
+
+    saved = saved_plan(plan(tmp_path, str(config)))
+
+    assert saved["thresholds"] == ["NoOp.p99<50"]
+    assert saved["baseline"] == str(tmp_path / "runs" / "A")  # relative to the config's folder
+    assert (saved["tolerance"], saved["run_noise"], saved["fail_on_regression"]) == (20, 12.5, True)
+
+
+def test_a_baseline_of_the_local_node_fits_whatever_port_it_had(tmp_path: Path) -> None:
+    make_baseline(tmp_path / "A")
+    result = plan(tmp_path, "-c", "10", "--baseline", str(tmp_path / "A"), "--fail-on-regression")
+    assert result.returncode == 0, result.stderr
+    remote = make_baseline(tmp_path / "B", endpoint="https://api.example.com")
+    result = plan(
+        tmp_path,
+        "--baseline",
+        str(remote),
+        "--no-credentials",
+        ECS_ENDPOINT="https://api.example.com/",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+BAD_THRESHOLDS = [
+    (["--fail-on", "p96<5"], "argument --fail-on: bad threshold 'p96<5': unknown metric 'p96'"),
+    (["--fail-on", "p95=5"], "bad threshold 'p95=5': unknown operator '='|allowed: "),
+    (["--fail-on", "Nop.p95<5"], "unknown request type 'Nop'|Health-Check-Quick"),
+    (["--fail-on", "p95<fast"], "'fast' is not a number of 0 or more"),
+    (
+        ["-c", "10 20", "--fail-on", "p95<300@25"],
+        "threshold 'p95<300@25': this run has no level of 25 users (its levels: 10 20)",
+    ),
+    (
+        ["--probe-rate", "0", "--fail-on", "probe.p99<20"],
+        "threshold 'probe.p99<20' reads the probe, but --probe-rate is 0",
+    ),
+    (["--fail-on-regression"], "fail_on_regression needs a baseline"),
+    (["--tolerance", "-5"], "argument --tolerance: '-5' is not a number of 0 or more"),
+    (["--run-noise", "lots"], "argument --run-noise: 'lots' is not a number of 0 or more"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_THRESHOLDS)
+def test_bad_thresholds_and_switches_are_usage_errors(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    assert_refused(plan(tmp_path, *args), tmp_path, 1, message)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"thresholds": ["p95<5", "p95<<5"]}', "thresholds: bad threshold 'p95<<5'"),
+        ('{"thresholds": "p95<5"}', 'thresholds: "p95<5" is not a list of thresholds'),
+    ],
+)
+def test_a_bad_threshold_in_a_config_file_is_a_usage_error_too(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    config = write(tmp_path / "c.json", text)
+    assert_refused(plan(tmp_path, str(config)), tmp_path, 1, message)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"tolerance": "10%"}', 'tolerance: "10%" is not a number of 0 or more'),
+        ('{"fail_on_regression": "yes"}', 'fail_on_regression: "yes" is not true or false'),
+        ('{"baseline": 3}', "baseline: 3 is not a string"),
+    ],
+)
+def test_bad_comparison_settings_in_a_config_file(tmp_path: Path, text: str, message: str) -> None:
+    config = write(tmp_path / "c.json", text)
+    assert_refused(plan(tmp_path, str(config)), tmp_path, 2, message)
+
+
+def bad_baselines(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Folders that are not usable baselines, and what the error says about each."""
+    other = make_baseline(tmp_path / "other", endpoint="https://api.example.com")
+    old = make_baseline(tmp_path / "old", samples="timestamp_ms,request_type\n1,NoOp\n")
+    empty = make_baseline(tmp_path / "empty", samples=HEADER)
+    unfinished = make_baseline(tmp_path / "unfinished")
+    (unfinished / "summary.json").unlink()
+    lost = make_baseline(tmp_path / "lost")
+    (lost / "level-10" / "samples.csv").unlink()
+    return {
+        "missing": (tmp_path / "none", "is not a folder: give a previous run's results/<run>"),
+        "another endpoint": (
+            other,
+            "it ran against https://api.example.com, this run against the local ECS node",
+        ),
+        "older format": (old, "is from an older ecs-load (no phase column)"),
+        "no samples": (empty, "it has no samples at 10 users"),
+        "no summary": (unfinished, "it has no summary.json: give the folder of a run that ended"),
+        "samples gone": (lost, "it has no samples at 10 users"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "another endpoint", "older format", "no samples", "no summary", "samples gone"],
+)
+def test_a_baseline_that_cannot_be_compared_with_is_refused_before_anything_starts(
+    tmp_path: Path, case: str
+) -> None:
+    folder, message = bad_baselines(tmp_path)[case]
+    result = plan(tmp_path, "--baseline", str(folder))
+    assert_refused(result, tmp_path, 2, f"option: baseline {folder}: |{message}")
