@@ -4,8 +4,9 @@
 
 Runs the real locustfile headless against a real ECS node over loopback, R
 times with --samples-file and R times without, alternating, N requests each.
-The figure that counts is the Locust process's CPU time per request (level.json:
-cpu_seconds / requests): it does not depend on how fast the server answers, as
+The figure that counts is the Locust process's CPU time per measured request
+(level.json: its CPU share while measuring times the measured phase's seconds, over
+the N requests): it does not depend on how fast the server answers, as
 requests/s (printed too) does. Other work on the machine inflates CPU time too,
 so both the median and the best run of each variant are compared, next to the
 spread of the runs without recording. Also timed: the recorder alone, fed
@@ -66,7 +67,7 @@ def recorder_alone(events: int = 200_000) -> float:
             "response_time": 1.234,
             "response_length": 60,
             "response": SimpleNamespace(status_code=201),
-            "context": {"user_id": 7},
+            "context": {"user_id": 7, "phase": "measure"},
             "exception": None,
             "start_time": time.time(),
             "url": "http://127.0.0.1/v1.1/tasks",
@@ -99,11 +100,15 @@ def main() -> None:
                     )
                 )
 
+    def measured_seconds(info: dict) -> float:
+        return info["seconds"] - info["ramp"]["seconds"]
+
     def cpu_us(info: dict) -> float:
-        return info["cpu_seconds"] / info["requests"] * 1e6
+        cpu = info["generator"]["cpu_percent"][0] / 100 * measured_seconds(info)
+        return cpu / info["target_requests"] * 1e6
 
     def rps(info: dict) -> float:
-        return info["requests"] / info["seconds"]
+        return info["target_requests"] / measured_seconds(info)
 
     print(
         f"{options.rounds} rounds of {options.requests:,} requests at {options.users} users "

@@ -14,93 +14,30 @@ moves the figures by up to ±30%: compare only within one run.
 
 import argparse
 import contextlib
-import getpass
 import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.ecsload_support import ROOT, kill_group, locust_args, run_command
+from tests.ecsload_support import ROOT, locust_args, run_command
+from tests.nginx_support import nginx_ecs, nginx_missing
 from tests.node_fixtures import running_node
 
 NOOP = "/v1.1/_noop"
-NOOP_JSON = '{"links": {"self": {"href": "/v1.1/_noop"}}}\n'
 MAX_REQUESTS = 5_000_000  # the harness's count bound; the time bound comes first
-NGINX_CONF = """\
-user {user};
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-daemon off;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    server {{
-        listen 127.0.0.1:{port};
-        location /v1.1/ {{ root {dir}/www; default_type application/json; }}
-    }}
-}}
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"the target on port {port} did not start")
 
 
 @contextlib.contextmanager
 def nginx(folder: Path) -> Iterator[str]:
-    """nginx serving NOOP_JSON at NOOP on a free loopback port, for as long as the block runs."""
-    if not shutil.which("nginx"):
-        raise SystemExit("nginx is not installed: apt-get install -y nginx wrk")
-    port = free_port()
-    (folder / "www" / "v1.1").mkdir(parents=True)
-    (folder / "www" / "v1.1" / "_noop").write_text(NOOP_JSON)
-    # Its workers run as this user (not www-data), who can read the temporary folder.
-    conf = NGINX_CONF.format(user=getpass.getuser(), dir=folder, port=port)
-    (folder / "nginx.conf").write_text(conf)
-    process = subprocess.Popen(
-        [
-            "nginx",
-            "-p",
-            str(folder),
-            "-e",
-            str(folder / "error.log"),
-            "-c",
-            str(folder / "nginx.conf"),
-        ],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGQUIT)  # nginx's graceful stop
-        try:
-            process.wait(timeout=10)
-        finally:
-            kill_group(process)
+    """nginx answering the API on a free loopback port, no auth, no access log."""
+    if missing := nginx_missing():
+        raise SystemExit(missing)
+    with nginx_ecs(folder, auth=False, access_log=False) as server:
+        yield server.url
 
 
 @contextlib.contextmanager
@@ -182,9 +119,9 @@ def harness(url: str, folder: Path, processes: int, seconds: int, users: int) ->
     if result.returncode:
         raise SystemExit(f"locust failed: {result.stderr[-2000:]}")
     info = json.loads((folder / "level.json").read_text())
-    if info["requests"] != info["locust_requests"]:
-        print(f"  (samples {info['requests']} != Locust's count {info['locust_requests']})")
-    return info["requests"] / info["seconds"]
+    if info["samples"] != info["locust_requests"]:
+        print(f"  (samples {info['samples']} != Locust's count {info['locust_requests']})")
+    return info["samples"] / info["seconds"]
 
 
 def bench_target(name: str, url: str, folder: Path, seconds: int, users: int) -> None:

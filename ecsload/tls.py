@@ -8,6 +8,7 @@ private CA's PEM certificates, and its name against the endpoint's host. With
 Standard library only: the plan checks the bundle before the venv exists.
 """
 
+import argparse
 import re
 import ssl
 from urllib.parse import urlsplit
@@ -63,6 +64,21 @@ def client_context(insecure: bool, ca_pem: str | None = None) -> ssl.SSLContext:
     if ca_pem:
         context.load_verify_locations(cadata=ca_pem)
     return context
+
+
+def add_trust_options(parser: argparse.ArgumentParser) -> None:
+    """`--ca-bundle FILE` or `--insecure`, as the commands that talk to the endpoint take them."""
+    trust = parser.add_mutually_exclusive_group()
+    trust.add_argument(
+        "--ca-bundle", metavar="FILE", help="PEM certificates to trust besides the system's"
+    )
+    trust.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+
+
+def trusted_context(options: argparse.Namespace) -> ssl.SSLContext:
+    """The client context that a command's `add_trust_options` ask for."""
+    ca_pem = read_ca_bundle(options.ca_bundle) if options.ca_bundle else None
+    return client_context(options.insecure, ca_pem)
 
 
 def is_https(url: str) -> bool:

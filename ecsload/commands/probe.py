@@ -32,7 +32,7 @@ from ecsload.api import NOOP_PATH
 from ecsload.cli import OneLineParser, run
 from ecsload.credentials import load_credentials
 from ecsload.sample_columns import PROBE_HEADER
-from ecsload.tls import client_context, is_https, read_ca_bundle
+from ecsload.tls import add_trust_options, is_https, trusted_context
 from ecsload.values import option_type, parse_endpoint, positive_number
 
 PROG = "python -m ecsload.commands.probe"
@@ -124,16 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=3600.0,
         help="stop after this long even without SIGTERM (default: 3600)",
     )
-    trust = p.add_mutually_exclusive_group()
-    trust.add_argument(
-        "--ca-bundle", metavar="FILE", help="PEM certificates to trust besides the system's"
-    )
-    trust.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+    add_trust_options(p)
     options = p.parse_args(argv)
-    context = None
-    if is_https(options.endpoint):
-        ca_pem = read_ca_bundle(options.ca_bundle) if options.ca_bundle else None
-        context = client_context(options.insecure, ca_pem)
+    context = trusted_context(options) if is_https(options.endpoint) else None
     connection = open_connection(options.endpoint, context)
     headers = (
         {"Authorization": load_credentials(options.credentials)[0].authorization}

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_CONFIG
-from ecsload.tls import FIXES, NOT_VERIFIED, client_context, is_https, read_ca_bundle
+from ecsload.tls import FIXES, NOT_VERIFIED, add_trust_options, is_https, trusted_context
 from ecsload.values import option_type, parse_endpoint, positive_number
 
 PROG = "python -m ecsload.commands.tls_check"
@@ -87,11 +87,7 @@ def failure(
 def main(argv: Sequence[str] | None = None) -> int:
     p = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("endpoint", metavar="URL", type=option_type(parse_endpoint))
-    trust = p.add_mutually_exclusive_group()
-    trust.add_argument(
-        "--ca-bundle", metavar="FILE", help="PEM certificates to trust besides the system's"
-    )
-    trust.add_argument("--insecure", action="store_true", help="do not verify the certificate")
+    add_trust_options(p)
     p.add_argument(
         "--timeout",
         metavar="S",
@@ -104,11 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not is_https(url):
         print(f"TLS: none ({url} is plain http)")
         return 0
-    ca_pem = read_ca_bundle(options.ca_bundle) if options.ca_bundle else None
     parts = urlsplit(url)
     host, port = parts.hostname or "", parts.port or HTTPS_PORT
     address = f"{host}:{port}"
-    context = client_context(options.insecure, ca_pem)
+    context = trusted_context(options)
     try:
         handshake(host, port, context, options.timeout)
     except OSError as error:
@@ -117,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.insecure:
         print(NOT_VERIFIED)
     else:
-        trusted = f"the system's CAs and {options.ca_bundle}" if ca_pem else "the system's CAs"
+        trusted = "the system's CAs" + (f" and {options.ca_bundle}" if options.ca_bundle else "")
         print(f"TLS: the certificate of {address} verified against {trusted}")
     return 0
 
