@@ -6,6 +6,7 @@ Standard library only: bash reads it before the venv exists.
 """
 
 import sys
+import textwrap
 from typing import NamedTuple
 
 
@@ -54,9 +55,17 @@ EXIT_INTERRUPTED = _BY_NAME["INTERRUPTED"]
 
 
 def exit_codes_help() -> str:
-    """The table as --help's epilog prints it."""
+    """The table as --help's epilog prints it, wrapped at 79 columns."""
     width = max(len(str(exit.code)) for exit in EXIT_CODES)
-    lines = [f"  {exit.code:>{width}}  {exit.meaning}" for exit in EXIT_CODES]
+    lines = [
+        textwrap.fill(
+            exit.meaning,
+            width=79,
+            initial_indent=f"  {exit.code:>{width}}  ",
+            subsequent_indent=" " * (width + 4),
+        )
+        for exit in EXIT_CODES
+    ]
     return "exit codes:\n" + "\n".join(lines)
 
 

@@ -136,7 +136,8 @@ SETTINGS = (
         parse_endpoint,
         json_text(parse_endpoint),
         "ECS_ENDPOINT",
-        help="the deployment's URL; none: a local ECS node is started",
+        help="the deployment, as scheme://host[:port] (the harness adds /v1.1); none: a local "
+        "ECS node is started",
     ),
     Setting(
         "credentials",
@@ -294,7 +295,16 @@ SETTINGS = (
 
 def environment_help() -> str:
     width = max(len(s.env) for s in SETTINGS if s.env)
-    lines = [f"  {s.env:<{width}}  {s.help}" for s in SETTINGS if s.env]
+    lines = [
+        textwrap.fill(
+            s.help,
+            width=79,
+            initial_indent=f"  {s.env:<{width}}  ",
+            subsequent_indent=" " * (width + 4),
+        )
+        for s in SETTINGS
+        if s.env
+    ]
     return "environment (overrides the config file; options override both):\n" + "\n".join(lines)
 
 
