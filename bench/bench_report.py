@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 from bench.bench_summary import timed, write_samples
-from ecsload.commands.report import level_parts, run_summary_of, write_report
+from ecsload.commands.report import run_summary_of
 from ecsload.report.charts import svg, sweep_charts
 from ecsload.report.documents import level_summary, run_summary
+from ecsload.report.page import level_parts, write_report
 from ecsload.report.samples import read_samples
 
 
@@ -71,7 +72,7 @@ def main() -> None:
         charts = [*sweep, *(part.chart for part in parts if part.chart)]
         svg_s, _ = timed(lambda: [svg(chart) for chart in charts])
         started = time.perf_counter()
-        write_report(run_dir, None)
+        write_report(run_dir, summary, {}, {}, None)
         in_process_s = time.perf_counter() - started
 
     total = options.levels * options.samples

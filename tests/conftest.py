@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+QUICK_RUN = "not e2e"  # in -m: only tests that measure nothing on real time
+
 pytest.register_assert_rewrite("tests.e2e_support", "tests.ecsload_support")
 pytest_plugins = ["tests.node_fixtures", "tests.docker_fixtures", "tests.nginx_support"]
 
@@ -22,3 +24,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> objec
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every test must run: {reason}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """The quick run (-m "not e2e ...") spreads its tests over the cores (pytest-xdist).
+
+    Only then: the e2e tests load the machine and measure it (a generator saturated,
+    a probe's latency, a time cap), so they run one at a time.
+    """
+    worker = "PYTEST_XDIST_WORKER" in os.environ  # a worker of the quick run itself
+    quick = QUICK_RUN in (config.getoption("markexpr") or "")
+    if quick and not worker and config.option.numprocesses is None:
+        config.option.numprocesses = "auto"

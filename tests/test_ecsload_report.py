@@ -65,6 +65,9 @@ def make_run(tmp_path: Path, users: tuple[int, ...] = (5, 10)) -> Path:
     return run_dir
 
 
+RENDERS = pytest.mark.e2e  # draws a whole report: seconds of matplotlib
+
+
 def report(run_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_module("report", str(run_dir), *args, timeout=120)
 
@@ -73,6 +76,7 @@ def charts_in(page: str) -> int:
     return len(re.findall(r'<figure class="chart"[^>]*>\s*<svg', page))
 
 
+@RENDERS
 def test_the_page_holds_every_chart_table_and_link_and_nothing_to_fetch(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path)
     (run_dir / "level-5" / "report.html").write_text("Locust's")
@@ -98,6 +102,7 @@ def test_the_page_holds_every_chart_table_and_link_and_nothing_to_fetch(tmp_path
     assert "Verdict" not in page and "Saturation" not in page and "<pre>" not in page
 
 
+@RENDERS
 def test_the_figures_on_the_page_are_summary_json_s(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path)
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -123,6 +128,7 @@ def test_the_figures_on_the_page_are_summary_json_s(tmp_path: Path) -> None:
             ]
 
 
+@RENDERS
 def test_the_verdict_saturation_thresholds_and_comparison_show_when_present(
     tmp_path: Path,
 ) -> None:
@@ -151,6 +157,7 @@ def test_the_verdict_saturation_thresholds_and_comparison_show_when_present(
     assert "<pre>p95 at 10: 61.2 vs 40.1 &lt;slower&gt;\n</pre>" in page
 
 
+@RENDERS
 def test_a_run_that_ended_before_its_summary_reports_the_levels_that_finished(
     tmp_path: Path,
 ) -> None:
@@ -165,6 +172,7 @@ def test_a_run_that_ended_before_its_summary_reports_the_levels_that_finished(
     assert "2 level(s) against http://x" in page
 
 
+@RENDERS
 def test_a_level_without_samples_still_has_its_table(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path)
     (run_dir / "level-10" / "samples.csv").unlink()
@@ -188,6 +196,7 @@ def pgm_pixels(path: Path) -> np.ndarray:
 @pytest.mark.skipif(
     not shutil.which("pdftoppm"), reason="needs poppler-utils (apt-get install poppler-utils)"
 )
+@pytest.mark.e2e  # pdfinfo and pdftoppm read the PDF, page by page
 def test_graphs_writes_one_pdf_page_per_chart_group_and_pages_are_drawn(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, users=(5, 10, 20))
     pdf = tmp_path / "sweep.pdf"

@@ -58,6 +58,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_a_certificate_from_the_bundles_ca_verifies(tls_nginx: TlsNginx, ca: Authority) -> None:
     server = tls_nginx()
     result = check(server.url, "--ca-bundle", str(ca.pem))
@@ -67,6 +68,7 @@ def test_a_certificate_from_the_bundles_ca_verifies(tls_nginx: TlsNginx, ca: Aut
     assert server.requests_seen() == 0  # a handshake, no request
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_a_private_ca_without_its_bundle_is_one_line_and_nothing_is_sent(
     tls_nginx: TlsNginx,
 ) -> None:
@@ -82,6 +84,7 @@ def test_a_private_ca_without_its_bundle_is_one_line_and_nothing_is_sent(
     assert server.requests_seen() == 0
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_a_certificate_for_another_name_names_the_mismatch(
     tls_nginx: TlsNginx, ca: Authority
 ) -> None:
@@ -94,6 +97,7 @@ def test_a_certificate_for_another_name_names_the_mismatch(
     assert server.requests_seen() == 0
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_an_expired_certificate_says_expired(tls_nginx: TlsNginx, ca: Authority) -> None:
     server = tls_nginx(expired=True)
     line = one_line(result := check(server.url, "--ca-bundle", str(ca.pem)))
@@ -103,6 +107,7 @@ def test_an_expired_certificate_says_expired(tls_nginx: TlsNginx, ca: Authority)
         assert fix in line
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_insecure_completes_the_handshake_without_verifying(tls_nginx: TlsNginx) -> None:
     server = tls_nginx(expired=True, names=("localhost",))
     result = check(server.url, "--insecure")
@@ -143,6 +148,7 @@ def probe_statuses(tmp_path: Path, server: Nginx, *args: str) -> list[str]:
         return [row["status"] for row in csv.DictReader(f)]
 
 
+@pytest.mark.e2e  # nginx serving TLS
 def test_the_probe_verifies_as_the_users_do(
     tmp_path: Path, tls_nginx: TlsNginx, ca: Authority
 ) -> None:

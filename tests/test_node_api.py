@@ -15,6 +15,8 @@ import requests
 
 from tests.node_fixtures import HAPPY_TASK, post_task
 
+pytestmark = pytest.mark.e2e  # a real node process answering over loopback
+
 GETS = ["_noop", "_version", "_health", "_health?quick=true", "_health?quick=false"]
 
 

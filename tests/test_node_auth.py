@@ -14,6 +14,8 @@ import requests
 
 from tests.node_fixtures import make_credentials, read_pairs
 
+pytestmark = pytest.mark.e2e  # a real node process answering over loopback
+
 
 def noop(node, auth) -> requests.Response:
     return requests.get(f"{node.api}/_noop", auth=auth, timeout=30)

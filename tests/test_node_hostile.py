@@ -15,6 +15,8 @@ import pytest
 
 from tests.node_fixtures import HAPPY_TASK, RunningNode, post_task
 
+pytestmark = pytest.mark.e2e  # a real node process answering over loopback
+
 DEEP_BODIES = {
     "arrays 2000 deep": "[" * 2000 + "]" * 2000,
     "objects 1000 deep": '{"":' * 1000 + "1" + "}" * 1000,

@@ -12,6 +12,8 @@ import pytest
 
 from tests.node_fixtures import HAPPY_TASK, post_task
 
+pytestmark = pytest.mark.e2e  # a real node process answering over loopback
+
 GOOD_CREDS = {"email": "a@example.com", "username": "u", "password": "p"}
 
 BAD_BODIES = {

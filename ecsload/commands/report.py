@@ -15,7 +15,6 @@ file could not be written; 4 a summary.json that cannot be read.
 """
 
 import argparse
-import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,13 +23,10 @@ from typing import Any
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.summarize import read_json, run_document
 from ecsload.exits import EXIT_USAGE
-from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
-from ecsload.report.html import TEXT_FILES, LevelPart, RunPart, report_html
-from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.report.text_files import TEXT_FILES
 from ecsload.values import option_type, parse_pdf_path
 
 PROG = "python -m ecsload.commands.report"
-REPORT = "report.html"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -76,68 +72,23 @@ def read_text(path: Path) -> str | None:
         raise UserError(f"{path} cannot be read: {error.strerror}", EXIT_USAGE) from None
 
 
-def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
-    """Each level's chart (from its samples) and the links to its files."""
-    colours = type_colours(summary["levels"])
-    parts = []
-    for level in summary["levels"]:
-        name = f"level-{level['users']}"
-        links = [
-            (f"{name}/{file}", text)
-            for file, text in (
-                ("report.html", "Locust's report"),
-                ("summary.txt", "table as text"),
-                ("samples.csv", "samples.csv"),
-            )
-            if (folder / name / file).is_file()
-        ]
-        try:
-            samples = read_samples(folder / name / "samples.csv")
-        except SampleFileError as error:
-            parts.append(LevelPart(level, None, str(error), links))
-            continue
-        if not len(samples):
-            parts.append(LevelPart(level, None, "the level recorded no samples", links))
-            continue
-        parts.append(LevelPart(level, level_chart(level, samples, colours), links=links))
-    return parts
-
-
-def write_report(folder: Path, graphs: Path | None) -> Path:
-    summary = run_summary_of(folder)
-    plan = read_json(folder / "plan.json")
-    texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
-    run_part = RunPart(
-        name=folder.resolve().name,
-        summary=summary,
-        plan=plan,
-        texts=texts,
-        sweep=sweep_charts(summary["levels"]),
-        levels=level_parts(folder, summary),
-    )
-    written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    page = report_html(run_part, written)
-    target = folder / REPORT
-    partial = folder / f".{REPORT}.partial"
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)
-    if graphs is not None:
-        charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
-        write_pdf(charts, graphs)
-    return target
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     check_run_folder(options.folder)
     graphs = Path(options.graphs) if options.graphs else None
     if graphs is not None and not graphs.parent.is_dir():
         raise UserError(f"--graphs {graphs}: {graphs.parent} is not a folder", EXIT_USAGE)
+    folder = options.folder
+    summary = run_summary_of(folder)
+    plan = read_json(folder / "plan.json")
+    texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
+    from ecsload.report.page import write_report  # a second of imports: after the checks
+
     try:
-        write_report(options.folder, graphs)
+        write_report(folder, summary, plan, texts, graphs)
     except OSError as error:
         raise UserError(
-            f"cannot write the report of {options.folder}: {error.strerror} ({error.filename})",
+            f"cannot write the report of {folder}: {error.strerror} ({error.filename})",
             EXIT_USAGE,
         ) from None
     return 0

@@ -17,9 +17,9 @@ from tabulate import tabulate
 
 from ecsload.report.charts import Chart, svg
 from ecsload.report.tables import level_grid, level_notes, level_title, run_grid, run_title
+from ecsload.report.text_files import TEXT_FILES
 
 PLAN_INTERNALS = ("run_dir", "created", "sources", "distribution")
-TEXT_FILES = (("thresholds.txt", "Thresholds"), ("comparison.txt", "Comparison with the baseline"))
 
 
 @dataclass

@@ -1,0 +1,153 @@
+"""The plan's checks across settings, made before anything starts.
+
+A value alone is checked where it is parsed (ecsload.values); these read several
+settings together: what an endpoint needs (credentials, a verifiable certificate),
+what only a local node can use, what a verdict needs (its levels, the probe, a
+baseline), and the warnings a user should see before the run.
+"""
+
+import ipaddress
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ecsload.cli import UserError
+from ecsload.commands.settings import PROG
+from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.report.baseline import BaselineError, check_baseline
+from ecsload.tls import CABundleError, is_https, read_ca_bundle
+from ecsload.values import PROBE, parse_threshold
+
+
+def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str]) -> None:
+    """Drop, with a note each, the settings that only a local node can use."""
+    why = {
+        "newrelic": "the New Relic agent runs on the deployment's nodes, not here "
+        "(see README, New Relic)",
+        "node_deployment": "a deployment's limits are set when it is spun up "
+        "(see README, Rate limiting)",
+    }
+    for key, reason in why.items():
+        if values[key]:
+            sys.stderr.write(
+                f"{PROG}: note: {sources[key]} ignored against ECS_ENDPOINT: {reason}\n"
+            )
+            values[key] = ""
+
+
+def check_credentials_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """An endpoint needs credentials, unless the user says it has no authentication."""
+    if values["no_credentials"] and not values["endpoint"]:
+        raise UserError(
+            "--no-credentials goes with ECS_ENDPOINT: the local node always checks credentials "
+            "(see --help)",
+            EXIT_USAGE,
+        )
+    if values["no_credentials"] and values["credentials"]:
+        raise UserError(
+            f"--no-credentials and {sources['credentials']} exclude each other: give one",
+            EXIT_USAGE,
+        )
+    if values["endpoint"] and not (values["credentials"] or values["no_credentials"]):
+        raise UserError(
+            f"{sources['endpoint']} is set but ECS_CREDENTIALS is not, so every request would "
+            "be refused (401): set ECS_CREDENTIALS=FILE (the key:secret pairs of the creds "
+            "command), or add --no-credentials for a deployment without authentication",
+            EXIT_CONFIG,
+        )
+
+
+def check_node_deployment(path: str, source: str) -> None:
+    """The local node's deployment.json, checked by the node's own reader before anything
+    starts (imported here only: it needs jsonschema, from the venv)."""
+    from ecsnode.deployment import DeploymentError, read_deployment
+
+    try:
+        read_deployment(path)
+    except DeploymentError as error:
+        raise UserError(f"node_deployment from {source}: {error}", EXIT_CONFIG) from None
+
+
+def ignore_tls_settings(values: dict[str, Any], sources: Mapping[str, str], worker: bool) -> None:
+    """Drop, with a note each, the TLS settings where no https endpoint is in this plan."""
+    endpoint = values["endpoint"]
+    if is_https(endpoint):
+        return
+    if worker:
+        why = "a worker verifies the endpoint as its master says"
+    elif endpoint:
+        why = f"{endpoint} is plain http, with no certificate to verify"
+    else:
+        why = "the local node speaks plain http"
+    for key in ("ca_bundle", "insecure"):
+        if values[key]:
+            sys.stderr.write(f"{PROG}: note: {sources[key]} {key} ignored: {why}\n")
+            values[key] = "" if key == "ca_bundle" else False
+
+
+def check_tls_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """--insecure and --ca-bundle exclude each other; a bundle must hold PEM certificates."""
+    if values["insecure"] and values["ca_bundle"]:
+        raise UserError(
+            f"insecure ({sources['insecure']}) and ca_bundle ({sources['ca_bundle']}) exclude "
+            "each other: verify with the bundle, or not at all",
+            EXIT_USAGE,
+        )
+    if values["ca_bundle"]:
+        try:
+            read_ca_bundle(values["ca_bundle"])
+        except CABundleError as error:
+            raise UserError(f"{sources['ca_bundle']}: {error}", EXIT_CONFIG) from None
+
+
+def clear_text_warning(values: Mapping[str, Any], sources: Mapping[str, str]) -> str | None:
+    """A warning when credentials would cross a network unencrypted (loopback is exempt)."""
+    endpoint = values["endpoint"]
+    host = urlsplit(endpoint).hostname or ""
+    if not endpoint or is_https(endpoint) or not values["credentials"] or is_loopback(host):
+        return None
+    return (
+        f"WARNING: {sources['endpoint']} {endpoint} is plain http: the keys and secrets of "
+        "ECS_CREDENTIALS travel in clear text with every request; use its https:// URL"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """Thresholds that name a level or the probe this run will not have (exit 1), a
+    regression exit without a baseline (exit 1), and a baseline that does not fit (exit 2)."""
+    for text in values["thresholds"]:
+        threshold = parse_threshold(text)
+        if isinstance(threshold.level, int) and threshold.level not in values["concurrency"]:
+            levels = " ".join(map(str, values["concurrency"]))
+            raise UserError(
+                f"threshold {text!r}: this run has no level of {threshold.level} users "
+                f"(its levels: {levels})",
+                EXIT_USAGE,
+            )
+        if threshold.scope == PROBE and not values["probe_rate"]:
+            raise UserError(
+                f"threshold {text!r} reads the probe, but --probe-rate is 0: no probe runs",
+                EXIT_USAGE,
+            )
+    if values["fail_on_regression"] and not values["baseline"]:
+        raise UserError(
+            f"{sources['fail_on_regression']}: fail_on_regression needs a baseline "
+            "(--baseline DIR, a previous run's results folder)",
+            EXIT_USAGE,
+        )
+    if values["baseline"]:
+        try:
+            check_baseline(Path(values["baseline"]), values["endpoint"])
+        except BaselineError as error:
+            raise UserError(
+                f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG
+            ) from None

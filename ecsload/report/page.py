@@ -1,0 +1,70 @@
+"""A run's report page and its PDF, from its summaries, settings and samples.
+
+The charts (matplotlib) and the page (Jinja2) take a second to import, so the
+report command imports this module only once its arguments are checked.
+"""
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
+from ecsload.report.html import LevelPart, RunPart, report_html
+from ecsload.report.samples import SampleFileError, read_samples
+
+REPORT = "report.html"
+
+
+def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
+    """Each level's chart (from its samples) and the links to its files."""
+    colours = type_colours(summary["levels"])
+    parts = []
+    for level in summary["levels"]:
+        name = f"level-{level['users']}"
+        links = [
+            (f"{name}/{file}", text)
+            for file, text in (
+                ("report.html", "Locust's report"),
+                ("summary.txt", "table as text"),
+                ("samples.csv", "samples.csv"),
+            )
+            if (folder / name / file).is_file()
+        ]
+        try:
+            samples = read_samples(folder / name / "samples.csv")
+        except SampleFileError as error:
+            parts.append(LevelPart(level, None, str(error), links))
+            continue
+        if not len(samples):
+            parts.append(LevelPart(level, None, "the level recorded no samples", links))
+            continue
+        parts.append(LevelPart(level, level_chart(level, samples, colours), links=links))
+    return parts
+
+
+def write_report(
+    folder: Path,
+    summary: dict[str, Any],
+    plan: dict[str, Any],
+    texts: dict[str, str],
+    graphs: Path | None,
+) -> Path:
+    """report.html in `folder`, written whole or not at all, and the PDF at `graphs`."""
+    run_part = RunPart(
+        name=folder.resolve().name,
+        summary=summary,
+        plan=plan,
+        texts=texts,
+        sweep=sweep_charts(summary["levels"]),
+        levels=level_parts(folder, summary),
+    )
+    written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    page = report_html(run_part, written)
+    target = folder / REPORT
+    partial = folder / f".{REPORT}.partial"
+    partial.write_text(page, encoding="utf-8")
+    partial.replace(target)
+    if graphs is not None:
+        charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
+        write_pdf(charts, graphs)
+    return target
