@@ -9,6 +9,7 @@ import contextlib
 import csv
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -20,7 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import ROOT, SCRIPT, clean_env, only_run_dir, read_json, run_script
+from tests.e2e_support import (
+    ROOT,
+    SCRIPT,
+    clean_env,
+    only_run_dir,
+    processes_mentioning,
+    read_json,
+    run_script,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -81,7 +90,7 @@ def test_requests_unanswered_at_the_time_cap_are_errors_and_the_sweep_goes_on(
 def test_a_full_disk_stops_the_level_and_says_so(tmp_path: Path) -> None:
     disk = tmp_path / "disk"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(disk)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(disk)], check=True)
     try:
         result = run_script("-c", "5", "-n", "100000", "-r", "100", "-t", "60", "-o", str(disk))
     finally:
@@ -147,3 +156,38 @@ def test_the_local_node_accepts_the_users_own_credentials_byte_for_byte(tmp_path
     assert level["all"]["error"] == 0 and level["all"]["ok"] == 200
     assert read_json(run_dir / "plan.json")["credentials"] == str(creds)
     assert not (run_dir / "node" / "credentials.txt").exists()  # no pairs of its own
+
+
+def test_ctrl_c_after_the_summary_exits_with_the_verdict_and_says_what_is_complete(
+    tmp_path: Path,
+) -> None:
+    script = subprocess.Popen(
+        [str(SCRIPT), "-c", "2", "-n", "100", "-r", "100", "-o", str(tmp_path)],
+        env=clean_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        report = []
+        while not report and time.monotonic() < deadline and script.poll() is None:
+            report = [
+                p for p in processes_mentioning("ecsload.commands.report") if str(tmp_path) in p
+            ]
+            time.sleep(0.05)
+        assert report, "the report was never written"
+        os.kill(script.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the script
+        _, stderr = script.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(script.pid, signal.SIGKILL)
+    assert script.returncode == 0, stderr
+    assert (
+        "interrupted after the summary was written: summary.txt and summary.json are complete"
+        in (stderr)
+    )
+    assert "the report was not: write it with" in stderr
+    assert (only_run_dir(tmp_path) / "summary.json").is_file()
+    assert not processes_mentioning(str(tmp_path))

@@ -305,7 +305,12 @@ class Level:
         self.role.on_quitting()
         info = self.info()
         if self.level_info and info is not None:
-            Path(self.level_info).write_text(json.dumps(info, indent=2) + "\n")
+            try:
+                Path(self.level_info).write_text(json.dumps(info, indent=2) + "\n")
+            except OSError as error:  # a full disk: said once, in Locust's log
+                logging.getLogger(__name__).error(
+                    "cannot write %s: %s", self.level_info, error.strerror
+                )
 
     def info(self) -> dict[str, Any] | None:
         """level.json's document (see the module's docstring); None on a worker."""
