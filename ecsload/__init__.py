@@ -6,7 +6,7 @@
 
 The modules at this level are the base every layer shares: the API's facts
 (api), exit codes (exits), one-line errors (cli), value parsers (values),
-credentials, the samples' columns and timestamps. They and the plan command
-use only the standard library, so `run_load_test.sh --help` and the plan work
-before the venv exists.
+credentials, TLS trust (tls), the traffic model's weights (model), the samples'
+columns and timestamps. They and the plan command use only the standard
+library, so `run_load_test.sh --help` and the plan work before the venv exists.
 """

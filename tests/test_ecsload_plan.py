@@ -129,7 +129,7 @@ def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) ->
     assert "https://api.example.com" in result.stderr
     assert "(environment ECS_CREDENTIALS)" in result.stderr
     assert (  # every kind of user at every level, and the ramp at 5 users/s
-        "level 25            ramp 5.0 s; users NoOp 1, Version 1, QuickHealth 3, "
+        "level 25            ramp 4.0 s; users NoOp 1, Version 1, QuickHealth 3, "
         "SlowHealth 1, Tasks 19" in result.stderr
     )
     run_dir = Path(evaluated(result.stdout)["RUN_DIR"])

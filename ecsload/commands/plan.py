@@ -12,6 +12,7 @@ works before the venv exists.
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -145,6 +146,13 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 
 
+def ramp_seconds(users: int, hatch_rate: float) -> float:
+    """How long Locust takes to start `users`: it starts floor(rate) of them (at least one)
+    at a time, and waits batch / rate seconds between batches (locust/dispatch.py)."""
+    batch = max(1, math.floor(hatch_rate))
+    return (math.ceil(users / batch) - 1) * batch / hatch_rate
+
+
 def plan_text(
     run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str], notes: Sequence[str]
 ) -> str:
@@ -158,7 +166,7 @@ def plan_text(
             f"{kind.removesuffix('User')} {count}"
             for kind, count in users_by_kind(users, USER_WEIGHTS).items()
         )
-        ramp = users / values["hatch_rate"]
+        ramp = ramp_seconds(users, values["hatch_rate"])
         lines.append(f"  {f'level {users}':<19} ramp {ramp:.1f} s; users {mix}")
     lines += [f"  {note}" for note in notes]
     return "\n".join(lines) + "\n"
