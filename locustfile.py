@@ -1,4 +1,4 @@
-"""The ECS traffic model (ecs-api.md, "The traffic model of the original load test").
+"""The ECS traffic model (docs/ecs-api.md, "The traffic model of this harness").
 
 Five kinds of user, sharing each level's users by weight (ecsload.model). Four
 ask for one cheap endpoint each and wait 0.5-1 s between requests; the tasks

@@ -1,4 +1,4 @@
-"""The facts of the ECS API (ecs-api.md) that the harness relies on, in one place.
+"""The facts of the ECS API (docs/ecs-api.md) that the harness relies on, in one place.
 
 Standard library only: the plan uses the image defaults before the venv exists.
 """

@@ -7,6 +7,7 @@ exit code (ecsload.exits), never a traceback: commands raise `UserError` and
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -20,6 +21,20 @@ class UserError(Exception):
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class Stopped(Exception):
+    """SIGTERM: the script that started this command wants it to end (see stop_on_sigterm)."""
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM raise Stopped, so that a command running beside a level (the probe, the
+    live line) finishes its files and ends cleanly when the script stops it."""
+
+    def raise_stopped(signum: int, frame: object) -> None:
+        raise Stopped
+
+    signal.signal(signal.SIGTERM, raise_stopped)
 
 
 class OneLineParser(argparse.ArgumentParser):

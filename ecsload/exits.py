@@ -6,8 +6,9 @@ Standard library only: bash reads it before the venv exists.
 """
 
 import sys
-import textwrap
 from typing import NamedTuple
+
+from ecsload.helptext import help_row
 
 
 class ExitCode(NamedTuple):
@@ -57,15 +58,7 @@ EXIT_INTERRUPTED = _BY_NAME["INTERRUPTED"]
 def exit_codes_help() -> str:
     """The table as --help's epilog prints it, wrapped at 79 columns."""
     width = max(len(str(exit.code)) for exit in EXIT_CODES)
-    lines = [
-        textwrap.fill(
-            exit.meaning,
-            width=79,
-            initial_indent=f"  {exit.code:>{width}}  ",
-            subsequent_indent=" " * (width + 4),
-        )
-        for exit in EXIT_CODES
-    ]
+    lines = [help_row(f"{exit.code:>{width}}", exit.meaning) for exit in EXIT_CODES]
     return "exit codes:\n" + "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""The traffic model's user kinds and weights (ecs-api.md), and how a level's users are shared.
+"""The traffic model's user kinds and weights (docs/ecs-api.md), and how a level's users are shared.
 
 The locustfile runs the kinds; the plan prints each level's mix with `-v`; the
 level gives Locust the counts (`fixed_count`) before it spawns. Standard

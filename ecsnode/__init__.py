@@ -1,3 +1,3 @@
-"""The local ECS node: a Tornado service that answers as one ECS node does (see ecs-api.md)."""
+"""The local ECS node: a Tornado service that answers as one ECS node does (see docs/ecs-api.md)."""
 
 __version__ = "1.1.0"

@@ -1,4 +1,4 @@
-"""The ECS API (ecs-api.md) as Tornado handlers, in the order nginx and ECS apply things.
+"""The ECS API (docs/ecs-api.md) as Tornado handlers, in the order nginx and ECS apply things.
 
 Every request goes: header size (431) → body size (413) → rate and connection limits (503) →
 credentials (401) → the endpoint. Bodies are streamed so an oversized one is refused from its

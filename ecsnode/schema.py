@@ -1,4 +1,4 @@
-"""The task request body's JSON Schema (ecs-api.md, draft-04) and one validator built once.
+"""The task request body's JSON Schema (docs/ecs-api.md, draft-04) and one validator built once.
 
 Building a jsonschema validator is far slower than using one, so the node builds it at import
 and every POST /tasks reuses it.

@@ -19,17 +19,15 @@ Exit codes: 0 stopped; 1 usage; 2 the credentials file or the CA bundle cannot b
 
 import contextlib
 import http.client
-import signal
 import ssl
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import IO
 from urllib.parse import urlsplit
 
 from ecsload.api import NOOP_PATH
-from ecsload.cli import OneLineParser, run
+from ecsload.cli import OneLineParser, Stopped, run, stop_on_sigterm
 from ecsload.credentials import load_credentials
 from ecsload.sample_columns import PROBE_HEADER
 from ecsload.tls import add_trust_options, is_https, trusted_context
@@ -37,14 +35,6 @@ from ecsload.values import option_type, parse_endpoint, positive_number
 
 PROG = "python -m ecsload.commands.probe"
 REQUEST_TIMEOUT = 10.0  # seconds: a probe that waits longer records status 0
-
-
-class Stopped(Exception):
-    """SIGTERM: the level is over."""
-
-
-def on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Stopped
 
 
 def probe(
@@ -133,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.credentials
         else {}
     )
-    signal.signal(signal.SIGTERM, on_sigterm)
+    stop_on_sigterm()
     with options.out.open("w", encoding="utf-8") as out:
         out.write(PROBE_HEADER)
         with contextlib.suppress(Stopped, KeyboardInterrupt):

@@ -23,6 +23,7 @@ from ecsload.api import (
 from ecsload.cli import OneLineParser
 from ecsload.commands.roles import add_role_options
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
+from ecsload.helptext import help_row
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,
@@ -273,16 +274,7 @@ SETTINGS = (
 
 def environment_help() -> str:
     width = max(len(s.env) for s in SETTINGS if s.env)
-    lines = [
-        textwrap.fill(
-            s.help,
-            width=79,
-            initial_indent=f"  {s.env:<{width}}  ",
-            subsequent_indent=" " * (width + 4),
-        )
-        for s in SETTINGS
-        if s.env
-    ]
+    lines = [help_row(f"{s.env:<{width}}", s.help) for s in SETTINGS if s.env]
     return "environment (overrides the config file; options override both):\n" + "\n".join(lines)
 
 

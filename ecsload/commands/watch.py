@@ -15,14 +15,12 @@ Exit codes: 0 stopped; 1 usage.
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
-from ecsload.cli import OneLineParser, run
+from ecsload.cli import OneLineParser, Stopped, run, stop_on_sigterm
 from ecsload.report.live import LevelWatch, live_line
 from ecsload.report.samples import SampleFileError
 from ecsload.values import option_type, parse_count
@@ -33,14 +31,6 @@ PLAIN_SECONDS = 10.0
 AFTER_CAP_SECONDS = 60  # a watcher nobody stopped ends this long after the level's time cap
 DEFAULT_COLUMNS = 100
 ERASE = "\r\033[K"  # back to the line's start, clear to its end
-
-
-class Stopped(Exception):
-    """SIGTERM: the level is over."""
-
-
-def on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Stopped
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,7 +82,7 @@ def columns() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     options = parser().parse_args(argv)
     terminal = os.isatty(sys.stderr.fileno())
-    signal.signal(signal.SIGTERM, on_sigterm)
+    stop_on_sigterm()
     try:
         watch(options, terminal)
     except (Stopped, KeyboardInterrupt, SampleFileError):
