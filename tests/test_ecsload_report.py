@@ -141,7 +141,7 @@ def test_the_verdict_saturation_thresholds_and_comparison_show_when_present(
             {"expr": "error% < 1", "level": 5, "measured": 0.0, "passed": True},
         ],
     }
-    summary["saturation"] = {"text": "Throughput stopped growing at 10 users (<b>)."}
+    summary["saturation"] = {"text": "Saturation: throughput stops growing at 10 users (<b>)."}
     (run_dir / "summary.json").write_text(json.dumps(summary))
     (run_dir / "thresholds.txt").write_text("p95 < 50 at 10 users: 61.2 FAILED\n")
     (run_dir / "comparison.txt").write_text("p95 at 10: 61.2 vs 40.1 <slower>\n")
@@ -152,7 +152,10 @@ def test_the_verdict_saturation_thresholds_and_comparison_show_when_present(
     assert 'Verdict: <span class="failed">failed</span>' in page
     assert "<td>p95 &lt; 50</td><td>10</td><td>61.2</td>" in page
     assert "<td>error% &lt; 1</td><td>5</td><td>0.0</td>" in page
-    assert "Throughput stopped growing at 10 users (&lt;b&gt;)." in page
+    assert (
+        '<p id="saturation">Saturation: throughput stops growing at 10 users (&lt;b&gt;).</p>'
+        in page
+    )
     assert "<pre>p95 &lt; 50 at 10 users: 61.2 FAILED\n</pre>" in page
     assert "<pre>p95 at 10: 61.2 vs 40.1 &lt;slower&gt;\n</pre>" in page
 

@@ -358,7 +358,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         ax.set_xlabel("seconds since the level's first request")
         ax.set_xlim(left=0)
         ax.set_title(f"{level['users']} users: response time during the level")
-        fig.legend(handles=handles, loc="outside lower center", ncols=3)
+        fig.legend(handles=handles, loc="outside lower center", ncols=2)
     drawn = len(shown)
     sampled = (
         f"every one of its {len(samples):,} requests"
