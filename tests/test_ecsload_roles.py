@@ -1,5 +1,6 @@
 """The plan's options for more than one process: --processes, --master, --worker."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,8 @@ BAD = [
     (["--worker"], {}, "--worker needs --master-host HOST"),
     (["--worker", "--master-host", "h", "--master-port", "70000"], {}, "'70000' is not a whole"),
     (["--master", "--master-bind-host", " "], ENDPOINT, "--master-bind-host is empty"),
+    (["-c", "10 25", "--processes", "11"], {}, "the smallest level has 10 users, so 11 Locust"),
+    (["-c", "1 25", "--processes", "2"], {}, "smallest level has 1 user, so 2 Locust processes"),
 ]
 
 
@@ -70,6 +73,25 @@ def test_options_that_do_not_fit_are_usage_errors(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
     assert_refused(plan(tmp_path, *args, **env), tmp_path, 1, message)
+
+
+def test_processes_as_many_as_the_smallest_level_has_users(tmp_path: Path) -> None:
+    assert evaluated(plan(tmp_path, "-c", "10 25", "--processes", "10").stdout)["PROCESSES"] == "10"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: -1 is one process")
+def test_one_process_per_core_is_held_to_the_smallest_level_too(tmp_path: Path) -> None:
+    cores = os.cpu_count() or 1
+    result = plan(tmp_path, "-c", str(cores - 1), "--processes", "-1")
+    assert_refused(result, tmp_path, 1, f"so {cores} Locust processes would leave 1 with none")
+
+
+def test_a_worker_is_not_held_to_levels_of_its_own(tmp_path: Path) -> None:
+    """A worker follows its master's levels; its own -c (the default here) does not apply."""
+    write(tmp_path / "creds.txt", PAIRS)
+    args = ("--worker", "--master-host", "10.0.0.5", "-c", "2", "--processes", "4")
+    result = plan(tmp_path, *args, ECS_CREDENTIALS=str(tmp_path / "creds.txt"))
+    assert evaluated(result.stdout)["PROCESSES"] == "4"
 
 
 def test_processes_in_a_config_file_must_be_a_number(tmp_path: Path) -> None:

@@ -3,11 +3,13 @@
 A level run by one process, by --processes 2, and by a master with two workers
 over loopback must give the same tables: every request type of the model, and
 Ok + Error == samples == Locust's own count == the level's requests. A worker
-killed mid-level must not hang the level, and the loss must show.
+killed mid-level must not hang the level, and the loss must show; losing every
+worker fails the level at once.
 """
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,9 @@ import pytest
 
 from tests.e2e_support import (
     MODEL_TYPES,
+    SCRIPT,
     Sweep,
+    clean_env,
     only_run_dir,
     processes_mentioning,
     read_json,
@@ -127,4 +131,53 @@ def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: P
     assert level["stopped_by"] in ("requests", "time")
     assert level["requests"] < 5000
     assert "1 of 2 workers lost" in master_out
+    assert wait_until_gone(str(tmp_path), 5) == []
+
+
+def forked_workers(results: Path) -> list[int]:
+    """The workers that Locust's --processes forked: Locust processes whose parent is one."""
+    locusts = {
+        int(line.split(":", 1)[0])
+        for line in processes_mentioning(str(results))
+        if "-m locust" in line
+    }
+
+    def parent(pid: int) -> int:
+        status = Path(f"/proc/{pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("PPid:"))
+        return int(line.split()[1])
+
+    return [pid for pid in locusts if parent(pid) in locusts]
+
+
+def test_every_forked_worker_killed_fails_the_level_before_its_time_cap(tmp_path: Path) -> None:
+    """Locust's master stops the test when its last worker goes missing, but does not quit:
+    without the harness's check the level waited for its cap (-t 120 here)."""
+    args = ("-c", "4", "-n", "1000000", "-r", "1000", "-t", "120", "--processes", "2")
+    script = subprocess.Popen(
+        [str(SCRIPT), *args, "-o", str(tmp_path)],
+        env=clean_env(),
+        text=True,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            samples = next(tmp_path.glob("*/level-4/samples.csv"), None)
+            if samples is not None and samples.stat().st_size > 5000:
+                workers = forked_workers(tmp_path)
+            time.sleep(0.1)
+        assert len(workers) == 2, "the two forked workers never measured"
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        out, err = script.communicate(timeout=60)  # well before the level's 120 s cap
+    finally:
+        if script.poll() is None:
+            os.killpg(script.pid, signal.SIGKILL)
+            script.wait()
+    assert script.returncode == 4, out + err
+    assert "Locust failed at 4 concurrency: every Locust worker went missing" in err
     assert wait_until_gone(str(tmp_path), 5) == []

@@ -11,6 +11,7 @@ from pathlib import Path
 # (what Locust or Python writes, what the user is told); first match wins.
 KNOWN_CAUSES = (
     ("Gave up waiting for workers", "not all Locust workers connected within {worker_wait} s"),
+    ("every Locust worker went missing", "every Locust worker went missing (no heartbeat)"),
     ("No space left on device", "the disk is full (No space left on device)"),
     ("Address already in use", "a port Locust needs is taken (Address already in use)"),
     ("Too many open files", "out of file descriptors (Too many open files): raise ulimit -n"),

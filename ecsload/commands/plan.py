@@ -27,6 +27,7 @@ from ecsload.commands.agent import check_agent_config
 from ecsload.commands.plan_checks import (
     check_credentials_fit,
     check_node_deployment,
+    check_processes_fit,
     check_tls_settings,
     check_verdict_settings,
     clear_text_warning,
@@ -193,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_CONFIG,
         )
     role = resolve_role(options, values)
+    if role["role"] == "local":  # a worker's levels are its master's
+        check_processes_fit(values, sources)
     check_credentials_fit(values, sources)
     if values["node_deployment"]:
         check_node_deployment(values["node_deployment"], sources["node_deployment"])

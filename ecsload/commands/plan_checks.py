@@ -7,6 +7,7 @@ baseline), and the warnings a user should see before the run.
 """
 
 import ipaddress
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -119,6 +120,21 @@ def is_loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def check_processes_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """More Locust processes than the smallest level's users: the extra ones run no user,
+    yet each is a Python process whose heartbeats the master must hear (exit 1)."""
+    processes = (os.cpu_count() or 1) if values["processes"] == -1 else values["processes"]
+    fewest = min(values["concurrency"])
+    if processes > fewest:
+        users = "1 user" if fewest == 1 else f"{fewest} users"
+        raise UserError(
+            f"processes ({sources['processes']}): the smallest level has {users}, so "
+            f"{processes} Locust processes would leave {processes - fewest} with none: "
+            f"give at most {fewest}",
+            EXIT_USAGE,
+        )
 
 
 def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:

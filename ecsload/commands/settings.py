@@ -206,7 +206,7 @@ SETTINGS = (
         parse_processes,
         json_processes,
         help="Locust processes per level on this machine: N > 1 forks N workers under "
-        "a master, -1 one per core",
+        "a master, -1 one per core; at most the smallest level's users",
     ),
     Setting(
         "graphs",

@@ -48,6 +48,9 @@ from ecsload.plugin.recorder import Batch, SampleFile, SampleRecorder
 FINAL_WAIT_SECONDS = 15.0  # how long the master waits for its workers' last samples
 WATCH_SECONDS = 0.2  # how often the master checks whether the budget's last request is done
 USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
+WORKERS_LOST = (
+    "every Locust worker went missing (no heartbeat for a few seconds): busy, killed or unreachable"
+)
 
 
 @dataclass
@@ -148,7 +151,7 @@ class MasterRole:
         events = environment.events
         events.worker_connect.add_listener(lambda client_id, **_: self.joined.add(client_id))
         events.test_start.add_listener(lambda **_: gevent.spawn(self._watch))
-        events.test_stopping.add_listener(lambda **_: self.collect())
+        events.test_stopping.add_listener(lambda **_: self._on_stopping())
 
     def live_workers(self) -> set[str]:
         return {c.id for c in self.runner.clients.all if c.state != STATE_MISSING}
@@ -177,10 +180,17 @@ class MasterRole:
             if self.pool.spent and all(w in self.idle or w not in live for w in self.pool.granted):
                 self.terms.stop("requests")
             elif self.joined and not live:
-                self.terms.stop("other")
+                self.terms.fail(WORKERS_LOST)
             else:
                 continue
             return
+
+    def _on_stopping(self) -> None:
+        """Locust's master stops the test, but does not quit, when its last worker goes
+        missing: the level would then wait for its time cap. It fails instead, at once."""
+        if self.joined and not self.live_workers():
+            self.terms.fail(WORKERS_LOST)
+        self.collect()
 
     def collect(self, interrupted: bool = False) -> None:
         """Tell every worker to finish, and wait (bounded) for their last samples."""
