@@ -33,6 +33,7 @@ from tests.node_fixtures import RunningNode
 pytestmark = pytest.mark.e2e
 
 LEVEL = ("-c", "20", "-n", "400", "-r", "1000", "-t", "120")
+PACED_TYPES = ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Slow")  # 0.5-1 s apart
 
 
 @pytest.fixture
@@ -67,6 +68,19 @@ def test_one_process_and_two_give_the_same_tables(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr + result.stdout
         assert_same_tables(only_run_dir(tmp_path / name) / "level-20", 400)
     assert not processes_mentioning(str(tmp_path))
+
+
+def test_a_worker_per_user_keeps_the_traffic_mix(tmp_path: Path) -> None:
+    """--processes 10 at 10 users: four workers run one user that waits 0.5-1 s between
+    requests. They used to hold tickets sized for the busiest worker and spend them at
+    one a second: the level took 17 s instead of 3.5, and the paced kinds made 19% of
+    its requests instead of about 2% (ecsload.plugin.budget)."""
+    args = ("-c", "10", "-n", "600", "-r", "1000", "-t", "120", "--processes", "10")
+    result = run_script(*args, "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr + result.stdout
+    level = assert_same_tables(only_run_dir(tmp_path) / "level-10", 600)
+    paced = sum(level["types"][name]["ok"] for name in PACED_TYPES)
+    assert paced < 0.1 * 600, level["types"]  # one process: 2-3%
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import gevent
 
-from ecsload.plugin.budget import MAX_CHUNK, RequestBudget, TicketLease, TicketPool
+from ecsload.plugin.budget import LEASE_SECONDS, MAX_CHUNK, RequestBudget, TicketLease, TicketPool
 
 MEASURED = {"phase": "measure"}
 
@@ -23,45 +23,102 @@ def test_the_pool_grants_shrinking_chunks_and_exactly_its_limit() -> None:
     pool = TicketPool(1000)
     grants = []
     while not pool.spent:
-        grants.append(pool.grant(f"w{len(grants) % 2}", 2))
+        grants.append(pool.grant(f"w{len(grants) % 2}", 2, want=MAX_CHUNK))
     assert sum(grants) == 1000
     assert grants[0] == 250 and grants == sorted(grants, reverse=True) and grants[-1] == 1
-    assert pool.grant("w0", 2) == 0
+    assert pool.grant("w0", 2, want=1) == 0
     assert pool.granted == {"w0": sum(grants[0::2]), "w1": sum(grants[1::2])}
 
 
-def test_a_chunk_is_capped_and_no_limit_is_none() -> None:
-    assert TicketPool(10**9).grant("w", 1) == MAX_CHUNK
+def test_a_chunk_is_capped_by_what_the_worker_wants_and_no_limit_is_none() -> None:
+    assert TicketPool(10**9).grant("w", 1, want=10**6) == MAX_CHUNK
+    assert TicketPool(1000).grant("w", 2, want=3) == 3
+    assert TicketPool(1000).grant("w", 2, want=0) == 1
     unlimited = TicketPool(0)
-    assert unlimited.grant("w", 1) is None and not unlimited.spent
+    assert unlimited.grant("w", 1, want=5) is None and not unlimited.spent
 
 
-def test_a_lease_asks_ahead_waits_when_empty_and_goes_idle_once() -> None:
-    asks, idle = [], []
-    lease = TicketLease(lambda: asks.append(1), idle.append)
+class Clock:
+    """A clock the test moves: the lease's demand is what was taken in the last LEASE_SECONDS."""
 
-    taken = gevent.spawn(lease.take)  # nothing yet: waits for the master's answer
-    gevent.sleep(0)
-    assert asks == [1] and not taken.ready()
-    lease.on_grant(8)
-    assert taken.get(timeout=1) is True
-    assert [lease.take() for _ in range(5)] == [True] * 5  # 2 left <= low water 2: asked once
-    assert asks == [1, 1]
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_lease_asks_for_its_demand_ahead_of_fast_takes_and_goes_idle_once() -> None:
+    asks: list[int] = []
+    idle: list[int] = []
+    clock = Clock()
+
+    def master(want: int) -> None:  # answers at once, with what the worker wants
+        asks.append(want)
+        lease.on_grant(want)
+
+    lease = TicketLease(master, idle.append, clock)
+    for _ in range(8):  # a request every 10 ms: the demand grows with the recent takes
+        clock.now += 0.01
+        assert lease.take()
+    assert asks == [1, 2, 2, 4, 7]  # from the 3rd take on, asked before running out
+    assert lease.available == 8
+
     lease.on_grant(0)  # the pool is spent
-    assert [lease.take() for _ in range(3)] == [True, True, False]
-    for _ in range(7):
+    assert [lease.take() for _ in range(9)] == [True] * 8 + [False]
+    for _ in range(15):
         lease.on_request(context=MEASURED)
     lease.on_request(context={"phase": "ramp"})  # a ramp request is not the budget's
     assert idle == []  # one request still in flight
     lease.on_request(context=MEASURED)
-    assert idle == [8]
+    assert idle == [16]
     lease.on_grant(0)
-    assert idle == [8]
+    assert idle == [16]
+
+
+def test_a_lease_waits_for_the_master_when_it_has_none() -> None:
+    asks: list[int] = []
+    lease = TicketLease(asks.append, lambda _: None, Clock())
+    taken = gevent.spawn(lease.take)
+    gevent.sleep(0)
+    assert asks == [1] and not taken.ready()
+    lease.on_grant(1)
+    assert taken.get(timeout=1) is True
+
+
+def test_a_lease_whose_users_wait_between_requests_holds_no_ticket() -> None:
+    """One paced user (0.5-1 s between requests): it asks for one ticket each time, never
+    ahead, so the master's tickets stay where users take them fast."""
+    asks: list[int] = []
+    clock = Clock()
+    lease = TicketLease(asks.append, lambda _: None, clock)
+    for _ in range(5):
+        clock.now += 0.5
+        taken = gevent.spawn(lease.take)
+        gevent.sleep(0)
+        lease.on_grant(asks[-1])
+        assert taken.get(timeout=1) is True
+        assert lease.available == 0
+    assert asks == [1] * 5 and LEASE_SECONDS < 0.5
+
+
+def test_users_waiting_together_are_asked_for_together() -> None:
+    asks: list[int] = []
+    lease = TicketLease(asks.append, lambda _: None, Clock())
+    takers = [gevent.spawn(lease.take) for _ in range(6)]
+    gevent.sleep(0)
+    assert asks == [1]  # the first asked before the others came
+    lease.on_grant(1)
+    gevent.sleep(0)
+    assert asks == [1, 6]  # one took it; five wait, and one take is recent
+    lease.on_grant(6)
+    assert all(taker.get(timeout=1) for taker in takers)
+    assert lease.available == 1
 
 
 def test_an_unlimited_lease_never_asks_again() -> None:
     asks: list[int] = []
-    lease = TicketLease(lambda: asks.append(1), lambda _: None)
+    lease = TicketLease(asks.append, lambda _: None)
     lease.on_grant(None)
     assert all(lease.take() for _ in range(100))
     assert asks == []

@@ -15,8 +15,9 @@ the workers ship their samples to the master in batches, and the level ends
 with a flush that the master waits for. The messages (Locust's
 register_message / send_message):
 
-    worker -> master  ecs_want     {}                      tickets wanted (ecsload.plugin.budget)
+    worker -> master  ecs_want     {"want": n}             tickets wanted (ecsload.plugin.budget)
     master -> worker  ecs_grant    {"count": n | null}     n more, 0: spent, null: no limit
+    master -> workers ecs_grant    {"count": 0}            to all, once the last are granted
     worker -> master  ecs_samples  {"lines": [...]}        a batch of sample lines
     worker -> master  ecs_idle     {"requests": n}         spent, and its requests are done
     master -> worker  ecs_finish   {"sweep_over", "reason"} stop users, flush, report
@@ -157,8 +158,10 @@ class MasterRole:
         return {c.id for c in self.runner.clients.all if c.state != STATE_MISSING}
 
     def _on_want(self, msg: Any, **_: Any) -> None:
-        count = self.pool.grant(msg.node_id, max(len(self.live_workers()), 1))
+        count = self.pool.grant(msg.node_id, max(len(self.live_workers()), 1), msg.data["want"])
         self.runner.send_message("ecs_grant", {"count": count}, client_id=msg.node_id)
+        if count and self.pool.spent:  # the last ones: every worker learns it now, not on its
+            self.runner.send_message("ecs_grant", {"count": 0})  # next ask, maybe 1 s away
 
     def _on_samples(self, msg: Any, **_: Any) -> None:
         lines = msg.data["lines"]
@@ -233,7 +236,9 @@ class WorkerRole:
         self.runner = runner
         self.terms = terms
         self.user_id_base = max(runner.worker_index, 0) * USER_IDS_PER_WORKER
-        self.budget = TicketLease(lambda: runner.send_message("ecs_want", {}), self._on_idle)
+        self.budget = TicketLease(
+            lambda want: runner.send_message("ecs_want", {"want": want}), self._on_idle
+        )
         self.recorder = SampleRecorder(self._ship)
         self.shipped = 0
         self.sweep_over = False
