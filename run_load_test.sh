@@ -197,7 +197,7 @@ stop_probe() {
 }
 
 # start_watch DIR I N USERS: the live line of level I of N on stderr beside the level,
-# unless -q. Stopped (and its line erased on a terminal) before the level's table.
+# unless -q. Stopped (and its line wiped on a terminal) before the level's table.
 start_watch() {
   [[ $QUIET == false ]] || return 0
   launch - "$PY" -m ecsload.commands.watch "$1" --level "$2" --of "$3" --users "$4" \
