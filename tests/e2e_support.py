@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ecsload.model import REQUEST_TYPES
 from tests.nginx_support import free_port
@@ -59,6 +61,47 @@ def kill_leftovers(text: str) -> None:
     for line in processes_mentioning(text):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(int(line.split(":", 1)[0]), signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def script_in_background(
+    *args: str, results: Path, **popen: Any
+) -> Iterator[subprocess.Popen[str]]:
+    """run_load_test.sh ARGS -o RESULTS in its own session, for a test that signals it or
+    watches it run. When the block ends the script's group and whatever still mentions
+    RESULTS are killed, so a test checks for leftovers inside the block."""
+    script = subprocess.Popen(
+        [str(SCRIPT), *args, "-o", str(results)],
+        env=clean_env(),
+        text=True,
+        start_new_session=True,
+        **popen,
+    )
+    try:
+        yield script
+    finally:
+        if script.poll() is None:
+            os.killpg(script.pid, signal.SIGKILL)
+            script.wait()
+        kill_leftovers(str(results))
+
+
+def level_under_way(
+    results: Path,
+    users: int,
+    size: int,
+    script: subprocess.Popen[str] | None = None,
+    seconds: float = 120,
+) -> bool:
+    """Wait (bounded) until the samples.csv of the level of `users` under `results` holds
+    more than `size` bytes; False if `script` ended or `seconds` passed first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and (script is None or script.poll() is None):
+        samples = next(results.glob(f"*/level-{users}/samples.csv"), None)
+        if samples is not None and samples.stat().st_size > size:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_until_gone(text: str, seconds: float) -> list[str]:

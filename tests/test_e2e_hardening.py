@@ -29,6 +29,7 @@ from tests.e2e_support import (
     processes_mentioning,
     read_json,
     run_script,
+    script_in_background,
 )
 
 pytestmark = pytest.mark.e2e
@@ -161,15 +162,10 @@ def test_the_local_node_accepts_the_users_own_credentials_byte_for_byte(tmp_path
 def test_ctrl_c_after_the_summary_exits_with_the_verdict_and_says_what_is_complete(
     tmp_path: Path,
 ) -> None:
-    script = subprocess.Popen(
-        [str(SCRIPT), "-c", "2", "-n", "100", "-r", "100", "-o", str(tmp_path)],
-        env=clean_env(),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with script_in_background(
+        "-c", "2", "-n", "100", "-r", "100", results=tmp_path, **pipes
+    ) as script:
         deadline = time.monotonic() + 120
         report = []
         while not report and time.monotonic() < deadline and script.poll() is None:
@@ -180,14 +176,11 @@ def test_ctrl_c_after_the_summary_exits_with_the_verdict_and_says_what_is_comple
         assert report, "the report was never written"
         os.kill(script.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the script
         _, stderr = script.communicate(timeout=60)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(script.pid, signal.SIGKILL)
-    assert script.returncode == 0, stderr
-    assert (
-        "interrupted after the summary was written: summary.txt and summary.json are complete"
-        in (stderr)
-    )
-    assert "the report was not: write it with" in stderr
-    assert (only_run_dir(tmp_path) / "summary.json").is_file()
-    assert not processes_mentioning(str(tmp_path))
+        assert script.returncode == 0, stderr
+        assert (
+            "interrupted after the summary was written: summary.txt and summary.json are complete"
+            in (stderr)
+        )
+        assert "the report was not: write it with" in stderr
+        assert (only_run_dir(tmp_path) / "summary.json").is_file()
+        assert not processes_mentioning(str(tmp_path))

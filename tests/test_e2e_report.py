@@ -4,7 +4,6 @@ its --graphs PDF, the report of a run stopped early, and `run_load_test.sh repor
 
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,11 @@ from tests.browser_support import CHROMIUM, visit_offline
 from tests.e2e_support import (
     SCRIPT,
     clean_env,
-    kill_leftovers,
+    level_under_way,
     only_run_dir,
     read_json,
     run_script,
+    script_in_background,
     wait_until_gone,
 )
 
@@ -66,19 +66,11 @@ def test_a_sweeps_report_opens_offline_in_chromium_with_every_chart(tmp_path: Pa
 
 
 def test_an_interrupted_sweep_reports_the_levels_that_finished(tmp_path: Path) -> None:
-    script = subprocess.Popen(
-        [str(SCRIPT), "-c", "5 20", "-n", "4000", "-t", "120", "-r", "100", "-q",
-         "-o", str(tmp_path)],
-        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
+    args = ("-c", "5 20", "-n", "4000", "-t", "120", "-r", "100", "-q")
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with script_in_background(*args, results=tmp_path, **pipes) as script:
         # the first level ends, the second starts: stop the sweep in its second level
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and script.poll() is None:
-            samples = next(tmp_path.glob("*/level-20/samples.csv"), None)
-            if samples and samples.stat().st_size > 20_000:
-                break
-            time.sleep(0.2)
+        level_under_way(tmp_path, 20, 20_000, script)
         assert script.poll() is None, "the second level never got going"
         script.send_signal(signal.SIGINT)
         _, err = script.communicate(timeout=60)
@@ -89,8 +81,3 @@ def test_an_interrupted_sweep_reports_the_levels_that_finished(tmp_path: Path) -
         assert html.count('<figure class="chart"') == SWEEP_CHARTS + 1
         assert " @ 5 from " in html and " @ 20 " not in html
         assert wait_until_gone(str(tmp_path), 15) == []
-    finally:
-        if script.poll() is None:
-            script.kill()
-            script.wait()
-        kill_leftovers(str(tmp_path))

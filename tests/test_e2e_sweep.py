@@ -8,7 +8,6 @@ Locust per level and summarises the samples it recorded.
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,13 @@ from tests.e2e_support import (
     MODEL_TYPES,
     SCRIPT,
     clean_env,
-    kill_leftovers,
+    level_under_way,
     only_run_dir,
     processes_mentioning,
     read_json,
     run_script,
     sample_count,
+    script_in_background,
     wait_until_gone,
 )
 
@@ -122,22 +122,11 @@ def test_a_stopped_script_leaves_nothing_running(
 ) -> None:
     """Ctrl-C: the trap stops Locust and the node. SIGKILL (a CI job's timeout): no trap
     runs, and the kernel's parent-death signal stops them instead."""
-    script = subprocess.Popen(
-        [str(SCRIPT), "-c", "20", "-n", "1000000", "-r", "100", "-t", "120", "-o", str(tmp_path)],
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        samples = None
-        while time.monotonic() < deadline and script.poll() is None:
-            samples = next(tmp_path.glob("*/level-20/samples.csv"), None)
-            if samples and samples.stat().st_size > 10_000:
-                break
-            time.sleep(0.2)
-        assert samples is not None and script.poll() is None, "the level never got going"
+    args = ("-c", "20", "-n", "1000000", "-r", "100", "-t", "120")
+    pipes = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    with script_in_background(*args, results=tmp_path, **pipes) as script:
+        under_way = level_under_way(tmp_path, 20, 10_000, script)
+        assert under_way and script.poll() is None, "the level never got going"
         assert processes_mentioning(str(tmp_path)), "expected a node and Locust to be running"
 
         script.send_signal(signum)
@@ -145,8 +134,3 @@ def test_a_stopped_script_leaves_nothing_running(
         if signum == signal.SIGINT:
             assert "interrupted" in script.stderr.read()
         assert wait_until_gone(str(tmp_path), 15) == []
-    finally:
-        if script.poll() is None:
-            script.kill()
-            script.wait()
-        kill_leftovers(str(tmp_path))

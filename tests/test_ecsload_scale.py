@@ -18,14 +18,14 @@ import pytest
 
 from tests.e2e_support import (
     MODEL_TYPES,
-    SCRIPT,
     Sweep,
-    clean_env,
+    level_under_way,
     only_run_dir,
     processes_mentioning,
     read_json,
     run_script,
     sample_count,
+    script_in_background,
     wait_until_gone,
 )
 from tests.node_fixtures import RunningNode
@@ -127,12 +127,8 @@ def worker_locust(results: Path) -> int:
 def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: Path, sweep) -> None:
     run = sweep(2, "-c", "20", "-n", "5000", "-r", "1000", "-t", "90")
     victim = worker_locust(tmp_path / "worker-1")
-    samples = None
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (samples and samples.stat().st_size > 5000):
-        samples = next((tmp_path / "master").glob("*/level-20/samples.csv"), None)
-        time.sleep(0.1)
-    assert samples is not None, "no sample reached the master"
+    reached = level_under_way(tmp_path / "master", 20, 5000, seconds=60)
+    assert reached, "no sample reached the master"
     os.kill(victim, signal.SIGKILL)
 
     (master_rc, master_out), (survivor_rc, survivor_out), (victim_rc, victim_out) = run.finish()
@@ -168,30 +164,14 @@ def test_every_forked_worker_killed_fails_the_level_before_its_time_cap(tmp_path
     """Locust's master stops the test when its last worker goes missing, but does not quit:
     without the harness's check the level waited for its cap (-t 120 here)."""
     args = ("-c", "4", "-n", "1000000", "-r", "1000", "-t", "120", "--processes", "2")
-    script = subprocess.Popen(
-        [str(SCRIPT), *args, "-o", str(tmp_path)],
-        env=clean_env(),
-        text=True,
-        start_new_session=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        workers: list[int] = []
-        while time.monotonic() < deadline and len(workers) < 2:
-            samples = next(tmp_path.glob("*/level-4/samples.csv"), None)
-            if samples is not None and samples.stat().st_size > 5000:
-                workers = forked_workers(tmp_path)
-            time.sleep(0.1)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with script_in_background(*args, results=tmp_path, **pipes) as script:
+        level_under_way(tmp_path, 4, 5000, script, seconds=60)
+        workers = forked_workers(tmp_path)
         assert len(workers) == 2, "the two forked workers never measured"
         for pid in workers:
             os.kill(pid, signal.SIGKILL)
         out, err = script.communicate(timeout=60)  # well before the level's 120 s cap
-    finally:
-        if script.poll() is None:
-            os.killpg(script.pid, signal.SIGKILL)
-            script.wait()
-    assert script.returncode == 4, out + err
-    assert "Locust failed at 4 concurrency: every Locust worker went missing" in err
-    assert wait_until_gone(str(tmp_path), 5) == []
+        assert script.returncode == 4, out + err
+        assert "Locust failed at 4 concurrency: every Locust worker went missing" in err
+        assert wait_until_gone(str(tmp_path), 5) == []

@@ -134,7 +134,8 @@ SETTINGS = (
         False,
         None,
         json_flag,
-        help="the deployment has no authentication: send requests without credentials",
+        help="with ECS_ENDPOINT: the deployment has no authentication, send requests without "
+        "credentials",
     ),
     Setting(
         "ca_bundle",
@@ -267,7 +268,7 @@ SETTINGS = (
         False,
         None,
         json_flag,
-        help="exit 7 when the comparison with the baseline says slower",
+        help="exit 7 when the comparison with --baseline says slower",
     ),
 )
 
@@ -326,6 +327,16 @@ def parser() -> argparse.ArgumentParser:
             help=f"{s.help} (default: {s.shell_default or 'none'})",
         )
 
+    def flag(flags: Sequence[str], key: str, note: str) -> None:
+        """An on/off setting: left out, it is None, so the environment or config decides."""
+        p.add_argument(
+            *flags,
+            dest=key,
+            action="store_const",
+            const=True,
+            help=f"{settings[key].help} ({note})",
+        )
+
     p.add_argument(
         "-v",
         "--verbose",
@@ -347,21 +358,9 @@ def parser() -> argparse.ArgumentParser:
         help="run the local node under New Relic's Python agent with INI "
         "(default: the project's newrelic.ini); see README, New Relic",
     )
-    p.add_argument(
-        "--no-credentials",
-        dest="no_credentials",
-        action="store_const",
-        const=True,
-        help="with ECS_ENDPOINT: the deployment has no authentication, send requests without "
-        "credentials (without this, an endpoint needs ECS_CREDENTIALS)",
-    )
+    flag(["--no-credentials"], "no_credentials", "without this, an endpoint needs ECS_CREDENTIALS")
     add(["--ca-bundle"], "ca_bundle", "FILE")
-    p.add_argument(
-        "--insecure",
-        action="store_true",
-        default=None,
-        help=f"{settings['insecure'].help} (default: verify its chain and name)",
-    )
+    flag(["--insecure"], "insecure", "default: verify its chain and name")
     add(["--probe-rate"], "probe_rate", "R")
     add(["--processes"], "processes", "N")
     p.add_argument(
@@ -379,13 +378,7 @@ def parser() -> argparse.ArgumentParser:
     add(["--baseline"], "baseline", "DIR")
     add(["--tolerance"], "tolerance", "PCT")
     add(["--run-noise"], "run_noise", "PCT")
-    p.add_argument(
-        "--fail-on-regression",
-        dest="fail_on_regression",
-        action="store_const",
-        const=True,
-        help="exit 7 when the comparison with --baseline says slower (default: false)",
-    )
+    flag(["--fail-on-regression"], "fail_on_regression", "default: false")
     p.add_argument(
         "--node-deployment",
         dest="node_deployment",
@@ -394,13 +387,10 @@ def parser() -> argparse.ArgumentParser:
         help="a deployment.json whose api_rate_limiting the local node applies, "
         "as nginx does in front of a real node (default: no limits)",
     )
-    p.add_argument(
-        "-q",
-        "--quiet",
-        action="store_const",
-        const=True,
-        help="no live line on stderr while a level runs (default: on a terminal the line is "
-        "redrawn each second, elsewhere printed every 10 s)",
+    flag(
+        ["-q", "--quiet"],
+        "quiet",
+        "default: on a terminal the line is redrawn each second, elsewhere printed every 10 s",
     )
     add(["--graphs"], "graphs", "FILE.pdf")
     p.add_argument(
