@@ -3,7 +3,8 @@
     python -m ecsnode.creds [N] --htpasswd FILE [--pairs PAIRS]
     python -m ecsnode.creds --from-pairs PAIRS --htpasswd FILE
 
-The first form makes N new `key:secret` pairs: it writes them to PAIRS (a new file) or prints
+The first form makes N new `key:secret` pairs: it writes them to PAIRS (a new file, in a
+folder made 0700 when it does not exist yet, as ssh keeps ~/.ssh) or prints
 them on stdout (keep them: that is the credentials file a load test uses), and appends their
 `key:$apr1$...` hashes to FILE, the htpasswd file the node (or nginx) checks. The second form
 hashes the pairs of an existing credentials file (ecsnode/pairs.py says its format) into FILE,
@@ -31,6 +32,7 @@ from ecsnode.pairs import PairsError, parse_pairs
 MAX_PAIRS = 10_000
 DEFAULT_PAIRS = 5
 PRIVATE = 0o600
+PRIVATE_FOLDER = 0o700
 
 
 class CredsError(Exception):
@@ -60,20 +62,50 @@ def _open_private(path: str, flags: int) -> int:
     return fd
 
 
+def private_folders(path: str) -> list[str]:
+    """Make the missing folders above `path`, each mode 0700 whatever the umask (an existing
+    one is left as it is); the ones made, outermost first."""
+    missing = []
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    made: list[str] = []
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, PRIVATE_FOLDER)
+            os.chmod(folder, PRIVATE_FOLDER)
+        except OSError as error:
+            remove_folders(made)
+            raise CredsError(f"cannot make the folder {folder}: {error.strerror}") from None
+        made.append(folder)
+    return made
+
+
+def remove_folders(made: list[str]) -> None:
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):
+            os.rmdir(folder)
+
+
 @contextlib.contextmanager
 def new_private_file(path: str) -> Iterator[BinaryIO]:
-    """A new file (never an existing one) for secrets, removed again if the block fails."""
+    """A new file (never an existing one) for secrets, in a private folder made for it if
+    need be; the file and the folders made are removed again if the block fails."""
+    made = private_folders(path)
     try:
         fd = _open_private(path, os.O_WRONLY)
-    except FileExistsError:
-        raise CredsError(f"{path} already exists; give a new path for the pairs") from None
     except OSError as error:
+        remove_folders(made)
+        if isinstance(error, FileExistsError):
+            raise CredsError(f"{path} already exists; give a new path for the pairs") from None
         raise CredsError(f"cannot write {path}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as stream:
             yield stream
     except BaseException:
         os.remove(path)
+        remove_folders(made)
         raise
 
 
@@ -145,7 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--pairs",
         metavar="PAIRS",
-        help="write the new key:secret pairs to this new file (mode 0600), not stdout",
+        help="write the new key:secret pairs to this new file (mode 0600; a missing folder "
+        "is made 0700), not stdout",
     )
     add(
         "--from-pairs",

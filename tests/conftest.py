@@ -37,3 +37,21 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     quick = QUICK_RUN in (config.getoption("markexpr") or "")
     if quick and not worker and config.option.numprocesses is None:
         config.option.numprocesses = "auto"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """When the docs test ran: how many ```bash blocks it runs and how many it only checks
+    with `bash -n` (marked `# docs-test: syntax-only (REASON)`), so the second never grows
+    unseen."""
+    reports = (r for reports in terminalreporter.stats.values() for r in reports)
+    if not any("tests/test_docs.py" in getattr(r, "nodeid", "") for r in reports):
+        return
+    from tests.docs_blocks import shell_blocks  # noqa: PLC0415  (only when it ran)
+
+    blocks = shell_blocks()
+    syntax_only = [b for b in blocks if b.syntax_only_reason]
+    terminalreporter.write_line(
+        f"docs: {len(blocks) - len(syntax_only)} bash blocks run as written in a scratch "
+        f"clone, {len(syntax_only)} syntax-only (bash -n): "
+        + "; ".join(f"{b.where} ({b.syntax_only_reason})" for b in syntax_only)
+    )

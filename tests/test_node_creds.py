@@ -77,11 +77,13 @@ def test_pairs_file_and_htpasswd_are_private_whatever_the_umask(node_factory, tm
     assert all(noop(node, pair).status_code == 200 for pair in pairs)
 
 
-@pytest.mark.parametrize("where", ["exists", "no/such/folder/credentials.txt"])
+@pytest.mark.parametrize("where", ["exists", "a-file/credentials.txt"])
 def test_pairs_file_is_never_overwritten_and_nothing_is_hashed_then(tmp_path, where):
     pairs_file, htpasswd = tmp_path / where, tmp_path / ".htpasswd"
     if where == "exists":
         pairs_file.write_text("mine:keep me\n")
+    else:  # its folder cannot be made: a file is in the way
+        (tmp_path / "a-file").write_text("")
     done = run_creds("2", "--htpasswd", str(htpasswd), "--pairs", str(pairs_file))
     assert done.returncode == 2
     assert done.stdout == ""
@@ -98,6 +100,28 @@ def test_pairs_file_is_removed_when_the_htpasswd_cannot_be_written(tmp_path):
     assert done.returncode == 2
     assert "cannot write" in done.stderr
     assert not pairs_file.exists()
+
+
+def test_pairs_folder_that_does_not_exist_is_made_private(tmp_path):
+    """`--pairs ~/.ecs/creds.txt` on a machine without ~/.ecs: the folders are made 0700."""
+    pairs_file = tmp_path / "home" / ".ecs" / "creds.txt"
+    done = run_creds(
+        "2", "--htpasswd", str(tmp_path / ".htpasswd"), "--pairs", str(pairs_file), umask=0
+    )
+    assert done.returncode == 0, done.stderr
+    assert [mode(p) for p in (tmp_path / "home", pairs_file.parent, pairs_file)] == [
+        0o700,
+        0o700,
+        0o600,
+    ]
+    assert len(read_pairs(pairs_file.read_text())) == 2
+
+
+def test_folders_made_for_the_pairs_are_removed_when_the_command_fails(tmp_path):
+    pairs_file = tmp_path / "new" / "credentials.txt"
+    done = run_creds("2", "--htpasswd", str(tmp_path / "no" / "h"), "--pairs", str(pairs_file))
+    assert done.returncode == 2
+    assert not (tmp_path / "new").exists()
 
 
 # A user's own credentials file, as an editor may leave it: a byte order mark, CRLF and LF
