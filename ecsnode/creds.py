@@ -77,7 +77,9 @@ def private_folders(path: str) -> list[str]:
             os.chmod(folder, PRIVATE_FOLDER)
         except OSError as error:
             remove_folders(made)
-            raise CredsError(f"cannot make the folder {folder}: {error.strerror}") from None
+            raise CredsError(
+                f"cannot make the folder {folder} for {path}: {error.strerror}"
+            ) from None
         made.append(folder)
     return made
 

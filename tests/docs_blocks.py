@@ -94,7 +94,9 @@ def read_blocks(path: Path, root: Path = ROOT) -> list[Block]:
 def close_under(lines: list[str]) -> bool:
     """At most one paragraph and no heading between a command and a block under it."""
     paragraphs = re.split(r"\n\s*\n", "\n".join(lines).strip())
-    return not any(line.startswith("#") for line in lines) and len([p for p in paragraphs if p]) <= 1
+    return (
+        not any(line.startswith("#") for line in lines) and len([p for p in paragraphs if p]) <= 1
+    )
 
 
 def all_blocks(root: Path = ROOT) -> Iterator[Block]:
