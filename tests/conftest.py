@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from tests.docs_blocks import shell_blocks
+
 QUICK_RUN = "not e2e"  # in -m: only tests that measure nothing on real time
 
 pytest.register_assert_rewrite("tests.e2e_support", "tests.ecsload_support")
@@ -46,12 +48,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     reports = (r for reports in terminalreporter.stats.values() for r in reports)
     if not any("tests/test_docs.py" in getattr(r, "nodeid", "") for r in reports):
         return
-    from tests.docs_blocks import shell_blocks  # noqa: PLC0415  (only when it ran)
-
     blocks = shell_blocks()
     syntax_only = [b for b in blocks if b.syntax_only_reason]
-    terminalreporter.write_line(
-        f"docs: {len(blocks) - len(syntax_only)} bash blocks run as written in a scratch "
-        f"clone, {len(syntax_only)} syntax-only (bash -n): "
-        + "; ".join(f"{b.where} ({b.syntax_only_reason})" for b in syntax_only)
+    write = terminalreporter.write_line
+    write(
+        f"docs: {len(blocks) - len(syntax_only)} bash blocks run as written in a scratch clone, "
+        f"{len(syntax_only)} syntax-only (bash -n):"
     )
+    for block in syntax_only:
+        write(f"  {block.where}: {block.syntax_only_reason}")

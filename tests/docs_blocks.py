@@ -8,8 +8,7 @@ The convention (README, "Development"):
   heading) is the output shown for it: its line heads (a table's row names, a note's
   label) must appear in that order in what the block printed;
 - synopses, trees and file formats go in ```text (or ```json, ```yaml ...): never run.
-A command of the project in a plain or ```text block would escape the test: `hidden_commands`
-finds those.
+A command of the project in a plain block would escape the test: `hidden_commands` finds those.
 """
 
 import re
@@ -109,13 +108,13 @@ def shell_blocks(root: Path = ROOT) -> list[Block]:
 
 
 def hidden_commands(root: Path = ROOT) -> list[str]:
-    """Lines of plain or ```text blocks that are commands of the project (`where: line`),
-    which would escape the test: a command belongs in a ```bash block."""
+    """Lines of plain ``` blocks that are commands of the project (`where: line`), which would
+    escape the test: a command belongs in a ```bash block, a synopsis in ```text."""
     found = []
     for block in all_blocks(root):
-        if block.lang in ("", "text"):
+        if block.lang == "":
             for offset, line in enumerate(block.text.split("\n"), 1):
-                if COMMAND.match(line) and not re.search(r"\[[^\]]*\]|\.\.\.|…", line):
+                if COMMAND.match(line):
                     found.append(f"{block.doc}:{block.line + offset}: {line.strip()}")
     return found
 

@@ -9,7 +9,6 @@ terminal summary prints how many (tests/conftest.py). The scratch clone shares t
 checkout's .venv (a symlink): making one takes minutes, and lib/venv.sh re-checks its pins.
 """
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -81,10 +80,11 @@ def test_every_shell_block_is_valid_bash() -> None:
 
 
 def test_no_command_hides_in_a_block_that_does_not_run() -> None:
-    assert hidden_commands() == [], (
-        "a command in a plain or ```text block is never run: put it in a ```bash block "
-        "(with '# docs-test: syntax-only (REASON)' when it cannot run here), or write a "
-        "synopsis with [OPTIONS] in ```text"
+    hidden = hidden_commands()
+    assert hidden == [], (
+        "a command in a plain ``` block is never run: put it in a ```bash block (first line "
+        "'# docs-test: syntax-only (REASON)' when it cannot run here), a synopsis in ```text:\n"
+        + "\n".join(hidden)
     )
 
 

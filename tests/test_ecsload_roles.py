@@ -1,6 +1,7 @@
 """The plan's options for more than one process: --processes, --master, --worker."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,15 @@ def test_a_worker_is_not_held_to_levels_of_its_own(tmp_path: Path) -> None:
 def test_processes_in_a_config_file_must_be_a_number(tmp_path: Path) -> None:
     config = write(tmp_path / "c.json", '{"processes": "2"}')
     assert_refused(plan(tmp_path, str(config)), tmp_path, 2, "processes: '2' is not a positive")
+
+
+def test_a_workers_plan_says_its_levels_are_the_masters(tmp_path: Path) -> None:
+    """-v on a worker: its own settings, and no levels of its own (not the default 10 to 25)."""
+    write(tmp_path / "creds.txt", PAIRS)
+    args = ("-v", "--worker", "--master-host", "10.0.0.5", "--processes", "2")
+    printed = plan(tmp_path, *args, ECS_CREDENTIALS=str(tmp_path / "creds.txt")).stderr
+    assert re.search(r"^  processes +2 ", printed, re.M), printed
+    assert re.search(r"^  levels +the master's: its endpoint, levels", printed, re.M), printed
+    assert "level 10" not in printed
+    assert "concurrency" not in printed
+    assert "number_of_requests" not in printed

@@ -154,14 +154,31 @@ def ramp_seconds(users: int, hatch_rate: float) -> float:
     return (math.ceil(users / batch) - 1) * batch / hatch_rate
 
 
+# What a worker takes from its own settings; everything else of a level comes from the master.
+WORKER_OWN_SETTINGS = ("credentials", "processes", "quiet")
+FOLLOWS_THE_MASTER = (
+    "the master's: its endpoint, levels, requests, ramp, time cap, images and TLS settings "
+    "(this worker runs its share of each level's users)"
+)
+
+
 def plan_text(
-    run_dir: Path, values: Mapping[str, Any], sources: Mapping[str, str], notes: Sequence[str]
+    run_dir: Path,
+    values: Mapping[str, Any],
+    sources: Mapping[str, str],
+    notes: Sequence[str],
+    worker: bool = False,
 ) -> str:
-    """The plan as -v prints it: each setting and its source, what each level runs, its notes."""
+    """The plan as -v prints it: each setting and its source, what each level runs, its notes.
+    A worker's levels are its master's, so its plan shows only its own settings and says so."""
     lines = [f"Plan of run '{run_dir}':"]
     for s in SETTINGS:
+        if worker and s.key not in WORKER_OWN_SETTINGS:
+            continue
         text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
         lines.append(f"  {s.key:<19} {text:<40} ({sources[s.key]})")
+    if worker:
+        return "\n".join([*lines, f"  {'levels':<19} {FOLLOWS_THE_MASTER}"]) + "\n"
     for users in values["concurrency"]:
         mix = ", ".join(
             f"{kind.removesuffix('User')} {count}"
@@ -217,7 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     (run_dir / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
     if options.verbose:
-        sys.stderr.write(plan_text(run_dir, values, sources, tls_notes))
+        sys.stderr.write(
+            plan_text(run_dir, values, sources, tls_notes, worker=role["role"] == "worker")
+        )
     sys.stdout.write(assignments(run_dir, values, options.verbose) + role_assignments(role))
     return 0
 
