@@ -14,7 +14,14 @@ import pytest
 from pypdf import PdfReader
 
 from ecsload.plugin.recorder import SampleFile
-from ecsload.report.charts import MAX_DOTS, SLOWEST_KEPT, dots_to_draw, level_chart, type_colours
+from ecsload.report.charts import (
+    MAX_DOTS,
+    SLOWEST_KEPT,
+    dots_to_draw,
+    level_chart,
+    sweep_charts,
+    type_colours,
+)
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.samples import read_samples
 from tests.ecsload_support import run_module
@@ -209,6 +216,10 @@ def test_graphs_writes_one_pdf_page_per_chart_group_and_pages_are_drawn(tmp_path
     assert len(PdfReader(pdf).pages) == SWEEP_CHARTS + 3
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert re.search(rf"^Pages:\s+{SWEEP_CHARTS + 3}$", info.stdout, re.M)
+    width, height = map(
+        float, re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", info.stdout, re.M).groups()
+    )
+    assert width >= 10 * 72 and height >= 5 * 72, info.stdout  # a page to read, not a thumbnail
     for page in (1, SWEEP_CHARTS + 3):  # the throughput, the last level's scatter
         out = tmp_path / f"page{page}"
         subprocess.run(
@@ -289,3 +300,30 @@ def test_each_fitted_line_is_the_summary_s_m_and_b_from_the_measured_start(
     assert ax.get_xlabel() == "seconds since the level's first request"
     assert ax.get_ylabel() == "response time (ms)"
     assert "every one of its 600 requests" in chart.caption
+
+
+def test_no_legend_covers_a_plot(tmp_path: Path) -> None:
+    """Every chart, the probe's and the generator's included: its legends lie outside
+    every plotted area, so no measured point hides under one."""
+    run_dir = make_run(tmp_path, users=(5, 10, 20))
+    levels = json.loads((run_dir / "summary.json").read_text())["levels"]
+    for level in levels:
+        level["probe"] = {"p50": 1.0, "p99": 2.0}
+        level["generator"] = {"cpu_percent_max": 50.0, "busy_percent_max": 60.0}
+    colours = type_colours(levels)
+    charts = sweep_charts(levels) + [
+        level_chart(
+            level, read_samples(run_dir / f"level-{level['users']}" / "samples.csv"), colours
+        )
+        for level in levels
+    ]
+    assert {"probe", "generator"} <= {chart.key for chart in charts}
+    assert sum(len(chart.figure.legends) for chart in charts) >= len(charts) - 1  # not throughput
+    for chart in charts:
+        fig = chart.figure
+        fig.draw_without_rendering()
+        plots = [ax.get_window_extent() for ax in fig.axes if ax.get_visible()]
+        assert all(ax.get_legend() is None for ax in fig.axes), chart.key  # none inside a plot
+        for legend in fig.legends:
+            box = legend.get_window_extent()
+            assert not any(box.overlaps(plot) for plot in plots), chart.key

@@ -33,6 +33,8 @@ SLOWEST_KEPT = 10  # each type's slowest samples are always drawn, so its max sh
 LOG_SCALE_SPREAD = 100  # the slowest dot over the median one that switches to a log axis
 WIDTH = 5.0  # inches; the HTML scales the SVG to its column (narrow windows: one column)
 SCATTER_DPI = 110  # the scatter's dots are a raster inside the SVG: small and fast
+PDF_SCALE = 2.0  # a PDF page is the inline chart twice as large, same fonts: 10 in wide
+LEGEND_COLUMNS = 2  # every legend sits under its plot (outside it), in this many columns
 STYLE = {
     "font.size": 9,
     "axes.titlesize": 9,
@@ -132,7 +134,7 @@ def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         "response time (ms)",
     )
     ax.set_title("Response time, all request types")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return Chart(
         "latency",
         "Response time",
@@ -200,7 +202,7 @@ def errors_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     )
     ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
     ax.set_title("Errors and rate limiting")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return Chart(
         "errors",
         "Errors",
@@ -236,7 +238,7 @@ def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         "response time (ms)",
     )
     ax.set_title("The service's own latency: the probe beside the model's NoOp")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return Chart(
         "probe",
         "Probe and NoOp",
@@ -278,7 +280,7 @@ def generator_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     )
     ax.set_ylim(0, max(110.0, ax.get_ylim()[1]))
     ax.set_title("Load generator: the busiest Locust process")
-    fig.legend(loc="outside lower center", ncols=2)
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return Chart(
         "generator",
         "Generator",
@@ -358,7 +360,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         ax.set_xlabel("seconds since the level's first request")
         ax.set_xlim(left=0)
         ax.set_title(f"{level['users']} users: response time during the level")
-        fig.legend(handles=handles, loc="outside lower center", ncols=2)
+        fig.legend(handles=handles, loc="outside lower center", ncols=LEGEND_COLUMNS)
     drawn = len(shown)
     sampled = (
         f"every one of its {len(samples):,} requests"
@@ -405,12 +407,18 @@ def svg(chart: Chart) -> str:
 
 
 def write_pdf(charts: Sequence[Chart], path: Path) -> None:
-    """One page per chart, written whole or not at all."""
+    """One page per chart, PDF_SCALE times its inline size (the same fonts, so the plot
+    gets the room), written whole or not at all."""
     partial = path.with_name(f".{path.name}.partial")
     with (
         matplotlib.rc_context(STYLE),
         PdfPages(partial, metadata={"Creator": "ecs-load", "CreationDate": None}) as pdf,
     ):
         for chart in charts:
-            pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
+            inline = chart.figure.get_size_inches()
+            chart.figure.set_size_inches(inline * PDF_SCALE)
+            try:
+                pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
+            finally:
+                chart.figure.set_size_inches(inline)
     partial.replace(path)
