@@ -27,6 +27,7 @@ from tests.docs_blocks import (
 from tests.e2e_support import clean_env, kill_leftovers, processes_mentioning
 
 BLOCK_TIMEOUT = 240  # s; the longest block is the README's default sweep (~31 s idle)
+DOC_TIMEOUT = 900  # s, all of one doc's blocks (the README's: about 2 minutes idle)
 DOCS = [str(path.relative_to(ROOT)) for path in doc_paths()]
 
 
@@ -97,6 +98,7 @@ def test_a_syntax_only_marker_gives_its_reason() -> None:
 
 
 @pytest.mark.e2e  # the blocks start nodes and sweeps
+@pytest.mark.timeout(DOC_TIMEOUT)
 @pytest.mark.parametrize("doc", DOCS)
 def test_every_command_of_the_doc_runs_as_written(doc: str, tmp_path: Path) -> None:
     runnable = [b for b in read_blocks(ROOT / doc) if b.is_shell and not b.syntax_only_reason]
