@@ -9,8 +9,10 @@ terminal summary prints how many (tests/conftest.py). The scratch clone shares t
 checkout's .venv (a symlink): making one takes minutes, and lib/venv.sh re-checks its pins.
 """
 
+import re
 import shutil
 import subprocess
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from tests.docs_blocks import (
     read_blocks,
     shell_blocks,
 )
-from tests.e2e_support import clean_env, kill_leftovers, processes_mentioning
+from tests.e2e_support import clean_env, kill_leftovers, processes_mentioning, run_script
 
 BLOCK_TIMEOUT = 240  # s; the longest block is the README's default sweep (~31 s idle)
 DOC_TIMEOUT = 900  # s, all of one doc's blocks (the README's: about 2 minutes idle)
@@ -145,3 +147,17 @@ def test_a_broken_command_fails_the_docs_test(tmp_path: Path) -> None:
     results = [run_block(b, docs, tmp_path / "home").returncode for b in blocks[::2]]
     assert results[0] == 0
     assert results[1] != 0
+
+
+@pytest.mark.e2e  # one small sweep
+def test_the_readme_results_tree_names_every_file_a_run_writes(tmp_path: Path) -> None:
+    """The README's tree of a run folder (```text, under "The results folder") against a
+    real run's files: each one a run writes must be in it (by name; level-N as level-10)."""
+    [tree] = [b.text for b in read_blocks(ROOT / "README.md") if b.text.startswith("results/2026")]
+    named = {re.sub(r"/$", "", m[1]) for m in re.finditer(r"[├└]── (\S+)", tree)}
+    result = run_script("-q", "-c", "5", "-n", "100", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    [run_dir] = tmp_path.iterdir()
+    written = {re.sub(r"^level-\d+$", "level-10", p.name) for p in run_dir.rglob("*")}
+    unnamed = [name for name in written if not any(fnmatch(name, n) for n in named)]
+    assert unnamed == [], f"files a run writes that the README's tree does not name: {unnamed}"
