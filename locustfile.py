@@ -2,11 +2,14 @@
 
 Five kinds of user, sharing each level's users by weight (ecsload.model). Four
 ask for one cheap endpoint each and wait 0.5-1 s between requests; the tasks
-user (75%) posts tasks back to back.
+user (75%) posts tasks back to back. In an arrival-rate level (--arrival-rate)
+ModelArrivals sends the same requests instead, each arrival picking a kind by
+the same weights (and a task by the templates' weights).
 Credentials, the stop after N requests, the samples and level.json come from
 ecsload; its options are under "ECS load test" in `locust -f locustfile.py --help`.
 """
 
+import itertools
 import random
 from typing import Any
 
@@ -15,47 +18,44 @@ from locust import between, constant, events, task
 from ecsload.api import API_ROOT
 from ecsload.model import USER_WEIGHTS
 from ecsload.plugin import level
-from ecsload.plugin.users import ECSUser, TaskTemplate, task_deck
+from ecsload.plugin.users import ArrivalUser, ECSUser, TaskTemplate, model_request, task_deck
 
 level.install(events)
 
 HELLO_WORLD = ["echo", "hello world"]
 
 
-class NoOpUser(ECSUser):
+class PacedUser(ECSUser):
+    """A kind that asks for one endpoint (`request`) and waits 0.5-1 s between requests."""
+
+    abstract = True
+    wait_time = between(0.5, 1)
+    request = model_request("GET", "", "", 0)
+
+    @task
+    def ask(self) -> None:
+        r = self.request
+        self.call(r.method, r.path, r.name, r.expected)
+
+
+class NoOpUser(PacedUser):
     weight = USER_WEIGHTS["NoOpUser"]
-    wait_time = between(0.5, 1)
-
-    @task
-    def noop(self) -> None:
-        self.call("GET", f"{API_ROOT}/_noop", "NoOp", 200)
+    request = model_request("GET", f"{API_ROOT}/_noop", "NoOp", 200)
 
 
-class VersionUser(ECSUser):
+class VersionUser(PacedUser):
     weight = USER_WEIGHTS["VersionUser"]
-    wait_time = between(0.5, 1)
-
-    @task
-    def version(self) -> None:
-        self.call("GET", f"{API_ROOT}/_version", "Version", 200)
+    request = model_request("GET", f"{API_ROOT}/_version", "Version", 200)
 
 
-class QuickHealthUser(ECSUser):
+class QuickHealthUser(PacedUser):
     weight = USER_WEIGHTS["QuickHealthUser"]
-    wait_time = between(0.5, 1)
-
-    @task
-    def quick_health(self) -> None:
-        self.call("GET", f"{API_ROOT}/_health?quick=true", "Health-Check-Quick", 200)
+    request = model_request("GET", f"{API_ROOT}/_health?quick=true", "Health-Check-Quick", 200)
 
 
-class SlowHealthUser(ECSUser):
+class SlowHealthUser(PacedUser):
     weight = USER_WEIGHTS["SlowHealthUser"]
-    wait_time = between(0.5, 1)
-
-    @task
-    def slow_health(self) -> None:
-        self.call("GET", f"{API_ROOT}/_health?quick=false", "Health-Check-Slow", 200)
+    request = model_request("GET", f"{API_ROOT}/_health?quick=false", "Health-Check-Slow", 200)
 
 
 def happy_path(options: Any) -> dict[str, Any]:
@@ -86,3 +86,18 @@ class TasksUser(ECSUser):
     def run_task(self) -> None:
         request = random.choice(self.deck)
         self.call("POST", request.path, request.name, request.expected, request.body)
+
+
+class ModelArrivals(ArrivalUser):
+    """The model's requests as arrivals: a paced kind's weight x 100, a task template's weight
+    x the tasks' weight (NoOp 500, ..., Tasks-Happy-Path 75 x 80 = 6000)."""
+
+    def on_start(self) -> None:
+        paced = (NoOpUser, VersionUser, QuickHealthUser, SlowHealthUser)
+        tasks = task_deck(TasksUser.templates, self.environment.parsed_options)
+        by_name = {request.name: request for request in tasks}
+        self.requests = [kind.request for kind in paced] + list(by_name.values())
+        self.weights = [kind.weight * 100 for kind in paced] + [
+            TasksUser.weight * template.weight for template in TasksUser.templates
+        ]
+        self.cumulative = list(itertools.accumulate(self.weights))

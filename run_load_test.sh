@@ -37,7 +37,7 @@ PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
-WORKER_WAIT="" GRAPHS="" QUIET=""
+WORKER_WAIT="" GRAPHS="" QUIET="" RATES="" ARRIVALS="" MAX_IN_FLIGHT="" ARRIVAL_USERS=""
 TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
@@ -238,11 +238,16 @@ write_report() {
 }
 
 # run_level USERS I N: level I of N, one headless Locust run with the probe and the live
-# line beside it, then its table (or, when Locust failed, one line saying why).
+# line beside it, then its table (or, when Locust failed, one line saying why). With
+# --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
 run_level() {
-  local users=$1 dir=$RUN_DIR/level-$1 rc=0
-  local -a spread
+  local users=$1 dir=$RUN_DIR/level-$1 rc=0 hatch=$HATCH_RATE
+  local -a spread arrivals=()
   mapfile -t spread < <(spread_options "$([[ $2 == "$3" ]] && echo 1 || echo 0)")
+  if [[ -n $RATES ]]; then
+    arrivals=(--arrival-rate "$1" --arrivals "$ARRIVALS" --max-in-flight "$MAX_IN_FLIGHT")
+    users=$ARRIVAL_USERS hatch=$ARRIVAL_USERS
+  fi
   mkdir -p "$dir"
   if [[ $VERBOSE == 1 ]]; then
     say "Find locust log file @ '$dir/locust.log' for $users concurrency"
@@ -251,12 +256,12 @@ run_level() {
   start_probe "$dir"
   start_watch "$dir" "$2" "$3" "$users"
   run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
-    -u "$users" -r "$HATCH_RATE" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
+    -u "$users" -r "$hatch" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
     --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
     --progress-file "$dir/progress.json" --happy-image "$HAPPY_IMAGE" \
-    --missing-image "$MISSING_IMAGE" "${spread[@]}" || rc=$?
+    --missing-image "$MISSING_IMAGE" "${arrivals[@]}" "${spread[@]}" || rc=$?
   stop_watch
   stop_probe
   "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc" \
@@ -328,7 +333,7 @@ main() {
   else
     start_local_node
   fi
-  read -ra levels <<<"$LEVELS"
+  read -ra levels <<<"${RATES:-$LEVELS}"
   for level in "${levels[@]}"; do
     index=$((index + 1))
     run_level "$level" "$index" "${#levels[@]}"

@@ -1,6 +1,6 @@
 """The columns of samples.csv, the file every figure of the tables comes from, and of probe.csv.
 
-One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,measure,`:
+One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,measure,,0.012`:
 
     timestamp_ms      UTC time the request was sent, ms since the epoch
     request_type      the request's name in the traffic model (never holds a comma)
@@ -12,7 +12,18 @@ One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,m
     phase             "ramp" (sent while the level's users were still starting: kept,
                       but not in the tables) or "measure" (sent once all were running)
     error             why no answer came (status 0): the error's name, or "no answer
-                      before the time cap"; empty otherwise (the status says it)
+                      before the time cap", or "Dropped" (an arrival-rate level's arrival
+                      that found its requests in flight at --max-in-flight); empty otherwise
+    late_ms           how long after it was due the request was actually sent, to the µs:
+                      in an arrival-rate level, after its scheduled time; in a closed
+                      level, after its user's previous answer plus its wait (0 for a
+                      user's first request)
+
+In an arrival-rate level timestamp_ms is when the request was due and
+response_time_ms is counted from then (what a user arriving then waited); its
+service time, from the actual send, is response_time_ms - late_ms. In a closed
+level both are from the actual send. Files of ecs-load before late_ms
+(PREVIOUS_HEADER) still read, as if every request was sent on time.
 
 The plugin writes it (ecsload.plugin.recorder), the report reads it (ecsload.report.samples).
 """
@@ -26,8 +37,10 @@ COLUMNS = (
     "response_time_ms",
     "phase",
     "error",
+    "late_ms",
 )
 HEADER = ",".join(COLUMNS) + "\n"
+PREVIOUS_HEADER = ",".join(COLUMNS[:-1]) + "\n"
 RAMP = "ramp"
 MEASURE = "measure"
 

@@ -27,6 +27,7 @@ MAX_SECONDS = 7 * 24 * 3600
 THRESHOLD_METRICS = (
     "min",
     *(f"p{p}" for p in (50, 60, 70, 80, 90, 95, 99)),
+    *(f"p{p}c" for p in (50, 95, 99)),  # corrected for coordinated omission (closed levels)
     "max",
     "error%",
     "rate_limited%",
@@ -100,13 +101,45 @@ def parse_levels(text: str) -> list[int]:
     return check_levels([parse_count(word) for word in text.replace(",", " ").split()])
 
 
-def check_levels(levels: list[int]) -> list[int]:
+def check_levels(levels: list[int], what: str = "concurrency level") -> list[int]:
     if not levels:
-        raise ValueError("needs at least one concurrency level")
+        raise ValueError(f"needs at least one {what}")
     for level in levels:
         if levels.count(level) > 1:
             raise ValueError(f"level {level} is given more than once")
     return levels
+
+
+def parse_rates(text: str) -> list[int]:
+    """Arrival rates (requests per second) from `"50 100 200"` (spaces and/or commas)."""
+    return check_levels([parse_count(word) for word in text.replace(",", " ").split()], "rate")
+
+
+def json_rates(value: object) -> list[int]:
+    if not isinstance(value, list):
+        raise ValueError(f"{json.dumps(value)} is not a list of positive integers")
+    return check_levels([json_count(rate) for rate in value], "rate")
+
+
+ARRIVALS = ("constant", "poisson")
+
+
+def parse_arrivals(text: str) -> str:
+    """How arrivals are spaced in an arrival-rate level: evenly, or as a Poisson process."""
+    if text.strip().lower() not in ARRIVALS:
+        raise ValueError(f"{text!r} is not one of {', '.join(ARRIVALS)}")
+    return text.strip().lower()
+
+
+def parse_max_in_flight(text: str) -> int:
+    """The arrival-rate levels' cap on requests in flight: a positive integer, 0 for the default."""
+    return 0 if text.strip() == "0" else parse_count(text)
+
+
+def json_max_in_flight(value: object) -> int:
+    if value == 0 and not isinstance(value, bool):
+        return 0
+    return json_count(value)
 
 
 def parse_rate(text: str) -> int | float:

@@ -41,6 +41,8 @@ from ecsload.exits import EXIT_CONFIG
 from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.tls import NOT_VERIFIED, tls_terms
 
+MIN_IN_FLIGHT = 100  # the default cap on an arrival-rate level's requests in flight, at least
+STALL_ROOM_SECONDS = 1.5  # ... and room for this long a stall's arrivals at the top rate
 PATH_MAX = 4096  # Linux's limit on a path
 RUN_FILES_ROOM = 120  # the longest path a run makes under its results folder, and then some
 
@@ -143,6 +145,7 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     """The shell code that run_load_test.sh evals; RUN_DIR always comes first."""
     pairs = [("RUN_DIR", str(run_dir))]
     pairs += [(s.shell, shell_text(values[s.key])) for s in SETTINGS if s.shell]
+    pairs.append(("ARRIVAL_USERS", str(values.get("arrival_users", 0))))
     pairs.append(("VERBOSE", "1" if verbose else "0"))
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 
@@ -162,6 +165,20 @@ FOLLOWS_THE_MASTER = (
 )
 
 
+def resolve_arrival_levels(
+    values: dict[str, Any], sources: dict[str, str], role: Mapping[str, Any]
+) -> None:
+    """An arrival-rate sweep: one arrival user per Locust process that runs users (each sends
+    its share of the rate), and the cap on requests in flight when none is given."""
+    if values["max_in_flight"] == 0:
+        values["max_in_flight"] = max(
+            MIN_IN_FLIGHT, math.ceil(STALL_ROOM_SECONDS * max(values["rates"]))
+        )
+        sources["max_in_flight"] = f"default ({STALL_ROOM_SECONDS:g} s of the top rate)"
+    processes = (os.cpu_count() or 1) if values["processes"] == -1 else values["processes"]
+    values["arrival_users"] = role["expect_workers"] if role["role"] == "master" else processes
+
+
 def plan_text(
     run_dir: Path,
     values: Mapping[str, Any],
@@ -179,7 +196,12 @@ def plan_text(
         lines.append(f"  {s.key:<19} {text:<40} ({sources[s.key]})")
     if worker:
         return "\n".join([*lines, f"  {'levels':<19} {FOLLOWS_THE_MASTER}"]) + "\n"
-    for users in values["concurrency"]:
+    for rate in values["rates"]:
+        lines.append(
+            f"  {f'level {rate}/s':<19} {values['arrivals']} arrivals, at most "
+            f"{values['max_in_flight']} in flight; the model's mix by weight"
+        )
+    for users in [] if values["rates"] else values["concurrency"]:
         mix = ", ".join(
             f"{kind.removesuffix('User')} {count}"
             for kind, count in users_by_kind(users, USER_WEIGHTS).items()
@@ -211,7 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_CONFIG,
         )
     role = resolve_role(options, values)
-    if role["role"] == "local":  # a worker's levels are its master's
+    if values["rates"]:
+        resolve_arrival_levels(values, sources, role)
+    elif role["role"] == "local":  # a worker's levels are its master's
         check_processes_fit(values, sources)
     check_credentials_fit(values, sources)
     if values["node_deployment"]:

@@ -29,24 +29,29 @@ from ecsload.values import (
     json_count,
     json_flag,
     json_levels,
+    json_max_in_flight,
     json_percent,
     json_probe_rate,
     json_processes,
     json_rate,
+    json_rates,
     json_seconds,
     json_text,
     json_thresholds,
     option_type,
+    parse_arrivals,
     parse_count,
     parse_endpoint,
     parse_image,
     parse_levels,
+    parse_max_in_flight,
     parse_path,
     parse_pdf_path,
     parse_percent,
     parse_probe_rate,
     parse_processes,
     parse_rate,
+    parse_rates,
     parse_seconds,
     parse_thresholds,
     threshold_help,
@@ -82,6 +87,32 @@ SETTINGS = (
         parse_levels,
         json_levels,
         help="concurrency levels (users), one Locust run each",
+    ),
+    Setting(
+        "rates",
+        "RATES",
+        [],
+        parse_rates,
+        json_rates,
+        help="arrival rates (requests/s), one level each, instead of concurrency levels: "
+        "requests arrive on a schedule and are timed from it (README, Closed or open model)",
+    ),
+    Setting(
+        "arrivals",
+        "ARRIVALS",
+        "constant",
+        parse_arrivals,
+        json_text(parse_arrivals),
+        help="with --rates: constant (evenly spaced) or poisson (random) arrivals",
+    ),
+    Setting(
+        "max_in_flight",
+        "MAX_IN_FLIGHT",
+        0,
+        parse_max_in_flight,
+        json_max_in_flight,
+        help="with --rates: requests in flight at most (keep-alive connections); an arrival "
+        "beyond is an error, dropped (0: the top rate's 1.5 s of arrivals, at least 100)",
     ),
     Setting(
         "number_of_requests",
@@ -344,6 +375,9 @@ def parser() -> argparse.ArgumentParser:
         help="print the resolved plan and where each level's files are",
     )
     add(["-c", "--concurrency"], "concurrency", '"10 15 20 25"')
+    add(["--rates"], "rates", '"50 100 200"')
+    add(["--arrivals"], "arrivals", "constant|poisson")
+    add(["--max-in-flight"], "max_in_flight", "N")
     add(["-n", "--requests"], "number_of_requests", "N")
     add(["-r", "--hatch-rate"], "hatch_rate", "RATE")
     add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")

@@ -55,6 +55,7 @@ ecsload/plugin/roles.py.
 
 import json
 import logging
+import math
 import ssl
 import sys
 import time
@@ -75,7 +76,7 @@ from ecsload.model import users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.options import add_options
-from ecsload.plugin.recorder import SampleRecorder
+from ecsload.plugin.recorder import InFlight, SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role, write_json
 from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
@@ -121,11 +122,17 @@ class Level:
         self.connections = 0  # opened by this process's users
         # A worker runs the users its master gives it, by class: the master shares them.
         worker = isinstance(environment.runner, WorkerRunner)
-        self.users_by_kind = None if worker else share_users(environment, self.users)
+        self.arrival_rate = options.arrival_rate
+        self.users_by_kind = (
+            None if worker else share_users(environment, self.users, self.arrival_rate is not None)
+        )
+        if self.arrival_rate is not None and not worker:  # read by each ArrivalUser
+            options.ecs_user_rate = self.arrival_rate / self.users
+            options.ecs_user_in_flight = math.ceil(options.max_in_flight / self.users)
         self.progress_file = "" if worker else options.progress_file
         self.measuring = False
-        # user id -> (start time, request type, phase) of the request it is waiting for
-        self.in_flight: dict[int, tuple[float, str, str]] = {}
+        # a request sent and not answered (by its user's id, or its arrival's number)
+        self.in_flight: dict[int, InFlight] = {}
         self.unanswered = 0
         self.stopped_by: str | None = None
         # Locust starts its --run-time clock just after init, and the first user later.
@@ -289,9 +296,9 @@ class Level:
         recorder = self.role.recorder
         why = UNANSWERED[self.stop_reason()]
         assert self.ended is not None
-        for user_id, (start_time, name, phase) in self.in_flight.items():
+        for request in self.in_flight.values():
             if recorder is not None:
-                recorder.unanswered(name, user_id, phase, start_time, self.ended, why)
+                recorder.unanswered(request, self.ended, why)
             self.unanswered += 1
         self.in_flight.clear()
 
@@ -324,6 +331,9 @@ class Level:
         options = self.environment.parsed_options
         return {
             "users": self.users,
+            "arrival_rate": self.arrival_rate,
+            "arrivals": options.arrivals if self.arrival_rate is not None else None,
+            "max_in_flight": options.max_in_flight if self.arrival_rate is not None else None,
             "host": self.environment.host,
             "users_by_kind": self.users_by_kind,
             "target_requests": self.target or None,
@@ -352,14 +362,21 @@ class Level:
         }
 
 
-def share_users(environment: Environment, users: int) -> dict[str, int]:
+def share_users(environment: Environment, users: int, arrivals: bool) -> dict[str, int]:
     """Give each user class its share of the level's users as Locust's `fixed_count`.
 
     Locust 2 would give the classes users in a fixed order by weight, so a small level
     would run without some kinds; fixed counts make every kind run at every level. A
-    class whose share is 0 (fewer users than kinds) is taken out of the level.
+    class whose share is 0 (fewer users than kinds) is taken out of the level. An
+    arrival-rate level runs only the arrival users (`arrivals = True`), which send
+    every kind's requests themselves; a closed level runs all the others.
     """
     classes = environment.user_classes
+    classes[:] = [cls for cls in classes if getattr(cls, "arrivals", False) == arrivals]
+    if arrivals:
+        for cls in classes:
+            cls.fixed_count = users
+        return {cls.__name__: users for cls in classes}
     counts = users_by_kind(users, {cls.__name__: cls.weight for cls in classes})
     for cls in classes:
         cls.fixed_count = counts[cls.__name__]

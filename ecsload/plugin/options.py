@@ -7,7 +7,7 @@ differ from their defaults to its workers.
 from typing import Any
 
 from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
-from ecsload.values import option_type, whole_number
+from ecsload.values import ARRIVALS, option_type, positive_number, whole_number
 
 MAX_REQUESTS = 10**12
 
@@ -28,6 +28,28 @@ def add_options(parser: Any, **_: Any) -> None:
         type=option_type(whole_number(0, MAX_REQUESTS)),
         default=0,
         help="quit once N requests have completed; in-flight ones finish and count (0: no limit)",
+    )
+    group.add_argument(
+        "--arrival-rate",
+        metavar="R",
+        type=option_type(positive_number),
+        default=None,
+        help="an arrival-rate level: R requests/s in all, shared by the users (run ArrivalUser, "
+        "one per process); each request is timed from when it was due",
+    )
+    group.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default=ARRIVALS[0],
+        help="with --arrival-rate: evenly spaced (constant) or random (poisson) arrivals",
+    )
+    group.add_argument(
+        "--max-in-flight",
+        metavar="N",
+        type=option_type(whole_number(1, MAX_REQUESTS)),
+        default=100,
+        help="with --arrival-rate: requests in flight at most, shared by the users; an "
+        "arrival beyond is recorded as an error, Dropped",
     )
     group.add_argument(
         "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"

@@ -10,11 +10,21 @@ same batches to its master instead, which writes them with a `SampleFile`.
 import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ecsload.sample_columns import HEADER
 
 Batch = list[str]
+
+
+class InFlight(NamedTuple):
+    """A request sent and not yet answered: what its sample says if it never is."""
+
+    start_time: float  # epoch s: when it was sent, or due (arrival-rate levels)
+    name: str
+    phase: str
+    user_id: int
+    late_ms: float
 
 
 class SampleRecorder:
@@ -42,18 +52,17 @@ class SampleRecorder:
         error = "" if status else type(getattr(response, "error", None) or exception).__name__
         self._batch.append(
             f"{int(start_time * 1000)},{name},{context['user_id']},{0 if exception else 1},"
-            f"{status},{response_time:.3f},{context['phase']},{error}\n"
+            f"{status},{response_time:.3f},{context['phase']},{error},{context['late_ms']:.3f}\n"
         )
         if len(self._batch) >= self._batch_size:
             self.flush()
 
-    def unanswered(
-        self, name: str, user_id: int, phase: str, start_time: float, ended: float, why: str
-    ) -> None:
+    def unanswered(self, request: "InFlight", ended: float, why: str) -> None:
         """A request still in flight when the level stopped: an error with no answer."""
         self._batch.append(
-            f"{int(start_time * 1000)},{name},{user_id},0,0,"
-            f"{(ended - start_time) * 1000:.3f},{phase},{why}\n"
+            f"{int(request.start_time * 1000)},{request.name},{request.user_id},0,0,"
+            f"{(ended - request.start_time) * 1000:.3f},{request.phase},{why},"
+            f"{request.late_ms:.3f}\n"
         )
 
     def flush(self) -> None:

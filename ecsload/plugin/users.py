@@ -1,26 +1,35 @@
-"""The base of the traffic model's users: one signed, budgeted, checked request at a time.
+"""The traffic model's users: closed ones (one request at a time) and arrival-rate ones.
 
 Every request is signed with a credential picked at random from the level's
 file, counted against the level's budget, and judged by its status alone: the
 expected one is Ok, any other a failure "got X, expected Y" (X = 0: no answer).
+
+A closed user sends its next request once the last is answered and its wait
+is over, so a stalled service stalls it too (coordinated omission); each
+sample records how late it was sent after that (`late_ms`), for the corrected
+figures (ecsload.report.omission). An `ArrivalUser` instead sends requests on
+a schedule, each at its time whatever is still in flight, and times each from
+when it was due: what a user arriving then waited.
 """
 
 import itertools
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import gevent.pool
 from geventhttpclient.url import URL
-from locust import FastHttpUser
-from locust.contrib.fasthttp import FastHttpSession
+from locust import FastHttpUser, task
+from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
 from locust.env import Environment
 from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
 from ecsload.plugin.level import Level
+from ecsload.plugin.recorder import InFlight
 from ecsload.sample_columns import RAMP
 
 
@@ -44,6 +53,12 @@ class TaskRequest:
     path: str
     expected: int
     body: bytes
+    method: str = "POST"
+
+
+def model_request(method: str, path: str, name: str, expected: int) -> TaskRequest:
+    """A request without a body (the paced kinds' GETs)."""
+    return TaskRequest(name, path, expected, b"", method)
 
 
 def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskRequest]:
@@ -87,7 +102,8 @@ class ECSUser(FastHttpUser):
         super().__init__(environment)
         count_connections(self.client, self.host, self.level.count_connection)
         self.user_id = self.level.role.user_id_base + next(ECSUser._ids)
-        self._context = {"user_id": self.user_id, "phase": RAMP}
+        self._context = {"user_id": self.user_id, "phase": RAMP, "late_ms": 0.0}
+        self._due: float | None = None  # when the next request is due: last answer + wait
         self._pause = self.wait_time  # the kind's own wait between requests
         self.wait_time = self._wait_then_measure  # what Locust calls between requests
 
@@ -102,7 +118,9 @@ class ECSUser(FastHttpUser):
         pause = self._pause()
         if self._context["phase"] == RAMP and pause:
             self.level.measure_opened.wait(pause)
+            self._due = None
             return 0
+        self._due = time.time() + pause
         return pause
 
     def context(self) -> dict[str, Any]:
@@ -120,19 +138,134 @@ class ECSUser(FastHttpUser):
         phase = self.level.admit()
         if phase is None:
             raise StopUser
-        self._context["phase"] = phase
+        now = time.time()
+        late_ms = 0.0 if self._due is None else max(0.0, now - self._due) * 1000
+        self._context["phase"], self._context["late_ms"] = phase, late_ms
         headers = random.choice(self.level.get_headers if body is None else self.level.post_headers)
         in_flight = self.level.in_flight
-        in_flight[self.user_id] = (time.time(), name, phase)
+        in_flight[self.user_id] = InFlight(now, name, phase, self.user_id, late_ms)
         with self.client.request(
             method, path, name=name, data=body, headers=headers, catch_response=True
         ) as response:
-            status = response.status_code
-            if status == expected:
-                response.success()
-            elif status:
-                response.failure(f"got {status}, expected {expected}")
-            else:
-                error = type(getattr(response, "error", None)).__name__
-                response.failure(f"got 0 ({error}), expected {expected}")
+            judge(response, expected)
         del in_flight[self.user_id]
+
+
+def judge(response: ResponseContextManager, expected: int) -> None:
+    """Ok for the expected status; any other, or none, a failure saying what came."""
+    status = response.status_code
+    if status == expected:
+        response.success()
+    elif status:
+        response.failure(f"got {status}, expected {expected}")
+    else:
+        error = type(getattr(response, "error", None)).__name__
+        response.failure(f"got 0 ({error}), expected {expected}")
+
+
+class Dropped(Exception):
+    """An arrival not sent: its user's requests in flight were at the level's cap."""
+
+
+def timed_from_schedule(response: ResponseContextManager, due: float, late_ms: float) -> None:
+    """Make the request's sample count from `due`, when it should have been sent.
+
+    Locust times a request from its actual send and reports it when the `with`
+    block of catch_response ends, from the context manager's `request_meta`
+    (locust/contrib/fasthttp.py, FastHttpSession.request and
+    ResponseContextManager._report_request): moving its start back to `due` and
+    adding the lateness makes every listener (samples, Locust's own statistics)
+    see what a user arriving at `due` waited. tests/test_ecsload_arrivals.py
+    checks that the samples' times include the lateness.
+    """
+    response.request_meta["start_time"] = due
+    response.request_meta["response_time"] += late_ms
+
+
+class ArrivalUser(ECSUser):
+    """Sends the model's requests at a constant or Poisson rate, each on the schedule.
+
+    One per Locust process that runs users; the level gives each its share of the
+    rate (`ecs_user_rate`) and of the cap on requests in flight (`ecs_user_in_flight`,
+    also its keep-alive pool's size, grown as needed). An arrival is due at its
+    time whatever is still in flight: it is sent then on a free connection, or, at
+    the cap, recorded as an error, Dropped, never silently skipped. The locustfile
+    gives the requests and their weights (`requests`, `weights`).
+    """
+
+    abstract = True
+    arrivals = True  # run only in arrival-rate levels (ecsload.plugin.level.share_users)
+    requests: Sequence[TaskRequest] = ()
+    weights: Sequence[int] = ()
+    _keys = itertools.count(1)
+
+    def __init__(self, environment: Environment) -> None:
+        options = environment.parsed_options
+        self.concurrency = options.ecs_user_in_flight  # FastHttpUser's pool size
+        super().__init__(environment)
+        self.rate = options.ecs_user_rate
+        self.poisson = options.arrivals == "poisson"
+        self.sends = gevent.pool.Group()
+        self.cumulative = list(itertools.accumulate(self.weights))
+
+    def on_stop(self) -> None:
+        """The level stops: requests still out are recorded as unanswered by the level."""
+        self.sends.kill(block=True, timeout=1)
+
+    @task
+    def arrive(self) -> None:
+        """The schedule: until the budget is spent, one arrival every 1/rate s (on average)."""
+        due = time.time()
+        while True:
+            delay = due - time.time()
+            if delay > 0:
+                gevent.sleep(delay)
+            phase = self.level.admit()
+            if phase is None:
+                break
+            request = random.choices(self.requests, cum_weights=self.cumulative)[0]
+            if len(self.sends) >= self.concurrency:
+                self.drop(request, phase, due)
+            else:
+                self.sends.spawn(self.send, request, phase, due)
+            due += random.expovariate(self.rate) if self.poisson else 1 / self.rate
+        self.sends.join()
+        raise StopUser
+
+    def send(self, request: TaskRequest, phase: str, due: float) -> None:
+        sent = time.time()
+        late_ms = max(0.0, sent - due) * 1000
+        key = -next(ArrivalUser._keys)  # closed users' keys are their (positive) ids
+        in_flight = self.level.in_flight
+        in_flight[key] = InFlight(due, request.name, phase, self.user_id, late_ms)
+        level = self.level
+        posted = request.method == "POST"
+        headers = random.choice(level.post_headers if posted else level.get_headers)
+        context = {"user_id": self.user_id, "phase": phase, "late_ms": late_ms}
+        with self.client.request(
+            request.method,
+            request.path,
+            name=request.name,
+            data=request.body or None,
+            headers=headers,
+            catch_response=True,
+            context=context,
+        ) as response:
+            judge(response, request.expected)
+            timed_from_schedule(response, due, late_ms)
+        del in_flight[key]
+
+    def drop(self, request: TaskRequest, phase: str, due: float) -> None:
+        """An arrival at the cap: one error sample, counted against the budget like any."""
+        late_ms = max(0.0, time.time() - due) * 1000
+        self.environment.events.request.fire(
+            request_type=request.method,
+            name=request.name,
+            response_time=late_ms,
+            response_length=0,
+            response=None,
+            context={"user_id": self.user_id, "phase": phase, "late_ms": late_ms},
+            exception=Dropped(f"{self.concurrency} requests in flight"),
+            start_time=due,
+            url=request.path,
+        )

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ecsload.sample_columns import HEADER
+from ecsload.sample_columns import HEADER, PREVIOUS_HEADER
 
 # The comparison's defaults (ecsload.report.comparison), here for the plan: docs/verdicts.md
 # tells how they were chosen.
@@ -61,7 +61,7 @@ def check_baseline(folder: Path, endpoint: str) -> list[int]:
                 header, first = f.readline(), f.readline()
         except (OSError, UnicodeDecodeError):
             raise BaselineError(f"it has no samples at {users} users ({samples})") from None
-        if header != HEADER:
+        if header not in (HEADER, PREVIOUS_HEADER):
             raise BaselineError(
                 f"{samples} is from an older ecs-load (no phase column): make a new baseline run"
             )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecsload.sample_columns import HEADER, MEASURE, PROBE_HEADER
+from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADER
 
 MAX_TYPE_BYTES = 64  # request type names are truncated to this when read
 MAX_ERROR_BYTES = 64
@@ -24,8 +24,10 @@ ROW = np.dtype(
         ("response_time_ms", "f8"),
         ("phase", "S7"),
         ("error", f"S{MAX_ERROR_BYTES}"),
+        ("late_ms", "f8"),
     ]
 )
+PREVIOUS_ROW = np.dtype(ROW.descr[:-1])  # of PREVIOUS_HEADER: no late_ms
 PROBE_ROW = np.dtype([("timestamp_ms", "i8"), ("status", "i2"), ("response_time_ms", "f8")])
 
 
@@ -46,6 +48,7 @@ class Samples:
     response_time_ms: np.ndarray
     measured: np.ndarray  # True: sent in the measured phase, False: in the ramp
     error: np.ndarray  # bytes: why no answer came (status 0), else b""
+    late_ms: np.ndarray  # how long after it was due each request was sent
 
     def __len__(self) -> int:
         return len(self.timestamp_ms)
@@ -62,12 +65,21 @@ class Samples:
             response_time_ms=self.response_time_ms[selected],
             measured=self.measured[selected],
             error=self.error[selected],
+            late_ms=self.late_ms[selected],
         )
 
 
 def read_samples(path: str | Path) -> Samples:
     """All samples of a level's samples.csv (see read_rows)."""
-    rows = read_rows(path, HEADER, ROW)
+    try:
+        rows = read_rows(path, HEADER, ROW)
+    except SampleFileError:
+        try:
+            rows = read_rows(path, PREVIOUS_HEADER, PREVIOUS_ROW)
+        except SampleFileError:
+            raise SampleFileError(
+                f"{path} is not the file expected: its header is not {HEADER.strip()}"
+            ) from None
     codes: dict[bytes, int] = {}
     type_code = np.fromiter(
         (codes.setdefault(name, len(codes)) for name in rows["request_type"].tolist()),
@@ -84,6 +96,7 @@ def read_samples(path: str | Path) -> Samples:
         response_time_ms=rows["response_time_ms"],
         measured=rows["phase"] == MEASURE.encode(),
         error=rows["error"],
+        late_ms=rows["late_ms"] if "late_ms" in rows.dtype.names else np.zeros(len(rows)),
     )
 
 
