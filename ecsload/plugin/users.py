@@ -163,6 +163,22 @@ def judge(response: ResponseContextManager, expected: int) -> None:
         response.failure(f"got 0 ({error}), expected {expected}")
 
 
+TIMER_GRAIN = 0.001  # s: gevent's loop (epoll) wakes a sleeper up to this late
+
+
+def wait_until(due: float) -> None:
+    """Sleep until the epoch time `due`, yielding to the other greenlets, on time to ~10 µs.
+
+    A plain gevent.sleep wakes up to a millisecond late (epoll's timeout is in
+    whole ms): measured here, 0.7 ms late at the median at 200 arrivals/s. So it
+    sleeps until one grain before, then yields (gevent.sleep(0)) until due.
+    """
+    if due - time.time() > TIMER_GRAIN:
+        gevent.sleep(due - time.time() - TIMER_GRAIN)
+    while time.time() < due:
+        gevent.sleep(0)
+
+
 class Dropped(Exception):
     """An arrival not sent: its user's requests in flight were at the level's cap."""
 
@@ -217,9 +233,7 @@ class ArrivalUser(ECSUser):
         """The schedule: until the budget is spent, one arrival every 1/rate s (on average)."""
         due = time.time()
         while True:
-            delay = due - time.time()
-            if delay > 0:
-                gevent.sleep(delay)
+            wait_until(due)
             phase = self.level.admit()
             if phase is None:
                 break

@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from ecsload.report import omission
+from ecsload.report.sample_size import too_few
 from ecsload.report.samples import Samples
-from ecsload.report.stats import PROBE_PERCENTILES, group_statistics, percentiles
+from ecsload.report.stats import PERCENTILES, PROBE_PERCENTILES, group_statistics, percentiles
 from ecsload.timestamps import iso_utc
 
 SUMMARY_VERSION = 2
@@ -60,7 +62,48 @@ def level_summary(
     }
     level["probe"] = None if probe is None else probe_summary(probe, probe_rate, window)
     level["all"], level["types"] = type_statistics(measured)
+    level.update(model_figures(measured, level_info, level["all"], level["types"], window))
     return level
+
+
+def model_figures(
+    measured: Samples,
+    level_info: Mapping[str, Any],
+    everything: dict[str, Any] | None,
+    types: dict[str, Any],
+    window: tuple[float, float] | None,
+) -> dict[str, Any]:
+    """What the load model changes (ecsload.report.omission): `model`, and for a closed level
+    the corrected percentiles (`corrected` in `all` and each type), for an arrival-rate one
+    its `rate`, service times, lateness and dropped arrivals; `stalls` for both. Every group
+    of figures also says how many answers its percentiles came from (`answers`, `few`)."""
+    rate = level_info.get("arrival_rate")
+    figures: dict[str, Any] = {
+        "model": "open" if rate else "closed",
+        "rate": rate,
+        "arrivals": level_info.get("arrivals"),
+        "max_in_flight": level_info.get("max_in_flight"),
+        "dropped": omission.dropped(measured) if rate else None,
+        "lateness": omission.lateness(measured) if rate else None,
+        "stalls": None,
+    }
+    if everything is None or window is None:
+        return figures
+    groups = {name: measured.type_code == measured.type_names.index(name) for name in types}
+    for name, selected in (("all", slice(None)), *groups.items()):
+        group = everything if name == "all" else types[name]
+        count = int(np.count_nonzero(omission.answered(measured)[selected]))
+        group["answers"] = count
+        group["few"] = too_few(count, (f"p{p}" for p in PERCENTILES))
+    if rate:
+        everything["service"] = omission.service_times(measured)
+    else:
+        intervals = omission.expected_intervals(measured)
+        for name, selected in (("all", slice(None)), *groups.items()):
+            group = everything if name == "all" else types[name]
+            group["corrected"] = omission.corrected(measured, intervals, selected)
+    figures["stalls"] = omission.stalls(measured, everything.get("p50"), window)
+    return figures
 
 
 def measured_window(measured: Samples) -> tuple[float, float] | None:
@@ -142,6 +185,7 @@ def probe_summary(
     }
     times = answered["response_time_ms"]
     summary.update(percentiles(times, PROBE_PERCENTILES) if len(times) else {})
+    summary["few"] = too_few(len(times), (f"p{p}" for p in PROBE_PERCENTILES))
     return summary
 
 
@@ -150,5 +194,10 @@ def run_summary(endpoint: str | None, levels: Iterable[Mapping[str, Any]]) -> di
     return {
         "version": SUMMARY_VERSION,
         "endpoint": endpoint,
-        "levels": sorted(levels, key=lambda level: level["users"]),
+        "levels": sorted(levels, key=level_key),
     }
+
+
+def level_key(level: Mapping[str, Any]) -> float:
+    """What a sweep varies from level to level: its arrival rate, or its users."""
+    return level.get("rate") or level["users"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ecsload.report.sample_size import MARK, marked, needs_text
 from ecsload.report.stats import PERCENTILES
 from ecsload.tls import NOT_VERIFIED
 
@@ -19,7 +20,8 @@ RATE_LIMIT_WARNING_RATIO = 0.01
 GENERATOR_BUSY_PERCENT = 85  # a Locust process above this queues requests itself
 QUEUEING_RATIO = 2  # the model's NoOp p50 over the probe's p50 that says "generator"
 LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")
-LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f")
+LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f", ".2f")
+CORRECTED_COLUMN = "99 corrected"  # a closed level's p99 from intended sends
 
 
 def framed(title: str) -> str:
@@ -32,10 +34,14 @@ def percent(part: int, whole: int) -> float:
 
 
 def level_title(level: Mapping[str, Any]) -> str:
-    """`N @ U from START to END`: what was measured, at how many users, when."""
+    """`N @ U from START to END`: what was measured, at how many users (or at what arrival
+    rate), when."""
+    at = level_label(level)
+    if level.get("rate"):
+        at += f" ({level['arrivals']} arrivals, timed from their schedule)"
     if level["requests"]:
-        return f"{level['requests']} @ {level['users']} from {level['started']} to {level['ended']}"
-    return f"0 @ {level['users']}: no request was measured"
+        return f"{level['requests']} @ {at} from {level['started']} to {level['ended']}"
+    return f"0 @ {at}: no request was measured"
 
 
 def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,6 +49,7 @@ def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
 
     The text table and the report's HTML table are both this grid, in two formats.
     """
+    corrected = level.get("model") == "closed"
     rows = [
         [
             name,
@@ -51,17 +58,38 @@ def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
             t["m"],
             t["b"],
             t["min"],
-            *(t[f"p{p}"] for p in PERCENTILES),
+            *(figure_cell(t, f"p{p}") for p in PERCENTILES),
             t["max"],
+            *([corrected_cell(t, "p99")] if corrected else []),
         ]
         for name, t in sorted(level["types"].items())
     ]
     return {
-        "tabular_data": rows,
-        "headers": LEVEL_COLUMNS,
-        "floatfmt": LEVEL_FORMATS,
-        "intfmt": "d",
+        "tabular_data": [
+            [cell(v, f) for v, f in zip(row, LEVEL_FORMATS, strict=False)] for row in rows
+        ],
+        "headers": (*LEVEL_COLUMNS, *([CORRECTED_COLUMN] if corrected else [])),
+        "disable_numparse": True,
+        "colalign": ("left", *["right"] * (len(LEVEL_COLUMNS) - 1 + corrected)),
     }
+
+
+def figure_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
+    """A percentile as a table shows it: marked `*` when from too few answers
+    (ecsload.report.sample_size), "-" when there is none."""
+    value = (figures or {}).get(key)
+    if value is None or not marked(figures, key):
+        return value
+    return f"{value:.2f}{MARK}"
+
+
+def corrected_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
+    """A corrected percentile (ecsload.report.omission), marked as its raw one is."""
+    corrected = (figures or {}).get("corrected")
+    value = (corrected or {}).get(key)
+    if value is None or not marked(figures, key):
+        return value
+    return f"{value:.2f}{MARK}"
 
 
 def level_table(level: Mapping[str, Any]) -> str:
@@ -79,7 +107,100 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
     notes += probe_notes(level)
     notes += generator_notes(level)
     notes += completeness_notes(level)
+    notes += model_notes(level)
+    notes += few_answers_notes(level)
     return notes
+
+
+def model_notes(level: Mapping[str, Any]) -> list[str]:
+    """The closed level's corrected figures, or the arrival-rate level's generator; stalls
+    for both (ecsload.report.omission)."""
+    figures = level.get("all")
+    if not figures:
+        return []
+    notes = []
+    if level.get("model") == "closed" and figures.get("corrected"):
+        c = figures["corrected"]
+        notes.append(
+            f"Corrected for coordinated omission (from each request's intended send): "
+            f"p50 {c['p50']:.2f}, p95 {c['p95']:.2f}, p99 {c['p99']:.2f} ms"
+        )
+    notes += arrival_notes(level)
+    stalls = level.get("stalls")
+    if stalls and stalls["count"]:
+        notes.append(stall_warning(level, stalls))
+    return notes
+
+
+def arrival_notes(level: Mapping[str, Any]) -> list[str]:
+    if level.get("model") != "open":
+        return []
+    notes = []
+    service = level["all"].get("service")
+    if service:
+        notes.append(
+            f"Service time (from the actual send): p50 {service['p50']:.2f}, "
+            f"p99 {service['p99']:.2f} ms"
+        )
+    late = level.get("lateness")
+    if late:
+        notes.append(
+            f"Generator: sent p50 {late['p50']:.3f} ms, p99 {late['p99']:.3f} ms, max "
+            f"{late['max']:.1f} ms after schedule"
+        )
+        if late["behind"]:
+            notes.append(
+                f"WARNING: the generator, not the service, is behind: its sends' lateness p99 "
+                f"is {late['p99']:.2f} ms (over 1 ms): the rate was not held exactly; run with "
+                "--processes N or more machines."
+            )
+    dropped = level.get("dropped") or 0
+    if dropped:
+        notes.append(
+            f"WARNING: {dropped} arrivals ({percent(dropped, level['requests']):.1f}%) were "
+            f"dropped: {level['max_in_flight']} requests were in flight (--max-in-flight); "
+            "they are errors (Dropped), the service could not keep up with this rate."
+        )
+    return notes
+
+
+def stall_warning(level: Mapping[str, Any], stalls: Mapping[str, Any]) -> str:
+    """`WARNING: no answer for 1.00 s x3 (18% of the level); …`."""
+    lengths = [f"{gap['seconds']:.2f} s" for gap in stalls["gaps"]]
+    if len(set(lengths)) == 1 and len(lengths) > 1:
+        named = f"{lengths[0]} x{len(lengths)}"
+    else:
+        named = ", ".join(sorted(lengths, reverse=True)[:5]) + (" …" if len(lengths) > 5 else "")
+    if level.get("model") == "closed":
+        p99 = ((level["all"] or {}).get("corrected") or {}).get("p99")
+        seen = (
+            f"a client arriving at a constant rate would see p99 ~ {p99:.0f} ms (corrected), "
+            f"not the {level['all']['p99']:.0f} ms these users recorded"
+        )
+    else:
+        seen = f"this level times each request from its schedule: p99 {level['all']['p99']:.0f} ms"
+    return (
+        f"WARNING: no answer for {named} ({stalls['percent']:.0f}% of the level, gaps over "
+        f"{stalls['threshold_ms']:.0f} ms); {seen}."
+    )
+
+
+def few_answers_notes(level: Mapping[str, Any]) -> list[str]:
+    """Which percentiles came from too few answers (marked *), and how many there were."""
+    groups = [("all", level.get("all")), *sorted(level["types"].items())]
+    if level.get("probe"):
+        groups.append(("probe", level["probe"]))
+    few = [(name, g) for name, g in groups if g and g.get("few")]
+    if not few:
+        return []
+    keys = sorted({key for _, g in few for key in g["few"]}, key=lambda k: float(k[1:]))
+    counts = ", ".join(
+        f"{name} {g.get('answers', g.get('count', 0) - g.get('errors', 0))}" for name, g in few
+    )
+    return [
+        f"{MARK}: a percentile from too few answers to rely on (it needs 10/(1-p): "
+        f"{needs_text(keys)}); answers: {counts}"
+    ]
 
 
 def throughput_notes(level: Mapping[str, Any]) -> list[str]:
@@ -108,7 +229,12 @@ def connection_notes(level: Mapping[str, Any]) -> list[str]:
     if tls and not tls["verified"]:
         notes.append(NOT_VERIFIED)
     connections, users = level.get("connections"), level["users"]
-    if connections is not None and connections > users:
+    if level.get("model") == "open":
+        notes.append(
+            f"Connections: {connections} opened, as the requests in flight grew (at most "
+            f"{level['max_in_flight']}, --max-in-flight)"
+        )
+    elif connections is not None and connections > users:
         handshakes = "TCP and TLS handshakes" if tls else "TCP handshakes"
         notes.append(
             f"NOTE: the users opened {connections} connections, more than one each ({users} "
@@ -251,6 +377,7 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
     limiting, overall and per-type latency, probe, generator)."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
+    open_sweep = any(level.get("model") == "open" for level in levels)
 
     def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda lv: None if lv["all"] is None else lv["all"][key]
@@ -259,19 +386,26 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         return lambda lv: None if lv["all"] is None else percent(lv["all"][key], lv["requests"])
 
     figures: list[tuple[str, str, Callable[[Mapping[str, Any]], Any]]] = [
-        ("Users measured", "d", lambda lv: lv["users_measured"]),
+        *([] if open_sweep else [("Users measured", "d", lambda lv: lv["users_measured"])]),
         ("Requests", "d", lambda lv: lv["requests"]),
         ("Seconds", ".1f", lambda lv: lv["seconds"]),
         ("Requests/s", ".1f", lambda lv: lv["rps"]),
         ("Error %", ".2f", share("error")),
         ("Rate limited %", ".2f", share("rate_limited")),
-        *((f"p{p}", ".2f", every(f"p{p}")) for p in (50, 95, 99)),
+        *((f"p{p}", ".2f", lambda lv, p=p: figure_cell(lv["all"], f"p{p}")) for p in (50, 95, 99)),
         *(
-            (f"p95 {name}", ".2f", lambda lv, name=name: lv["types"].get(name, {}).get("p95"))
+            []
+            if open_sweep
+            else [("p99 corrected", ".2f", lambda lv: corrected_cell(lv["all"], "p99"))]
+        ),
+        ("Longest stall ms", ".0f", lambda lv: (lv.get("stalls") or {}).get("longest_ms")),
+        *([("Dropped", "d", lambda lv: lv.get("dropped"))] if open_sweep else []),
+        *(
+            (f"p95 {name}", ".2f", lambda lv, name=name: figure_cell(lv["types"].get(name), "p95"))
             for name in names
         ),
-        ("Probe p50", ".2f", lambda lv: (lv["probe"] or {}).get("p50")),
-        ("Probe p99", ".2f", lambda lv: (lv["probe"] or {}).get("p99")),
+        ("Probe p50", ".2f", lambda lv: figure_cell(lv["probe"], "p50")),
+        ("Probe p99", ".2f", lambda lv: figure_cell(lv["probe"], "p99")),
         ("Generator CPU %", ".0f", lambda lv: (lv["generator"] or {}).get("cpu_percent_max")),
         ("Generator busy %", ".0f", lambda lv: (lv["generator"] or {}).get("busy_percent_max")),
     ]
@@ -279,7 +413,10 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         "tabular_data": [
             [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
         ],
-        "headers": ["Users", *(str(level["users"]) for level in levels)],
+        "headers": [
+            "Rate /s" if open_sweep else "Users",
+            *(level_label(level).split()[0].removesuffix("/s") for level in levels),
+        ],
         "disable_numparse": True,
         "colalign": ("left", *["right"] * len(levels)),
     }
@@ -289,9 +426,20 @@ def run_table(summary: Mapping[str, Any]) -> str:
     """The run's title, its table across levels and, under it, where the service saturates
     (ecsload.report.saturation)."""
     saturation = [summary["saturation"]["text"]] if summary.get("saturation") else []
-    return "\n".join([framed(run_title(summary)), tabulate(**run_grid(summary)), *saturation])
+    capacity = [summary["capacity"]["text"]] if summary.get("capacity") else []
+    return "\n".join(
+        [framed(run_title(summary)), tabulate(**run_grid(summary)), *saturation, *capacity]
+    )
 
 
 def cell(value: Any, fmt: str) -> str:
-    """A figure as text; "-" where a level has none (a type it never sent, no duration)."""
+    """A figure as text; "-" where a level has none (a type it never sent, no duration);
+    text (a marked figure) as it is."""
+    if isinstance(value, str):
+        return value
     return "-" if value is None else format(value, fmt)
+
+
+def level_label(level: Mapping[str, Any]) -> str:
+    """`20 users`, or `200/s` for an arrival-rate level."""
+    return f"{level['rate']:g}/s" if level.get("rate") else f"{level['users']} users"
