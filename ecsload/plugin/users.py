@@ -230,7 +230,9 @@ class ArrivalUser(ECSUser):
 
     @task
     def arrive(self) -> None:
-        """The schedule: until the budget is spent, one arrival every 1/rate s (on average)."""
+        """The schedule: until the budget is spent, one arrival every 1/rate s (on average),
+        from when every process's arrival user runs (no ramp: the rate is the level's)."""
+        self.level.measure_opened.wait()
         due = time.time()
         while True:
             wait_until(due)

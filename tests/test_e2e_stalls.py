@@ -1,0 +1,164 @@
+"""Stalls are seen: the real run_load_test.sh against tests/stall_server.py and nginx.
+
+The stall stand-in answers in about a millisecond and freezes for 1 s every 5 s,
+logging each stall, so the truth is known: what a client arriving at a constant
+rate waited (tests.stall_server.truth). A closed level must warn and its
+corrected p99 come within 25% of that truth; an arrival-rate level's p99 within
+15%; a rate beyond the stand-in shows dropped arrivals or the generator's
+lateness. Against nginx, every arrival of a level split over Locust processes
+(--processes 2, --master with two workers) is a sample, as many as nginx logged.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecsload.report.samples import read_samples
+from tests.e2e_support import (
+    Sweep,
+    clean_env,
+    only_run_dir,
+    processes_mentioning,
+    read_json,
+    run_script,
+    sample_count,
+)
+from tests.nginx_support import Nginx, free_port, nginx_ecs, nginx_missing
+from tests.stall_server import StallServer, stall_server, truth
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path) -> Iterator[tuple[StallServer, dict[str, str]]]:
+    credentials = tmp_path / "credentials.txt"
+    credentials.write_text("key:secret\n")
+    with stall_server(tmp_path / "stalls", free_port()) as server:
+        env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(credentials))
+        yield server, env
+
+
+def level_truth(server: StallServer, level: dict) -> dict[str, float]:
+    """What a constant-rate client saw over the level's measured phase, from the stall log."""
+    start = level_start(level)
+    end = start + level["seconds"]
+    return truth(server.stalls(), start, end, service_ms=level["all"]["p50"])
+
+
+def level_start(level: dict) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(level["started"].replace("Z", "+00:00")).timestamp()
+
+
+def test_a_closed_level_warns_of_stalls_and_its_corrected_p99_is_the_truth(
+    tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
+) -> None:
+    server, env = stand_in
+    args = ("-q", "-c", "20", "-r", "100", "-n", "15000", "-t", "60", "--probe-rate", "0")
+    result = run_script(*args, "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    level = read_json(only_run_dir(tmp_path / "out") / "level-20" / "summary.json")["levels"][0]
+    assert level["model"] == "closed"
+    assert level["stalls"]["count"] >= 1, level["stalls"]
+    assert "WARNING: no answer for" in result.stdout
+    expected = level_truth(server, level)["p99"]
+    corrected = level["all"]["corrected"]["p99"]
+    assert abs(corrected / expected - 1) <= 0.25, (corrected, expected)
+    assert level["all"]["p99"] < expected / 4  # what the closed users alone recorded
+    assert "99 corrected" in result.stdout
+
+
+def test_an_arrival_rate_level_times_each_request_from_its_schedule(
+    tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
+) -> None:
+    server, env = stand_in
+    args = ("-q", "--rates", "200", "-n", "2400", "-t", "60", "--probe-rate", "0")
+    result = run_script(*args, "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    level_dir = only_run_dir(tmp_path / "out") / "level-200"
+    level = read_json(level_dir / "summary.json")["levels"][0]
+    assert level["model"] == "open" and level["rate"] == 200
+    assert level["requests"] == 2400 and level["dropped"] == 0
+    assert abs(level["rps"] / 200 - 1) < 0.05, level["rps"]
+    expected = level_truth(server, level)["p99"]
+    assert abs(level["all"]["p99"] / expected - 1) <= 0.15, (level["all"]["p99"], expected)
+    assert level["stalls"]["count"] >= 1
+    assert "WARNING: no answer for" in result.stdout
+    assert "200/s (constant arrivals, timed from their schedule)" in result.stdout
+    samples = read_samples(level_dir / "samples.csv")
+    due = samples.timestamp_ms[samples.measured]
+    assert abs(float(due.max() - due.min()) / 1000 - 2399 / 200) < 0.1  # on its schedule
+
+
+def test_a_rate_beyond_the_stand_in_is_never_a_silently_lower_rate(
+    tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
+) -> None:
+    _, env = stand_in
+    args = ("-q", "--rates", "3000", "-n", "9000", "--max-in-flight", "50", "--probe-rate", "0")
+    result = run_script(*args, "-t", "60", "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    level = read_json(only_run_dir(tmp_path / "out") / "level-3000" / "summary.json")["levels"][0]
+    assert level["requests"] == 9000  # every arrival is a sample, sent, late or dropped
+    assert level["dropped"] or level["lateness"]["behind"], level
+    answered = level["requests"] - level["dropped"]
+    if answered < 0.95 * 9000 or level["rps"] < 0.95 * 3000:
+        assert "WARNING: the generator, not the service, is behind" in result.stdout or (
+            "were dropped" in result.stdout
+        )
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[Nginx]:
+    if reason := nginx_missing():
+        pytest.fail(reason)
+    with nginx_ecs(tmp_path / "nginx") as server:
+        yield server
+
+
+def assert_every_arrival_on_the_master(level_dir: Path, nginx: Nginx, requests: int) -> None:
+    """Every arrival a sample (as many as nginx logged), none in a ramp, the rate split."""
+    level = read_json(level_dir / "summary.json")["levels"][0]
+    assert level["requests"] == requests and level["ramp"]["requests"] == 0
+    assert sample_count(level_dir) == nginx.requests_seen() == requests
+    assert level["dropped"] == 0 and level["all"]["error"] == 0
+    samples = read_samples(level_dir / "samples.csv")
+    per_user = [int((samples.user_id == user).sum()) for user in set(samples.user_id.tolist())]
+    assert len(per_user) == 2, per_user
+    assert min(per_user) > 0.4 * requests, per_user  # each process sent its half
+
+
+def test_an_arrival_rate_level_over_two_processes_loses_no_sample(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    assert nginx.credentials is not None
+    env = clean_env(ECS_ENDPOINT=nginx.url, ECS_CREDENTIALS=str(nginx.credentials))
+    args = ("-q", "--rates", "400", "-n", "2000", "-t", "60", "--processes", "2")
+    result = run_script(*args, "--probe-rate", "0", "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert_every_arrival_on_the_master(only_run_dir(tmp_path / "out") / "level-400", nginx, 2000)
+    assert not processes_mentioning(str(tmp_path / "out"))
+
+
+def test_an_arrival_rate_level_over_a_master_and_two_workers_loses_no_sample(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    assert nginx.credentials is not None
+    run = Sweep(
+        tmp_path,
+        (nginx.url, nginx.credentials),
+        2,
+        *("-q", "--rates", "400", "-n", "2000", "-t", "60", "--probe-rate", "0"),
+    )
+    try:
+        (master_rc, master_out), *workers = run.finish()
+    finally:
+        run.kill()
+    assert master_rc == 0, master_out
+    for rc, out in workers:
+        assert rc == 0, out
+    level_dir = only_run_dir(tmp_path / "master") / "level-400"
+    assert_every_arrival_on_the_master(level_dir, nginx, 2000)
+    level = read_json(level_dir / "summary.json")["levels"][0]
+    assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0}
