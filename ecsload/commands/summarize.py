@@ -6,7 +6,8 @@
 `level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
 and probe.csv (the probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
-(ecsload.report.saturation). Exit codes: 0 done, 1 usage,
+(ecsload.report.saturation) or, for arrival-rate levels, its capacity
+(ecsload.report.capacity). Exit codes: 0 done, 1 usage,
 4 a level recorded no samples (or no level has a summary).
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.locust_failure import locust_failure
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
+from ecsload.report.capacity import capacity
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.samples import SampleFileError, read_probe, read_samples
 from ecsload.report.saturation import saturation
@@ -112,7 +114,11 @@ def run_document(folder: Path) -> dict[str, Any]:
         raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
     endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
     summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
-    summary["saturation"] = saturation(summary["levels"])
+    if any(level.get("model") == "open" for level in summary["levels"]):
+        thresholds = read_json(folder / "plan.json").get("thresholds") or []
+        summary["capacity"] = capacity(summary["levels"], thresholds)
+    else:
+        summary["saturation"] = saturation(summary["levels"])
     return summary
 
 

@@ -78,6 +78,8 @@ def model_figures(
     its `rate`, service times, lateness and dropped arrivals; `stalls` for both. Every group
     of figures also says how many answers its percentiles came from (`answers`, `few`)."""
     rate = level_info.get("arrival_rate")
+    if rate is not None and float(rate).is_integer():
+        rate = int(rate)
     figures: dict[str, Any] = {
         "model": "open" if rate else "closed",
         "rate": rate,

@@ -12,6 +12,7 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ecsload.report.documents import level_key
 from ecsload.report.tables import framed, percent
 from ecsload.values import PROBE, TOP_LEVEL, Threshold, parse_threshold
 
@@ -22,7 +23,7 @@ def unit(metric: str) -> str:
     return " req/s" if metric == "rps" else " ms"
 
 
-def applies(threshold: Threshold, users: int, top: int) -> bool:
+def applies(threshold: Threshold, users: float, top: float) -> bool:
     """Whether the threshold is checked at the level of `users` (`top`: the sweep's last)."""
     if threshold.level is None:
         return True
@@ -47,23 +48,27 @@ def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float | No
         return percent(figures["error"], count)
     if metric == "rate_limited%":
         return percent(figures["rate_limited"], count)
+    if metric.endswith("c"):  # corrected; an arrival-rate level's own are timed from schedule
+        if level.get("model") == "open":
+            return figures.get(metric[:-1])
+        return (figures.get("corrected") or {}).get(metric[:-1])
     return figures[metric]
 
 
 def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """summary.json's `verdict`: every threshold at every level it applies to, level by level."""
     thresholds = [parse_threshold(text) for text in texts]
-    top = max(level["users"] for level in levels)
+    top = max(level_key(level) for level in levels)
     checks = []
     for level in levels:
         for threshold in thresholds:
-            if not applies(threshold, level["users"], top):
+            if not applies(threshold, level_key(level), top):
                 continue
             measured = measured_value(threshold, level)
             checks.append(
                 {
                     "expr": threshold.text,
-                    "level": level["users"],
+                    "level": level_key(level),
                     "measured": None if measured is None else round(measured, 3),
                     "passed": measured is not None and threshold.holds(measured),
                 }

@@ -1,0 +1,186 @@
+"""Corrected percentiles, stalls, lateness and capacity on hand-made samples whose truth is known."""
+
+import numpy as np
+import pytest
+
+from ecsload.report import omission
+from ecsload.report.capacity import capacity
+from ecsload.report.sample_size import answers_needed, too_few
+from ecsload.report.samples import Samples
+from ecsload.report.tables import level_notes, level_table
+
+
+def make_samples(
+    sent_ms: np.ndarray,
+    response_ms: np.ndarray,
+    user_id: np.ndarray | None = None,
+    late_ms: np.ndarray | None = None,
+    status: np.ndarray | None = None,
+    error: np.ndarray | None = None,
+) -> Samples:
+    n = sent_ms.size
+    status = np.full(n, 200, dtype=np.int16) if status is None else status
+    return Samples(
+        timestamp_ms=sent_ms.astype(np.int64),
+        type_code=np.zeros(n, dtype=np.int16),
+        type_names=("NoOp",),
+        user_id=np.ones(n, dtype=np.int64) if user_id is None else user_id,
+        ok=status == 200,
+        status=status,
+        response_time_ms=response_ms.astype(float),
+        measured=np.ones(n, dtype=bool),
+        error=np.full(n, b"") if error is None else error,
+        late_ms=np.zeros(n) if late_ms is None else late_ms,
+    )
+
+
+def closed_user_with_a_stall(stall_ms: float = 1000.0) -> Samples:
+    """One closed user, 2 ms per request for 10 s, and one request that waited out a stall."""
+    sends, times, t = [], [], 0.0
+    while t < 10_000:
+        took = stall_ms if 5000 <= t < 5002 else 1.0
+        sends.append(t)
+        times.append(took)
+        t += took + 1.0  # a 1 ms wait after each answer
+    return make_samples(np.array(sends), np.array(times))
+
+
+def test_the_corrected_p99_of_a_closed_user_is_what_a_constant_rate_client_saw() -> None:
+    samples = closed_user_with_a_stall()
+    raw_p99 = float(np.percentile(samples.response_time_ms, 99))
+    corrected = omission.corrected(samples, omission.expected_intervals(samples))
+    assert corrected is not None
+    # Truth: 1 s of a 11 s span stalled; arrivals in it waited 0-1000 ms, p99 ~ 890 ms.
+    assert raw_p99 < 2
+    assert 800 < corrected["p99"] < 1000, corrected
+    assert corrected["p50"] < 2
+
+
+def test_no_stall_leaves_the_percentiles_as_they_were() -> None:
+    samples = closed_user_with_a_stall(stall_ms=1.0)
+    corrected = omission.corrected(samples, omission.expected_intervals(samples))
+    assert corrected == {"p50": 1.0, "p95": 1.0, "p99": 1.0}
+
+
+def test_many_synthetic_samples_are_thinned_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = closed_user_with_a_stall()
+    full = omission.corrected(samples, omission.expected_intervals(samples))
+    monkeypatch.setattr(omission, "MAX_SYNTHETIC", 50)
+    thinned = omission.corrected(samples, omission.expected_intervals(samples))
+    assert full is not None and thinned is not None
+    assert abs(thinned["p99"] / full["p99"] - 1) < 0.05
+
+
+def test_a_gap_in_the_answers_is_a_stall_and_its_share_of_the_level() -> None:
+    samples = closed_user_with_a_stall()
+    stalls = omission.stalls(samples, p50=1.0, window=(0.0, 11_000.0))
+    assert stalls["count"] == 1
+    assert stalls["longest_ms"] == pytest.approx(1000, abs=1)
+    assert stalls["percent"] == pytest.approx(100 * 1000 / 11_000, abs=0.5)
+    assert stalls["gaps"][0]["started_ms"] == pytest.approx(5000, abs=2)
+
+
+def test_a_quiet_time_with_nothing_outstanding_is_no_stall() -> None:
+    """A paced user that waits 1 s between 1 ms answers: gaps, but nothing outstanding."""
+    sends = np.arange(0, 10_000, 1001.0)
+    samples = make_samples(sends, np.ones(sends.size))
+    assert omission.stalls(samples, p50=1.0, window=(0.0, 10_000.0))["count"] == 0
+
+
+def test_requests_unanswered_at_the_end_are_a_stall_until_the_level_ended() -> None:
+    sends = np.array([0.0, 1.0, 2.0, 3.0])
+    status = np.array([200, 200, 200, 0], dtype=np.int16)
+    samples = make_samples(sends, np.array([0.5, 0.5, 0.5, 2000.0]), status=status)
+    stalls = omission.stalls(samples, p50=0.5, window=(0.0, 2003.0))
+    assert stalls["longest_ms"] == pytest.approx(2000, abs=1)
+
+
+def test_lateness_and_dropped_arrivals() -> None:
+    n = 1000
+    late = np.where(np.arange(n) % 50 == 0, 5.0, 0.01)
+    status = np.where(np.arange(n) < 3, 0, 200).astype(np.int16)
+    error = np.where(np.arange(n) < 3, b"Dropped", b"")
+    samples = make_samples(np.arange(n) * 2.0, np.ones(n), late_ms=late, status=status, error=error)
+    assert omission.dropped(samples) == 3
+    lateness = omission.lateness(samples)
+    assert lateness is not None and lateness["behind"] and lateness["p50"] == 0.01
+
+
+@pytest.mark.parametrize(("p", "needed"), [(50, 20), (90, 100), (95, 200), (99, 1000)])
+def test_a_percentile_needs_ten_answers_beyond_it(p: int, needed: int) -> None:
+    assert answers_needed(p) == needed
+    assert too_few(needed - 1, [f"p{p}"]) == [f"p{p}"]
+    assert too_few(needed, [f"p{p}"]) == []
+
+
+def level(rate: int, p99: float, errors: int = 0, dropped: int = 0) -> dict:
+    return {
+        "rate": rate,
+        "users": 1,
+        "model": "open",
+        "requests": 1000,
+        "dropped": dropped,
+        "all": {"ok": 1000 - errors, "error": errors, "p99": p99},
+    }
+
+
+def test_capacity_is_the_last_rate_held_before_one_broke() -> None:
+    levels = [level(50, 10), level(100, 12), level(200, 25), level(400, 900, errors=40)]
+    result = capacity(levels, [])
+    assert result["rate"] == 100 and result["broken_at"] == 200
+    assert "p99 25.0 ms, over 2x the lowest rate's (10.0 ms)" in result["why"]
+
+
+def test_capacity_is_not_a_rate_that_held_again_above_a_broken_one() -> None:
+    """Non-monotonic: 200/s broke on errors, 400/s looks fine; the capacity stays 100/s."""
+    levels = [level(50, 10), level(100, 11), level(200, 12, errors=30, dropped=30), level(400, 12)]
+    result = capacity(levels, [])
+    assert result["rate"] == 100 and result["broken_at"] == 200
+    assert "3.0% errors, 30 dropped" in result["why"]
+
+
+def test_capacity_with_thresholds_and_when_all_or_none_held() -> None:
+    levels = [level(50, 10), level(100, 40), level(200, 60)]
+    result = capacity(levels, ["p99<50"])
+    assert result["rate"] == 100 and result["broken_at"] == 200
+    assert "p99<50" in result["why"]
+    assert capacity(levels, ["p99<100"])["broken_at"] is None
+    assert "at least 200" in capacity(levels, ["p99<100"])["text"]
+    none = capacity(levels, ["p99<5"])
+    assert none["rate"] is None and "below the lowest rate" in none["text"]
+
+
+def test_the_level_table_marks_a_percentile_from_too_few_answers() -> None:
+    figures = {
+        "ok": 5,
+        "error": 0,
+        "rate_limited": 0,
+        "m": 0.0,
+        "b": 1.0,
+        "min": 1.0,
+        **{f"p{p}": 1.0 + p / 100 for p in (50, 60, 70, 80, 90, 95, 99)},
+        "max": 2.0,
+        "answers": 5,
+        "few": ["p50", "p60", "p70", "p80", "p90", "p95", "p99"],
+        "corrected": {"p50": 1.5, "p95": 1.95, "p99": 1.99},
+    }
+    summary = {
+        "users": 1,
+        "model": "closed",
+        "requests": 5,
+        "started": "a",
+        "ended": "b",
+        "rps": 1.0,
+        "seconds": 5.0,
+        "all": figures,
+        "types": {"NoOp": figures},
+        "ramp": {"seconds": 0.0, "completed": True, "requests": 0, "users_started": 1},
+        "users_measured": 1,
+        "probe": None,
+        "generator": None,
+        "samples": 5,
+        "stalls": {"count": 0},
+    }
+    table = level_table(summary)
+    assert "1.99*" in table and "1.99*" in table.split("99 corrected")[1]
+    assert any("answers: all 5, NoOp 5" in note for note in level_notes(summary))
