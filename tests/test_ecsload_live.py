@@ -16,7 +16,7 @@ START_MS = 1_795_000_000_000
 
 
 def sample(i: int, phase: str, ok: bool = True, ms: float = 10.0) -> str:
-    return f"{START_MS + 100 * i},NoOp,1,{int(ok)},{200 if ok else 500},{ms:.3f},{phase},\n"
+    return f"{START_MS + 100 * i},NoOp,1,{int(ok)},{200 if ok else 500},{ms:.3f},{phase},,0.000\n"
 
 
 def append(path: Path, text: str) -> None:

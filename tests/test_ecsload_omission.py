@@ -1,4 +1,4 @@
-"""Corrected percentiles, stalls, lateness and capacity on hand-made samples whose truth is known."""
+"""Corrected percentiles, stalls, lateness and capacity on hand-made samples of known truth."""
 
 import numpy as np
 import pytest

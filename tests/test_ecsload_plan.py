@@ -32,6 +32,10 @@ def test_defaults(tmp_path: Path) -> None:
     assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
     assert values == {
         "LEVELS": "10 15 20 25",
+        "RATES": "",
+        "ARRIVALS": "constant",
+        "MAX_IN_FLIGHT": "0",
+        "ARRIVAL_USERS": "0",
         "REQUESTS": "1000",
         "HATCH_RATE": "5",
         "LEVEL_TIME_CAP": "600",
@@ -340,3 +344,29 @@ def test_an_unusable_results_folder(tmp_path: Path) -> None:
     result = run_module("plan", "-o", str(tmp_path / "file" / "results"), cwd=tmp_path, timeout=30)
     assert result.returncode == 2
     assert "cannot create a run folder under" in result.stderr
+
+
+def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--rates", "50, 400", "--arrivals", "Poisson", "--processes", "2")
+    assert result.returncode == 0, result.stderr
+    values = evaluated(result.stdout)
+    assert values["RATES"] == "50 400" and values["ARRIVALS"] == "poisson"
+    assert values["MAX_IN_FLIGHT"] == "600"  # 1.5 s of the top rate
+    assert values["ARRIVAL_USERS"] == "2"  # one arrival user per Locust process
+    given = evaluated(plan(tmp_path, "--rates", "50", "--max-in-flight", "7").stdout)
+    assert given["MAX_IN_FLIGHT"] == "7" and given["ARRIVAL_USERS"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--rates", "50 0"), "'0' is not a positive integer"),
+        (("--rates", "50 50"), "level 50 is given more than once"),
+        (("--arrivals", "bursty"), "'bursty' is not one of constant, poisson"),
+        (("--max-in-flight", "-1"), "'-1' is not a positive integer"),
+    ],
+)
+def test_bad_arrival_settings_are_one_line(tmp_path: Path, args: tuple, message: str) -> None:
+    result = plan(tmp_path, *args)
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

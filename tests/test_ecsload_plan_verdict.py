@@ -13,7 +13,7 @@ import pytest
 from ecsload.sample_columns import HEADER
 from tests.ecsload_support import assert_refused, evaluated, plan, write
 
-SAMPLE = "1714564800123,NoOp,1,1,200,1.234,measure,\n"
+SAMPLE = "1714564800123,NoOp,1,1,200,1.234,measure,,0.000\n"
 
 
 def make_baseline(

@@ -42,7 +42,7 @@ def write_level(run_dir: Path, users: int, n: int, ramp: int = 20, seed: int = 0
         [
             f"{START_MS + 10 * i},{TYPES[i % 3]},{i % users},{int(i % 50 != 0)},"
             f"{200 if i % 50 else 500},{2 + i / 100 + rng.random():.3f},"
-            f"{'ramp' if i < ramp else 'measure'},\n"
+            f"{'ramp' if i < ramp else 'measure'},,0.000\n"
             for i in range(n)
         ]
     )
@@ -262,7 +262,9 @@ def big_level(n: int) -> list[str]:
     times[[7, n // 2]] = 5000.0
     names = np.where(np.arange(n) % 100 == 0, "Version", "Tasks-Happy-Path")
     phases = np.where(np.arange(n) < n // 10, "ramp", "measure")
-    return [f"{START_MS + i},{names[i]},1,1,200,{times[i]:.3f},{phases[i]},\n" for i in range(n)]
+    return [
+        f"{START_MS + i},{names[i]},1,1,200,{times[i]:.3f},{phases[i]},,0.000\n" for i in range(n)
+    ]
 
 
 def test_the_scatter_draws_a_sample_with_every_type_and_each_types_slowest(

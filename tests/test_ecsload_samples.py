@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ecsload.plugin.recorder import SampleFile, SampleRecorder
+from ecsload.plugin.recorder import InFlight, SampleFile, SampleRecorder
 from ecsload.report.samples import SampleFileError, read_samples
-from ecsload.sample_columns import HEADER
+from ecsload.sample_columns import HEADER, PREVIOUS_HEADER
 
 
 def request_event(
@@ -19,6 +19,7 @@ def request_event(
     start: float = 1_700_000_000.1234,
     rt: float = 1.5,
     phase: str = "measure",
+    late: float = 0.0,
 ) -> dict:
     """The keyword arguments Locust fires `events.request` with (FastHttpUser's)."""
     no_answer = SimpleNamespace(status_code=0, error=ConnectionRefusedError())
@@ -28,7 +29,7 @@ def request_event(
         "response_time": rt,
         "response_length": 10,
         "response": no_answer if status is None else SimpleNamespace(status_code=status),
-        "context": {"user_id": user, "phase": phase},
+        "context": {"user_id": user, "phase": phase, "late_ms": late},
         "exception": None if ok else RuntimeError("got 500"),
         "start_time": start,
         "url": "http://127.0.0.1/x",
@@ -49,19 +50,20 @@ def test_recorder_hands_on_full_batches_and_the_rest_on_flush() -> None:
 def test_line_format() -> None:
     batches: list[list[str]] = []
     recorder = SampleRecorder(batches.append, batch_size=1)
-    recorder.on_request(**request_event("Tasks-Happy-Path", 201, user=7, rt=12.34567))
+    recorder.on_request(**request_event("Tasks-Happy-Path", 201, user=7, rt=12.34567, late=0.0123))
     recorder.on_request(**request_event("NoOp", 503, ok=False, user=3, start=1_700_000_001.0))
     recorder.on_request(**request_event("Version", None, ok=False))  # connection error
     recorder.on_request(**request_event("NoOp", 200, phase="ramp"))
-    recorder.unanswered("NoOp", 4, "measure", 1_700_000_002.0, 1_700_000_012.5, "no answer")
+    request = InFlight(1_700_000_002.0, "NoOp", "measure", 4, 2.5)
+    recorder.unanswered(request, 1_700_000_012.5, "no answer")
     recorder.flush()
     lines = [line for batch in batches for line in batch]
     assert lines == [
-        "1700000000123,Tasks-Happy-Path,7,1,201,12.346,measure,\n",
-        "1700000001000,NoOp,3,0,503,1.500,measure,\n",
-        "1700000000123,Version,1,0,0,1.500,measure,ConnectionRefusedError\n",
-        "1700000000123,NoOp,1,1,200,1.500,ramp,\n",
-        "1700000002000,NoOp,4,0,0,10500.000,measure,no answer\n",
+        "1700000000123,Tasks-Happy-Path,7,1,201,12.346,measure,,0.012\n",
+        "1700000001000,NoOp,3,0,503,1.500,measure,,0.000\n",
+        "1700000000123,Version,1,0,0,1.500,measure,ConnectionRefusedError,0.000\n",
+        "1700000000123,NoOp,1,1,200,1.500,ramp,,0.000\n",
+        "1700000002000,NoOp,4,0,0,10500.000,measure,no answer,2.500\n",
     ]
 
 
@@ -92,6 +94,14 @@ def test_written_samples_read_back_as_columns(tmp_path: Path) -> None:
     assert samples.measured.tolist() == [True, True, False, True]
     assert samples.error.tolist() == [b"", b"", b"", b"ConnectionRefusedError"]
     assert samples.where(samples.measured).user_id.tolist() == [1, 2, 4]
+    assert samples.late_ms.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_samples_of_the_previous_format_read_as_sent_on_time(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(PREVIOUS_HEADER + "1000,NoOp,1,1,200,1.0,measure,\n")
+    samples = read_samples(path)
+    assert samples.response_time_ms.tolist() == [1.0] and samples.late_ms.tolist() == [0.0]
 
 
 def test_a_header_only_file_has_no_samples(tmp_path: Path) -> None:
@@ -101,7 +111,7 @@ def test_a_header_only_file_has_no_samples(tmp_path: Path) -> None:
 
 def test_a_last_line_cut_short_is_dropped(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    path.write_text(HEADER + "1000,NoOp,1,1,200,1.0,measure,\n2000,NoOp,1,1,2")
+    path.write_text(HEADER + "1000,NoOp,1,1,200,1.0,measure,,0.0\n2000,NoOp,1,1,2")
     assert read_samples(path).timestamp_ms.tolist() == [1000]
 
 

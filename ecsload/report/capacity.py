@@ -42,10 +42,7 @@ def broken(
     if p99 is None:
         return "no answer"
     if lowest_p99 and p99 > MAX_P99_RATIO * lowest_p99:
-        return (
-            f"p99 {p99:.1f} ms, over {MAX_P99_RATIO:g}x the lowest rate's "
-            f"({lowest_p99:.1f} ms)"
-        )
+        return f"p99 {p99:.1f} ms, over {MAX_P99_RATIO:g}x the lowest rate's ({lowest_p99:.1f} ms)"
     return None
 
 

@@ -71,15 +71,9 @@ class Samples:
 
 def read_samples(path: str | Path) -> Samples:
     """All samples of a level's samples.csv (see read_rows)."""
-    try:
-        rows = read_rows(path, HEADER, ROW)
-    except SampleFileError:
-        try:
-            rows = read_rows(path, PREVIOUS_HEADER, PREVIOUS_ROW)
-        except SampleFileError:
-            raise SampleFileError(
-                f"{path} is not the file expected: its header is not {HEADER.strip()}"
-            ) from None
+    rows = read_rows(path, HEADER, ROW) if not previous_format(path) else None
+    if rows is None:
+        rows = read_rows(path, PREVIOUS_HEADER, PREVIOUS_ROW)
     codes: dict[bytes, int] = {}
     type_code = np.fromiter(
         (codes.setdefault(name, len(codes)) for name in rows["request_type"].tolist()),
@@ -98,6 +92,15 @@ def read_samples(path: str | Path) -> Samples:
         error=rows["error"],
         late_ms=rows["late_ms"] if "late_ms" in rows.dtype.names else np.zeros(len(rows)),
     )
+
+
+def previous_format(path: str | Path) -> bool:
+    """Whether the file has the columns of ecs-load before late_ms (PREVIOUS_HEADER)."""
+    try:
+        with Path(path).open("rb") as f:
+            return f.readline() == PREVIOUS_HEADER.encode()
+    except OSError:
+        return False  # read_rows says why
 
 
 def read_probe(path: str | Path) -> np.ndarray:

@@ -36,9 +36,9 @@ def percent(part: int, whole: int) -> float:
 def level_title(level: Mapping[str, Any]) -> str:
     """`N @ U from START to END`: what was measured, at how many users (or at what arrival
     rate), when."""
-    at = level_label(level)
+    at = str(level["users"])
     if level.get("rate"):
-        at += f" ({level['arrivals']} arrivals, timed from their schedule)"
+        at = f"{level_label(level)} ({level['arrivals']} arrivals, timed from their schedule)"
     if level["requests"]:
         return f"{level['requests']} @ {at} from {level['started']} to {level['ended']}"
     return f"0 @ {at}: no request was measured"
@@ -277,7 +277,8 @@ def probe_notes(level: Mapping[str, Any]) -> list[str]:
         line += f", {probe['errors']} errors"
     if not answers:
         return [line]
-    notes = [f"{line}, p50 {probe['p50']:.2f} ms, p99 {probe['p99']:.2f} ms"]
+    p50, p99 = (cell(figure_cell(probe, key), ".2f") for key in ("p50", "p99"))
+    notes = [f"{line}, p50 {p50} ms, p99 {p99} ms"]
     noop = level["types"].get("NoOp")
     if noop and noop["p50"] > QUEUEING_RATIO * probe["p50"]:
         notes.append(
