@@ -4,12 +4,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from ecsload.report.omission import CORRECTED_PERCENTILES
 from junitparser import Failure, JUnitXml
 
 from ecsload.model import REQUEST_TYPES
 from ecsload.report.junit import write_junit
+from ecsload.report.omission import CORRECTED_PERCENTILES
 from ecsload.report.stats import PERCENTILES
 from ecsload.report.thresholds import check_thresholds, thresholds_table
 from ecsload.values import THRESHOLD_METRICS, Threshold, parse_threshold, parse_thresholds
