@@ -9,13 +9,17 @@ lateness. Against nginx, every arrival of a level split over Locust processes
 (--processes 2, --master with two workers) is a sample, as many as nginx logged.
 """
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from ecsload.report.samples import read_samples
+from ecsload.report.samples import read_probe, read_samples
 from tests.e2e_support import (
+    ROOT,
     Sweep,
     clean_env,
     only_run_dir,
@@ -162,3 +166,34 @@ def test_an_arrival_rate_level_over_a_master_and_two_workers_loses_no_sample(
     assert_every_arrival_on_the_master(level_dir, nginx, 2000)
     level = read_json(level_dir / "summary.json")["levels"][0]
     assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0}
+
+
+def test_the_probe_times_each_request_from_its_slot_and_skips_none(
+    tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
+) -> None:
+    """At 10/s over a 1 s stall: ten slots fall in it, each answered late and timed from
+    its slot (~1000, 900, … 100 ms), none skipped; the closed probe recorded one."""
+    server, env = stand_in
+    out = tmp_path / "probe.csv"
+    args = [server.url, "--out", str(out), "--rate", "10", "--max-seconds", "4.5"]
+    result = subprocess.run(
+        [sys.executable, "-m", "ecsload.commands.probe", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = read_probe(out)
+    assert len(rows) == 45  # every slot of 4.5 s at 10/s
+    assert set(np.diff(rows["timestamp_ms"]).tolist()) <= {99, 100, 101}
+    [(stall_start, stall_end)] = [
+        s for s in server.stalls() if s[0] < rows["timestamp_ms"][-1] / 1000
+    ]
+    slow = rows["response_time_ms"] > 50
+    assert 8 <= int(slow.sum()) <= 12, rows
+    assert rows["response_time_ms"].max() == pytest.approx(
+        (stall_end - stall_start) * 1000, rel=0.15
+    )

@@ -14,6 +14,12 @@ it beside every level; it records one line per request until SIGTERM or
 
     timestamp_ms,status,response_time_ms     (status 0: no answer)
 
+Its requests are due in slots 1/rate s apart, and each is timed from its slot
+(timestamp_ms is the slot): a slot that falls while the previous request
+waits (a stalled service) is sent as soon as that one is answered, never
+skipped, so a 1 s stall at 2/s shows as two slow answers, ~1000 and ~500 ms,
+as two users arriving on schedule would have seen it.
+
 Exit codes: 0 stopped; 1 usage; 2 the credentials file or the CA bundle cannot be used.
 """
 
@@ -44,19 +50,18 @@ def probe(
     seconds: float,
     out: IO[str],
 ) -> None:
-    """Send a request every 1/rate s (a slot missed while waiting is skipped, not made up)."""
+    """Send a request in every slot, 1/rate s apart, each timed from its slot; a slot that
+    passed while the last request waited is sent at once (never skipped)."""
     interval = 1.0 / rate
-    start = time.monotonic()
+    start, wall_start = time.monotonic(), time.time()
     slot = 0
-    while (now := time.monotonic()) - start < seconds:
-        slot = max(slot + 1, int((now - start) / interval) + 1)
-        sent = time.time()
-        began = time.perf_counter()
+    while (due := slot * interval) < seconds:
+        time.sleep(max(0.0, start + due - time.monotonic()))
         status = get_status(connection, headers)
-        took = (time.perf_counter() - began) * 1000
-        out.write(f"{int(sent * 1000)},{status},{took:.3f}\n")
+        took = (time.monotonic() - start - due) * 1000
+        out.write(f"{int((wall_start + due) * 1000)},{status},{took:.3f}\n")
         out.flush()
-        time.sleep(max(0.0, start + slot * interval - time.monotonic()))
+        slot += 1
 
 
 def open_connection(url: str, context: ssl.SSLContext | None) -> http.client.HTTPConnection:
