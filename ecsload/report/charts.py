@@ -25,8 +25,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from ecsload.report.documents import level_key
 from ecsload.report.samples import Samples
-from ecsload.report.tables import GENERATOR_BUSY_PERCENT
+from ecsload.report.tables import GENERATOR_BUSY_PERCENT, level_label
 
 MAX_DOTS = 4000  # dots in one level's scatter
 SLOWEST_KEPT = 10  # each type's slowest samples are always drawn, so its max shows
@@ -46,6 +47,7 @@ STYLE = {
     "legend.frameon": False,
     "svg.hashsalt": "ecs-load",  # the same run draws the same SVG
 }
+STALL_COLOUR = "red"
 PERCENTILE_STYLES = (("p50", "-", "o"), ("p95", "--", "s"), ("p99", ":", "^"))
 
 
@@ -88,14 +90,16 @@ def against_users(
     series: Sequence[tuple[str, Callable[[Mapping[str, Any]], Any], dict[str, Any]]],
     ylabel: str,
 ) -> None:
-    """Lines of figures against the levels' users; a level without the figure is a gap."""
-    users = [level["users"] for level in levels]
+    """Lines of figures against the levels' users (or arrival rates); a level without the
+    figure is a gap."""
+    users = [level_key(level) for level in levels]
     top = 0.0
     for label, value, style in series:
         values = list(map(value, levels))
         ax.plot(users, [np.nan if v is None else v for v in values], label=label, **style)
         top = max([top, *(v for v in values if v is not None)])
-    ax.set_xlabel("users (concurrency level)")
+    open_sweep = any(level.get("model") == "open" for level in levels)
+    ax.set_xlabel("arrival rate (requests/s)" if open_sweep else "users (concurrency level)")
     ax.set_ylabel(ylabel)
     if len(users) <= 12:
         ax.set_xticks(users)
@@ -122,25 +126,40 @@ def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
 
 
 def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    """Latency against users or, for an arrival-rate sweep, against the rate; a closed sweep's
+    corrected p99 beside its own (ecsload.report.omission)."""
     fig = figure(2.8)
     ax = fig.add_subplot()
-    against_users(
-        ax,
-        levels,
-        [
-            (name, every(name), {"linestyle": line, "marker": marker})
-            for name, line, marker in PERCENTILE_STYLES
-        ],
-        "response time (ms)",
+    series = [
+        (name, every(name), {"linestyle": line, "marker": marker})
+        for name, line, marker in PERCENTILE_STYLES
+    ]
+    if any(((level["all"] or {}).get("corrected") or {}).get("p99") for level in levels):
+        series.append(
+            (
+                "p99 corrected",
+                lambda lv: ((lv["all"] or {}).get("corrected") or {}).get("p99"),
+                {"linestyle": "-.", "marker": "v", "color": "firebrick"},
+            )
+        )
+    against_users(ax, levels, series, "response time (ms)")
+    open_sweep = any(level.get("model") == "open" for level in levels)
+    ax.set_title(
+        "Latency against the arrival rate, from each request's schedule"
+        if open_sweep
+        else "Response time, all request types"
     )
-    ax.set_title("Response time, all request types")
     fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
-    return Chart(
-        "latency",
-        "Response time",
-        "Exact p50, p95 and p99 of every measured request's response time, in ms.",
-        fig,
+    text = (
+        "Exact p50, p95 and p99 of every measured request at each arrival rate, in ms, each "
+        "timed from when it was due: where the lines climb, the service no longer keeps up "
+        "with the rate."
+        if open_sweep
+        else "Exact p50, p95 and p99 of every measured request's response time, in ms; p99 "
+        "corrected: what a client arriving at a constant rate would have seen (coordinated "
+        "omission corrected)."
     )
+    return Chart("latency", "Response time", text, fig)
 
 
 def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[str, Any]) -> Chart:
@@ -327,6 +346,12 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         if (~samples.measured).any():
             ax.axvspan(0, measured_from, color="0.85", zorder=0)
             handles.append(Patch(color="0.85", label="ramp (not in the tables)"))
+        gaps = (level.get("stalls") or {}).get("gaps") or []
+        for gap in gaps:
+            began = (gap["started_ms"] - start_ms) / 1000
+            ax.axvspan(began, began + gap["seconds"], color=STALL_COLOUR, alpha=0.25, zorder=0)
+        if gaps:
+            handles.append(Patch(color=STALL_COLOUR, alpha=0.25, label="stall: no answer"))
         shown = dots_to_draw(samples)
         for name, code in sorted((name, i) for i, name in enumerate(samples.type_names)):
             colour = colours.get(name, "grey")
@@ -359,7 +384,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
             ax.set_ylabel("response time (ms)")
         ax.set_xlabel("seconds since the level's first request")
         ax.set_xlim(left=0)
-        ax.set_title(f"{level['users']} users: response time during the level")
+        ax.set_title(f"{level_label(level)}: response time during the level")
         fig.legend(handles=handles, loc="outside lower center", ncols=LEGEND_COLUMNS)
     drawn = len(shown)
     sampled = (
@@ -369,12 +394,13 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         "and each type's slowest)"
     )
     return Chart(
-        f"level-{level['users']}",
-        f"Level {level['users']}",
+        f"level-{level_key(level)}",
+        f"Level {level_label(level)}",
         f"Each dot is one request (x: not Ok), at the time it was sent: {sampled}. "
         "Each line is its type's fitted response time m·t + b over the measured phase "
         "(m and b from every measured request, as in the table below). Shaded: the ramp, "
-        "while the users were starting.",
+        "while the users were starting; in red, stalls: requests outstanding and no answer "
+        "for longer than the level's stall threshold.",
         fig,
     )
 

@@ -16,7 +16,15 @@ from markupsafe import Markup
 from tabulate import tabulate
 
 from ecsload.report.charts import Chart, svg
-from ecsload.report.tables import level_grid, level_notes, level_title, run_grid, run_title
+from ecsload.report.documents import level_key
+from ecsload.report.tables import (
+    level_grid,
+    level_label,
+    level_notes,
+    level_title,
+    run_grid,
+    run_title,
+)
 from ecsload.report.text_files import TEXT_FILES
 
 PLAN_INTERNALS = ("run_dir", "created", "sources", "distribution")
@@ -99,7 +107,7 @@ def report_html(run: RunPart, written: str) -> str:
     levels = summary["levels"]
     endpoint = summary.get("endpoint") or "the local ECS node"
     verdict = verdict_context(summary.get("verdict"))
-    saturation = (summary.get("saturation") or {}).get("text")
+    saturation = (summary.get("saturation") or summary.get("capacity") or {}).get("text")
     sweep_notes = []
     if not any(chart.key == "probe" for chart in run.sweep):
         sweep_notes.append("No probe ran (--probe-rate 0), so there is no probe chart.")
@@ -146,6 +154,8 @@ def level_context(part: LevelPart) -> dict[str, Any]:
     level = part.level
     return {
         "users": level["users"],
+        "key": level_key(level),
+        "label": level_label(level),
         "title": level_title(level),
         "chart": chart_context(part.chart) if part.chart else None,
         "no_chart": part.no_chart,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
+from ecsload.report.documents import level_key
 from ecsload.report.html import LevelPart, RunPart, report_html
 from ecsload.report.samples import SampleFileError, read_samples
 
@@ -20,7 +21,7 @@ def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
     colours = type_colours(summary["levels"])
     parts = []
     for level in summary["levels"]:
-        name = f"level-{level['users']}"
+        name = f"level-{level_key(level)}"
         links = [
             (f"{name}/{file}", text)
             for file, text in (
