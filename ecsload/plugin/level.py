@@ -15,6 +15,9 @@ level's users by weight (ecsload.model), given to Locust as `fixed_count`.
 level.json then tells the summary what happened:
 
     users, host             the level's -u and --host
+    arrival_rate, arrivals, max_in_flight
+                            an arrival-rate level's --arrival-rate (requests/s in all),
+                            --arrivals and --max-in-flight; null for a closed level
     users_by_kind           {"NoOpUser": 1, ...}: the users of each kind
     target_requests         --stop-after-requests, or null for no limit
     time_cap_seconds        --run-time, or null
