@@ -217,6 +217,7 @@ class ArrivalUser(ECSUser):
 
     def __init__(self, environment: Environment) -> None:
         options = environment.parsed_options
+        assert options is not None  # Locust parses them before any user starts
         self.concurrency = options.ecs_user_in_flight  # FastHttpUser's pool size
         super().__init__(environment)
         self.rate = options.ecs_user_rate
