@@ -364,6 +364,7 @@ def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path:
         (("--rates", "50 50"), "level 50 is given more than once"),
         (("--arrivals", "bursty"), "'bursty' is not one of constant, poisson"),
         (("--max-in-flight", "-1"), "'-1' is not a positive integer"),
+        (("--rates", "50", "-c", "10"), "exclude each other"),
     ],
 )
 def test_bad_arrival_settings_are_one_line(tmp_path: Path, args: tuple, message: str) -> None:

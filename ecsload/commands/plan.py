@@ -37,7 +37,7 @@ from ecsload.commands.plan_checks import (
 from ecsload.commands.roles import resolve_role, role_assignments
 from ecsload.commands.settings import PROG, SETTINGS, parser, shell_text
 from ecsload.credentials import CredentialsError, load_credentials
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
 from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.tls import NOT_VERIFIED, tls_terms
 
@@ -170,6 +170,12 @@ def resolve_arrival_levels(
 ) -> None:
     """An arrival-rate sweep: one arrival user per Locust process that runs users (each sends
     its share of the rate), and the cap on requests in flight when none is given."""
+    if sources["concurrency"] != "default":
+        raise UserError(
+            f"rates ({sources['rates']}) and concurrency ({sources['concurrency']}) exclude "
+            "each other: a sweep varies either the users (closed) or the arrival rate (open)",
+            EXIT_USAGE,
+        )
     if values["max_in_flight"] == 0:
         values["max_in_flight"] = max(
             MIN_IN_FLIGHT, math.ceil(STALL_ROOM_SECONDS * max(values["rates"]))

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from ecsload.report.documents import level_key
+from ecsload.report.sample_size import marked
 from ecsload.report.samples import Samples
 from ecsload.report.tables import GENERATOR_BUSY_PERCENT, level_label
 
@@ -94,9 +95,20 @@ def against_users(
     figure is a gap."""
     users = [level_key(level) for level in levels]
     top = 0.0
-    for label, value, style in series:
+    for label, value, given in series:
+        style = dict(given)
+        few = style.pop("few", None)  # which levels' figure is from too few answers
         values = list(map(value, levels))
-        ax.plot(users, [np.nan if v is None else v for v in values], label=label, **style)
+        (line,) = ax.plot(users, [np.nan if v is None else v for v in values], label=label, **style)
+        hollow = [(x, v) for x, v, lv in zip(users, values, levels, strict=True) if few and few(lv)]
+        if hollow:
+            ax.plot(
+                *zip(*hollow, strict=True),
+                linestyle="",
+                marker=style.get("marker", "o"),
+                color=line.get_color(),
+                markerfacecolor="white",
+            )
         top = max([top, *(v for v in values if v is not None)])
     open_sweep = any(level.get("model") == "open" for level in levels)
     ax.set_xlabel("arrival rate (requests/s)" if open_sweep else "users (concurrency level)")
@@ -131,7 +143,11 @@ def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     fig = figure(2.8)
     ax = fig.add_subplot()
     series = [
-        (name, every(name), {"linestyle": line, "marker": marker})
+        (
+            name,
+            every(name),
+            {"linestyle": line, "marker": marker, "few": lambda lv, k=name: marked(lv["all"], k)},
+        )
         for name, line, marker in PERCENTILE_STYLES
     ]
     if any(((level["all"] or {}).get("corrected") or {}).get("p99") for level in levels):
@@ -177,7 +193,12 @@ def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[
                 (
                     percentile,
                     lambda lv, name=name, p=percentile: lv["types"].get(name, {}).get(p),
-                    {"linestyle": line, "marker": marker, "color": colours[name]},
+                    {
+                        "linestyle": line,
+                        "marker": marker,
+                        "color": colours[name],
+                        "few": lambda lv, name=name, p=percentile: marked(lv["types"].get(name), p),
+                    },
                 )
                 for percentile, line, marker in PERCENTILE_STYLES
             ],
@@ -199,7 +220,8 @@ def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[
         "latency-by-type",
         "Response time by request type",
         "p50, p95 and p99 of each request type in ms, one panel per type, each with "
-        "its own scale; a gap is a level that did not send that type.",
+        "its own scale; a gap is a level that did not send that type; a hollow marker, a "
+        "percentile from too few answers to rely on (fewer than 10 / (1 - p)).",
         fig,
     )
 
