@@ -184,3 +184,39 @@ def test_the_level_table_marks_a_percentile_from_too_few_answers() -> None:
     table = level_table(summary)
     assert "1.99*" in table and "1.99*" in table.split("99 corrected")[1]
     assert any("answers: all 5, NoOp 5" in note for note in level_notes(summary))
+
+
+def test_the_level_chart_shades_each_stall() -> None:
+    from ecsload.report.charts import STALL_COLOUR, level_chart
+
+    samples = closed_user_with_a_stall()
+    figures = {"ok": len(samples), "error": 0, "m": 0.0, "b": 1.0}
+    stalls = omission.stalls(samples, p50=1.0, window=(0.0, 11_000.0))
+    chart = level_chart(
+        {"users": 1, "types": {"NoOp": figures}, "stalls": stalls}, samples, {"NoOp": "blue"}
+    )
+    [ax] = chart.figure.axes
+    red = [p for p in ax.patches if p.get_facecolor()[:3] == (1.0, 0.0, 0.0)]
+    assert STALL_COLOUR == "red" and len(red) == 1
+    assert red[0].get_x() == pytest.approx(5.0, abs=0.01)  # seconds since the first request
+    assert red[0].get_width() == pytest.approx(1.0, abs=0.01)
+
+
+def test_an_open_sweep_has_a_capacity_line_and_latency_against_the_rate() -> None:
+    from ecsload.report.charts import latency_chart
+    from ecsload.report.tables import run_table
+
+    levels = [level(50, 10), level(100, 12), level(200, 40)]
+    for one in levels:
+        one.update(
+            users_measured=1, seconds=10.0, rps=one["rate"] * 0.99, probe=None, generator=None
+        )
+        one["types"] = {}
+        one["all"].update(rate_limited=0, p50=1.0, p95=5.0, few=[])
+    summary = {"endpoint": None, "levels": levels, "capacity": capacity(levels, [])}
+    text = run_table(summary)
+    assert text.splitlines()[3].split() == ["Rate", "/s", "50", "100", "200"]
+    assert "Capacity: 100 requests/s" in text and "200/s broke it" in text
+    ax = latency_chart(levels).figure.axes[0]
+    assert ax.get_xlabel() == "arrival rate (requests/s)"
+    assert list(ax.lines[0].get_xdata()) == [50, 100, 200]
