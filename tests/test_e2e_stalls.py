@@ -19,6 +19,7 @@ import pytest
 
 from ecsload.report.samples import read_probe, read_samples
 from tests.e2e_support import (
+    MODEL_TYPES,
     ROOT,
     Sweep,
     clean_env,
@@ -197,3 +198,25 @@ def test_the_probe_times_each_request_from_its_slot_and_skips_none(
     assert rows["response_time_ms"].max() == pytest.approx(
         (stall_end - stall_start) * 1000, rel=0.15
     )
+
+
+def test_poisson_arrivals_come_at_random_at_the_rate_and_in_the_models_mix(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    assert nginx.credentials is not None
+    env = clean_env(ECS_ENDPOINT=nginx.url, ECS_CREDENTIALS=str(nginx.credentials))
+    args = ("-q", "--rates", "500", "--arrivals", "poisson", "-n", "3000", "--probe-rate", "0")
+    result = run_script(*args, "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    level_dir = only_run_dir(tmp_path / "out") / "level-500"
+    level = read_json(level_dir / "summary.json")["levels"][0]
+    assert level["arrivals"] == "poisson" and level["requests"] == 3000
+    assert nginx.requests_seen() == 3000 and level["all"]["error"] == 0
+    samples = read_samples(level_dir / "samples.csv")
+    due = np.sort(samples.timestamp_ms.astype(float))
+    gaps = np.diff(due)
+    assert 1.5 < gaps.mean() < 2.5  # 500/s
+    assert 0.8 < gaps.std() / gaps.mean() < 1.2  # exponential gaps: as spread as they are long
+    tasks = sum(level["types"][t]["ok"] for t in level["types"] if t.startswith("Tasks-"))
+    assert 0.70 < tasks / 3000 < 0.80  # the tasks kind's weight: 75%
+    assert set(level["types"]) == MODEL_TYPES
