@@ -180,3 +180,19 @@ def test_junit_has_a_suite_per_level_a_case_per_check_and_failures_with_the_figu
         isinstance(case.result[0], Failure) for suite in report for case in suite if case.result
     )
     assert (report.tests, report.failures) == (7, 3)
+
+
+def test_a_check_of_a_percentile_from_too_few_answers_is_marked() -> None:
+    few = level(10, 40)
+    few["types"]["NoOp"]["few"] = ["p95", "p99"]
+    few["all"]["corrected"] = {"p50": 1.0, "p95": 700.0, "p99": 950.0}
+    verdict = check_thresholds(["NoOp.p99<50", "p95<500", "p99c<500"], [few])
+    checks = verdict["thresholds"]
+    assert [(c["expr"], c["measured"], c["few"]) for c in checks] == [
+        ("NoOp.p99<50", 40.0, True),
+        ("p95<500", 95.0, False),
+        ("p99c<500", 950.0, False),  # the corrected p99 of a closed level
+    ]
+    table = thresholds_table(verdict).splitlines()
+    assert table[5].split()[-2] == "40.00*"
+    assert table[-1].startswith("*: a percentile from too few answers")

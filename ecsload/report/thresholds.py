@@ -13,6 +13,7 @@ from typing import Any
 from tabulate import tabulate
 
 from ecsload.report.documents import level_key
+from ecsload.report.sample_size import MARK, marked
 from ecsload.report.tables import framed, percent
 from ecsload.values import PROBE, TOP_LEVEL, Threshold, parse_threshold
 
@@ -55,6 +56,18 @@ def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float | No
     return figures[metric]
 
 
+def few_answers(threshold: Threshold, level: Mapping[str, Any]) -> bool:
+    """Whether the percentile a threshold reads came from too few answers to rely on
+    (ecsload.report.sample_size): the check stands, and its row is marked."""
+    metric = threshold.metric.removesuffix("c")
+    if not metric.startswith("p") or not metric[1:].isdigit():
+        return False
+    if threshold.scope == PROBE:
+        return marked(level.get("probe"), metric)
+    figures = level["all"] if threshold.scope is None else level["types"].get(threshold.scope)
+    return marked(figures, metric)
+
+
 def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """summary.json's `verdict`: every threshold at every level it applies to, level by level."""
     thresholds = [parse_threshold(text) for text in texts]
@@ -70,6 +83,7 @@ def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) 
                     "expr": threshold.text,
                     "level": level_key(level),
                     "measured": None if measured is None else round(measured, 3),
+                    "few": few_answers(threshold, level),
                     "passed": measured is not None and threshold.holds(measured),
                 }
             )
@@ -104,10 +118,11 @@ def thresholds_table(verdict: Mapping[str, Any]) -> str:
                 check["expr"],
                 check["level"],
                 f"{threshold.operator} {threshold.limit:g}{unit(threshold.metric)}",
-                "-" if measured is None else f"{measured:.2f}",
+                "-" if measured is None else f"{measured:.2f}{MARK if check.get('few') else ''}",
                 "pass" if check["passed"] else "FAIL",
             ]
         )
     headers = ["Threshold", "Users", "Limit", "Measured", "Result"]
     table = tabulate(rows, headers=headers, disable_numparse=True, colalign=("left", "right"))
-    return "\n".join([framed(title), table])
+    few = [f"{MARK}: a percentile from too few answers to rely on (see the level's table)"]
+    return "\n".join([framed(title), table, *(few if any(c.get("few") for c in checks) else [])])
