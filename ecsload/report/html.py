@@ -138,13 +138,13 @@ def report_html(run: RunPart, written: str) -> str:
 
 
 def verdict_context(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """summary.json's verdict, each threshold with all four keys (absent ones as None)."""
+    """summary.json's verdict, each threshold with all its keys (absent ones as None)."""
     if not verdict:
         return None
     return {
         "passed": bool(verdict.get("passed")),
         "thresholds": [
-            {key: threshold.get(key) for key in ("expr", "level", "measured", "passed")}
+            {key: threshold.get(key) for key in ("expr", "level", "measured", "passed", "few")}
             for threshold in verdict.get("thresholds") or []
         ],
     }
