@@ -30,6 +30,7 @@ PROBE_PID=""
 SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
 VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
 WATCH_PID=""
+NODE_STAGE="" # while the local node is watched: "during level 5", "after level 5"
 REPORT_PID=""
 REPORTED=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
@@ -60,6 +61,7 @@ wants_help() {
 # verdict's exit code) still gets the report of the levels that finished. Nothing here may
 # fail: a failing command in an EXIT trap would replace the run's exit code.
 cleanup() {
+  trap - CHLD # the node is stopped below: that is no news
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
   stop_watch
@@ -143,6 +145,31 @@ start_local_node() {
   eval "$node"
   [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the $NODE_RUNNER runner"
   return 0
+}
+
+# watch_node: from now on, the local node's exit ends the sweep at once (node_exited), with
+# NODE_STAGE saying when. The node is this script's child (its supervisor's, whose exit is
+# the node's): bash runs the CHLD trap whenever a child ends, also while it waits for Locust.
+watch_node() {
+  [[ -n $NODE_PID ]] || return 0
+  NODE_STAGE="before the first level"
+  trap node_exited CHLD
+}
+
+# node_exited: the CHLD trap; when the child that ended is the local node, one line and exit
+# 3 (the cleanup stops Locust and writes the report of the levels that finished). No fork
+# here (pid_alive reads /proc with a builtin): a command substitution would be a child too.
+node_exited() {
+  local rc=0 how
+  [[ -n $NODE_PID ]] || return 0
+  pid_alive "$NODE_PID" && return 0
+  trap - CHLD
+  wait "$NODE_PID" || rc=$? # bash has reaped it: this is its saved status
+  NODE_PID=""
+  how="exit code $rc"
+  ((rc <= 128)) || how="signal $((rc - 128))"
+  fail "$EXIT_NODE" "the local ECS node exited ($how) $NODE_STAGE: the sweep stops; see" \
+    "$RUN_DIR/node/ecs.log"
 }
 
 # check_endpoint: the endpoint's certificate verified (a TLS handshake, no request) before
@@ -243,6 +270,7 @@ write_report() {
 run_level() {
   local users=$1 dir=$RUN_DIR/level-$1 rc=0 hatch=$HATCH_RATE
   local -a spread arrivals=()
+  NODE_STAGE="during level $1"
   mapfile -t spread < <(spread_options "$([[ $2 == "$3" ]] && echo 1 || echo 0)")
   if [[ -n $RATES ]]; then
     arrivals=(--arrival-rate "$1" --arrivals "$ARRIVALS" --max-in-flight "$MAX_IN_FLIGHT")
@@ -264,6 +292,7 @@ run_level() {
     --missing-image "$MISSING_IMAGE" "${arrivals[@]}" "${spread[@]}" || rc=$?
   stop_watch
   stop_probe
+  NODE_STAGE="after level $1"
   "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc" \
     --probe-rate "$PROBE_RATE"
 }
@@ -334,10 +363,12 @@ main() {
     start_local_node
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
+  watch_node
   for level in "${levels[@]}"; do
     index=$((index + 1))
     run_level "$level" "$index" "${#levels[@]}"
   done
+  trap - CHLD # every level is measured: the node's end no longer matters
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
   "$PY" -m ecsload.commands.verdict "$RUN_DIR" || VERDICT=$?

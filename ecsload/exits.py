@@ -26,7 +26,12 @@ EXIT_CODES = (
         "invalid or unreadable config file, endpoint, credentials, CA bundle or baseline "
         "folder, or an https endpoint whose certificate does not verify",
     ),
-    ExitCode(3, "NODE", "the local ECS node did not start (the last lines of its log are shown)"),
+    ExitCode(
+        3,
+        "NODE",
+        "the local ECS node did not start (the last lines of its log are shown), or it exited "
+        "during the sweep (the sweep stops at once)",
+    ),
     ExitCode(
         4, "LOCUST", "Locust failed, a level recorded no samples, or a summary could not be written"
     ),

@@ -7,6 +7,7 @@ argparse. Standard library only: the plan runs before the venv exists.
 """
 
 import argparse
+import ipaddress
 import json
 import math
 import os
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 from ecsload.model import REQUEST_TYPES
 
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
+HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+MAX_HOST_LENGTH = 253
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 MAX_SECONDS = 7 * 24 * 3600
 
@@ -36,7 +39,7 @@ LEVEL_ONLY_METRICS = ("rps",)  # of all the level's requests, not of one type
 PROBE = "probe"
 PROBE_METRICS = ("p50", "p95", "p99", "max", "error%")
 THRESHOLD_OPERATORS = ("<", "<=", ">", ">=")
-TOP_LEVEL = "top"  # `@top`: only the sweep's last (highest) level
+TOP_LEVEL = "top"  # `@top`: only the highest level (most users), whatever the order of -c
 THRESHOLD_PARTS = re.compile(r"(?P<subject>[^<>=!@]*)(?P<operator>[<>=!]+)(?P<number>[^@]*)")
 
 
@@ -63,11 +66,16 @@ def parse_count(text: str) -> int:
     return value
 
 
+def ascii_digits(text: str) -> bool:
+    """Only 0-9: str.isdigit() also takes "²", which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def whole_number(low: int, high: int) -> Callable[[str], int]:
     """A parser of whole numbers from `low` to `high`."""
 
     def parse(text: str) -> int:
-        if not text.strip().isdigit() or not low <= int(text) <= high:
+        if not ascii_digits(text.strip()) or not low <= int(text) <= high:
             raise ValueError(f"{text!r} is not a whole number from {low} to {high}")
         return int(text)
 
@@ -148,6 +156,22 @@ def parse_rate(text: str) -> int | float:
     return int(value) if value.is_integer() else value
 
 
+def valid_host(host: str) -> bool:
+    """An IP address, or a DNS name (RFC 1123 labels after IDNA encoding; `_` allowed, as
+    internal names have it): what a client can connect to, and safe to show in a page."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = name.removesuffix(".").split(".")
+    return len(name) <= MAX_HOST_LENGTH and all(map(HOST_LABEL.fullmatch, labels))
+
+
 def parse_endpoint(text: str) -> str:
     """A deployment's address, `scheme://host[:port]` (http or https); a trailing slash is
     dropped. The harness adds /v1.1 itself, so a path, a query, a fragment or user info
@@ -162,10 +186,15 @@ def parse_endpoint(text: str) -> str:
         port = 0
     if port == 0 or (parts.netloc.endswith(":") and port is None):
         raise ValueError(f"{text!r} has a port that is not a number from 1 to 65535")
+    if not valid_host(parts.hostname):
+        raise ValueError(
+            f"{text!r} has a host that is neither a DNS name nor an IP address: give e.g. "
+            "https://api.example.com or http://127.0.0.1:8080"
+        )
     extra = {
         "a path": parts.path not in ("", "/"),
-        "a query": parts.query,
-        "a fragment": parts.fragment,
+        "a query": "?" in url,  # an empty one too: urlsplit says "" for both
+        "a fragment": "#" in url,
         "user info": parts.username is not None,
     }
     if found := [what for what, present in extra.items() if present]:
@@ -199,6 +228,8 @@ def parse_pdf_path(text: str) -> str:
     path = parse_path(text)
     if not path.lower().endswith(".pdf"):
         raise ValueError(f"{text!r} does not end in .pdf: give the PDF's file name")
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise ValueError(f"{text!r} is a folder or another special file: give the PDF's file name")
     return path
 
 
@@ -287,7 +318,9 @@ def parse_threshold(text: str) -> Threshold:
         raise refuse("it needs a metric, an operator and a number")
     if parts["operator"] not in THRESHOLD_OPERATORS:
         raise refuse(f"unknown operator {parts['operator']!r}")
-    scope, _, metric = parts["subject"].rpartition(".")
+    scope, dot, metric = parts["subject"].rpartition(".")
+    if dot and not scope:
+        raise refuse("no request type before the '.'")
     scope, metric = threshold_scope(scope, refuse), metric.lower()
     allowed = PROBE_METRICS if scope == PROBE else THRESHOLD_METRICS
     if scope is None:
@@ -301,7 +334,7 @@ def parse_threshold(text: str) -> Threshold:
         raise refuse(f"{parts['number']!r} is not a number of 0 or more") from None
     if metric.endswith("%") and limit > 100:
         raise refuse(f"{metric} is a percentage: {parts['number']} is over 100")
-    level = threshold_level(level_text, refuse)
+    level = threshold_level(level_text, refuse) if "@" in expression else None
     text = f"{scope + '.' if scope else ''}{metric}{parts['operator']}{parts['number']}"
     return Threshold(
         text + ("" if level is None else f"@{level}"),
@@ -324,12 +357,10 @@ def threshold_scope(scope: str, refuse: Callable[[str], ValueError]) -> str | No
 
 
 def threshold_level(text: str, refuse: Callable[[str], ValueError]) -> int | str | None:
-    """`@25` (the level of 25 users), `@top` (the last level), or nothing (every level)."""
-    if not text:
-        return None
+    """The text after `@`: `25` (the level of 25 users) or `top` (the highest level)."""
     if text.lower() == TOP_LEVEL:
         return TOP_LEVEL
-    if not text.isdigit() or int(text) < 1:
+    if not ascii_digits(text) or int(text) < 1:
         raise refuse(f"level {text!r} is not a number of users or top")
     return int(text)
 

@@ -8,10 +8,11 @@
 readonly -a DETACHED=(setsid setpriv --pdeathsig TERM --)
 
 # pid_alive PID: true while PID exists and is not a zombie (exited, not yet reaped). The
-# state is the field after the last ')', so a command name with spaces cannot fool it.
+# state is the field after the last ')', so a command name with spaces cannot fool it. No
+# fork (a CHLD trap calls it).
 pid_alive() {
   local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
 }

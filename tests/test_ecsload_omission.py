@@ -120,7 +120,7 @@ def level(rate: int, p99: float, errors: int = 0, dropped: int = 0) -> dict:
         "model": "open",
         "requests": 1000,
         "dropped": dropped,
-        "all": {"ok": 1000 - errors, "error": errors, "p99": p99},
+        "all": {"ok": 1000 - errors, "error": errors, "no_answer": 0, "p99": p99},
     }
 
 

@@ -269,6 +269,12 @@ BAD_ENVIRONMENT = [
             ("http://host/?x=1", "has a query: give the endpoint as scheme://host[:port]"),
             ("http://host#f", "has a fragment: give the endpoint as scheme://host[:port]"),
             ("http://user:pw@host", "has user info: give the endpoint as scheme://host[:port]"),
+            # Issue 19, case 8: an empty query or fragment, and hosts no DNS name can be.
+            ("http://127.0.0.1:8080/?", "has a query: give the endpoint as scheme://host[:port]"),
+            ("http://127.0.0.1:8080/#", "has a fragment: give the endpoint"),
+            ("http://a b", "'http://a b' has a host that is neither a DNS name nor an IP"),
+            ('http://x"><svg>', "has a host that is neither a DNS name nor an IP address"),
+            ("http://-x.example", "has a host that is neither a DNS name nor an IP address"),
         )
     ),
     (

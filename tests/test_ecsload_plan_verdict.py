@@ -5,13 +5,15 @@ with is a config error (exit 2): each is one line, before any run folder exists.
 """
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from ecsload.report.comparison import level_samples
 from ecsload.sample_columns import HEADER
-from tests.ecsload_support import assert_refused, evaluated, plan, write
+from tests.ecsload_support import assert_refused, evaluated, plan, run_module, write
 
 SAMPLE = "1714564800123,NoOp,1,1,200,1.234,measure,,0.000\n"
 
@@ -174,3 +176,122 @@ def test_a_baseline_that_cannot_be_compared_with_is_refused_before_anything_star
     folder, message = bad_baselines(tmp_path)[case]
     result = plan(tmp_path, "--baseline", str(folder))
     assert_refused(result, tmp_path, 2, f"option: baseline {folder}: |{message}")
+
+
+def measured_rows(count: int) -> str:
+    return "".join(f"{1714564800123 + i},NoOp,1,1,200,1.234,measure,\n" for i in range(count))
+
+
+def hostile_baselines(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Baselines whose documents are broken deep inside (issue 19, cases 4 and 10): the plan
+    reads them whole, as the comparison will, and refuses each in one line."""
+    corrupt = make_baseline(
+        tmp_path / "corrupt",
+        samples=HEADER
+        + measured_rows(98)
+        + "1714564800999,NoOp,1,1,200,fast,measure,\n"
+        + measured_rows(50),
+    )
+    cases = {"corrupt at row 99": (corrupt, "samples.csv is malformed")}
+    for name, document, message in [
+        ("levels not objects", {"levels": [1, 2]}, "is not of type 'object'"),
+        ("levels a string", {"levels": "ab"}, "[\"levels\"]: 'ab' is not of type 'array'"),
+        ("users not a number", {"levels": [{"users": "²"}]}, "'²' is not of type 'integer'"),
+        ("generator a list", {"levels": [{"users": 10, "generator": [1]}]}, "is not of type"),
+    ]:
+        folder = make_baseline(tmp_path / name)
+        write(folder / "summary.json", json.dumps(document))
+        cases[name] = (folder, f"its summary.json is not a run's summary|{message}")
+    twice = make_baseline(tmp_path / "twice")
+    write(twice / "summary.json", json.dumps({"levels": [{"users": 10}, {"users": 10}]}))
+    cases["users twice"] = (twice, "its summary.json names a level twice (users: [10, 10])")
+    deep = make_baseline(tmp_path / "deep")
+    write(deep / "summary.json", "[" * 100_000 + "]" * 100_000)
+    cases["nested 100,000 deep"] = (
+        deep,
+        "its summary.json cannot be read: it is nested too deeply",
+    )
+    fifo = make_baseline(tmp_path / "fifo")
+    (fifo / "summary.json").unlink()
+    os.mkfifo(fifo / "summary.json")
+    cases["a FIFO"] = (fifo, "its summary.json cannot be read: not a regular file")
+    device = make_baseline(tmp_path / "device")
+    (device / "level-10" / "samples.csv").unlink()
+    (device / "level-10" / "samples.csv").symlink_to("/dev/zero")
+    cases["a device"] = (device, "samples.csv cannot be read: not a regular file")
+    return cases
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "corrupt at row 99",
+        "levels not objects",
+        "levels a string",
+        "users not a number",
+        "users twice",
+        "generator a list",
+        "nested 100,000 deep",
+        "a FIFO",
+        "a device",
+    ],
+)
+def test_a_baseline_is_read_whole_by_the_plan_with_the_comparisons_readers(
+    tmp_path: Path, case: str
+) -> None:
+    folder, message = hostile_baselines(tmp_path)[case]
+    result = plan(tmp_path, "-c", "10", "--baseline", str(folder))
+    assert_refused(result, tmp_path, 2, f"option: baseline {folder}: |{message}")
+
+
+def test_a_baseline_without_a_level_of_this_run_is_refused(tmp_path: Path) -> None:
+    folder = make_baseline(tmp_path / "A")  # one level, of 10 users
+    result = plan(tmp_path, "-c", "7 8", "--baseline", str(folder), "--fail-on-regression")
+    assert_refused(
+        result,
+        tmp_path,
+        2,
+        "it has no level in common with this run (its levels: 10; this run's: 7 8)",
+    )
+
+
+def test_only_the_levels_a_summary_names_are_read(tmp_path: Path) -> None:
+    folder = make_baseline(tmp_path / "A")
+    (folder / "level-²").mkdir()
+    write(folder / "level-²" / "samples.csv", HEADER + SAMPLE)
+    result = plan(tmp_path, "-c", "10", "--baseline", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert list(level_samples(folder)) == [10]
+
+
+def test_the_verdict_refuses_a_comparison_with_no_level_in_common(tmp_path: Path) -> None:
+    # What the plan refuses can still happen to the verdict (the folder changed since):
+    # "same" over no level at all would let --fail-on-regression pass.
+    baseline = make_baseline(tmp_path / "A")  # 10 users
+    run = make_baseline(tmp_path / "B")
+    (run / "level-10").rename(run / "level-7")
+    write(run / "summary.json", json.dumps({"version": 2, "levels": [{"users": 7}]}))
+    plan_json = {"baseline": str(baseline), "tolerance": 10, "run_noise": 20}
+    write(run / "plan.json", json.dumps(plan_json | {"fail_on_regression": True}))
+
+    result = run_module("verdict", str(run), timeout=60)
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [
+        f"python -m ecsload.commands.verdict: baseline {baseline}: no level of this run could "
+        "be compared with it (levels only in the baseline: [10], only in this run: [7])"
+    ]
+    assert not (run / "comparison.json").exists()
+
+
+def test_fail_on_says_that_it_replaces_the_config_files_thresholds(tmp_path: Path) -> None:
+    # Issue 19, case 15: options override the config file; here a user adding one check
+    # would lose the file's others without a word, so the plan says it.
+    config = write(tmp_path / "c.json", json.dumps({"thresholds": ["error%<1", "p99<50"]}))
+    result = plan(tmp_path, str(config), "--fail-on", "p95<100")
+    assert result.returncode == 0, result.stderr
+    assert saved_plan(result)["thresholds"] == ["p95<100"]
+    assert result.stderr.splitlines() == [
+        f"run_load_test.sh: note: --fail-on replaces the 2 threshold(s) of config file {config}: "
+        "give them with --fail-on as well to keep them"
+    ]

@@ -242,10 +242,15 @@ def test_graphs_writes_one_pdf_page_per_chart_group_and_pages_are_drawn(tmp_path
             ["{run}", "--graphs", "{tmp}/no/g.pdf"],
             "--graphs {tmp}/no/g.pdf: {tmp}/no is not a folder",
         ),
+        (  # issue 19, case 16: a folder where the PDF would go
+            ["{run}", "--graphs", "{tmp}/dir.pdf"],
+            "'{tmp}/dir.pdf' is a folder or another special file: give the PDF's file name",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
     run_dir = make_run(tmp_path / "results")
+    (tmp_path / "results" / "dir.pdf").mkdir()
     names = {"tmp": str(tmp_path / "results"), "run": str(run_dir)}
     result = run_module("report", *(arg.format(**names) for arg in args), timeout=60)
     assert result.returncode == 1
@@ -254,6 +259,7 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], messa
     assert "Traceback" not in result.stderr
     if "such as" in message:
         assert str(run_dir) in result.stderr
+    assert not list((tmp_path / "results").rglob("*.partial"))
 
 
 def big_level(n: int) -> list[str]:
@@ -329,3 +335,37 @@ def test_no_legend_covers_a_plot(tmp_path: Path) -> None:
         for legend in fig.legends:
             box = legend.get_window_extent()
             assert not any(box.overlaps(plot) for plot in plots), chart.key
+
+
+@RENDERS
+def test_a_pdf_that_cannot_be_written_is_named_and_leaves_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    run_dir = make_run(tmp_path)
+    pdf = tmp_path / "g.pdf"
+    pdf.mkdir()  # after the command's check: the PDF is drawn whole, then cannot be renamed
+    from ecsload.report import page
+
+    with pytest.raises(page.PdfNotWritten, match="Is a directory"):
+        page.write_report(run_dir, json.loads((run_dir / "summary.json").read_text()), {}, {}, pdf)
+    assert (run_dir / "report.html").is_file()
+    assert not (tmp_path / ".g.pdf.partial").exists()
+
+
+@RENDERS
+def test_the_report_of_a_run_that_stopped_early_says_it_is_partial(tmp_path: Path) -> None:
+    # Issue 19, case 18: Ctrl-C (or the node's death) in the level of 10 users.
+    run_dir = make_run(tmp_path, users=(5, 10))
+    (run_dir / "summary.json").unlink()
+    (run_dir / "level-10" / "summary.json").unlink()
+
+    assert report(run_dir).returncode == 0
+
+    page = (run_dir / "report.html").read_text()
+    assert (
+        "Partial run: it ended before the level(s) of 10 users finished (planned: 5, 10 users)"
+        in page
+    )
+    complete = make_run(tmp_path / "complete")
+    assert report(complete).returncode == 0
+    assert "Partial run" not in (complete / "report.html").read_text()

@@ -11,7 +11,7 @@ def level(
 ) -> dict[str, Any]:
     """The figures of a summary.json LEVEL that the rule and the table across levels read."""
     requests = 1000
-    figures = {"ok": requests - errors, "error": errors, "rate_limited": limited}
+    figures = {"ok": requests - errors, "error": errors, "rate_limited": limited, "no_answer": 0}
     figures |= {"p50": p95 / 2, "p95": p95, "p99": p95 * 1.5}
     return {
         "users": users,

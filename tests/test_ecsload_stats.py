@@ -57,6 +57,7 @@ def test_counts() -> None:
         "ok",
         "error",
         "rate_limited",
+        "no_answer",
         "min",
         *(f"p{p}" for p in PERCENTILES),
         "max",

@@ -13,7 +13,17 @@ from tests.ecsload_support import run_module
 
 START_MS = 1_714_564_800_000  # 2024-05-01T12:00:00Z
 TYPE_KEYS = {
-    *("ok", "error", "rate_limited", "min", *(f"p{p}" for p in PERCENTILES), "max", "m", "b"),
+    *(
+        "ok",
+        "error",
+        "rate_limited",
+        "no_answer",
+        "min",
+        *(f"p{p}" for p in PERCENTILES),
+        "max",
+        "m",
+        "b",
+    ),
     *("answers", "few", "corrected"),
 }
 

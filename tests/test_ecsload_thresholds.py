@@ -12,6 +12,7 @@ from ecsload.report.omission import CORRECTED_PERCENTILES
 from ecsload.report.stats import PERCENTILES
 from ecsload.report.thresholds import check_thresholds, thresholds_table
 from ecsload.values import THRESHOLD_METRICS, Threshold, parse_threshold, parse_thresholds
+from tests.ecsload_support import ROOT, assert_refused, plan
 
 ISSUE_EXAMPLES = {
     "p95<500": (None, "p95", "<", 500, None),
@@ -65,6 +66,9 @@ def test_the_metrics_are_the_summarys_percentiles() -> None:
         ("error%<101", "error% is a percentage: 101 is over 100"),
         ("p95<5@x", "level 'x' is not a number of users or top"),
         ("p95<5@0", "level '0' is not a number of users or top"),
+        ("p95<500@²", "level '²' is not a number of users or top"),  # issue 19, case 12
+        ("p95<500@", "level '' is not a number of users or top"),
+        (".p95<5", "no request type before the '.'"),
         ("p95", "it needs a metric, an operator and a number"),
         ("<5", "it needs a metric, an operator and a number"),
         ("", "it needs a metric, an operator and a number"),
@@ -94,7 +98,7 @@ def test_holds_honours_each_operator() -> None:
 
 def level(users: int, noop_p99: float | None, errors: int = 0) -> dict[str, Any]:
     """A summary.json LEVEL with the figures thresholds read."""
-    figures = {"ok": 1000 - errors, "error": errors, "rate_limited": errors // 2}
+    figures = {"ok": 1000 - errors, "error": errors, "rate_limited": errors // 2, "no_answer": 0}
     figures |= {f"p{p}": float(p) for p in PERCENTILES} | {"min": 0.5, "max": 120.0}
     types = {"Tasks-Happy-Path": dict(figures)}
     if noop_p99 is not None:
@@ -196,3 +200,18 @@ def test_a_check_of_a_percentile_from_too_few_answers_is_marked() -> None:
     table = thresholds_table(verdict).splitlines()
     assert table[5].split()[-2] == "40.00*"
     assert table[-1].startswith("*: a percentile from too few answers")
+
+
+def test_top_is_the_highest_level_whatever_order_the_sweep_ran() -> None:
+    # Issue 19, case 14: `-c "6 3"` runs 6 first; @top is 6, the most users, as documented.
+    verdict = check_thresholds(["p95<500@top"], [level(6, 40), level(3, 40)])
+    assert [check["level"] for check in verdict["thresholds"]] == [6]
+    docs = (ROOT / "docs" / "verdicts.md").read_text()
+    assert "only at the highest level (the most users, whatever order `-c` gives" in docs
+    assert "last level" not in docs
+
+
+def test_a_port_in_other_digits_is_a_usage_error(tmp_path: Path) -> None:
+    # Issue 19, case 12: "²".isdigit() is true, int("²") fails.
+    result = plan(tmp_path, "--worker", "--master-host", "127.0.0.1", "--master-port", "²")
+    assert_refused(result, tmp_path, 1, "argument --master-port: '²' is not a whole number")

@@ -93,6 +93,11 @@ def resolve(
             )
         else:
             values[s.key], sources[s.key] = s.default, "default"
+    if sources["thresholds"] == "option" and config.get("thresholds"):
+        sys.stderr.write(
+            f"{PROG}: note: --fail-on replaces the {len(config['thresholds'])} threshold(s) of "
+            f"config file {options.config}: give them with --fail-on as well to keep them\n"
+        )
     if not values["endpoint"]:
         local_images = {"happy_image": LOCAL_HAPPY_IMAGE, "missing_image": LOCAL_MISSING_IMAGE}
         for key, image in local_images.items():

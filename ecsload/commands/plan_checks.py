@@ -162,7 +162,8 @@ def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]
         )
     if values["baseline"]:
         try:
-            check_baseline(Path(values["baseline"]), values["endpoint"])
+            levels = values["rates"] or values["concurrency"]
+            check_baseline(Path(values["baseline"]), values["endpoint"], levels)
         except BaselineError as error:
             raise UserError(
                 f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG

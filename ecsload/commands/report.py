@@ -82,10 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = run_summary_of(folder)
     plan = read_json(folder / "plan.json")
     texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
-    from ecsload.report.page import write_report  # a second of imports: after the checks
+    from ecsload.report.page import PdfNotWritten, write_report  # a second of imports: after
 
     try:
         write_report(folder, summary, plan, texts, graphs)
+    except PdfNotWritten as error:
+        raise UserError(
+            f"cannot write --graphs {graphs}: {error} (report.html was written)", EXIT_USAGE
+        ) from None
     except OSError as error:
         raise UserError(
             f"cannot write the report of {folder}: {error.strerror} ({error.filename})",

@@ -27,6 +27,7 @@ from ecsload.exits import (
     EXIT_THRESHOLDS,
     EXIT_USAGE,
 )
+from ecsload.report.baseline import BaselineError, run_summary
 from ecsload.report.comparison import (
     SLOWER,
     Rule,
@@ -36,7 +37,6 @@ from ecsload.report.comparison import (
     level_samples,
 )
 from ecsload.report.junit import write_junit
-from ecsload.report.samples import SampleFileError
 from ecsload.report.thresholds import check_thresholds, thresholds_table
 
 PROG = "python -m ecsload.commands.verdict"
@@ -75,16 +75,26 @@ def judge_against_baseline(
     baseline = Path(plan["baseline"])
     try:
         before = level_samples(baseline)
-    except SampleFileError as error:
+        baseline_levels = run_summary(baseline)["levels"]
+    except BaselineError as error:
         raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
+    try:
+        now = level_samples(run_dir)
+    except BaselineError as error:  # its summary or samples changed since summarize read them
+        raise UserError(f"{run_dir} cannot be compared: {error}", EXIT_LOCUST) from None
     rule = Rule(plan["tolerance"], plan["run_noise"])
-    comparison = {"baseline": str(baseline), **compare(before, level_samples(run_dir), rule)}
+    comparison = {"baseline": str(baseline), **compare(before, now, rule)}
+    if not comparison["levels"]:
+        raise UserError(
+            f"baseline {baseline}: no level of this run could be compared with it (levels "
+            f"only in the baseline: {comparison['levels_only_in_baseline']}, only in this "
+            f"run: {comparison['levels_only_in_run']})",
+            EXIT_CONFIG,
+        )
     compared = {level["users"] for level in comparison["levels"]}
     comparison["generator_busy_levels"] = [
         users
-        for users in busy_generator_levels(
-            read_json(baseline / "summary.json").get("levels", []), summary["levels"]
-        )
+        for users in busy_generator_levels(baseline_levels, summary["levels"])
         if users in compared
     ]
     write_json(run_dir / "comparison.json", comparison)

@@ -2,21 +2,54 @@
 
 A baseline is an earlier run's results folder: a finished run (its summary.json),
 against the same target (its plan.json's endpoint setting: a local node counts
-as the same target whatever port it got), with every level's samples in this
-version's format (with their phase). Standard library only: the plan imports it
-before the venv exists.
+as the same target whatever port it got), with a level in common with this run,
+and every level's samples in this version's format (with their phase). The plan
+reads it whole with the readers the comparison uses at the end of the run
+(run_summary, measured_samples), so a baseline that passes the plan cannot fail
+the verdict. Standard library at import: `--help` imports it before the venv
+exists; numpy and jsonschema are imported when a baseline is read.
 """
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecsload.sample_columns import HEADER, PREVIOUS_HEADER
+from ecsload.files import FileProblem, read_regular_file
+
+if TYPE_CHECKING:
+    from ecsload.report.samples import Samples
 
 # The comparison's defaults (ecsload.report.comparison), here for the plan: docs/verdicts.md
 # tells how they were chosen.
 DEFAULT_TOLERANCE_PERCENT = 10
 DEFAULT_RUN_NOISE_PERCENT = 20
+MAX_DOCUMENT_BYTES = 16 * 2**20  # a run's summary.json of hundreds of levels is under 1 MB
+
+# What the comparison reads of a run's summary.json (docs/summary-json.md has it all).
+SUMMARY_SCHEMA = {
+    "type": "object",
+    "required": ["levels"],
+    "properties": {
+        "levels": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["users"],
+                "properties": {
+                    "users": {"type": "integer", "minimum": 1},
+                    "generator": {
+                        "type": ["object", "null"],
+                        "properties": {
+                            "cpu_percent_max": {"type": ["number", "null"]},
+                            "busy_percent_max": {"type": ["number", "null"]},
+                        },
+                    },
+                },
+            },
+        }
+    },
+}
 
 
 class BaselineError(Exception):
@@ -24,47 +57,93 @@ class BaselineError(Exception):
 
 
 def read_object(path: Path) -> dict[str, Any]:
+    """A JSON object the harness wrote, read whole: a regular file of at most
+    MAX_DOCUMENT_BYTES, valid JSON, an object."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BaselineError(f"it has no {path.name}: give the folder of a run that ended") from None
-    except (OSError, ValueError) as error:
+        value = json.loads(read_regular_file(path, MAX_DOCUMENT_BYTES))
+    except FileProblem as problem:
+        if not path.exists():
+            raise BaselineError(
+                f"it has no {path.name}: give the folder of a run that ended"
+            ) from None
+        raise BaselineError(f"its {path.name} cannot be read: {problem}") from None
+    except RecursionError:
+        raise BaselineError(f"its {path.name} cannot be read: it is nested too deeply") from None
+    except ValueError as error:
         raise BaselineError(f"its {path.name} cannot be read: {error}") from None
     if not isinstance(value, dict):
         raise BaselineError(f"its {path.name} is not a JSON object")
     return value
 
 
+def run_summary(folder: Path) -> dict[str, Any]:
+    """A run's summary.json, checked against SUMMARY_SCHEMA, with at least one level and
+    no level twice."""
+    import jsonschema
+
+    summary = read_object(folder / "summary.json")
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft4Validator(SUMMARY_SCHEMA).iter_errors(summary)
+    )
+    if error is not None:
+        where = "".join(f"[{json.dumps(part)}]" for part in error.absolute_path)
+        raise BaselineError(
+            f"its summary.json is not a run's summary: {where or 'the document'}: "
+            f"{error.message[:200]}"
+        )
+    users = [level["users"] for level in summary["levels"]]
+    if not users:
+        raise BaselineError("its summary.json has no level: give a run that measured one")
+    if len(set(users)) != len(users):
+        raise BaselineError(f"its summary.json names a level twice (users: {users})")
+    return summary
+
+
+def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"]:
+    """The measured samples of each level of a run folder (level-USERS/samples.csv), by
+    users, read whole; a BaselineError for a level without them or a malformed file."""
+    from ecsload.report.samples import SampleFileError, WrongHeader, read_samples
+
+    found = {}
+    for users in levels:
+        path = folder / f"level-{users}" / "samples.csv"
+        if not path.exists():
+            raise BaselineError(f"it has no samples at {users} users ({path})")
+        try:
+            samples = read_samples(path)
+        except WrongHeader:
+            raise BaselineError(
+                f"{path} is from an older ecs-load (no phase column): make a new baseline run"
+            ) from None
+        except SampleFileError as error:
+            raise BaselineError(str(error)) from None
+        found[users] = samples.where(samples.measured)
+        if not len(found[users]):
+            raise BaselineError(f"it has no samples at {users} users ({path} has none measured)")
+    return found
+
+
 def target_name(endpoint: str | None) -> str:
     return endpoint or "the local ECS node"
 
 
-def check_baseline(folder: Path, endpoint: str) -> list[int]:
-    """The baseline's levels (users) when `folder` fits a run against `endpoint` ("" for the
-    local node); a BaselineError otherwise."""
+def check_baseline(folder: Path, endpoint: str, levels: Iterable[int]) -> list[int]:
+    """The baseline's levels (users) when `folder` fits a run of `levels` against `endpoint`
+    ("" for the local node); a BaselineError otherwise."""
     if not folder.is_dir():
         raise BaselineError("it is not a folder: give a previous run's results/<run> folder")
-    summary = read_object(folder / "summary.json")
+    summary = run_summary(folder)
     plan = read_object(folder / "plan.json")
     if (plan.get("endpoint") or "") != endpoint:
         raise BaselineError(
             f"it ran against {target_name(plan.get('endpoint'))}, this run against "
             f"{target_name(endpoint)}: compare runs of the same target"
         )
-    levels = [level.get("users") for level in summary.get("levels") or []]
-    if not levels:
-        raise BaselineError("its summary.json has no level: give a run that measured one")
-    for users in levels:
-        samples = folder / f"level-{users}" / "samples.csv"
-        try:
-            with samples.open(encoding="utf-8") as f:
-                header, first = f.readline(), f.readline()
-        except (OSError, UnicodeDecodeError):
-            raise BaselineError(f"it has no samples at {users} users ({samples})") from None
-        if header not in (HEADER, PREVIOUS_HEADER):
-            raise BaselineError(
-                f"{samples} is from an older ecs-load (no phase column): make a new baseline run"
-            )
-        if not first:
-            raise BaselineError(f"it has no samples at {users} users ({samples} is empty)")
-    return levels
+    users = [level["users"] for level in summary["levels"]]
+    if not set(users) & set(levels):
+        raise BaselineError(
+            f"it has no level in common with this run (its levels: {' '.join(map(str, users))}; "
+            f"this run's: {' '.join(map(str, levels))}): give a run of some of the same users"
+        )
+    measured_samples(folder, users)
+    return users

@@ -436,7 +436,7 @@ def fitted_line(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The type's m·t + b (t from the measured phase's first request) across the times
     its measured requests were sent; 50 points, so it stays straight on a log axis."""
-    if stats is None:
+    if stats is None or stats["m"] is None:  # none answered: no latency to fit
         return None
     sent = seconds[samples.measured & (samples.type_code == code)]
     if not len(sent):
@@ -458,15 +458,19 @@ def write_pdf(charts: Sequence[Chart], path: Path) -> None:
     """One page per chart, PDF_SCALE times its inline size (the same fonts, so the plot
     gets the room), written whole or not at all."""
     partial = path.with_name(f".{path.name}.partial")
-    with (
-        matplotlib.rc_context(STYLE),
-        PdfPages(partial, metadata={"Creator": "ecs-load", "CreationDate": None}) as pdf,
-    ):
-        for chart in charts:
-            inline = chart.figure.get_size_inches()
-            chart.figure.set_size_inches(inline * PDF_SCALE)
-            try:
-                pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
-            finally:
-                chart.figure.set_size_inches(inline)
-    partial.replace(path)
+    try:
+        with (
+            matplotlib.rc_context(STYLE),
+            PdfPages(partial, metadata={"Creator": "ecs-load", "CreationDate": None}) as pdf,
+        ):
+            for chart in charts:
+                inline = chart.figure.get_size_inches()
+                chart.figure.set_size_inches(inline * PDF_SCALE)
+                try:
+                    pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
+                finally:
+                    chart.figure.set_size_inches(inline)
+        partial.replace(path)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # no half PDF left behind
+        raise

@@ -23,8 +23,13 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
-from ecsload.report.samples import read_samples
+from ecsload.report.baseline import (
+    DEFAULT_RUN_NOISE_PERCENT,
+    DEFAULT_TOLERANCE_PERCENT,
+    measured_samples,
+    run_summary,
+)
+from ecsload.report.stats import NO_ANSWER
 from ecsload.report.tables import GENERATOR_BUSY_PERCENT, framed, generator_busy
 
 COMPARED_PERCENTILES = (50, 95, 99)
@@ -63,33 +68,41 @@ class Rule:
 
 @dataclass(frozen=True)
 class TypeSamples:
-    """One request type's measured samples at one level of a run."""
+    """One request type's measured samples at one level of a run: the latencies of its
+    answered requests, its errors, and its requests that got no answer (errors too, never
+    a latency: ecsload.report.stats)."""
 
     response_time_ms: np.ndarray
     errors: int
+    no_answer: int = 0
 
     @property
     def count(self) -> int:
+        """The answered requests: the samples of the percentiles."""
         return len(self.response_time_ms)
 
     @property
+    def requests(self) -> int:
+        return self.count + self.no_answer
+
+    @property
     def error_percent(self) -> float:
-        return 100.0 * self.errors / self.count
+        return 100.0 * self.errors / self.requests
 
 
 def level_samples(run_dir: Path) -> dict[int, dict[str, TypeSamples]]:
-    """Every level's measured samples of a run folder, by users, then by request type."""
+    """Every level's measured samples of a run folder (the levels its summary.json names),
+    by users, then by request type; read as the plan read the baseline (a BaselineError
+    when they cannot be)."""
     levels = {}
-    for folder in sorted(run_dir.glob("level-*")):
-        users = folder.name.removeprefix("level-")
-        if not users.isdigit() or not (folder / "samples.csv").is_file():
-            continue
-        samples = read_samples(folder / "samples.csv")
-        measured = samples.where(samples.measured)
-        levels[int(users)] = {
+    summary_levels = [level["users"] for level in run_summary(run_dir)["levels"]]
+    for users, measured in measured_samples(run_dir, summary_levels).items():
+        answered = measured.status != NO_ANSWER
+        levels[users] = {
             name: TypeSamples(
-                measured.response_time_ms[selected],
+                measured.response_time_ms[selected & answered],
                 int(np.count_nonzero(~measured.ok[selected])),
+                int(np.count_nonzero(selected & ~answered)),
             )
             for code, name in enumerate(measured.type_names)
             if np.any(selected := measured.type_code == code)
@@ -107,7 +120,10 @@ def verdict_of(changes: list[str]) -> str:
 def percentile_changes(
     before: np.ndarray, now: np.ndarray, rule: Rule, rng: np.random.Generator
 ) -> dict[str, dict[str, Any]]:
-    """p50, p95, p99 before → now: the change, its interval (ms) and its verdict."""
+    """p50, p95, p99 before → now: the change, its interval (ms) and its verdict (none when
+    either run has no answered request: the error share says what changed)."""
+    if not (len(before) and len(now)):
+        return {f"p{p}": unmeasured_change() for p in COMPARED_PERCENTILES}
     values_before = np.percentile(before, COMPARED_PERCENTILES)
     values_now = np.percentile(now, COMPARED_PERCENTILES)
     enough = min(len(before), len(now)) >= MIN_SAMPLES
@@ -132,6 +148,16 @@ def percentile_changes(
                 change["verdict"] = FASTER
         changes[f"p{p}"] = change
     return changes
+
+
+def unmeasured_change() -> dict[str, Any]:
+    return {
+        "before": None,
+        "now": None,
+        "change_percent": None,
+        "interval_ms": None,
+        "verdict": SAME,
+    }
 
 
 def change_interval(
@@ -187,8 +213,8 @@ def error_change(before: TypeSamples, now: TypeSamples, rule: Rule) -> dict[str,
     change = {"before": round(b, 2), "now": round(a, 2), "p_value": None, "verdict": SAME}
     if before.errors or now.errors:
         table = [
-            [before.errors, before.count - before.errors],
-            [now.errors, now.count - now.errors],
+            [before.errors, before.requests - before.errors],
+            [now.errors, now.requests - now.errors],
         ]
         p_value = float(stats.fisher_exact(table).pvalue)
         change["p_value"] = round(p_value, 6)
@@ -261,8 +287,11 @@ def busy_generator_levels(*runs: Sequence[Mapping[str, Any]]) -> list[int]:
 
 
 def change_cell(change: Mapping[str, Any], digits: int = 2) -> str:
-    """`1.20 → 1.31 (+9%)`."""
-    text = f"{change['before']:.{digits}f} → {change['now']:.{digits}f}"
+    """`1.20 → 1.31 (+9%)`; `-` for no figure (no answer)."""
+    before, now = (
+        "-" if change[key] is None else f"{change[key]:.{digits}f}" for key in ("before", "now")
+    )
+    text = f"{before} → {now}"
     if change.get("change_percent") is not None:
         text += f" ({change['change_percent']:+.0f}%)"
     return text

@@ -17,7 +17,13 @@ import numpy as np
 from ecsload.report import omission
 from ecsload.report.sample_size import too_few
 from ecsload.report.samples import Samples
-from ecsload.report.stats import PERCENTILES, PROBE_PERCENTILES, group_statistics, percentiles
+from ecsload.report.stats import (
+    NO_ANSWER,
+    PERCENTILES,
+    PROBE_PERCENTILES,
+    group_statistics,
+    percentiles,
+)
 from ecsload.timestamps import iso_utc
 
 SUMMARY_VERSION = 2
@@ -63,6 +69,7 @@ def level_summary(
     level["probe"] = None if probe is None else probe_summary(probe, probe_rate, window)
     level["all"], level["types"] = type_statistics(measured)
     level.update(model_figures(measured, level_info, level["all"], level["types"], window))
+    level["no_answer_errors"] = no_answer_errors(measured)
     return level
 
 
@@ -108,6 +115,13 @@ def model_figures(
     return figures
 
 
+def no_answer_errors(measured: Samples) -> dict[str, int]:
+    """Why measured requests got no answer: error name → count, most frequent first."""
+    names, counts = np.unique(measured.error[measured.status == NO_ANSWER], return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    return {names[i].decode(errors="replace"): int(counts[i]) for i in order}
+
+
 def measured_window(measured: Samples) -> tuple[float, float] | None:
     """The measured phase in ms since the epoch: first request sent, last answer (or stop)."""
     if not len(measured):
@@ -136,7 +150,7 @@ def type_statistics(measured: Samples) -> tuple[Any, dict[str, Any]]:
         return None, {}
     since_start = (measured.timestamp_ms - measured.timestamp_ms.min()) / 1000
 
-    def stats_of(selected: Any) -> dict[str, float | int]:
+    def stats_of(selected: Any) -> dict[str, float | int | None]:
         return group_statistics(
             measured.ok[selected],
             measured.status[selected],

@@ -108,6 +108,9 @@ def report_html(run: RunPart, written: str) -> str:
     endpoint = summary.get("endpoint") or "the local ECS node"
     verdict = verdict_context(summary.get("verdict"))
     saturation = (summary.get("saturation") or summary.get("capacity") or {}).get("text")
+    planned = run.plan.get("rates") or run.plan.get("concurrency") or []  # levels as named
+    measured = {level["users"] for level in levels} | {level.get("rate") for level in levels}
+    unfinished = [level for level in planned if level not in measured]
     sweep_notes = []
     if not any(chart.key == "probe" for chart in run.sweep):
         sweep_notes.append("No probe ran (--probe-rate 0), so there is no probe chart.")
@@ -123,6 +126,8 @@ def report_html(run: RunPart, written: str) -> str:
             ramp_requests=sum((level.get("ramp") or {}).get("requests") or 0 for level in levels),
             run_name=run.name,
             verdict=verdict,
+            unfinished=unfinished,
+            planned=planned,
             saturation=saturation,
             texts=[(title, run.texts[name]) for name, title in TEXT_FILES if name in run.texts],
             settings=settings_rows(run.plan),
@@ -144,7 +149,10 @@ def verdict_context(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {
         "passed": bool(verdict.get("passed")),
         "thresholds": [
-            {key: threshold.get(key) for key in ("expr", "level", "measured", "passed", "few")}
+            {
+                key: threshold.get(key)
+                for key in ("expr", "level", "measured", "passed", "few", "not_measured")
+            }
             for threshold in verdict.get("thresholds") or []
         ],
     }

@@ -17,7 +17,7 @@ import numpy as np
 
 from ecsload.report.documents import OK_STATUS
 from ecsload.report.samples import PROBE_ROW, ROW, GrowingRows
-from ecsload.report.stats import percentiles
+from ecsload.report.stats import NO_ANSWER, percentiles
 from ecsload.sample_columns import HEADER, MEASURE, PROBE_HEADER
 
 RATE_WINDOW_SECONDS = 5.0  # req/s is over the completions of the last this many seconds
@@ -84,7 +84,8 @@ class LevelWatch:
             self.counts[phase][0] += int(np.count_nonzero(selected))
             self.counts[phase][1] += int(np.count_nonzero(selected & failed))
         if measured.any():
-            self.measured_times.append(rows["response_time_ms"][measured])
+            answered = measured & (rows["status"] != NO_ANSWER)  # no answer: no latency
+            self.measured_times.append(rows["response_time_ms"][answered])
             first = int(rows["timestamp_ms"][measured].min())
             self.measured_from_ms = min(first, self.measured_from_ms or first)
         ends = rows["timestamp_ms"] + rows["response_time_ms"]
@@ -105,7 +106,8 @@ class LevelWatch:
             return None
         if len(self.measured_times) > 1:
             self.measured_times = [np.concatenate(self.measured_times)]
-        return percentiles(self.measured_times[0], (95,))["p95"]
+        times = self.measured_times[0]
+        return percentiles(times, (95,))["p95"] if len(times) else None
 
     def _probe_p50(self) -> float | None:
         rows = self.probe_rows[self.probe_rows["status"] == OK_STATUS]

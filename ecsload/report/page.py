@@ -16,6 +16,10 @@ from ecsload.report.samples import SampleFileError, read_samples
 REPORT = "report.html"
 
 
+class PdfNotWritten(Exception):
+    """The PDF (--graphs) could not be written, after report.html was: the message says why."""
+
+
 def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
     """Each level's chart (from its samples) and the links to its files."""
     colours = type_colours(summary["levels"])
@@ -67,5 +71,8 @@ def write_report(
     partial.replace(target)
     if graphs is not None:
         charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
-        write_pdf(charts, graphs)
+        try:
+            write_pdf(charts, graphs)
+        except OSError as error:
+            raise PdfNotWritten(error.strerror or str(error)) from None
     return target

@@ -10,8 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ecsload.files import FileProblem, read_regular_file
 from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADER
 
+# About 60 million requests. Reading takes about 3.7 times the file in memory (the bytes, then
+# 170-byte rows), so this bounds a file that is not a level's (a baseline's) to ~15 GiB.
+MAX_FILE_BYTES = 4 * 2**30
 MAX_TYPE_BYTES = 64  # request type names are truncated to this when read
 MAX_ERROR_BYTES = 64
 ROW = np.dtype(
@@ -33,6 +37,10 @@ PROBE_ROW = np.dtype([("timestamp_ms", "i8"), ("status", "i2"), ("response_time_
 
 class SampleFileError(Exception):
     """A samples file that is missing, unreadable or malformed."""
+
+
+class WrongHeader(SampleFileError):
+    """A file that is not of this version's format (e.g. an older samples.csv)."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,11 @@ class Samples:
 
 def read_samples(path: str | Path) -> Samples:
     """All samples of a level's samples.csv (see read_rows)."""
-    rows = read_rows(path, HEADER, ROW) if not previous_format(path) else None
-    if rows is None:
-        rows = read_rows(path, PREVIOUS_HEADER, PREVIOUS_ROW)
+    data = read_file(path)
+    if data.startswith(PREVIOUS_HEADER.encode()):  # ecs-load before late_ms
+        rows = rows_of(path, data, PREVIOUS_HEADER, PREVIOUS_ROW)
+    else:
+        rows = rows_of(path, data, HEADER, ROW)
     codes: dict[bytes, int] = {}
     type_code = np.fromiter(
         (codes.setdefault(name, len(codes)) for name in rows["request_type"].tolist()),
@@ -94,15 +104,6 @@ def read_samples(path: str | Path) -> Samples:
     )
 
 
-def previous_format(path: str | Path) -> bool:
-    """Whether the file has the columns of ecs-load before late_ms (PREVIOUS_HEADER)."""
-    try:
-        with Path(path).open("rb") as f:
-            return f.readline() == PREVIOUS_HEADER.encode()
-    except OSError:
-        return False  # read_rows says why
-
-
 def read_probe(path: str | Path) -> np.ndarray:
     """The probe's lines (ecsload.commands.probe) as rows of PROBE_ROW."""
     return read_rows(path, PROBE_HEADER, PROBE_ROW)
@@ -112,21 +113,29 @@ def read_rows(path: str | Path, header: str, row: np.dtype) -> np.ndarray:
     """A CSV file with `header`, in a second or so per million lines (numpy's C parser).
 
     A last line cut short (a process killed mid-write) is dropped; anything else
-    malformed is a SampleFileError naming the problem.
+    malformed (or not a regular file, or over MAX_FILE_BYTES) is a SampleFileError
+    naming the problem.
     """
+    return rows_of(path, read_file(path), header, row)
+
+
+def read_file(path: str | Path) -> bytes:
+    """The file whole, if it is a regular file of at most MAX_FILE_BYTES."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise SampleFileError(f"{path} cannot be read: {error.strerror}") from None
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except FileProblem as problem:
+        raise SampleFileError(f"{path} cannot be read: {problem}") from None
+
+
+def rows_of(path: str | Path, data: bytes, header: str, row: np.dtype) -> np.ndarray:
+    """The rows of a file's `data` after its `header`."""
     check_header(path, data, header)
     return parse_rows(path, data[len(header) : data.rfind(b"\n") + 1], row)
 
 
 def check_header(path: str | Path, data: bytes, header: str) -> None:
     if not data.startswith(header.encode()):
-        raise SampleFileError(
-            f"{path} is not the file expected: its header is not {header.strip()}"
-        )
+        raise WrongHeader(f"{path} is not the file expected: its header is not {header.strip()}")
 
 
 def parse_rows(path: str | Path, body: bytes, row: np.dtype) -> np.ndarray:

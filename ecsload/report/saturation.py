@@ -5,8 +5,10 @@ when req/s grows by at least KEEP_PACE (half) of the users' growth: +25% users
 needs +12.5% req/s. The knee is the first level after which no later level keeps
 pace with it while p95 rises by LATENCY_RISE (10%) or more at the next level:
 throughput stopped growing with added users and the users' requests queue
-instead. Errors start at the first level where ERRORS_START_PERCENT (1%) or more
-of the measured requests failed (rate-limited ones included). When the load
+instead. Only answered requests count for the knee (a level where none was
+answered is skipped): a refused request is neither throughput nor latency.
+Errors start at the first level where ERRORS_START_PERCENT (1%) or more of the
+measured requests failed (rate-limited ones included). When the load
 generator was the busy one at the knee, the sentence says so: the knee may be
 the generator's, not the service's.
 """
@@ -38,10 +40,21 @@ def knee(levels: Sequence[Mapping[str, Any]]) -> int | None:
     return None
 
 
+def answered_only(level: Mapping[str, Any]) -> dict[str, Any]:
+    """The level with its req/s counting answered requests only: requests refused or cut
+    at the time cap are no throughput (its percentiles are over answered ones already)."""
+    unanswered = level["all"].get("no_answer", 0) / level["requests"]  # absent: an older summary
+    return {**level, "rps": level["rps"] * (1 - unanswered)}
+
+
 def saturation(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """summary.json's `saturation`: the sentence under the table across levels (`text`) and
     the figures it names."""
-    measured = [level for level in levels if level["rps"] and level["all"]]
+    measured = [
+        answered_only(level)
+        for level in levels
+        if level["rps"] and level["all"] and level["all"]["p95"] is not None
+    ]
     result: dict[str, Any] = {
         "users": None,
         "rps": None,
@@ -59,7 +72,7 @@ def saturation(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         result["text"] = f"{LABEL}{ran} measured: a sweep of two or more levels is needed to tell"
         return result
     parts = knee_sentence(measured, result)
-    parts += errors_sentence(measured, result)
+    parts += errors_sentence([level for level in levels if level["all"]], result)
     if not parts:
         first, last = measured[0], measured[-1]
         parts = [

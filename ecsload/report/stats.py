@@ -1,7 +1,10 @@
 """Exact latency statistics of a set of samples: percentiles, and the trend during a level.
 
 Locust buckets its percentiles (at loopback latencies they read 0 or 1 ms);
-these are computed over every sample, with numpy's default linear interpolation.
+these are computed over every answered sample, with numpy's default linear
+interpolation. A request with no answer (status 0: refused, reset, cut at the
+time cap) is an error, counted, but never a latency: its "response time" is how
+long it waited for nothing, and a fast refusal would pull the percentiles down.
 """
 
 import numpy as np
@@ -9,6 +12,7 @@ import numpy as np
 PERCENTILES = (50, 60, 70, 80, 90, 95, 99)
 PROBE_PERCENTILES = (50, 95, 99)
 RATE_LIMITED = 503
+NO_ANSWER = 0  # the status of a request that got no answer
 
 
 def trend(seconds: np.ndarray, response_time_ms: np.ndarray) -> tuple[float, float]:
@@ -29,20 +33,26 @@ def trend(seconds: np.ndarray, response_time_ms: np.ndarray) -> tuple[float, flo
 
 def group_statistics(
     ok: np.ndarray, status: np.ndarray, response_time_ms: np.ndarray, seconds: np.ndarray
-) -> dict[str, float | int]:
-    """Counts, min, percentiles, max (ms) and trend of one group of samples (at least one).
+) -> dict[str, float | int | None]:
+    """Counts of one group of samples (at least one), and min, percentiles, max (ms) and
+    trend of its answered ones (None when none was answered).
 
     The keys are those of summary.json's per-type objects.
     """
     n_ok = int(np.count_nonzero(ok))
-    m, b = trend(seconds, response_time_ms)
-    result: dict[str, float | int] = {
+    answered = status != NO_ANSWER
+    result: dict[str, float | int | None] = {
         "ok": n_ok,
         "error": len(ok) - n_ok,
         "rate_limited": int(np.count_nonzero(status == RATE_LIMITED)),
-        "min": round(float(response_time_ms.min()), 3),
+        "no_answer": len(ok) - int(np.count_nonzero(answered)),
     }
-    result.update(percentiles(response_time_ms, PERCENTILES))
+    times = response_time_ms[answered]
+    if not len(times):
+        return result | dict.fromkeys(("min", *(f"p{p}" for p in PERCENTILES), "max", "m", "b"))
+    m, b = trend(seconds[answered], times)
+    result["min"] = round(float(times.min()), 3)
+    result.update(percentiles(times, PERCENTILES))
     result["m"] = round(m, 6)
     result["b"] = round(b, 3)
     return result

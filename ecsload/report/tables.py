@@ -334,6 +334,12 @@ def completeness_notes(level: Mapping[str, Any]) -> list[str]:
             f"NOTE: the level was stopped early (interrupted or Locust quit) after "
             f"{requests} of {target} requests."
         )
+    if requests and level["all"].get("no_answer") == requests:  # absent: an older summary
+        why = ", ".join(f"{n} {name}" for name, n in level["no_answer_errors"].items())
+        notes.append(
+            f"WARNING: none of the {requests} requests at {level['users']} users was answered "
+            f"({why}): is the target up and reachable? No latency was measured."
+        )
     unanswered = level.get("unanswered") or 0
     if unanswered:
         when = "before the time cap" if level.get("stopped_by") == "time" else "when it stopped"

@@ -1,10 +1,13 @@
 """The thresholds (`--fail-on`) checked against each level's measured figures, and their table.
 
 Every figure is summary.json's (the measured phase only), so the table, the
-JSON and junit.xml say what the tables above them say. A figure a level does
-not have (a type it never sent, no probe answer) fails its check: a check that
-could not be made has not passed. The expressions were checked by the plan
-(ecsload.values.parse_threshold).
+JSON and junit.xml say what the tables above them say. A check that could not
+be made has not passed: a figure a level does not have (a type it never sent, no
+probe answer) fails it as "not measured", and so does a latency or throughput
+figure (min, pNN, max, rps) when none of its requests was answered or more than
+MAX_ERROR_PERCENT of them failed: the percentiles are over the answered requests
+only (ecsload.report.stats), which then say little about the service. The
+expressions were checked by the plan (ecsload.values.parse_threshold).
 """
 
 from collections.abc import Mapping, Sequence
@@ -17,6 +20,8 @@ from ecsload.report.sample_size import MARK, marked
 from ecsload.report.tables import framed, percent
 from ecsload.values import PROBE, TOP_LEVEL, Threshold, parse_threshold
 
+MAX_ERROR_PERCENT = 5  # of a figure's requests failed, above which it is "not measured"
+
 
 def unit(metric: str) -> str:
     if metric.endswith("%"):
@@ -25,35 +30,60 @@ def unit(metric: str) -> str:
 
 
 def applies(threshold: Threshold, users: float, top: float) -> bool:
-    """Whether the threshold is checked at the level of `users` (`top`: the sweep's last)."""
+    """Whether the threshold is checked at the level of `users` (`top`: the highest level)."""
     if threshold.level is None:
         return True
     return users == (top if threshold.level == TOP_LEVEL else threshold.level)
 
 
-def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float | None:
-    """The level's figure that the threshold reads; None when the level has none."""
+class NotMeasured(Exception):
+    """A figure a level does not have, or cannot stand for; the message says why."""
+
+
+def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float:
+    """The level's figure that the threshold reads; NotMeasured when it has none, or when
+    many of the requests behind a latency or throughput figure failed (see trusted)."""
     metric = threshold.metric
     if threshold.scope == PROBE:
         probe = level["probe"] or {}
+        if not probe.get("count"):
+            raise NotMeasured(f"no probe figure at {level_key(level)} users")
+        errors = percent(probe["errors"], probe["count"])
         if metric == "error%":
-            return percent(probe["errors"], probe["count"]) if probe.get("count") else None
-        return probe.get(metric)
-    if metric == "rps":
-        return level["rps"]
-    figures = level["all"] if threshold.scope is None else level["types"].get(threshold.scope)
+            return errors
+        trusted(errors, probe["count"] - probe["errors"], "probe requests", level_key(level))
+        return probe[metric]
+    figures = level["types"].get(threshold.scope) if threshold.scope else level["all"]
     if not figures:
-        return None
+        raise NotMeasured(f"no {threshold.scope or 'request'} figure at {level_key(level)} users")
     count = figures["ok"] + figures["error"]
     if metric == "error%":
         return percent(figures["error"], count)
     if metric == "rate_limited%":
         return percent(figures["rate_limited"], count)
-    if metric.endswith("c"):  # corrected; an arrival-rate level's own are timed from schedule
-        if level.get("model") == "open":
-            return figures.get(metric[:-1])
-        return (figures.get("corrected") or {}).get(metric[:-1])
-    return figures[metric]
+    what = f"{threshold.scope} requests" if threshold.scope else "requests"
+    trusted(percent(figures["error"], count), count - figures["no_answer"], what, level_key(level))
+    if metric == "rps":
+        value = level["rps"]
+    elif metric.endswith("c"):  # corrected; an arrival-rate level's own are timed from schedule
+        own = level.get("model") == "open"
+        value = (figures if own else figures.get("corrected") or {}).get(metric[:-1])
+    else:
+        value = figures[metric]
+    if value is None:
+        raise NotMeasured(f"no {metric} at {level_key(level)} users")
+    return value
+
+
+def trusted(error_percent: float, answered: int, what: str, users: float) -> None:
+    """NotMeasured unless some requests were answered and at most MAX_ERROR_PERCENT failed."""
+    if not answered:
+        raise NotMeasured(f"none of the {what} at {users:g} users was answered")
+    if error_percent > MAX_ERROR_PERCENT:
+        raise NotMeasured(
+            f"{error_percent:.1f}% of the {what} at {users:g} users failed, over the "
+            f"{MAX_ERROR_PERCENT:g}% a latency or throughput figure allows"
+        )
 
 
 def few_answers(threshold: Threshold, level: Mapping[str, Any]) -> bool:
@@ -77,16 +107,15 @@ def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) 
         for threshold in thresholds:
             if not applies(threshold, level_key(level), top):
                 continue
-            measured = measured_value(threshold, level)
-            checks.append(
-                {
-                    "expr": threshold.text,
-                    "level": level_key(level),
-                    "measured": None if measured is None else round(measured, 3),
-                    "few": few_answers(threshold, level),
-                    "passed": measured is not None and threshold.holds(measured),
-                }
-            )
+            check: dict[str, Any] = {"expr": threshold.text, "level": level_key(level)}
+            try:
+                measured = measured_value(threshold, level)
+            except NotMeasured as why:
+                check.update(measured=None, passed=False, not_measured=str(why))
+            else:
+                check.update(measured=round(measured, 3), passed=threshold.holds(measured))
+            check["few"] = few_answers(threshold, level)
+            checks.append(check)
     return {"passed": all(check["passed"] for check in checks), "thresholds": checks}
 
 
@@ -95,8 +124,7 @@ def failure_text(check: Mapping[str, Any]) -> str:
     threshold = parse_threshold(check["expr"])
     limit = f"limit {threshold.operator} {threshold.limit:g}{unit(threshold.metric)}"
     if check["measured"] is None:
-        what = threshold.scope or "request"
-        return f"not measured (no {what} figure at {check['level']} users), {limit}"
+        return f"not measured ({check['not_measured']}), {limit}"
     return f"measured {check['measured']:.2f}{unit(threshold.metric)}, {limit}"
 
 
@@ -118,11 +146,19 @@ def thresholds_table(verdict: Mapping[str, Any]) -> str:
                 check["expr"],
                 check["level"],
                 f"{threshold.operator} {threshold.limit:g}{unit(threshold.metric)}",
-                "-" if measured is None else f"{measured:.2f}{MARK if check.get('few') else ''}",
+                "not measured"
+                if measured is None
+                else f"{measured:.2f}{MARK if check.get('few') else ''}",
                 "pass" if check["passed"] else "FAIL",
             ]
         )
     headers = ["Threshold", "Users", "Limit", "Measured", "Result"]
     table = tabulate(rows, headers=headers, disable_numparse=True, colalign=("left", "right"))
     few = [f"{MARK}: a percentile from too few answers to rely on (see the level's table)"]
-    return "\n".join([framed(title), table, *(few if any(c.get("few") for c in checks) else [])])
+    reasons = [
+        f"Not measured: {check['expr']} at {check['level']} users: {check['not_measured']}"
+        for check in checks
+        if check["measured"] is None
+    ]
+    marked = few if any(c.get("few") for c in checks) else []
+    return "\n".join([framed(title), table, *reasons, *marked])
