@@ -223,12 +223,15 @@ stop_probe() {
   PROBE_PID=""
 }
 
-# start_watch DIR I N USERS: the live line of level I of N on stderr beside the level,
-# unless -q. Stopped (and its line wiped on a terminal) before the level's table.
+# start_watch DIR I N USERS [RATE]: the live line of level I of N (of an arrival RATE) on
+# stderr beside the level, unless -q. Stopped (and its line wiped on a terminal) before the
+# level's table.
 start_watch() {
+  local -a rate=()
   [[ $QUIET == false ]] || return 0
+  [[ -z ${5:-} ]] || rate=(--rate "$5")
   launch - "$PY" -m ecsload.commands.watch "$1" --level "$2" --of "$3" --users "$4" \
-    --requests "$REQUESTS" --time-cap "$LEVEL_TIME_CAP"
+    --requests "$REQUESTS" --time-cap "$LEVEL_TIME_CAP" "${rate[@]}"
   WATCH_PID=$LAUNCHED
 }
 
@@ -282,7 +285,7 @@ run_level() {
     say "Find locust output @ '$dir/output.txt' for $users concurrency"
   fi
   start_probe "$dir"
-  start_watch "$dir" "$2" "$3" "$users"
+  start_watch "$dir" "$2" "$3" "$users" "${RATES:+$1}"
   run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
     -u "$users" -r "$hatch" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \

@@ -141,3 +141,6 @@ def test_the_line() -> None:
         "level 3/4, 30 users | starting Locust"
     )
     assert "| 1,234 requests," in live_line(figures(), 1, 1, 25, None, 600)
+    assert live_line(figures(), 1, 3, 1, 3000, 600, rate=200).startswith(
+        "level 1/3, 200/s, 12 s (cap in 588 s) | 1,234/3,000 requests"
+    )

@@ -139,6 +139,12 @@ def test_capacity_is_not_a_rate_that_held_again_above_a_broken_one() -> None:
     assert "3.0% errors, 30 dropped" in result["why"]
 
 
+def test_capacity_says_when_the_generator_was_behind_where_it_broke() -> None:
+    levels = [level(50, 10), level(100, 40)]
+    levels[1]["lateness"] = {"p50": 3.0, "p99": 35.0, "max": 50.0, "behind": True}
+    assert "the generator was behind too" in capacity(levels, [])["why"]
+
+
 def test_capacity_with_thresholds_and_when_all_or_none_held() -> None:
     levels = [level(50, 10), level(100, 40), level(200, 60)]
     result = capacity(levels, ["p99<50"])

@@ -1,6 +1,6 @@
 """The live line of a running level, on stderr, until SIGTERM (or the time cap and a minute).
 
-    python -m ecsload.commands.watch LEVEL_DIR --level I --of N --users U
+    python -m ecsload.commands.watch LEVEL_DIR --level I --of N --users U [--rate R]
                                      [--requests N] [--time-cap S]
 
 run_load_test.sh starts it beside each level's Locust (unless -q) and stops it
@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--of", metavar="N", type=count, required=True, help="levels in the sweep")
     p.add_argument("--users", metavar="U", type=count, required=True, help="the level's users")
     p.add_argument("--requests", metavar="N", type=count, help="the level's measured requests")
+    p.add_argument("--rate", metavar="R", type=count, help="an arrival-rate level's rate (/s)")
     p.add_argument("--time-cap", metavar="S", type=count, help="the level's time cap (s)")
     return p
 
@@ -62,6 +63,7 @@ def watch(options: argparse.Namespace, terminal: bool) -> None:
             options.users,
             options.requests,
             cap,
+            options.rate,
         )
         if terminal:
             sys.stderr.write(ERASE + line[: max(columns() - 1, 10)])

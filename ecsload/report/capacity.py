@@ -9,7 +9,8 @@ it was not sustained on the way up. summary.json's `capacity`:
 
     rate           the capacity (requests/s), null when even the lowest rate broke
     broken_at      the first rate that did not hold, null when all held
-    why            what broke there, in words
+    why            what broke there, in words (saying so when the generator was behind
+                   its schedule there: then the limit may be the generator's)
     text           the line printed under the table across levels
 """
 
@@ -53,6 +54,12 @@ def capacity(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> 
     held = None
     for level in levels:
         why = broken(level, lowest_p99, thresholds)
+        late = level.get("lateness") or {}
+        if why is not None and late.get("behind"):
+            why += (
+                f" (the generator was behind too, its sends' lateness p99 {late['p99']:.1f} ms: "
+                "the limit may be the generator's)"
+            )
         if why is not None:
             at = f"{level['rate']:g}/s"
             text = (

@@ -140,11 +140,12 @@ def live_line(
     users: int,
     target: int | None,
     time_cap: float | None,
+    rate: int | None = None,
 ) -> str:
     """One line, most telling first (a terminal cuts its end), e.g. `level 2/4, 25 users,
     12 s (cap in 588 s) | 1,234/3,000 requests, 268 req/s, 0 errors, p95 42.0 ms | probe p50
-    1.2 ms, Locust CPU 83%`."""
-    head = f"level {level}/{levels}, {users} users"
+    1.2 ms, Locust CPU 83%`; an arrival-rate level is named by its `rate` (`level 1/3, 200/s`)."""
+    head = f"level {level}/{levels}, " + (f"{rate}/s" if rate else f"{users} users")
     if figures.phase == STARTING:
         return f"{head} | starting Locust"
     if figures.elapsed is not None:
