@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ecsload.report.samples import Samples
+from ecsload.report.stats import NO_ANSWER
 
 CORRECTED_PERCENTILES = (50, 95, 99)
 MAX_SYNTHETIC = 2_000_000  # beyond, synthetic samples are thinned and weighted
@@ -32,7 +33,6 @@ STALL_FLOOR_MS = 100.0
 STALL_P50_RATIO = 20
 LISTED_GAPS = 50  # gaps listed in summary.json (the longest)
 LATE_WARNING_MS = 1.0  # an arrival-rate generator whose p99 lateness exceeds this is behind
-NO_ANSWER = 0
 DROPPED = b"Dropped"
 
 
