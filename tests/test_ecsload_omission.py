@@ -226,3 +226,14 @@ def test_an_open_sweep_has_a_capacity_line_and_latency_against_the_rate() -> Non
     ax = latency_chart(levels).figure.axes[0]
     assert ax.get_xlabel() == "arrival rate (requests/s)"
     assert list(ax.lines[0].get_xdata()) == [50, 100, 200]
+
+
+def test_the_stall_warning_of_a_level_without_any_answer() -> None:
+    from ecsload.report.tables import stall_warning
+
+    stalls = {"gaps": [{"seconds": 2.0}], "percent": 100.0, "threshold_ms": 100.0}
+    none = {"model": "closed", "all": {"p99": None, "corrected": None}}
+    assert stall_warning(none, stalls) == (
+        "WARNING: no answer for 2.00 s (100% of the level, gaps over 100 ms); "
+        "no request of the level was answered."
+    )

@@ -171,14 +171,19 @@ def stall_warning(level: Mapping[str, Any], stalls: Mapping[str, Any]) -> str:
         named = f"{lengths[0]} x{len(lengths)}"
     else:
         named = ", ".join(sorted(lengths, reverse=True)[:5]) + (" …" if len(lengths) > 5 else "")
-    if level.get("model") == "closed":
-        p99 = ((level["all"] or {}).get("corrected") or {}).get("p99")
+    p99 = (level["all"] or {}).get("p99")
+    corrected = ((level["all"] or {}).get("corrected") or {}).get("p99")
+    if p99 is None:
+        seen = "no request of the level was answered"
+    elif level.get("model") == "open":
+        seen = f"this level times each request from its schedule: p99 {p99:.0f} ms"
+    elif corrected is not None:
         seen = (
-            f"a client arriving at a constant rate would see p99 ~ {p99:.0f} ms (corrected), "
-            f"not the {level['all']['p99']:.0f} ms these users recorded"
+            f"a client arriving at a constant rate would see p99 ~ {corrected:.0f} ms "
+            f"(corrected), not the {p99:.0f} ms these users recorded"
         )
     else:
-        seen = f"this level times each request from its schedule: p99 {level['all']['p99']:.0f} ms"
+        seen = f"these users recorded p99 {p99:.0f} ms, which hides the stalls"
     return (
         f"WARNING: no answer for {named} ({stalls['percent']:.0f}% of the level, gaps over "
         f"{stalls['threshold_ms']:.0f} ms); {seen}."
