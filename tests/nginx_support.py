@@ -41,7 +41,7 @@ http {{
     keepalive_requests {keepalive_requests};
     {delay_upstream}
     server {{
-        listen 127.0.0.1:{port}{ssl};
+        listen {host}:{port}{ssl};
         {tls}
         {auth}
         # `return` runs before auth_basic (rewrite phase, access phase), so each path
@@ -136,6 +136,7 @@ def nginx_ecs(
     keepalive_requests: int = 1_000_000,
     delays: Mapping[str, float] | None = None,
     port: int | None = None,
+    host: str = "127.0.0.1",
 ) -> Iterator[Nginx]:
     """nginx answering the ECS API on a loopback port for as long as the block runs.
 
@@ -144,6 +145,8 @@ def nginx_ecs(
     `delays` maps endpoints (DELAYED_ENDPOINTS) to the ms they wait before answering.
     `port`: the one to listen on (say, a port an earlier stand-in used, for the same
     endpoint URL); by default a free one.
+    `host`: the address to listen on, e.g. the gateway of a bridge network a test made for
+    its containers.
     """
     folder.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -159,6 +162,7 @@ def nginx_ecs(
             # As root, its workers would run as nobody, who cannot read the test's folder.
             user="user root;" if os.geteuid() == 0 else "",
             dir=folder,
+            host=host,
             port=port,
             ssl=" ssl" if tls else "",
             tls=tls_conf,
@@ -168,9 +172,9 @@ def nginx_ecs(
             **delay_settings(delays or {}, delay_port),
         )
         (folder / "nginx.conf").write_text(conf)
-        with nginx_process(folder, port):
+        with nginx_process(folder, port, host):
             scheme = "https" if tls else "http"
-            yield Nginx(f"{scheme}://127.0.0.1:{port}", credentials, log)
+            yield Nginx(f"{scheme}://{host}:{port}", credentials, log)
 
 
 def delay_settings(delays: Mapping[str, float], port: int | None) -> dict[str, str]:
@@ -211,8 +215,8 @@ def delay_server(delays: Mapping[str, float] | None) -> Iterator[int | None]:
 
 
 @contextlib.contextmanager
-def nginx_process(folder: Path, port: int) -> Iterator[None]:
-    """nginx with `folder`/nginx.conf, listening on `port`, stopped gracefully at the end."""
+def nginx_process(folder: Path, port: int, host: str = "127.0.0.1") -> Iterator[None]:
+    """nginx with `folder`/nginx.conf, listening on `host`:`port`, stopped gracefully at the end."""
     process = subprocess.Popen(
         ["nginx", "-p", str(folder), "-e", str(folder / "error.log"), "-c", "nginx.conf"],
         start_new_session=True,
@@ -220,7 +224,7 @@ def nginx_process(folder: Path, port: int) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port, process, folder / "error.log")
+        wait_for_port(port, process, folder / "error.log", host=host)
         yield
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -233,11 +237,16 @@ def nginx_process(folder: Path, port: int) -> Iterator[None]:
 
 
 def wait_for_port(
-    port: int, process: subprocess.Popen, log: Path, seconds: float = 10, what: str = "nginx"
+    port: int,
+    process: subprocess.Popen,
+    log: Path,
+    seconds: float = 10,
+    what: str = "nginx",
+    host: str = "127.0.0.1",
 ) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and process.poll() is None:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        with contextlib.suppress(OSError), socket.create_connection((host, port), 0.2):
             return
         time.sleep(0.05)
     problem = log.read_text() if log.exists() else "no error log"
