@@ -8,6 +8,7 @@ only at its gateway address, where nginx listens.
 """
 
 import csv
+import os
 import subprocess
 import time
 import uuid
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.container_support import BUILD_SCRIPT, compose_project
+from tests.container_support import BUILD_SCRIPT, against_demo_node, against_nginx
 from tests.docker_fixtures import LocalDocker
 from tests.e2e_support import read_json
 
-pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+# The first test also builds the image (the module's fixture): minutes, not pytest's 300 s.
+pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.timeout(1200)]
 
 WORKERS = 3
 USERS_PER_WORKER = 1_000_000  # worker i's users are numbered from i * 1,000,000 + 1
@@ -33,7 +35,7 @@ def image(local_docker: LocalDocker) -> Iterator[str]:
     """scripts/build-image.sh from scratch (a new mmdebstrap base too); the images it made are
     removed at the end."""
     tag = f"ecs-load-test-{uuid.uuid4().hex[:8]}:1"
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DOCKER_HOST": local_docker.docker_host}
+    env = {"PATH": os.environ["PATH"], "DOCKER_HOST": local_docker.docker_host}
     started = time.monotonic()
     built = subprocess.run(
         [str(BUILD_SCRIPT), "--rebuild-base", "--tag", tag],
@@ -66,7 +68,7 @@ def measured_rows(level_dir: Path) -> list[dict[str, str]]:
 def test_the_image_sweeps_with_three_worker_containers_and_keeps_every_request(
     tmp_path: Path, local_docker: LocalDocker, image: str
 ) -> None:
-    with compose_project(tmp_path, local_docker.docker_host, image, WORKERS, SWEEP) as (
+    with against_nginx(tmp_path, local_docker.docker_host, image, WORKERS, SWEEP) as (
         project,
         nginx,
     ):
@@ -101,32 +103,30 @@ def test_the_image_sweeps_with_three_worker_containers_and_keeps_every_request(
 def test_a_killed_worker_container_shows_as_the_note_and_the_sweep_ends(
     tmp_path: Path, local_docker: LocalDocker, image: str
 ) -> None:
-    sweep = {**SWEEP, "concurrency": [6], "number_of_requests": 20_000, "level_time_cap": 60}
-    with compose_project(tmp_path, local_docker.docker_host, image, WORKERS, sweep) as (
-        project,
-        _,
-    ):
-        level = tmp_path / "results"
-        assert samples_arrive(level, seconds=120), project.logs("master")
+    """Against the compose file's demo node (its tasks run as processes in its container)."""
+    sweep = {**SWEEP, "concurrency": [6], "number_of_requests": 3000, "level_time_cap": 90}
+    with against_demo_node(tmp_path, local_docker.docker_host, image, WORKERS, sweep) as project:
+        assert samples_arrive(tmp_path / "results", seconds=120), project.logs("master")
         project.docker("kill", project.container("worker", 2))
 
         master_rc = project.wait("master", timeout=180)
         master_out = project.logs("master")
         assert master_rc == 0, master_out
         assert "NOTE: 1 of 3 workers lost mid-level" in master_out
-        summary = read_json(project.run_dir() / "summary.json")["levels"][0]
-        assert summary["workers"] == {"joined": 3, "finished": 2, "lost": 1}
+        level = read_json(project.run_dir() / "summary.json")["levels"][0]
+        assert level["workers"] == {"joined": 3, "finished": 2, "lost": 1}
+        assert level["requests"] < 3000
         for i in (1, 3):
             assert project.wait("worker", i, timeout=60) == 0, project.logs("worker", i)
         assert project.exit_code("worker", 2) == 137  # SIGKILL
 
 
 def samples_arrive(results: Path, seconds: float) -> bool:
-    """True once the master's level has written measured samples (bounded wait)."""
+    """True once the master's level has written samples (bounded wait)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         for samples in results.glob("*/level-*/samples.csv"):
-            if samples.stat().st_size > 10_000:
+            if samples.stat().st_size > 5_000:
                 return True
         time.sleep(0.2)
     return False
