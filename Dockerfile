@@ -11,6 +11,8 @@
 ARG BASE_IMAGE=ecs-load-base:bookworm
 
 FROM ${BASE_IMAGE} AS venv
+# build-image.sh removes this stage's image once the build is done (it holds the wheels).
+LABEL org.ecs-load.stage=venv
 COPY app/requirements.txt /opt/ecs-load/requirements.txt
 COPY wheels/ /tmp/wheels/
 RUN python3 -m venv /opt/ecs-load/.venv \

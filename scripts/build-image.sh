@@ -36,6 +36,7 @@ SUITE=${ECS_LOAD_SUITE:-bookworm}
 MIRROR=${ECS_LOAD_MIRROR:-http://deb.debian.org/debian}
 PYTHON_VERSION=${ECS_LOAD_PYTHON:-3.11}
 WORK=""
+CONTEXT_PID="" # the build context's preparation, in the background
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -63,6 +64,7 @@ step() {
 }
 
 cleanup() {
+  [[ -z $CONTEXT_PID ]] || kill "$CONTEXT_PID" 2>/dev/null || true
   [[ -z $WORK ]] || rm -rf "$WORK"
 }
 
@@ -133,14 +135,19 @@ main() {
   WORK=$(mktemp -d)
   trap cleanup EXIT
   base=${from:-ecs-load-base:$SUITE}
+  # The wheels download while mmdebstrap works: both wait mostly on the network.
+  build_context "$WORK/context" &
+  CONTEXT_PID=$!
   if [[ -z $from ]] && { ((rebuild)) || ! docker image inspect "$base" >/dev/null 2>&1; }; then
     make_base "$base"
   fi
-  build_context "$WORK/context"
+  wait "$CONTEXT_PID" || exit $?
+  CONTEXT_PID=""
   say "building $tag from $base (no network while building)"
   # The classic builder: it runs with --network none on any daemon, BuildKit or not.
   step "$WORK/build.log" "docker build" env DOCKER_BUILDKIT=0 docker build --network none \
     --build-arg "BASE_IMAGE=$base" --tag "$tag" --tag "${tag%:*}:latest" "$WORK/context"
+  docker image prune --force --filter label=org.ecs-load.stage=venv >/dev/null
   size=$(docker image inspect --format '{{.Size}}' "$tag")
   say "built $tag in $((SECONDS - started)) s: $((size / 1000000)) MB"
   printf '%s\n' "$tag"
