@@ -68,9 +68,11 @@ cleanup() {
   [[ -z $WORK ]] || rm -rf "$WORK"
 }
 
-# make_base IMAGE: the Debian root filesystem, without documentation, imported as IMAGE.
+# make_base IMAGE: the Debian root filesystem, without documentation, imported as IMAGE. The
+# IMAGE it replaces is removed unless an image still uses it.
 make_base() {
-  local image=$1
+  local image=$1 old
+  old=$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
   command -v mmdebstrap >/dev/null || die 2 "mmdebstrap not found: apt-get install -y mmdebstrap"
   [[ $(id -u) == 0 ]] || die 2 "mmdebstrap makes the base as root here: run as root, or use --from"
   say "making the base $image with mmdebstrap ($SUITE: $BASE_PACKAGES)"
@@ -80,6 +82,7 @@ make_base() {
     "$SUITE" "$WORK/base.tar" "$MIRROR"
   step "$WORK/import.log" "docker import" docker import --change 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' "$WORK/base.tar" "$image"
+  [[ -z $old ]] || docker rmi "$old" >/dev/null 2>&1 || true
 }
 
 # download_wheels DIR: the pinned wheels for the base's Python on this machine's architecture,
