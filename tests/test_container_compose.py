@@ -116,7 +116,11 @@ def test_a_killed_worker_container_shows_as_the_note_and_the_sweep_ends(
         assert "NOTE: 1 of 3 workers lost mid-level" in master_out
         level = read_json(project.run_dir() / "summary.json")["levels"][0]
         assert level["workers"] == {"joined": 3, "finished": 2, "lost": 1}
-        assert level["requests"] < 1500
+        # The dead worker's unused tickets and last second of samples are lost, or none at all
+        # when it had just sent them (the workers lease tickets by their demand).
+        assert level["requests"] <= 1500
+        if level["requests"] < 1500:
+            assert f"{1500 - level['requests']} of the 1500 requests have no sample" in master_out
         for i in (1, 3):
             assert project.wait("worker", i, timeout=60) == 0, project.logs("worker", i)
         assert project.exit_code("worker", 2) == 137  # SIGKILL
