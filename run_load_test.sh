@@ -3,6 +3,7 @@
 #        ./run_load_test.sh --master --expect-workers N ...   (with ECS_ENDPOINT)
 #        ./run_load_test.sh --worker --master-host HOST       (on each worker machine)
 #        ./run_load_test.sh report RUN_DIR [--graphs FILE.pdf]
+#        ./run_load_test.sh history [--last N] [--json] | history import DIR... | history prune --keep N
 #
 # Sweeps concurrency levels with headless Locust against ECS_ENDPOINT or, when
 # no endpoint is given, against a local ECS node that it starts, checks and
@@ -39,6 +40,7 @@ LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
 WORKER_WAIT="" GRAPHS="" QUIET="" RATES="" ARRIVALS="" MAX_IN_FLIGHT="" ARRIVAL_USERS=""
+HISTORY=""
 TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
@@ -267,6 +269,19 @@ write_report() {
   return 0
 }
 
+# record_history: add the run to its history (none with --no-history). A history that
+# fails is one line; its exit code (8, only for a history the run was told to use)
+# becomes the run's when no verdict failed. The URL reaches Python by the environment.
+record_history() {
+  local rc=0
+  [[ -n $HISTORY ]] || return 0
+  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.history append "$RUN_DIR" || rc=$?
+  if ((rc != 0 && VERDICT == 0)); then
+    VERDICT=$rc
+  fi
+  return 0
+}
+
 # run_level USERS I N: level I of N, one headless Locust run with the probe and the live
 # line beside it, then its table (or, when Locust failed, one line saying why). With
 # --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
@@ -343,6 +358,11 @@ main() {
     PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
     ECSLOAD_PROG="run_load_test.sh report" exec "$PY" -m ecsload.commands.report "$@"
   fi
+  if [[ ${1:-} == history ]]; then
+    shift
+    PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
+    ECSLOAD_PROG="run_load_test.sh history" exec "$PY" -m ecsload.commands.history "$@"
+  fi
   if wants_help "$@"; then
     exec python3 -m ecsload.commands.plan --help
   fi
@@ -374,8 +394,9 @@ main() {
   trap - CHLD # every level is measured: the node's end no longer matters
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
-  "$PY" -m ecsload.commands.verdict "$RUN_DIR" || VERDICT=$?
+  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.verdict "$RUN_DIR" || VERDICT=$?
   SUMMARY_WRITTEN=1
+  record_history
   write_report
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return "$VERDICT"

@@ -44,6 +44,14 @@ EXIT_CODES = (
         "failed); see comparison.txt",
     ),
     ExitCode(
+        8,
+        "HISTORY",
+        "the run's results are complete, but the history it was told to use (--history, "
+        "ECS_LOAD_HISTORY, config history) could not be written: locked, unreachable, "
+        "corrupt or of a newer schema (no threshold failed and no regression); "
+        "docs/history.md",
+    ),
+    ExitCode(
         130, "INTERRUPTED", "interrupted (Ctrl-C or SIGTERM): Locust and the node were stopped"
     ),
 )
@@ -57,6 +65,7 @@ EXIT_LOCUST = _BY_NAME["LOCUST"]
 EXIT_NO_PYTHON = _BY_NAME["NO_PYTHON"]
 EXIT_THRESHOLDS = _BY_NAME["THRESHOLDS"]
 EXIT_REGRESSION = _BY_NAME["REGRESSION"]
+EXIT_HISTORY = _BY_NAME["HISTORY"]
 EXIT_INTERRUPTED = _BY_NAME["INTERRUPTED"]
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from ecsload.history.location import parse_reference
 from ecsload.model import REQUEST_TYPES
 
 IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
@@ -209,6 +210,11 @@ def parse_path(text: str) -> str:
     if not text.strip():
         raise ValueError("is empty")
     return os.path.expanduser(text.strip())
+
+
+def parse_baseline(text: str) -> str:
+    """A run folder's path, or a reference to the history: last, label:X, history[:N]."""
+    return text.strip() if parse_reference(text) else parse_path(text)
 
 
 def parse_seconds(text: str) -> int:

@@ -1,4 +1,4 @@
-"""Exit 0 when this Python has every pin of a requirements file installed.
+"""Exit 0 when this Python has every pin of the requirements files given installed.
 
 Stdlib only: it runs before any environment exists, to decide whether one
 must be made. Follows `-r other.txt` lines; compares `name==version` pins
@@ -37,4 +37,4 @@ def missing(requirements: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(1 if missing(Path(sys.argv[1])) else 0)
+    sys.exit(1 if any(missing(Path(path)) for path in sys.argv[1:]) else 0)

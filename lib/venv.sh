@@ -3,12 +3,14 @@
 # Sourced by run_load_test.sh and run_tests.sh; defines ecs_python only.
 
 # ecs_python ROOT REQUIREMENTS: print the path of a Python with every pin of
-# ROOT/REQUIREMENTS installed. Tries ROOT/.venv, then python3; otherwise creates
+# ROOT/REQUIREMENTS and of ROOT/requirements-nodeps.txt (installed without their
+# declared dependencies) installed. Tries ROOT/.venv, then python3; otherwise creates
 # or updates ROOT/.venv (saying so on stderr). Returns 1 when that fails.
 ecs_python() {
   local root=$1 requirements=$1/$2 candidate venv=$1/.venv
   for candidate in "$venv/bin/python" "$(command -v python3 || true)"; do
-    if [[ -x $candidate ]] && "$candidate" "$root/lib/check_requirements.py" "$requirements"; then
+    if [[ -x $candidate ]] && "$candidate" "$root/lib/check_requirements.py" "$requirements" \
+      "$root/requirements-nodeps.txt"; then
       printf '%s\n' "$candidate"
       return 0
     fi
@@ -33,7 +35,9 @@ ecs_python() {
     return 1
   fi
   if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      --requirement "$requirements" >&2; then
+      --requirement "$requirements" >&2 ||
+    ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      --requirement "$root/requirements-nodeps.txt" >&2; then
     echo "ecs-load: could not install $2 into $venv: see pip's message above" >&2
     return 1
   fi

@@ -38,11 +38,27 @@ from ecsload.commands.roles import resolve_role, role_assignments
 from ecsload.commands.settings import PROG, SETTINGS, parser, shell_text
 from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.history.location import (
+    default_history,
+    default_label,
+    is_url,
+    parse_reference,
+    without_secret,
+)
 from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.tls import NOT_VERIFIED, tls_terms
 
 MIN_IN_FLIGHT = 100  # the default cap on an arrival-rate level's requests in flight, at least
 STALL_ROOM_SECONDS = 1.5  # ... and room for this long a stall's arrivals at the top rate
+PATH_SETTINGS = (
+    "credentials",
+    "ca_bundle",
+    "newrelic",
+    "node_deployment",
+    "graphs",
+    "baseline",
+    "history",
+)
 PATH_MAX = 4096  # Linux's limit on a path
 RUN_FILES_ROOM = 120  # the longest path a run makes under its results folder, and then some
 
@@ -103,12 +119,31 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
-    for key in ("credentials", "ca_bundle", "newrelic", "node_deployment", "graphs", "baseline"):
-        if values[key] and sources[key].startswith("config"):
+    for key in PATH_SETTINGS:
+        if not values[key] or is_url(values[key]):
+            continue
+        if key == "baseline" and parse_reference(values[key]):
+            continue
+        if sources[key].startswith("config"):
             values[key] = os.path.abspath(Path(options.config).parent / values[key])
-        elif values[key]:
+        else:
             values[key] = os.path.abspath(values[key])
     return values, sources
+
+
+def resolve_history(
+    values: dict[str, Any],
+    sources: dict[str, str],
+    results: str,
+    role: str,
+) -> None:
+    """The history this run is added to: "" with no_history or for a worker (its master
+    records the run), else the setting or history.sqlite under the results folder."""
+    if values["no_history"] or role == "worker":
+        values["history"] = ""
+    elif not values["history"]:
+        values["history"] = default_history(results)
+        sources["history"] = "default: in the results folder"
 
 
 def checked(parse: Callable[[Any], Any], value: object, where: str, exit_code: int) -> Any:
@@ -200,6 +235,7 @@ def plan_text(
     """The plan as -v prints it: each setting and its source, what each level runs, its notes.
     A worker's levels are its master's, so its plan shows only its own settings and says so."""
     lines = [f"Plan of run '{run_dir}':"]
+    values = {**values, "history": without_secret(values["history"])}
     for s in SETTINGS:
         if worker and s.key not in WORKER_OWN_SETTINGS:
             continue
@@ -244,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_CONFIG,
         )
     role = resolve_role(options, values)
+    resolve_history(values, sources, options.results, role["role"])
     if values["rates"]:
         resolve_arrival_levels(values, sources, role)
     elif role["role"] == "local":  # a worker's levels are its master's
@@ -254,6 +291,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if role["role"] != "worker":
         check_verdict_settings(values, sources)
     run_dir = make_run_dir(options.results)
+    label, branch = default_label(os.environ)
+    if sources["label"] == "default" and label:
+        values["label"], sources["label"] = label, "the CI's variables"
     tls_notes = [NOT_VERIFIED] if values["insecure"] else []
     warning = clear_text_warning(values, sources)
     if warning:
@@ -262,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "run_dir": str(run_dir),
         **{key: None if value == "" else value for key, value in values.items()},
+        "history": without_secret(values["history"]) or None,
+        "branch": branch,
         "sources": sources,
         "distribution": role,
         "tls": tls_terms(values["endpoint"], values["insecure"], values["ca_bundle"]),

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from ecsload.cli import UserError
 from ecsload.commands.settings import PROG
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.history.location import Reference, parse_reference
 from ecsload.report.baseline import BaselineError, check_baseline
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
 from ecsload.values import PROBE, parse_threshold
@@ -160,7 +161,10 @@ def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]
             "(--baseline DIR, a previous run's results folder)",
             EXIT_USAGE,
         )
-    if values["baseline"]:
+    reference = parse_reference(values["baseline"]) if values["baseline"] else None
+    if reference:
+        check_history_baseline(values, sources, reference)
+    elif values["baseline"]:
         try:
             levels = values["rates"] or values["concurrency"]
             check_baseline(Path(values["baseline"]), values["endpoint"], levels)
@@ -168,3 +172,25 @@ def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]
             raise UserError(
                 f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG
             ) from None
+
+
+def check_history_baseline(
+    values: Mapping[str, Any], sources: Mapping[str, str], reference: Reference
+) -> None:
+    """A baseline from the history needs one (exit 1) that holds a run of this target
+    (exit 2). Imports SQLAlchemy only here: --help needs none of it."""
+    if not values["history"]:
+        raise UserError(
+            f"{sources['baseline']}: --baseline {reference.text} reads the history, and "
+            "--no-history turns it off: drop one of them",
+            EXIT_USAGE,
+        )
+    from ecsload.history.baseline import chosen_runs
+    from ecsload.history.store import HistoryError
+
+    try:
+        chosen_runs(values["history"], values["endpoint"], reference)
+    except HistoryError as error:
+        raise UserError(
+            f"{sources['baseline']}: baseline {reference.text}: {error}", EXIT_CONFIG
+        ) from None

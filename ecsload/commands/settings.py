@@ -24,6 +24,7 @@ from ecsload.cli import OneLineParser
 from ecsload.commands.roles import add_role_options
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
+from ecsload.history.location import LABEL_VARIABLES, parse_history, parse_label
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,
@@ -40,6 +41,7 @@ from ecsload.values import (
     json_thresholds,
     option_type,
     parse_arrivals,
+    parse_baseline,
     parse_count,
     parse_endpoint,
     parse_image,
@@ -270,10 +272,11 @@ SETTINGS = (
         "baseline",
         None,  # read by the verdict command from plan.json
         "",
-        parse_path,
-        json_text(parse_path),
-        help="an earlier run's results folder (same target) to compare this run with: "
-        "comparison.txt, comparison.json",
+        parse_baseline,
+        json_text(parse_baseline),
+        help="what to compare this run with: an earlier run's results folder (same target), "
+        "or from the history: last (the previous run), label:X (the last run labelled X), "
+        "history[:N] (the last N runs, default 10); comparison.txt, comparison.json",
     ),
     Setting(
         "tolerance",
@@ -301,6 +304,34 @@ SETTINGS = (
         json_flag,
         help="exit 7 when the comparison with --baseline says slower",
     ),
+    Setting(
+        "history",
+        "HISTORY",
+        "",
+        parse_history,
+        json_text(parse_history),
+        "ECS_LOAD_HISTORY",
+        help="the history each run is added to: a SQLite file or a postgresql:// URL "
+        "(none: history.sqlite in the results folder); docs/history.md",
+    ),
+    Setting(
+        "no_history",
+        None,
+        False,
+        None,
+        json_flag,
+        help="do not add this run to the history",
+    ),
+    Setting(
+        "label",
+        None,  # read by the history command from plan.json
+        "",
+        parse_label,
+        json_text(parse_label),
+        help="this run's label in the history, e.g. a commit or build (none: the CI's "
+        + ", ".join(LABEL_VARIABLES)
+        + ")",
+    ),
 )
 
 
@@ -326,10 +357,14 @@ def config_help() -> str:
 
 def commands_help() -> str:
     return (
-        "other command:\n"
+        "other commands:\n"
         "  run_load_test.sh report RUN_DIR [--graphs FILE.pdf]\n"
         "      (re)write RUN_DIR/report.html, and the PDF of its charts, for a run that\n"
-        "      ended or was copied from CI (a sweep writes it by itself)"
+        "      ended or was copied from CI (a sweep writes it by itself)\n"
+        "  run_load_test.sh history [--last N] [--endpoint URL] [--level N] [--type T] [--json]\n"
+        "  run_load_test.sh history import RUN_DIR...  |  history prune --keep N\n"
+        "      the runs of the history, per level p95, req/s, trends and change points\n"
+        "      (run_load_test.sh history --help; docs/history.md)"
     )
 
 
@@ -409,10 +444,13 @@ def parser() -> argparse.ArgumentParser:
             + "; checked at every level unless @USERS or @top names one; any that fails: exit 6"
         ).replace("%", "%%"),
     )
-    add(["--baseline"], "baseline", "DIR")
+    add(["--baseline"], "baseline", "DIR|last|label:X|history[:N]")
     add(["--tolerance"], "tolerance", "PCT")
     add(["--run-noise"], "run_noise", "PCT")
     flag(["--fail-on-regression"], "fail_on_regression", "default: false")
+    add(["--history"], "history", "PATH|URL")
+    flag(["--no-history"], "no_history", "default: every run is added")
+    add(["--label"], "label", "TEXT")
     p.add_argument(
         "--node-deployment",
         dest="node_deployment",

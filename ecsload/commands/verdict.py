@@ -13,6 +13,7 @@ is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary.
 
 import argparse
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,19 @@ from ecsload.exits import (
     EXIT_THRESHOLDS,
     EXIT_USAGE,
 )
+from ecsload.history.baseline import stored_baseline
+from ecsload.history.location import (
+    Reference,
+    history_location,
+    parse_reference,
+    without_secret,
+)
+from ecsload.history.store import HistoryError
 from ecsload.report.baseline import BaselineError, run_summary
 from ecsload.report.comparison import (
     SLOWER,
     Rule,
+    TypeSamples,
     busy_generator_levels,
     compare,
     comparison_table,
@@ -68,25 +78,51 @@ def judge_thresholds(run_dir: Path, thresholds: Sequence[str], summary: dict[str
     return verdict["passed"]
 
 
+Baseline = tuple[Mapping[int, Mapping[str, TypeSamples]], Rule, str, list[dict[str, Any]]]
+
+
+def folder_baseline(plan: Mapping[str, Any]) -> Baseline:
+    """An earlier run folder's samples, the plan's rule, its name and its levels."""
+    baseline = Path(plan["baseline"])
+    try:
+        before = level_samples(baseline)
+        levels = run_summary(baseline)["levels"]
+    except BaselineError as error:
+        raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
+    return before, Rule(plan["tolerance"], plan["run_noise"]), str(baseline), levels
+
+
+def history_baseline(plan: Mapping[str, Any], reference: Reference) -> Baseline:
+    """Stored runs' histograms; with several runs, the run noise measured between them."""
+    location = history_location(plan, os.environ)
+    if not location:
+        raise UserError(f"baseline {reference.text}: this run has no history", EXIT_CONFIG)
+    try:
+        stored = stored_baseline(location, plan.get("endpoint") or "", reference)
+    except HistoryError as error:
+        raise UserError(f"baseline {reference.text}: {error}", EXIT_CONFIG) from None
+    noise = stored.run_noise_percent
+    rule = Rule(plan["tolerance"], plan["run_noise"] if noise is None else noise)
+    return stored.samples, rule, stored.description(without_secret(location)), stored.levels
+
+
 def judge_against_baseline(
     run_dir: Path, plan: Mapping[str, Any], summary: Mapping[str, Any]
 ) -> str:
     """comparison.txt and comparison.json; the overall verdict (slower, faster or same)."""
-    baseline = Path(plan["baseline"])
-    try:
-        before = level_samples(baseline)
-        baseline_levels = run_summary(baseline)["levels"]
-    except BaselineError as error:
-        raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
+    reference = parse_reference(plan["baseline"])
+    if reference:
+        before, rule, name, baseline_levels = history_baseline(plan, reference)
+    else:
+        before, rule, name, baseline_levels = folder_baseline(plan)
     try:
         now = level_samples(run_dir)
     except BaselineError as error:  # its summary or samples changed since summarize read them
         raise UserError(f"{run_dir} cannot be compared: {error}", EXIT_LOCUST) from None
-    rule = Rule(plan["tolerance"], plan["run_noise"])
-    comparison = {"baseline": str(baseline), **compare(before, now, rule)}
+    comparison = {"baseline": name, **compare(before, now, rule)}
     if not comparison["levels"]:
         raise UserError(
-            f"baseline {baseline}: no level of this run could be compared with it (levels "
+            f"baseline {name}: no level of this run could be compared with it (levels "
             f"only in the baseline: {comparison['levels_only_in_baseline']}, only in this "
             f"run: {comparison['levels_only_in_run']})",
             EXIT_CONFIG,

@@ -1,0 +1,156 @@
+"""A finished run folder as the history's rows: the run, its levels, its figures.
+
+Figures come from summary.json (with their 95% intervals and corrected
+percentiles where the run has them, else null); histograms from each level's
+measured samples, the same samples a comparison with the run folder reads
+(ecsload.report.comparison.level_samples).
+"""
+
+import json
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ecsload.history import histograms
+from ecsload.history.schema import ALL_TYPES, FIGURES
+from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.report.tables import generator_busy
+
+
+class RecordError(Exception):
+    """A folder that is not a finished run."""
+
+
+def read_object(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecordError(f"it has no {path.name}: give the folder of a run that ended") from None
+    except (OSError, ValueError) as error:
+        raise RecordError(f"its {path.name} cannot be read: {error}") from None
+    if not isinstance(value, dict):
+        raise RecordError(f"its {path.name} is not a JSON object")
+    return value
+
+
+def verdict_text(summary: Mapping[str, Any], comparison: Mapping[str, Any]) -> str:
+    """`pass`/`fail` of the thresholds, the comparison's verdict, or both; "" if neither."""
+    parts = []
+    if summary.get("verdict"):
+        parts.append("pass" if summary["verdict"].get("passed") else "fail")
+    if comparison.get("verdict"):
+        parts.append(str(comparison["verdict"]))
+    return ", ".join(parts)
+
+
+def interval(figures: Mapping[str, Any], key: str) -> dict[str, float | None]:
+    ci = (figures.get("ci") or {}).get(key) or [None, None]
+    return {f"{key}_low": ci[0], f"{key}_high": ci[1]}
+
+
+def type_row(
+    users: int, name: str, stats: Mapping[str, Any], seconds: float | None, encoded: bytes | None
+) -> dict[str, Any]:
+    requests = int(stats["ok"]) + int(stats["error"])
+    corrected = stats.get("corrected") or {}
+    row: dict[str, Any] = {
+        "users": users,
+        "type": name,
+        "requests": requests,
+        "errors": int(stats["error"]),
+        "rate_limited": int(stats.get("rate_limited") or 0),
+        "p50": stats.get("p50"),
+        "p95": stats.get("p95"),
+        "p99": stats.get("p99"),
+        "rps": round(requests / seconds, 3) if seconds else None,
+        "goodput": round(int(stats["ok"]) / seconds, 3) if seconds else None,
+        "histogram": encoded,
+        **{f"corrected_{p}": corrected.get(p) for p in ("p50", "p95", "p99")},
+    }
+    for key in FIGURES:
+        row.update(interval(stats, key))
+    return row
+
+
+def level_histograms(folder: Path) -> dict[str, bytes]:
+    """Each request type's measured latencies (and all of them) as encoded histograms."""
+    try:
+        samples = read_samples(folder / "samples.csv")
+    except SampleFileError:
+        return {}
+    measured = samples.where(samples.measured)
+    if not len(measured):
+        return {}
+    found = {ALL_TYPES: histograms.encode(measured.response_time_ms)}
+    for code, name in enumerate(measured.type_names):
+        selected = measured.type_code == code
+        if np.any(selected):
+            found[name] = histograms.encode(measured.response_time_ms[selected])
+    return found
+
+
+def level_rows(
+    run_dir: Path, level: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    users, seconds = int(level["users"]), level.get("seconds")
+    encoded = level_histograms(run_dir / f"level-{users}")
+    probe = level.get("probe") or {}
+    level_row = {
+        "users": users,
+        "seconds": seconds,
+        "generator_share": generator_busy(level),
+        "probe_count": probe.get("count"),
+        "probe_errors": probe.get("errors"),
+        **{f"probe_{p}": probe.get(p) for p in ("p50", "p95", "p99")},
+    }
+    rows = []
+    if level.get("all"):
+        all_row = type_row(users, ALL_TYPES, level["all"], seconds, encoded.get(ALL_TYPES))
+        all_row["rps"] = level.get("rps", all_row["rps"])
+        all_row["goodput"] = level.get("goodput", all_row["goodput"])
+        all_row.update(interval(level, "rps"), **interval(level, "goodput"))
+        rows.append(all_row)
+    for name, stats in sorted((level.get("types") or {}).items()):
+        rows.append(type_row(users, name, stats, seconds, encoded.get(name)))
+    return level_row, rows
+
+
+def run_record(
+    run_dir: Path, label: str | None = None, branch: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(run, levels, figures) rows of a finished run folder; RecordError if it is not one.
+    The label and branch default to those in its plan.json."""
+    plan = read_object(run_dir / "plan.json")
+    summary = read_object(run_dir / "summary.json")
+    if not summary.get("levels"):
+        raise RecordError("its summary.json has no level")
+    try:
+        comparison = read_object(run_dir / "comparison.json")
+    except RecordError:
+        comparison = {}
+    levels, rows = [], []
+    for level in summary["levels"]:
+        level_row, type_rows = level_rows(run_dir, level)
+        levels.append(level_row)
+        rows += type_rows
+    started = [lv["started"] for lv in summary["levels"] if lv.get("started")]
+    ended = [lv["ended"] for lv in summary["levels"] if lv.get("ended")]
+    created = str(plan.get("created") or min(started, default=""))
+    run = {
+        "run_key": f"{run_dir.name}@{created}",
+        "target": plan.get("endpoint") or "",
+        "endpoint": summary.get("endpoint"),
+        "label": label if label is not None else plan.get("label") or "",
+        "branch": branch if branch is not None else plan.get("branch") or "",
+        "created": created,
+        "started": min(started, default=None),
+        "ended": max(ended, default=None),
+        "recorded": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "run_dir": str(run_dir.resolve()),
+        "verdict": verdict_text(summary, comparison),
+        "plan": json.dumps(plan, sort_keys=True),
+    }
+    return run, levels, rows

@@ -1,0 +1,95 @@
+"""The history's tables, one schema for SQLite and PostgreSQL (SQLAlchemy Core), and its
+migrations.
+
+`meta` holds `schema_version`. A history made by an older version is brought up to
+SCHEMA_VERSION by MIGRATIONS, in order, in one transaction; one made by a newer
+version is refused (HistoryError), never rewritten. To change the schema: bump
+SCHEMA_VERSION, change the tables and append a step that turns the previous
+version into this one.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+ALL_TYPES = "(all)"  # the `type` of a level's every request, beside each request type
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_key", String(512), nullable=False, unique=True),  # run folder name + created
+    Column("target", String(2048), nullable=False),  # plan's endpoint; "" the local node
+    Column("endpoint", String(2048)),  # the URL the levels ran against
+    Column("label", String(256), nullable=False),
+    Column("branch", String(256), nullable=False),
+    Column("created", String(32), nullable=False),  # ISO 8601 UTC, the plan's
+    Column("started", String(32)),
+    Column("ended", String(32)),
+    Column("recorded", String(32), nullable=False),
+    Column("run_dir", String(4096)),
+    Column("verdict", String(64), nullable=False),  # "" when nothing was judged
+    Column("plan", Text, nullable=False),  # plan.json (credentials by path, URLs masked)
+)
+Index("runs_by_target", runs.c.target, runs.c.created)
+Index("runs_by_label", runs.c.label)
+
+levels = Table(
+    "levels",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("users", Integer, primary_key=True),
+    Column("seconds", Float),
+    Column("generator_share", Float),  # busiest Locust process, % of a core (CPU or busy)
+    Column("probe_count", Integer),
+    Column("probe_errors", Integer),
+    Column("probe_p50", Float),
+    Column("probe_p95", Float),
+    Column("probe_p99", Float),
+)
+
+FIGURES = ("p50", "p95", "p99", "rps", "goodput")  # each with an optional 95% interval
+figures = Table(
+    "figures",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("users", Integer, primary_key=True),
+    Column("type", String(128), primary_key=True),  # a request type, or ALL_TYPES
+    Column("requests", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),
+    Column("rate_limited", Integer, nullable=False),
+    *(Column(name, Float) for name in FIGURES),
+    *(Column(f"{name}_{end}", Float) for name in FIGURES for end in ("low", "high")),
+    *(Column(f"corrected_{p}", Float) for p in ("p50", "p95", "p99")),
+    Column("histogram", LargeBinary),  # HdrHistogram's compressed encoding, in µs
+)
+
+
+def create_version_1(connection: Connection) -> None:
+    metadata.create_all(connection)
+
+
+# (version it makes, step): applied in order to a history below SCHEMA_VERSION.
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, create_version_1),)
