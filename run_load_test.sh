@@ -252,7 +252,8 @@ write_report() {
   REPORTED=1
   compgen -G "$RUN_DIR/level-*/summary.json" >/dev/null || return 0
   [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
-  launch - "$PY" -m ecsload.commands.report "$RUN_DIR" "${graphs[@]}"
+  launch - env "ECS_LOAD_HISTORY=$HISTORY" "$PY" -m ecsload.commands.report "$RUN_DIR" \
+    "${graphs[@]}"
   REPORT_PID=$LAUNCHED
   wait_for $((REPORT_SECONDS * 10)) pid_gone "$REPORT_PID" || rc=timeout
   [[ $rc != 0 ]] || wait "$REPORT_PID" || rc=$?

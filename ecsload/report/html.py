@@ -50,6 +50,7 @@ class RunPart:
     texts: dict[str, str]  # file name -> contents, for those of TEXT_FILES present
     sweep: Sequence[Chart]
     levels: Sequence[LevelPart]
+    history: Mapping[str, Any] | None = None  # ecsload.history.report_section's
 
 
 def environment() -> jinja2.Environment:
@@ -136,6 +137,7 @@ def report_html(run: RunPart, written: str) -> str:
             run_title=run_title(summary),
             run_table=html_table(run_grid(summary)),
             level_sections=[level_context(part) for part in run.levels],
+            history=run.history,
             written=written,
             matplotlib_version=matplotlib.__version__,
         )

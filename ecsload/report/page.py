@@ -8,6 +8,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from ecsload.history.report_section import history_section
 from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
 from ecsload.report.documents import level_key
 from ecsload.report.html import LevelPart, RunPart, report_html
@@ -62,6 +63,7 @@ def write_report(
         texts=texts,
         sweep=sweep_charts(summary["levels"]),
         levels=level_parts(folder, summary),
+        history=history_section(folder, plan),
     )
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = report_html(run_part, written)
