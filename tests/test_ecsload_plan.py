@@ -58,6 +58,7 @@ def test_defaults(tmp_path: Path) -> None:
         "WORKER_WAIT": "120",
         "GRAPHS": "",
         "QUIET": "false",
+        "HISTORY": str(tmp_path / "results" / "history.sqlite"),
     }
     saved = json.loads((run_dir / "plan.json").read_text())
     assert saved["concurrency"] == [10, 15, 20, 25]

@@ -138,7 +138,7 @@ def check_processes_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -
         )
 
 
-def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -> None:
     """Thresholds that name a level or the probe this run will not have (exit 1), a
     regression exit without a baseline (exit 1), and a baseline that does not fit (exit 2)."""
     for text in values["thresholds"]:
@@ -175,10 +175,11 @@ def check_verdict_settings(values: Mapping[str, Any], sources: Mapping[str, str]
 
 
 def check_history_baseline(
-    values: Mapping[str, Any], sources: Mapping[str, str], reference: Reference
+    values: dict[str, Any], sources: Mapping[str, str], reference: Reference
 ) -> None:
-    """A baseline from the history needs one (exit 1) that holds a run of this target
-    (exit 2). Imports SQLAlchemy only here: --help needs none of it."""
+    """A baseline from the history needs one (exit 1) that can be read (exit 2). A history
+    with no run of this target yet (a first CI job) is a note, and the run is not compared:
+    it becomes the next run's baseline. Imports SQLAlchemy only here: --help needs none."""
     if not values["history"]:
         raise UserError(
             f"{sources['baseline']}: --baseline {reference.text} reads the history, and "
@@ -186,10 +187,18 @@ def check_history_baseline(
             EXIT_USAGE,
         )
     from ecsload.history.baseline import chosen_runs
-    from ecsload.history.store import HistoryError
+    from ecsload.history.location import without_secret
+    from ecsload.history.store import HistoryError, NoStoredRun
 
     try:
         chosen_runs(values["history"], values["endpoint"], reference)
+    except NoStoredRun as error:
+        sys.stderr.write(
+            f"{PROG}: note: baseline {reference.text}: {error}; this run is not compared\n".replace(
+                values["history"], without_secret(values["history"])
+            )
+        )
+        values["baseline"] = ""
     except HistoryError as error:
         raise UserError(
             f"{sources['baseline']}: baseline {reference.text}: {error}", EXIT_CONFIG

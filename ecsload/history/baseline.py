@@ -55,7 +55,7 @@ def chosen_runs(location: str, target: str, reference: Reference) -> list[store.
         runs = store.run_rows(connection, target, last=reference.runs, label=reference.label)
     if not runs:
         where = target or "the local ECS node"
-        raise store.HistoryError(
+        raise store.NoStoredRun(
             f"history {location}: it has no run of {where} for --baseline "
             f"{reference.text} ({reference.describe()}): run once without it first"
         )

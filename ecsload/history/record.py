@@ -6,6 +6,7 @@ measured samples, the same samples a comparison with the run folder reads
 (ecsload.report.comparison.level_samples).
 """
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -118,6 +119,13 @@ def level_rows(
     return level_row, rows
 
 
+def run_key(run_dir: Path, created: str) -> str:
+    """One run's identity: its folder's absolute path and its plan's time, hashed. Two
+    sweeps of the same second under two results folders are two runs; importing a
+    folder twice finds it."""
+    return hashlib.sha256(f"{run_dir.resolve()}\0{created}".encode()).hexdigest()
+
+
 def run_record(
     run_dir: Path, label: str | None = None, branch: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -140,7 +148,7 @@ def run_record(
     ended = [lv["ended"] for lv in summary["levels"] if lv.get("ended")]
     created = str(plan.get("created") or min(started, default=""))
     run = {
-        "run_key": f"{run_dir.name}@{created}",
+        "run_key": run_key(run_dir, created),
         "target": plan.get("endpoint") or "",
         "endpoint": summary.get("endpoint"),
         "label": label if label is not None else plan.get("label") or "",

@@ -40,7 +40,7 @@ runs = Table(
     "runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_key", String(512), nullable=False, unique=True),  # run folder name + created
+    Column("run_key", String(64), nullable=False, unique=True),  # record.run_key
     Column("target", String(2048), nullable=False),  # plan's endpoint; "" the local node
     Column("endpoint", String(2048)),  # the URL the levels ran against
     Column("label", String(256), nullable=False),

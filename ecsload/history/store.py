@@ -40,6 +40,10 @@ class HistoryError(Exception):
     """A history that cannot be used: the message is the one line the user sees."""
 
 
+class NoStoredRun(HistoryError):
+    """A history that is not there yet, or has no run of what was asked for."""
+
+
 @dataclass
 class StoredRun:
     """One run as the history has it: its row, and its figures by level then type."""
@@ -110,7 +114,7 @@ def transaction(location: str, *, create: bool) -> Iterator[Connection]:
     failure. Without `create`, a SQLite file that does not exist is an error."""
     shown = without_secret(location)
     if not create and not is_url(location) and not Path(location).is_file():
-        raise HistoryError(f"history {shown}: no such file: a run makes it (or give --history)")
+        raise NoStoredRun(f"history {shown}: no such file: a run makes it (or give --history)")
     if create and not is_url(location):
         Path(location).parent.mkdir(parents=True, exist_ok=True)
     engine = engine_for(location)
