@@ -311,8 +311,8 @@ SETTINGS = (
         parse_history,
         json_text(parse_history),
         "ECS_LOAD_HISTORY",
-        help="the history each run is added to: a SQLite file or a postgresql:// URL "
-        "(none: history.sqlite in the results folder); docs/history.md",
+        help="the history each run is added to: a SQLite file or a postgresql:// URL; "
+        "docs/history.md",
     ),
     Setting(
         "no_history",
@@ -361,7 +361,7 @@ def commands_help() -> str:
         "  run_load_test.sh report RUN_DIR [--graphs FILE.pdf]\n"
         "      (re)write RUN_DIR/report.html, and the PDF of its charts, for a run that\n"
         "      ended or was copied from CI (a sweep writes it by itself)\n"
-        "  run_load_test.sh history [--last N] [--endpoint URL] [--level N] [--type T] [--json]\n"
+        "  run_load_test.sh history [--last N] [--endpoint URL] [--level N] [--json]\n"
         "  run_load_test.sh history import RUN_DIR...  |  history prune --keep N\n"
         "      the runs of the history, per level p95, req/s, trends and change points\n"
         "      (run_load_test.sh history --help; docs/history.md)"
@@ -448,7 +448,13 @@ def parser() -> argparse.ArgumentParser:
     add(["--tolerance"], "tolerance", "PCT")
     add(["--run-noise"], "run_noise", "PCT")
     flag(["--fail-on-regression"], "fail_on_regression", "default: false")
-    add(["--history"], "history", "PATH|URL")
+    p.add_argument(
+        "--history",
+        dest="history",
+        metavar="PATH|URL",
+        type=option_type(parse_history),
+        help=f"{settings['history'].help} (default: history.sqlite in the results folder)",
+    )
     flag(["--no-history"], "no_history", "default: every run is added")
     add(["--label"], "label", "TEXT")
     p.add_argument(
