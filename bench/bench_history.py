@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
 from tabulate import tabulate
 
-from ecsload.history import histograms, schema, store
+from ecsload.history import histograms, store
 from ecsload.history.changes import change_points
 from ecsload.history.report_section import history_section
 from ecsload.history.schema import ALL_TYPES
@@ -82,11 +81,7 @@ def fill(location: str, runs: int) -> None:
     pool = [histograms.encode(np.exp(rng.normal(3, 0.5, 1000))) for _ in range(POOL)]
     with store.transaction(location, create=True) as connection:
         for n in range(runs):
-            run, levels, figures = rows_of(n, rng, pool)
-            run_id = connection.execute(insert(schema.runs).values(**run)).inserted_primary_key[0]
-            connection.execute(insert(schema.levels), [{**lv, "run_id": run_id} for lv in levels])
-            connection.execute(insert(schema.figures), [{**f, "run_id": run_id} for f in figures])
-    return None
+            store.insert_run(connection, *rows_of(n, rng, pool))
 
 
 def timed(action: Callable[[], Any]) -> float:
@@ -172,8 +167,8 @@ def main() -> int:
         if missing := postgres_missing():
             print(f"PostgreSQL skipped: {missing}")
         else:
-            folder = Path(tempfile.mkdtemp(prefix="ecs-history-bench-pg-"))
-            with postgres_server(folder) as url:
+            cluster = Path(tempfile.mkdtemp(prefix="ecs-history-bench-pg-"))
+            with postgres_server(cluster) as url:
                 results["PostgreSQL"] = measure(url, options.runs)
     keys = list(next(iter(results.values())))
     print(f"A history of {options.runs} runs x {len(LEVELS)} levels x 7 types (+ all), seconds:")

@@ -174,12 +174,24 @@ def append(
             if not replace:
                 return None
             delete_runs(connection, [existing])
-        run_id = connection.execute(insert(schema.runs).values(**run)).inserted_primary_key[0]
-        if levels:
-            connection.execute(insert(schema.levels), [{**lv, "run_id": run_id} for lv in levels])
-        if rows:
-            connection.execute(insert(schema.figures), [{**r, "run_id": run_id} for r in rows])
-        return int(run_id)
+        return insert_run(connection, run, levels, rows)
+
+
+def insert_run(
+    connection: Connection,
+    run: Mapping[str, Any],
+    levels: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
+) -> int:
+    """Insert one run's rows in the connection's transaction; its id."""
+    key = connection.execute(insert(schema.runs).values(**run)).inserted_primary_key
+    assert key is not None
+    run_id = int(key[0])
+    if levels:
+        connection.execute(insert(schema.levels), [{**lv, "run_id": run_id} for lv in levels])
+    if rows:
+        connection.execute(insert(schema.figures), [{**r, "run_id": run_id} for r in rows])
+    return run_id
 
 
 def delete_runs(connection: Connection, ids: Sequence[int]) -> None:
@@ -223,15 +235,15 @@ def run_rows(
     if not by_id:
         return []
     columns = [c for c in schema.figures.c if c.name != "histogram"]
-    for row in connection.execute(
+    for figures in connection.execute(
         select(*columns).where(schema.figures.c.run_id.in_(list(by_id)))
     ).mappings():
-        figures = dict(row)
-        by_id[row["run_id"]].levels.setdefault(row["users"], {})[row["type"]] = figures
-    for row in connection.execute(
+        levels = by_id[figures["run_id"]].levels
+        levels.setdefault(figures["users"], {})[figures["type"]] = dict(figures)
+    for level in connection.execute(
         select(schema.levels).where(schema.levels.c.run_id.in_(list(by_id)))
     ):
-        by_id[row.run_id].generator_share[row.users] = row.generator_share
+        by_id[level.run_id].generator_share[level.users] = level.generator_share
     return found
 
 

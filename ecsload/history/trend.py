@@ -81,10 +81,10 @@ def history_table(
             for key, unit in (("p95", "p95 ms"), ("rps", "req/s")):
                 values = [figure(run, users, name, key) for run in runs]
                 marked = {c.run_id for c in changes if c.users == users and c.figure == key}
-                marks = [run.id in marked for run in runs]
+                flags = [run.id in marked for run in runs]
                 known = [v for v in values if v is not None]
                 span = f"{cell(min(known))} to {cell(max(known))}" if known else "-"
-                lines.append(f"{users:>5} users {unit:<7} {sparkline(values, marks)}  {span}")
+                lines.append(f"{users:>5} users {unit:<7} {sparkline(values, flags)}  {span}")
     if changes:
         lines.append(
             f"{CHANGE_MARK} a change point (Apache Otava, p < 0.001): the figure's mean "
