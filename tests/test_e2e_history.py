@@ -154,6 +154,12 @@ def test_corrupt_history_explicit_exit_8_default_a_note(
     assert done.returncode == EXIT_HISTORY, done.stderr
     assert "corrupt" in done.stderr and "Traceback" not in done.stderr
     assert_results_complete(tmp_path / "explicit")
+    fresh = tmp_path / "fresh.sqlite"  # the run it missed, imported from its folder
+    folder = str(only_run_dir(tmp_path / "explicit"))
+    imported = history(fresh, "import", folder)
+    assert imported.returncode == EXIT_OK and "added as run 1" in imported.stdout
+    assert "already in the history" in history(fresh, "import", folder).stdout
+    assert "1 run(s)" in history(fresh).stdout
     default = tmp_path / "default"
     default.mkdir()
     (default / "history.sqlite").write_bytes(store.read_bytes())

@@ -103,6 +103,9 @@ def test_newer_schema_and_corrupt_file_are_one_line_errors(tmp_path: Path) -> No
     corrupt.write_bytes(b"not a database" * 200)
     with pytest.raises(store.HistoryError, match="corrupt"):
         store.append(str(corrupt), *made_run(1, latencies(1)))
+    with pytest.raises(store.HistoryError, match="unreachable") as refused:
+        store.append("postgresql://ci:hunter2@127.0.0.1:1/h", *made_run(1, latencies(1)))
+    assert "hunter2" not in str(refused.value) and "ci:***@127.0.0.1:1" in str(refused.value)
     absent = store.transaction(str(tmp_path / "absent.sqlite"), create=False)
     with pytest.raises(store.HistoryError, match="no such file"), absent:
         pass
