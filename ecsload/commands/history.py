@@ -185,10 +185,19 @@ def append_run(folder: Path) -> int:
     return EXIT_OK
 
 
+def subcommand(args: list[str]) -> tuple[str | None, list[str]]:
+    """The subcommand, wherever --history PATH puts it, and the other arguments."""
+    for i, arg in enumerate(args):
+        if arg in SUBCOMMANDS and (i == 0 or args[i - 1] != "--history"):
+            return arg, args[:i] + args[i + 1 :]
+        if not arg.startswith("-") and (i == 0 or args[i - 1] != "--history"):
+            break
+    return None, args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in SUBCOMMANDS:
-        name = args.pop(0)
+    name, args = subcommand(list(sys.argv[1:] if argv is None else argv))
+    if name is not None:
         options = command_parser(name).parse_args(args)
         if name == "append":
             return append_run(options.folder)
