@@ -17,6 +17,7 @@ import numpy as np
 
 from ecsload.history import histograms
 from ecsload.history.schema import ALL_TYPES, FIGURES
+from ecsload.report.documents import level_key
 from ecsload.report.samples import SampleFileError, read_samples
 from ecsload.report.tables import generator_busy
 
@@ -96,11 +97,12 @@ def level_histograms(folder: Path) -> dict[str, bytes]:
 def level_rows(
     run_dir: Path, level: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    users, seconds = int(level["users"]), level.get("seconds")
+    users, seconds = int(level_key(level)), level.get("seconds")  # users, or a rate
     encoded = level_histograms(run_dir / f"level-{users}")
     probe = level.get("probe") or {}
     level_row = {
         "users": users,
+        "model": level.get("model"),
         "seconds": seconds,
         "generator_share": generator_busy(level),
         "probe_count": probe.get("count"),

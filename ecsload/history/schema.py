@@ -60,7 +60,8 @@ levels = Table(
     "levels",
     metadata,
     Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("users", Integer, primary_key=True),
+    Column("users", Integer, primary_key=True),  # the level: users, or an open sweep's rate
+    Column("model", String(16)),  # "closed" (users) or "open" (arrival rate); null: closed
     Column("seconds", Float),
     Column("generator_share", Float),  # busiest Locust process, % of a core (CPU or busy)
     Column("probe_count", Integer),
@@ -75,7 +76,7 @@ figures = Table(
     "figures",
     metadata,
     Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
-    Column("users", Integer, primary_key=True),
+    Column("users", Integer, primary_key=True),  # as in `levels`
     Column("type", String(128), primary_key=True),  # a request type, or ALL_TYPES
     Column("requests", Integer, nullable=False),
     Column("errors", Integer, nullable=False),
