@@ -95,7 +95,9 @@ def test_gitlab_ci_passes_gitlabs_schema_and_a_broken_one_does_not(tmp_path: Pat
 
 def test_gitlab_ci_keeps_the_results_without_the_secrets() -> None:
     job = load(GITLAB)["smoke-load"]
-    assert job["script"] == ["./run_load_test.sh -v -o results ci-smoke.json"]
+    assert job["script"] == ["./run_load_test.sh -v -o results --baseline history ci-smoke.json"]
+    history = job["variables"]["ECS_LOAD_HISTORY"]  # a PostgreSQL service, no password in it
+    assert history.startswith("postgresql://ci@postgres:") and "PGPASSWORD" in job["variables"]
     artifacts = job["artifacts"]
     assert artifacts["when"] == "always"
     assert artifacts["reports"]["junit"] == "results/*/junit.xml"
