@@ -5,7 +5,7 @@ every series, and of the report's History section (aim: each under 2 s). Then th
 change points' quality on synthetic series of 60 runs: a +20% step in p95 at run 40
 with the run-to-run noise measured on this machine, and a flat series.
 
-    .venv/bin/python bench/bench_history.py [--runs 1000] [--no-postgres]
+    .venv/bin/python -m bench.bench_history [--runs 1000] [--no-postgres]
 
 Timing figures on a shared machine are noisy: run it once, on a quiet machine.
 """
