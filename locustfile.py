@@ -18,6 +18,7 @@ from locust import between, constant, events, task
 from ecsload.api import API_ROOT
 from ecsload.model import USER_WEIGHTS
 from ecsload.plugin import level
+from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.users import ArrivalUser, ECSUser, TaskTemplate, model_request, task_deck
 
 level.install(events)
@@ -58,15 +59,15 @@ class SlowHealthUser(PacedUser):
     request = model_request("GET", f"{API_ROOT}/_health?quick=false", "Health-Check-Slow", 200)
 
 
-def happy_path(options: Any) -> dict[str, Any]:
+def happy_path(options: LevelOptions) -> dict[str, Any]:
     return {"docker_image": options.happy_image, "cmd": HELLO_WORLD}
 
 
-def image_not_found(options: Any) -> dict[str, Any]:
+def image_not_found(options: LevelOptions) -> dict[str, Any]:
     return {"docker_image": options.missing_image, "cmd": HELLO_WORLD}
 
 
-def bad_request_body(options: Any) -> dict[str, Any]:
+def bad_request_body(options: LevelOptions) -> dict[str, Any]:
     return {}
 
 
@@ -80,7 +81,7 @@ class TasksUser(ECSUser):
     )
 
     def on_start(self) -> None:
-        self.deck = task_deck(self.templates, self.environment.parsed_options)
+        self.deck = task_deck(self.templates, level_options(self.environment))
 
     @task
     def run_task(self) -> None:

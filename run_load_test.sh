@@ -88,9 +88,9 @@ on_signal() {
   exit "$EXIT_INTERRUPTED"
 }
 
-# write_node_config DIR: the node's INI file, the format ECS itself reads.
+# write_node_config: the node's INI file, the format ECS itself reads.
 write_node_config() {
-  cat >"$1/ecs.conf" <<EOF
+  cat >"$NODE_CONFIG" <<EOF
 [ecs]
 address = 127.0.0.1
 port = 0
@@ -100,35 +100,35 @@ EOF
 
 # node_failed: the node did not come up; show why and stop.
 node_failed() {
-  local dir=$RUN_DIR/node
   printf 'run_load_test.sh: the local ECS node did not start; last lines of its logs:\n' >&2
-  tail -n 15 "$dir/stdout.txt" "$dir/ecs.log" >&2 2>/dev/null || true
+  tail -n 15 "$NODE_STDOUT" "$NODE_LOG" >&2 2>/dev/null || true
   exit "$EXIT_NODE"
 }
 
-# node_credentials DIR: the pairs the local node accepts, hashed into DIR/.htpasswd: the
-# user's own ECS_CREDENTIALS when given, else three new pairs in DIR/credentials.txt.
+# node_credentials: the pairs the local node accepts, hashed into its .htpasswd: the
+# user's own ECS_CREDENTIALS when given, else three new pairs in the node's credentials.txt.
 node_credentials() {
-  local dir=$1
   if [[ -n $CREDENTIALS ]]; then
-    "$PY" -m ecsnode.creds --from-pairs "$CREDENTIALS" --htpasswd "$dir/.htpasswd" \
-      >"$dir/creds.log" 2>&1
+    "$PY" -m ecsnode.creds --from-pairs "$CREDENTIALS" --htpasswd "$NODE_HTPASSWD" \
+      >"$NODE_CREDS_LOG" 2>&1
   else
-    CREDENTIALS=$dir/credentials.txt
-    "$PY" -m ecsnode.creds 3 --htpasswd "$dir/.htpasswd" --pairs "$CREDENTIALS" \
-      >"$dir/creds.log" 2>&1
+    CREDENTIALS=$NODE_PAIRS
+    "$PY" -m ecsnode.creds 3 --htpasswd "$NODE_HTPASSWD" --pairs "$CREDENTIALS" \
+      >"$NODE_CREDS_LOG" 2>&1
   fi
 }
 
 # start_local_node: credentials, the node on a free loopback port, a health
 # check; sets ENDPOINT (and CREDENTIALS, unless the user gave theirs).
 start_local_node() {
-  local dir=$RUN_DIR/node NODE_RUNNER node
+  local NODE_RUNNER node paths
   local -a agent=() limits=()
-  mkdir -m 700 "$dir" # it holds the credentials: nobody else may read it
-  node_credentials "$dir" ||
-    fail "$EXIT_NODE" "could not make the local node's credentials: $(cat "$dir/creds.log")"
-  write_node_config "$dir"
+  # The node's folder, made 0700 (it holds the credentials: nobody else may read it).
+  paths=$("$PY" -m ecsload.run_folder node "$RUN_DIR") || fail "$EXIT_NODE" "cannot make the node's folder"
+  eval "$paths"
+  node_credentials ||
+    fail "$EXIT_NODE" "could not make the local node's credentials: $(cat "$NODE_CREDS_LOG")"
+  write_node_config
   if [[ -n $NEWRELIC_CONFIG ]]; then
     # newrelic-admin execs the node, so NODE_PID stays the node's own; the
     # agent logs where the INI's log_file says (stdout: the node's stdout.txt).
@@ -136,13 +136,13 @@ start_local_node() {
     [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
   fi
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
-  launch "$dir/stdout.txt" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$dir/ecs.conf" \
-    --htpasswd "$dir/.htpasswd" "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$dir/ecs.log" \
-    --status-file "$dir/status.json"
+  launch "$NODE_STDOUT" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$NODE_CONFIG" \
+    --htpasswd "$NODE_HTPASSWD" "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$NODE_LOG" \
+    --status-file "$NODE_STATUS"
   NODE_PID=$LAUNCHED
-  [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$dir/ecs.conf'"
-  node=$("$PY" -m ecsload.commands.ready --node-status "$dir/status.json" --pid "$NODE_PID" \
-    --credentials "$CREDENTIALS" --timeout "$NODE_START_SECONDS" 2>>"$dir/stdout.txt") ||
+  [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$NODE_CONFIG'"
+  node=$("$PY" -m ecsload.commands.ready --node-status "$NODE_STATUS" --pid "$NODE_PID" \
+    --credentials "$CREDENTIALS" --timeout "$NODE_START_SECONDS" 2>>"$NODE_STDOUT") ||
     node_failed
   eval "$node"
   [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the $NODE_RUNNER runner"
@@ -209,13 +209,13 @@ run_locust() {
   return "$rc"
 }
 
-# start_probe DIR: the probe (paced GET _noop from a process of its own) beside the
-# level, unless --probe-rate is 0. It stops itself after the time cap and a minute.
+# start_probe: the probe (paced GET _noop from a process of its own) beside the level,
+# unless --probe-rate is 0. It stops itself after the time cap and a minute.
 start_probe() {
   local -a credentials=()
   [[ $PROBE_RATE != 0 ]] || return 0
   [[ -z $CREDENTIALS ]] || credentials=(--credentials "$CREDENTIALS")
-  launch "$1/probe.log" "$PY" -m ecsload.commands.probe "$ENDPOINT" --out "$1/probe.csv" \
+  launch "$PROBE_LOG" "$PY" -m ecsload.commands.probe "$ENDPOINT" --out "$PROBE_FILE" \
     --rate "$PROBE_RATE" --max-seconds $((LEVEL_TIME_CAP + 60)) "${credentials[@]}" "${TLS[@]}"
   PROBE_PID=$LAUNCHED
 }
@@ -246,11 +246,13 @@ stop_watch() {
 # and only once a level has a summary. A report that fails or times out is a note on
 # stderr: it never changes the run's exit code.
 write_report() {
-  local rc=0
+  local rc=0 REPORT_FILE SUMMARIZED=0 paths
   local -a graphs=()
   [[ $REPORTED == 0 && -n $RUN_DIR && $ROLE != worker ]] || return 0
   REPORTED=1
-  compgen -G "$RUN_DIR/level-*/summary.json" >/dev/null || return 0
+  paths=$("$PY" -m ecsload.run_folder run "$RUN_DIR") || return 0
+  eval "$paths"
+  [[ $SUMMARIZED == 1 ]] || return 0
   [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
   launch - env "ECS_LOAD_HISTORY=$HISTORY" "$PY" -m ecsload.commands.report "$RUN_DIR" \
     "${graphs[@]}"
@@ -265,7 +267,7 @@ write_report() {
   elif [[ $rc != 0 ]]; then
     say "run_load_test.sh: note: the report could not be written (exit $rc)" >&2
   elif [[ $VERBOSE == 1 ]]; then
-    say "Find the report @ '$RUN_DIR/report.html'"
+    say "Find the report @ '$REPORT_FILE'"
   fi
   return 0
 }
@@ -287,7 +289,8 @@ record_history() {
 # line beside it, then its table (or, when Locust failed, one line saying why). With
 # --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
 run_level() {
-  local users=$1 dir=$RUN_DIR/level-$1 rc=0 hatch=$HATCH_RATE
+  local users=$1 rc=0 hatch=$HATCH_RATE paths LEVEL_DIR SAMPLES_FILE LEVEL_INFO PROGRESS_FILE
+  local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG LOCUST_CSV LOCUST_REPORT
   local -a spread arrivals=()
   NODE_STAGE="during level $1"
   mapfile -t spread < <(spread_options "$([[ $2 == "$3" ]] && echo 1 || echo 0)")
@@ -295,24 +298,26 @@ run_level() {
     arrivals=(--arrival-rate "$1" --arrivals "$ARRIVALS" --max-in-flight "$MAX_IN_FLIGHT")
     users=$ARRIVAL_USERS hatch=$ARRIVAL_USERS
   fi
-  mkdir -p "$dir"
+  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1") ||
+    fail "$EXIT_LOCUST" "cannot make the folder of level $1"
+  eval "$paths"
   if [[ $VERBOSE == 1 ]]; then
-    say "Find locust log file @ '$dir/locust.log' for $users concurrency"
-    say "Find locust output @ '$dir/output.txt' for $users concurrency"
+    say "Find locust log file @ '$LOCUST_LOG' for $users concurrency"
+    say "Find locust output @ '$LOCUST_OUTPUT' for $users concurrency"
   fi
-  start_probe "$dir"
-  start_watch "$dir" "$2" "$3" "$users" "${RATES:+$1}"
-  run_locust "$dir/output.txt" --headless --host "$ENDPOINT" \
+  start_probe
+  start_watch "$LEVEL_DIR" "$2" "$3" "$users" "${RATES:+$1}"
+  run_locust "$LOCUST_OUTPUT" --headless --host "$ENDPOINT" \
     -u "$users" -r "$hatch" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
-    --csv "$dir/locust" --html "$dir/report.html" --logfile "$dir/locust.log" \
+    --csv "$LOCUST_CSV" --html "$LOCUST_REPORT" --logfile "$LOCUST_LOG" \
     --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
-    --samples-file "$dir/samples.csv" --level-info "$dir/level.json" \
-    --progress-file "$dir/progress.json" --happy-image "$HAPPY_IMAGE" \
+    --samples-file "$SAMPLES_FILE" --level-info "$LEVEL_INFO" \
+    --progress-file "$PROGRESS_FILE" --happy-image "$HAPPY_IMAGE" \
     --missing-image "$MISSING_IMAGE" "${arrivals[@]}" "${spread[@]}" || rc=$?
   stop_watch
   stop_probe
   NODE_STAGE="after level $1"
-  "$PY" -m ecsload.commands.summarize level "$dir" --concurrency "$users" --locust-exit "$rc" \
+  "$PY" -m ecsload.commands.summarize level "$LEVEL_DIR" --concurrency "$users" --locust-exit "$rc" \
     --probe-rate "$PROBE_RATE"
 }
 
@@ -322,23 +327,25 @@ run_level() {
 # over (worker.json). Bounded: a worker that hears from no master quits after
 # Locust's connect window (5 minutes), one whose master vanishes after 60 s.
 run_worker() {
-  local level=0 dir rc state
+  local level=0 rc state paths WORKER_INFO LOCUST_OUTPUT LOCUST_LOG
   local -a processes=()
   [[ $PROCESSES == 1 ]] || processes=(--processes "$PROCESSES")
   while :; do
-    level=$((level + 1)) rc=0 dir=$RUN_DIR/worker-$level
-    mkdir -p "$dir"
-    [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$dir/locust.log' for level $level"
-    run_locust "$dir/output.txt" --worker --master-host "$MASTER_HOST" \
-      --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$dir/locust.log" \
-      --ecs-credentials "$CREDENTIALS" --worker-info "$dir/worker.json" || rc=$?
-    state=$("$PY" -m ecsload.commands.worker_state "$dir/worker.json")
+    level=$((level + 1)) rc=0
+    paths=$("$PY" -m ecsload.run_folder worker "$RUN_DIR" "$level") ||
+      fail "$EXIT_LOCUST" "cannot make the folder of level $level"
+    eval "$paths"
+    [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$LOCUST_LOG' for level $level"
+    run_locust "$LOCUST_OUTPUT" --worker --master-host "$MASTER_HOST" \
+      --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$LOCUST_LOG" \
+      --ecs-credentials "$CREDENTIALS" --worker-info "$WORKER_INFO" || rc=$?
+    state=$("$PY" -m ecsload.commands.worker_state "$WORKER_INFO")
     case $state in
       next) ;;
       over) break ;;
       *)
         fail "$EXIT_LOCUST" "no master at $MASTER_HOST:$MASTER_PORT ended level $level" \
-          "(exit $rc); see '$dir/output.txt'"
+          "(exit $rc); see '$LOCUST_OUTPUT'"
         ;;
     esac
   done

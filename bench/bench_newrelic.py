@@ -9,13 +9,15 @@ Runs on this machine vary by up to ±30%, so the two are interleaved in one run.
 """
 
 import argparse
-import json
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tabulate import tabulate
+
+from ecsload.run_folder import RunFolder, read_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ("NoOp", "Version", "Health-Check-Quick", "Tasks-Happy-Path", "Tasks-Bad-Request-Body")
@@ -49,10 +51,10 @@ def sweep(folder: Path, users: int, requests: int, agent: Path | None) -> dict:
         args += ["--newrelic", str(agent)]
     subprocess.run(args, check=True, stdout=subprocess.DEVNULL, timeout=600)
     newest = max(results.iterdir())
-    return json.loads((newest / "summary.json").read_text())["levels"][0]
+    return read_summary(RunFolder(newest).summary)["levels"][0]
 
 
-def dig(level: dict, path: tuple[str, ...]) -> float:
+def dig(level: Any, path: tuple[str, ...]) -> float:
     """The figure at `path` in one level of summary.json."""
     for key in path:
         level = level[key]
@@ -73,7 +75,7 @@ def main() -> None:
             runs["plain"].append(sweep(folder, options.users, options.requests, None))
             runs["agent"].append(sweep(folder, options.users, options.requests, ini))
 
-    figures = [("requests/s", ("rps",))]
+    figures: list[tuple[str, tuple[str, ...]]] = [("requests/s", ("rps",))]
     figures += [
         (f"{name} {stat} ms", ("types", name, stat)) for name in TYPES for stat in ("p50", "p95")
     ]

@@ -14,21 +14,22 @@ spread of the runs without recording. Also timed: the recorder alone, fed
 """
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from ecsload.plugin.recorder import SampleFile, SampleRecorder
+from ecsload.run_folder import LevelFolder, LevelInfo, read_level_info
 from tests.ecsload_support import locust_args, node_running, run_command
 
 
 def run_level(
     url: str, credentials: Path, folder: Path, record: bool, requests: int, users: int
-) -> dict:
+) -> LevelInfo:
     folder.mkdir()
     args = locust_args(
         url,
@@ -50,7 +51,7 @@ def run_level(
     result = run_command(args, timeout=180)
     if result.returncode != 0:
         raise SystemExit(f"locust failed: {result.stderr[-2000:]}")
-    info = json.loads((folder / "level.json").read_text())
+    info = read_level_info(LevelFolder(folder).info)
     if info["stopped_by"] != "requests":
         raise SystemExit(f"the level did not finish its {requests} requests: {info}")
     return info
@@ -61,7 +62,7 @@ def recorder_alone(events: int = 200_000) -> float:
     with tempfile.TemporaryDirectory() as folder:
         samples = SampleFile(Path(folder) / "samples.csv")
         recorder = SampleRecorder(samples.write)
-        event = {
+        event: dict[str, Any] = {
             "request_type": "POST",
             "name": "Tasks-Happy-Path",
             "response_time": 1.234,
@@ -87,7 +88,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=8)
     options = parser.parse_args()
-    runs: dict[bool, list[dict]] = {False: [], True: []}
+    runs: dict[bool, list[LevelInfo]] = {False: [], True: []}
     with tempfile.TemporaryDirectory() as tmp, node_running(Path(tmp)) as node:
         run_level(node.url, node.credentials, Path(tmp) / "warm-up", True, 2000, options.users)
         for round_ in range(options.rounds):
@@ -100,14 +101,14 @@ def main() -> None:
                     )
                 )
 
-    def measured_seconds(info: dict) -> float:
+    def measured_seconds(info: Mapping[str, Any]) -> float:
         return info["seconds"] - info["ramp"]["seconds"]
 
-    def cpu_us(info: dict) -> float:
+    def cpu_us(info: Mapping[str, Any]) -> float:
         cpu = info["generator"]["cpu_percent"][0] / 100 * measured_seconds(info)
         return cpu / info["target_requests"] * 1e6
 
-    def rps(info: dict) -> float:
+    def rps(info: Mapping[str, Any]) -> float:
         return info["target_requests"] / measured_seconds(info)
 
     print(

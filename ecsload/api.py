@@ -1,6 +1,7 @@
 """The facts of the ECS API (docs/ecs-api.md) that the harness relies on, in one place.
 
-Standard library only: the plan uses the image defaults before the venv exists.
+Standard library only: `--help` runs on bare python3 and imports the plan, which
+imports this.
 """
 
 API_ROOT = "/v1.1"

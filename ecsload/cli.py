@@ -2,7 +2,8 @@
 
 Every bad input a user can fix ends with one line on stderr and a documented
 exit code (ecsload.exits), never a traceback: commands raise `UserError` and
-`run` reports it. Standard library only.
+`run` reports it. Standard library only: `--help` runs on bare python3 and
+imports the plan, which imports this.
 """
 
 import argparse

@@ -2,9 +2,10 @@
 
 The file is the one the creds command writes (`--pairs`, or its stdout), not the
 `.htpasswd` it writes for the server. Its format is the creds command's own
-(`ecsnode.pairs`): the pairs read here are byte for byte the ones its
+(`ecsload.pairs`): the pairs read here are byte for byte the ones its
 `--from-pairs` hashes for a local node, so what is sent is what is checked.
-Standard library only: the plan validates credentials before the venv exists.
+Standard library only: `--help` runs on bare python3 and imports the plan, which
+imports this.
 """
 
 import base64
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG
-from ecsnode.pairs import PairsError, parse_pairs
+from ecsload.pairs import PairsError, parse_pairs
 
 
 class CredentialsError(UserError):

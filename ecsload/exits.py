@@ -33,7 +33,10 @@ EXIT_CODES = (
         "during the sweep (the sweep stops at once)",
     ),
     ExitCode(
-        4, "LOCUST", "Locust failed, a level recorded no samples, or a summary could not be written"
+        4,
+        "LOCUST",
+        "Locust failed, a level recorded no samples, or a summary or verdict file could not be "
+        "written (a full disk)",
     ),
     ExitCode(5, "NO_PYTHON", "no Python environment could be set up (python3 or pip failed)"),
     ExitCode(6, "THRESHOLDS", "a threshold (--fail-on) failed at some level; see thresholds.txt"),

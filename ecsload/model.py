@@ -26,7 +26,7 @@ REQUEST_TYPES = (
 )
 
 
-def users_by_kind(users: int, weights: Mapping[str, int]) -> dict[str, int]:
+def users_by_kind(users: int, weights: Mapping[str, float]) -> dict[str, int]:
     """Share `users` among the kinds by weight: exactly `users` in all, and at least one of
     each kind once there are as many users as kinds.
 

@@ -5,7 +5,8 @@ verify the server the same way, before a single credential is sent: the
 certificate's chain against the system's CA store plus, with `--ca-bundle`, a
 private CA's PEM certificates, and its name against the endpoint's host. With
 `--insecure` nothing is verified, and every report says so (`NOT_VERIFIED`).
-Standard library only: the plan checks the bundle before the venv exists.
+Standard library only: `--help` runs on bare python3 and imports the plan, which
+imports this.
 """
 
 import argparse

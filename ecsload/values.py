@@ -3,7 +3,8 @@
 One convention: a parser takes the text of an option or environment variable (or,
 for `json_*`, a value from a config file) and returns the value, or raises
 ValueError with the message the user sees; `option_type` adapts a parser for
-argparse. Standard library only: the plan runs before the venv exists.
+argparse. Standard library only: `--help` runs on bare python3 and imports the
+plan, which imports this.
 """
 
 import argparse

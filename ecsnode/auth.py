@@ -15,7 +15,7 @@ import binascii
 import logging
 import time
 
-from passlib.apache import HtpasswdFile, htpasswd_context
+from passlib.apache import HtpasswdFile, htpasswd_context  # type: ignore[attr-defined]
 from passlib.exc import MissingBackendError
 
 log = logging.getLogger("ecsnode.auth")
@@ -62,7 +62,10 @@ class HtpasswdAuth:
         self._next_reload = time.monotonic() + _RELOAD_EVERY_S
         users = self._file.users()
         usable = [
-            user for user in users if _CONTEXT.identify(self._file.get_hash(user), required=False)
+            user
+            for user in users
+            if isinstance(user, str)  # it reads the file as UTF-8: always
+            and _CONTEXT.identify(self._file.get_hash(user), required=False)
         ]
         if not users:
             raise ValueError("it has no entries; add some with: python -m ecsnode.creds --htpasswd")

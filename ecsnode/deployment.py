@@ -68,7 +68,8 @@ def _limit(spec: dict[str, object] | None) -> Limit | None:
     if isinstance(rate, str):
         count, _, unit = rate.partition("r/")
         per_s = int(count) / (1 if unit == "s" else 60)
-    return Limit(rate_per_s=per_s, conns=int(conns) if conns is not None else None)
+    # The schema allows conn_limit as an integer or a string of digits.
+    return Limit(rate_per_s=per_s, conns=int(str(conns)) if conns is not None else None)
 
 
 def read_deployment(path: str) -> Deployment:
@@ -80,13 +81,13 @@ def read_deployment(path: str) -> Deployment:
         raise DeploymentError(f"cannot read --deployment {path}: {error.strerror}") from None
     except ValueError as error:
         raise DeploymentError(f"--deployment {path} is not valid JSON: {error}") from None
-    error = jsonschema.exceptions.best_match(
+    problem = jsonschema.exceptions.best_match(
         jsonschema.Draft4Validator(SCHEMA).iter_errors(document)
     )
-    if error is not None:
-        where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path) or "the top level"
         raise DeploymentError(
-            f"--deployment {path}: {where}: {error.message} "
+            f"--deployment {path}: {where}: {problem.message} "
             '(e.g. "api_rate_limiting": {"per_ip": {"rate_limit": "500r/s", "conn_limit": "500"}})'
         )
     limits = document.get("api_rate_limiting", {})

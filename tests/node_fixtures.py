@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -251,9 +252,10 @@ def wait_until_running(token: str, within: float = WAIT_S) -> None:
 
 
 def post_task(
-    node: RunningNode, body: object, auth: tuple[str, str] | None = None, **kw: object
+    node: RunningNode, body: object, auth: tuple[str, str] | None = None, **kw: Any
 ) -> requests.Response:
     """POST /tasks: a dict goes as JSON; anything else (str, bytes, chunk iterator) as it is."""
     if isinstance(body, dict):
         return requests.post(f"{node.api}/tasks", json=body, auth=auth, timeout=30, **kw)
-    return requests.post(f"{node.api}/tasks", data=body, auth=auth, timeout=30, **kw)
+    data: Any = body  # str, bytes or a chunk iterator: requests sends each as it is
+    return requests.post(f"{node.api}/tasks", data=data, auth=auth, timeout=30, **kw)

@@ -1,5 +1,15 @@
-"""The commands run_load_test.sh runs: `python -m ecsload.commands.<name>`.
+"""The commands run_load_test.sh runs, one per `python -m ecsload.commands.<name>`, each thin.
 
-plan (resolve and check every setting, print them for bash), ready (wait for a
-healthy endpoint), summarize (a level's or a run's tables and summary.json).
+plan       resolve and check every setting, make the run folder, print them for bash
+ready      wait for the local node's status file and a healthy endpoint
+tls_check  one verified TLS handshake before any credential is sent
+probe      paced GET _noop beside a level (probe.csv)
+watch      the live line while a level runs
+summarize  a level's or a run's tables and summary.json
+verdict    thresholds, junit.xml, the comparison with a baseline; the exit code
+report     report.html (and the --graphs PDF)
+worker_state  one word for a worker machine's bash: next, over or lost
+
+What they share lives where its concept does: ecsload.plan, ecsload.report,
+ecsload.run_folder.
 """

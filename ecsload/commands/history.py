@@ -27,6 +27,7 @@ from ecsload.history.location import DEFAULT_FILE, parse_history, without_secret
 from ecsload.history.record import RecordError, run_record
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import history_json, history_table
+from ecsload.run_folder import DocumentError, RunFolder, read_plan
 from ecsload.values import option_type, parse_count, parse_endpoint
 
 PROG = "python -m ecsload.commands.history"
@@ -165,9 +166,9 @@ def import_runs(location: str, folders: Sequence[Path]) -> int:
 def append_run(folder: Path) -> int:
     """Add the run; a failure is one line, exit 8 for a history the run was told to use."""
     try:
-        plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UserError(f"{folder}/plan.json cannot be read: {error}", EXIT_CONFIG) from None
+        plan = read_plan(RunFolder(folder).plan)
+    except DocumentError as error:
+        raise UserError(str(error), EXIT_CONFIG) from None
     location = os.environ.get("ECS_LOAD_HISTORY", "").strip() or plan.get("history")
     if not location:
         return EXIT_OK

@@ -73,11 +73,12 @@ def open_connection(url: str, context: ssl.SSLContext | None) -> http.client.HTT
     reuse), and the probe's figures are meant to be the service's, not its own.
     """
     parts = urlsplit(url)
+    host = parts.hostname or ""  # the plan checked the endpoint: it has one
     if context is not None:
         return http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=REQUEST_TIMEOUT, context=context
+            host, parts.port, timeout=REQUEST_TIMEOUT, context=context
         )
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT)
+    return http.client.HTTPConnection(host, parts.port, timeout=REQUEST_TIMEOUT)
 
 
 def get_status(connection: http.client.HTTPConnection, headers: dict[str, str]) -> int:

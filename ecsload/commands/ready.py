@@ -14,7 +14,6 @@ exits (the last answer or error on stderr); 2 when the credentials file cannot
 be used.
 """
 
-import json
 import shlex
 import time
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import requests
 from ecsload.api import QUICK_HEALTH_PATH
 from ecsload.cli import OneLineParser, run
 from ecsload.credentials import load_credentials
+from ecsload.run_folder import DocumentError, NodeStatus, read_node_status
 from ecsload.values import option_type, parse_endpoint
 
 PROG = "python -m ecsload.commands.ready"
@@ -40,12 +40,12 @@ def check(url: str, headers: dict[str, str], timeout: float) -> str | None:
     return None if response.status_code == 200 else f"answered {response.status_code}"
 
 
-def node_status(path: Path, pid: int, deadline: float) -> dict[str, str] | str:
+def node_status(path: Path, pid: int, deadline: float) -> NodeStatus | str:
     """The node's status file once it is written, or what happened instead."""
     while time.monotonic() < deadline:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return read_node_status(path)
+        except DocumentError:
             pass  # not written yet (it is written whole, by a rename)
         if not process_alive(pid):
             return f"the node (pid {pid}) exited before it listened"
@@ -96,17 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         else {}
     )
     deadline = time.monotonic() + options.timeout
-    status: dict[str, str] = {}
+    status: NodeStatus | None = None
     if options.node_status is not None:
         found = node_status(options.node_status, options.pid, deadline)
         if isinstance(found, str):
             p.exit(1, f"{PROG}: {found} within {options.timeout:g} s\n")
         status = found
-    endpoint = options.endpoint or status["url"]
+    endpoint = options.endpoint or (status["url"] if status else "")
     problem = wait_healthy(endpoint + QUICK_HEALTH_PATH, headers, deadline)
     if problem is not None:
         p.exit(1, f"{PROG}: {endpoint}{QUICK_HEALTH_PATH} {problem} after {options.timeout:g} s\n")
-    if status:
+    if status is not None:
         print(f"ENDPOINT={shlex.quote(endpoint)}")
         print(f"NODE_RUNNER={shlex.quote(status['runner'])}")
     return 0

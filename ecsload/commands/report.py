@@ -18,12 +18,19 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ecsload.cli import OneLineParser, UserError, run
-from ecsload.commands.summarize import read_json, run_document
-from ecsload.exits import EXIT_USAGE
+from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
+from ecsload.report.summary_files import run_document, summary_of
 from ecsload.report.text_files import TEXT_FILES
+from ecsload.run_folder import (
+    DocumentError,
+    PlanDocument,
+    RunFolder,
+    SummaryDocument,
+    WriteError,
+    read_plan,
+)
 from ecsload.values import option_type, parse_pdf_path
 
 PROG = "python -m ecsload.commands.report"
@@ -47,9 +54,10 @@ def check_run_folder(folder: Path) -> None:
     """A UserError that says what to give when `folder` is not a run's folder."""
     if not folder.is_dir():
         raise UserError(f"{folder} is not a folder: give a run's results folder", EXIT_USAGE)
-    if any(folder.glob("level-*/summary.json")) or (folder / "summary.json").is_file():
+    run = RunFolder(folder)
+    if run.level_summaries() or run.summary.is_file():
         return
-    runs = sorted(path.parent for path in folder.glob("*/plan.json"))
+    runs = sorted(path.parent for path in folder.glob(f"*/{run.plan.name}"))
     hint = f", such as {runs[-1]}" if runs else ""
     raise UserError(
         f"{folder} holds no level summary (level-*/summary.json): give a run's folder{hint}",
@@ -57,10 +65,21 @@ def check_run_folder(folder: Path) -> None:
     )
 
 
-def run_summary_of(folder: Path) -> dict[str, Any]:
+def run_summary_of(folder: Path) -> SummaryDocument:
     """The run's summary.json, or, when the run ended before it was written, its levels'."""
-    summary = read_json(folder / "summary.json")
-    return summary if summary.get("levels") else run_document(folder)
+    path = RunFolder(folder).summary
+    summary = summary_of(path) if path.exists() else None
+    return summary if summary and summary.get("levels") else run_document(folder)
+
+
+def plan_of(folder: Path) -> PlanDocument:
+    """The run's plan.json; empty for a run folder without one (copied without it)."""
+    try:
+        return read_plan(RunFolder(folder).plan)
+    except DocumentError as error:
+        if error.missing:
+            return {}
+        raise UserError(str(error), EXIT_LOCUST) from None
 
 
 def read_text(path: Path) -> str | None:
@@ -80,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError(f"--graphs {graphs}: {graphs.parent} is not a folder", EXIT_USAGE)
     folder = options.folder
     summary = run_summary_of(folder)
-    plan = read_json(folder / "plan.json")
+    plan = plan_of(folder)
     texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
     from ecsload.report.page import PdfNotWritten, write_report  # a second of imports: after
 
@@ -89,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PdfNotWritten as error:
         raise UserError(
             f"cannot write --graphs {graphs}: {error} (report.html was written)", EXIT_USAGE
+        ) from None
+    except WriteError as error:
+        raise UserError(
+            f"cannot write the report of {folder}: {error.strerror} ({error.path})", EXIT_USAGE
         ) from None
     except OSError as error:
         raise UserError(

@@ -8,18 +8,18 @@ thresholds.txt, junit.xml and `verdict` in summary.json. With a baseline: compar
 this run's measured samples with the baseline's, prints the table and writes
 comparison.txt and comparison.json. Exit codes: 0 nothing failed (or nothing to
 judge), 6 a threshold failed, 7 the comparison said slower and fail_on_regression
-is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary.
+is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary, or a
+file that cannot be written (a full disk: each file is replaced whole, so the summary
+stays as it was).
 """
 
 import argparse
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ecsload.cli import OneLineParser, UserError, run
-from ecsload.commands.summarize import read_json
 from ecsload.exits import (
     EXIT_CONFIG,
     EXIT_LOCUST,
@@ -47,7 +47,18 @@ from ecsload.report.comparison import (
     level_samples,
 )
 from ecsload.report.junit import write_junit
+from ecsload.report.summary_files import saved, summary_of
 from ecsload.report.thresholds import check_thresholds, thresholds_table
+from ecsload.run_folder import (
+    DocumentError,
+    PlanDocument,
+    RunFolder,
+    SummaryDocument,
+    read_plan,
+    write_comparison,
+    write_summary,
+    write_text,
+)
 
 PROG = "python -m ecsload.commands.verdict"
 
@@ -58,23 +69,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def write_json(path: Path, document: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-
-
 def publish(path: Path, text: str) -> None:
     """Print a table and save it."""
-    path.write_text(text + "\n", encoding="utf-8")
+    saved(lambda: write_text(path, text + "\n"))
     print(f"\n{text}", flush=True)
 
 
-def judge_thresholds(run_dir: Path, thresholds: Sequence[str], summary: dict[str, Any]) -> bool:
+def judge_thresholds(run: RunFolder, thresholds: Sequence[str], summary: SummaryDocument) -> bool:
     """The thresholds' table, junit.xml and summary.json's `verdict`; True when all passed."""
     verdict = check_thresholds(thresholds, summary["levels"])
     summary["verdict"] = verdict
-    write_json(run_dir / "summary.json", summary)
-    write_junit(run_dir / "junit.xml", verdict, summary["levels"])
-    publish(run_dir / "thresholds.txt", thresholds_table(verdict))
+    saved(lambda: write_summary(run.summary, summary))
+    saved(lambda: write_junit(run.junit, verdict, summary["levels"]))
+    publish(run.thresholds_text, thresholds_table(verdict))
     return verdict["passed"]
 
 
@@ -106,19 +113,17 @@ def history_baseline(plan: Mapping[str, Any], reference: Reference) -> Baseline:
     return stored.samples, rule, stored.description(without_secret(location)), stored.levels
 
 
-def judge_against_baseline(
-    run_dir: Path, plan: Mapping[str, Any], summary: Mapping[str, Any]
-) -> str:
+def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryDocument) -> str:
     """comparison.txt and comparison.json; the overall verdict (slower, faster or same)."""
-    reference = parse_reference(plan["baseline"])
+    reference = parse_reference(plan.get("baseline") or "")
     if reference:
         before, rule, name, baseline_levels = history_baseline(plan, reference)
     else:
         before, rule, name, baseline_levels = folder_baseline(plan)
     try:
-        now = level_samples(run_dir)
+        now = level_samples(run.path)
     except BaselineError as error:  # its summary or samples changed since summarize read them
-        raise UserError(f"{run_dir} cannot be compared: {error}", EXIT_LOCUST) from None
+        raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
     comparison = {"baseline": name, **compare(before, now, rule)}
     if not comparison["levels"]:
         raise UserError(
@@ -133,24 +138,32 @@ def judge_against_baseline(
         for users in busy_generator_levels(baseline_levels, summary["levels"])
         if users in compared
     ]
-    write_json(run_dir / "comparison.json", comparison)
-    publish(run_dir / "comparison.txt", comparison_table(comparison))
-    return comparison["verdict"]
+    saved(lambda: write_comparison(run.comparison, comparison))
+    publish(run.comparison_text, comparison_table(comparison))
+    return str(comparison["verdict"])
+
+
+def plan_of(run: RunFolder) -> PlanDocument:
+    try:
+        return read_plan(run.plan)
+    except DocumentError as error:
+        if error.missing:
+            raise UserError(f"{run.path} has no plan.json: give a run folder", EXIT_USAGE) from None
+        raise UserError(str(error), EXIT_LOCUST) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    run_dir = parser().parse_args(argv).folder
-    plan = read_json(run_dir / "plan.json")
-    if not plan:
-        raise UserError(f"{run_dir} has no plan.json: give a run folder", EXIT_USAGE)
-    summary = read_json(run_dir / "summary.json")
-    if not summary.get("levels"):
-        raise UserError(f"{run_dir} has no summary.json with levels to judge", EXIT_LOCUST)
+    run = RunFolder(parser().parse_args(argv).folder)
+    plan = plan_of(run)
+    summary = summary_of(run.summary) if run.summary.exists() else None
+    if not summary or not summary.get("levels"):
+        raise UserError(f"{run.path} has no summary.json with levels to judge", EXIT_LOCUST)
     code = EXIT_OK
-    if plan.get("thresholds") and not judge_thresholds(run_dir, plan["thresholds"], summary):
+    thresholds = plan.get("thresholds")
+    if thresholds and not judge_thresholds(run, thresholds, summary):
         code = EXIT_THRESHOLDS
     if plan.get("baseline"):
-        slower = judge_against_baseline(run_dir, plan, summary) == SLOWER
+        slower = judge_against_baseline(run, plan, summary) == SLOWER
         if slower and plan.get("fail_on_regression") and code == EXIT_OK:
             code = EXIT_REGRESSION
     return code

@@ -7,15 +7,16 @@ Prints one word: `next` (the master ended the level and another follows),
 worker quit on its own, or never wrote the file).
 """
 
-import json
 import sys
 from pathlib import Path
+
+from ecsload.run_folder import DocumentError, read_worker_info
 
 
 def worker_state(path: Path) -> str:
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = read_worker_info(path)
+    except DocumentError:
         return "lost"
     if not info.get("finished"):
         return "lost"

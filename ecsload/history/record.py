@@ -9,7 +9,7 @@ measured samples, the same samples a comparison with the run folder reads
 import hashlib
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,24 +18,32 @@ import numpy as np
 from ecsload.history import histograms
 from ecsload.history.schema import ALL_TYPES, FIGURES
 from ecsload.report.documents import level_key
+from ecsload.report.generator import generator_busy
 from ecsload.report.samples import SampleFileError, read_samples
-from ecsload.report.tables import generator_busy
+from ecsload.run_folder import (
+    DocumentError,
+    LevelFolder,
+    RunFolder,
+    read_comparison,
+    read_plan,
+    read_summary,
+)
 
 
 class RecordError(Exception):
     """A folder that is not a finished run."""
 
 
-def read_object(path: Path) -> dict[str, Any]:
+def read_object(path: Path, read: Callable[[Path], Mapping[str, Any]]) -> dict[str, Any]:
+    """A document of the run folder (ecsload.run_folder), or a RecordError saying why not."""
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RecordError(f"it has no {path.name}: give the folder of a run that ended") from None
-    except (OSError, ValueError) as error:
-        raise RecordError(f"its {path.name} cannot be read: {error}") from None
-    if not isinstance(value, dict):
-        raise RecordError(f"its {path.name} is not a JSON object")
-    return value
+        return dict(read(path))
+    except DocumentError as error:
+        if error.missing:
+            raise RecordError(
+                f"it has no {path.name}: give the folder of a run that ended"
+            ) from None
+        raise RecordError(f"its {path.name} {error.problem}") from None
 
 
 def verdict_text(summary: Mapping[str, Any], comparison: Mapping[str, Any]) -> str:
@@ -80,7 +88,7 @@ def type_row(
 def level_histograms(folder: Path) -> dict[str, bytes]:
     """Each request type's measured latencies (and all of them) as encoded histograms."""
     try:
-        samples = read_samples(folder / "samples.csv")
+        samples = read_samples(LevelFolder(folder).samples)
     except SampleFileError:
         return {}
     measured = samples.where(samples.measured)
@@ -98,7 +106,7 @@ def level_rows(
     run_dir: Path, level: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     users, seconds = int(level_key(level)), level.get("seconds")  # users, or a rate
-    encoded = level_histograms(run_dir / f"level-{users}")
+    encoded = level_histograms(RunFolder(run_dir).level(users).path)
     probe = level.get("probe") or {}
     level_row = {
         "users": users,
@@ -133,12 +141,13 @@ def run_record(
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """(run, levels, figures) rows of a finished run folder; RecordError if it is not one.
     The label and branch default to those in its plan.json."""
-    plan = read_object(run_dir / "plan.json")
-    summary = read_object(run_dir / "summary.json")
+    files = RunFolder(run_dir)
+    plan = read_object(files.plan, read_plan)
+    summary = read_object(files.summary, read_summary)
     if not summary.get("levels"):
         raise RecordError("its summary.json has no level")
     try:
-        comparison = read_object(run_dir / "comparison.json")
+        comparison = read_object(files.comparison, read_comparison)
     except RecordError:
         comparison = {}
     levels, rows = [], []

@@ -56,14 +56,12 @@ With --processes or --master the budget and the samples cross processes: see
 ecsload/plugin/roles.py.
 """
 
-import json
 import logging
 import math
 import ssl
 import sys
 import time
 import weakref
-from pathlib import Path
 from typing import Any
 
 import gevent
@@ -78,9 +76,11 @@ from ecsload.exits import EXIT_CONFIG
 from ecsload.model import users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
-from ecsload.plugin.options import add_options
+from ecsload.plugin.locust_compat import refresh_loop_clock, set_fixed_counts
+from ecsload.plugin.options import add_options, level_options
 from ecsload.plugin.recorder import InFlight, SampleRecorder
-from ecsload.plugin.roles import LevelTerms, Role, make_role, write_json
+from ecsload.plugin.roles import LevelTerms, Role, make_role
+from ecsload.run_folder import LevelInfo, Progress, WriteError, write_level_info, write_progress
 from ecsload.sample_columns import MEASURE, RAMP
 from ecsload.timestamps import iso_utc
 from ecsload.tls import client_context, read_ca_bundle, tls_terms
@@ -105,7 +105,7 @@ class Level:
     """
 
     def __init__(self, environment: Environment) -> None:
-        options = environment.parsed_options
+        options = level_options(environment)
         self.environment = environment
         # Read the options now: a master forwards its own to its workers when they start.
         self.users = options.num_users
@@ -190,13 +190,13 @@ class Level:
     @property
     def insecure(self) -> bool:
         """--insecure, read when a user starts: a worker's comes from its master."""
-        return self.environment.parsed_options.insecure
+        return level_options(self.environment).insecure
 
     def ssl_context(self, **_: Any) -> ssl.SSLContext:
         """The users' TLS context (their ssl_context_factory), made once per process when the
         first https connection opens (a worker has its master's options by then)."""
         if self._ssl_context is None:
-            options = self.environment.parsed_options
+            options = level_options(self.environment)
             self._ssl_context = client_context(options.insecure, options.ecs_ca_pem or None)
         return self._ssl_context
 
@@ -263,7 +263,7 @@ class Level:
             gevent.sleep(FLUSH_SECONDS)
             recorder.flush()
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self) -> Progress:
         """The progress file's document (see the module's docstring)."""
         runner = self.environment.runner
         phase = "stopping" if self.ended is not None else MEASURE if self.measuring else RAMP
@@ -278,7 +278,10 @@ class Level:
 
     def _report_forever(self) -> None:
         while True:
-            write_json(self.progress_file, self.progress())
+            try:
+                write_progress(self.progress_file, self.progress())
+            except WriteError as error:  # the live line shows less; the level goes on
+                logging.getLogger(__name__).warning("%s", error)
             gevent.sleep(PROGRESS_SECONDS)
 
     def _on_stopping(self, **_: Any) -> None:
@@ -316,13 +319,12 @@ class Level:
         info = self.info()
         if self.level_info and info is not None:
             try:
-                Path(self.level_info).write_text(json.dumps(info, indent=2) + "\n")
-            except OSError as error:  # a full disk: said once, in Locust's log
-                logging.getLogger(__name__).error(
-                    "cannot write %s: %s", self.level_info, error.strerror
-                )
+                write_level_info(self.level_info, info)
+            except WriteError as error:  # a full disk: in Locust's log, where the summary
+                logging.getLogger(__name__).error("%s", error)  # finds it; Locust exits 1
+                self.environment.process_exit_code = 1
 
-    def info(self) -> dict[str, Any] | None:
+    def info(self) -> LevelInfo | None:
         """level.json's document (see the module's docstring); None on a worker."""
         role = self.role.info()
         if role is None:
@@ -330,8 +332,8 @@ class Level:
         runner = self.environment.runner
         ended = self.ended if self.ended is not None else time.time()
         ramp_end = self.measured if self.measured is not None else ended
-        shares = [self.generator_share(), *role.pop("worker_shares")]
-        options = self.environment.parsed_options
+        shares = [self.generator_share(), *role["worker_shares"]]
+        options = level_options(self.environment)
         return {
             "users": self.users,
             "arrival_rate": self.arrival_rate,
@@ -359,9 +361,10 @@ class Level:
             }
             if self.measured
             else None,
-            "connections": self.connections + role.pop("worker_connections"),
+            "connections": self.connections + role["worker_connections"],
             "tls": tls_terms(self.environment.host or "", options.insecure, options.ca_bundle),
-            **role,
+            "samples": role["samples"],
+            "workers": role["workers"],
         }
 
 
@@ -374,16 +377,12 @@ def share_users(environment: Environment, users: int, arrivals: bool) -> dict[st
     arrival-rate level runs only the arrival users (`arrivals = True`), which send
     every kind's requests themselves; a closed level runs all the others.
     """
-    classes = environment.user_classes
-    classes[:] = [cls for cls in classes if getattr(cls, "arrivals", False) == arrivals]
+    kinds = [c for c in environment.user_classes if getattr(c, "arrivals", False) == arrivals]
     if arrivals:
-        for cls in classes:
-            cls.fixed_count = users
-        return {cls.__name__: users for cls in classes}
-    counts = users_by_kind(users, {cls.__name__: cls.weight for cls in classes})
-    for cls in classes:
-        cls.fixed_count = counts[cls.__name__]
-    classes[:] = [cls for cls in classes if cls.fixed_count]
+        counts = {cls.__name__: users for cls in kinds}
+    else:
+        counts = users_by_kind(users, {cls.__name__: cls.weight for cls in kinds})
+    set_fixed_counts(environment, counts)
     return counts
 
 
@@ -394,7 +393,7 @@ def on_init(environment: Environment, **_: Any) -> None:
     still reads the time before Locust's imports: measured here, a 2 s cap fired
     after 0.2 s. Refreshing the clock first makes the cap count from now.
     """
-    gevent.get_hub().loop.update_now()
+    refresh_loop_clock()
     try:
         Level(environment)
     except UserError as error:

@@ -4,12 +4,48 @@ run_load_test.sh gives them to every level; a master forwards the ones that
 differ from their defaults to its workers.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
 from ecsload.values import ARRIVALS, option_type, positive_number, whole_number
 
+if TYPE_CHECKING:
+    from locust.env import Environment
+
 MAX_REQUESTS = 10**12
+
+
+class LevelOptions(Protocol):
+    """Locust's parsed options as the level reads them: Locust's own it uses, and the ones
+    add_options declares (a worker's are its master's, forwarded when it connects)."""
+
+    num_users: int
+    run_time: int | None
+    ecs_credentials: str
+    stop_after_requests: int
+    samples_file: str
+    level_info: str
+    progress_file: str
+    worker_info: str
+    last_level: bool
+    ca_bundle: str
+    insecure: bool
+    happy_image: str
+    missing_image: str
+    arrival_rate: float | None
+    arrivals: str
+    max_in_flight: int
+    ecs_ca_pem: str  # the bundle's certificates, set by the level (ecsload.plugin.level)
+    ecs_user_rate: float  # an arrival-rate level: each ArrivalUser's share, set by the level
+    ecs_user_in_flight: int  # ... and its share of --max-in-flight
+
+
+def level_options(environment: "Environment") -> LevelOptions:
+    """The environment's parsed options, typed; Locust parses them before any event."""
+    options = environment.parsed_options
+    if options is None:
+        raise RuntimeError("Locust has not parsed its options yet")
+    return cast(LevelOptions, options)
 
 
 def add_options(parser: Any, **_: Any) -> None:

@@ -31,20 +31,19 @@ ZeroMQ keeps one connection's messages in order, so a worker's ecs_final comes
 after its last samples and its last statistics (sent just before it).
 """
 
-import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 import gevent
 from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from ecsload.plugin.budget import RequestBudget, TicketLease, TicketPool
+from ecsload.plugin.locust_compat import send_statistics_now
 from ecsload.plugin.recorder import Batch, SampleFile, SampleRecorder
+from ecsload.run_folder import WorkersInfo, write_worker_info
 
 FINAL_WAIT_SECONDS = 15.0  # how long the master waits for its workers' last samples
 WATCH_SECONDS = 0.2  # how often the master checks whether the budget's last request is done
@@ -52,6 +51,16 @@ USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
 WORKERS_LOST = (
     "every Locust worker went missing (no heartbeat for a few seconds): busy, killed or unreachable"
 )
+
+
+class RoleInfo(TypedDict):
+    """A role's part of level.json: `samples` and `workers` as they are, the workers' CPU
+    shares and connections to add to the master's own."""
+
+    samples: int
+    workers: WorkersInfo | None
+    worker_shares: list[dict[str, Any]]
+    worker_connections: int
 
 
 @dataclass
@@ -70,15 +79,25 @@ class LevelTerms:
 
 
 class Role(Protocol):
-    budget: RequestBudget | TicketLease | None  # what this process's users take requests from
-    recorder: SampleRecorder | None  # None: this process records no samples
-    user_id_base: int
+    """What a Locust process does in a level; LocalRole, MasterRole and WorkerRole are one each.
+    Read-only members, so that each role may narrow them (a master has no budget)."""
+
+    @property
+    def budget(self) -> RequestBudget | TicketLease | None:
+        """What this process's users take requests from; None: it runs no users."""
+
+    @property
+    def recorder(self) -> SampleRecorder | None:
+        """Where this process's samples go; None: it records none."""
+
+    @property
+    def user_id_base(self) -> int:
+        """Added to this process's user numbers, so that ids are unique across workers."""
 
     def on_quitting(self) -> None: ...
 
-    def info(self) -> dict[str, Any] | None:
-        """The role's part of level.json ("samples", "workers", "worker_shares",
-        "worker_connections"); None where the process writes no level.json."""
+    def info(self) -> "RoleInfo | None":
+        """The role's part of level.json; None where the process writes no level.json."""
         ...
 
 
@@ -115,7 +134,7 @@ class LocalRole:
         if self.samples is not None:
             self.samples.close()
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> RoleInfo:
         return {
             "samples": self.samples.lines if self.samples is not None else 0,
             "workers": None,
@@ -215,7 +234,7 @@ class MasterRole:
         if samples is not None:
             samples.close()
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> RoleInfo:
         """level.json's distributed part: samples received and what became of each worker."""
         return {
             "samples": self.received,
@@ -264,7 +283,7 @@ class WorkerRole:
         self.terms.stop_reason(msg.data["reason"])
         self.runner.stop()  # kills the users; the level records what was in flight (test_stop)
         self.recorder.flush()
-        self._send_last_statistics()
+        send_statistics_now(self.runner)  # else the master's locust_requests falls short
         self.runner.send_message(
             "ecs_final",
             {
@@ -275,25 +294,9 @@ class WorkerRole:
             },
         )
 
-    def _send_last_statistics(self) -> None:
-        """Locust's statistics since its last report, before ecs_final.
-
-        Locust reports every 3 s and on its own "quit" message (its private
-        `WorkerRunner._send_stats`); the level ends on ecs_finish instead, so this
-        does what `_send_stats` does with public API: fire report_to_master to
-        collect the report, send it as the "stats" message. Without it the master's
-        `locust_requests` falls short of the samples; tests/test_ecsload_scale.py
-        checks that both agree.
-        """
-        report: dict[str, Any] = {}
-        self.runner.environment.events.report_to_master.fire(
-            client_id=self.runner.client_id, data=report
-        )
-        self.runner.send_message("stats", report)
-
     def on_quitting(self) -> None:
         if self.terms.worker_info:
-            write_json(
+            write_worker_info(
                 self.terms.worker_info,
                 {
                     "sweep_over": self.sweep_over,
@@ -305,10 +308,3 @@ class WorkerRole:
 
     def info(self) -> None:
         return None  # the master writes level.json
-
-
-def write_json(path: str, document: dict[str, Any]) -> None:
-    """Write whole or not at all: forked workers (--processes) may share one path."""
-    partial = Path(f"{path}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(document, indent=2) + "\n")
-    partial.rename(path)

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent.pool
-from geventhttpclient.url import URL
 from locust import FastHttpUser, task
-from locust.contrib.fasthttp import FastHttpSession, ResponseContextManager
+from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
 from ecsload.plugin.level import Level
+from ecsload.plugin.locust_compat import on_new_connection
+from ecsload.plugin.options import LevelOptions
 from ecsload.plugin.recorder import InFlight
 from ecsload.sample_columns import RAMP
 
@@ -44,7 +45,7 @@ class TaskTemplate:
     name: str
     weight: int
     expected: int
-    body: Callable[[Any], dict[str, Any]]  # of Locust's parsed options (for the image names)
+    body: Callable[[LevelOptions], dict[str, Any]]  # of the options (for the image names)
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def model_request(method: str, path: str, name: str, expected: int) -> TaskReque
     return TaskRequest(name, path, expected, b"", method)
 
 
-def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskRequest]:
+def task_deck(templates: tuple[TaskTemplate, ...], options: LevelOptions) -> list[TaskRequest]:
     """Each template's ready-made request, `weight` times: a random pick honours the weights."""
     deck = []
     for t in templates:
@@ -75,21 +76,6 @@ def task_deck(templates: tuple[TaskTemplate, ...], options: Any) -> list[TaskReq
     return deck
 
 
-def count_connections(
-    session: FastHttpSession, url: str, on_connect: Callable[[Any], None]
-) -> None:
-    """Call `on_connect` for each new connection of `session` to `url`, at no cost per request.
-
-    geventhttpclient keeps one client per host, made on its first request, whose
-    connection pool calls `after_connect(sock)` once per connection it opens, after
-    the TCP (and TLS) handshake. Making the client now (as the first request would)
-    lets that hook be set once; a user reuses its keep-alive connection, so more
-    connections than users means the server or a proxy closed some.
-    """
-    client = session.client.clientpool.get_client(URL(url))
-    client._connection_pool.after_connect = on_connect
-
-
 class ECSUser(FastHttpUser):
     abstract = True
     _ids = itertools.count(1)
@@ -100,12 +86,15 @@ class ECSUser(FastHttpUser):
         self.insecure = self.level.insecure
         self.ssl_context_factory = self.level.ssl_context
         super().__init__(environment)
-        count_connections(self.client, self.host, self.level.count_connection)
+        # A user reuses its keep-alive connection: more connections than users means the
+        # server or a proxy closed some.
+        on_new_connection(self.client, self.host or "", self.level.count_connection)
         self.user_id = self.level.role.user_id_base + next(ECSUser._ids)
         self._context = {"user_id": self.user_id, "phase": RAMP, "late_ms": 0.0}
         self._due: float | None = None  # when the next request is due: last answer + wait
         self._pause = self.wait_time  # the kind's own wait between requests
-        self.wait_time = self._wait_then_measure  # what Locust calls between requests
+        # What Locust calls between requests: a method of User, replaced on the instance.
+        self.wait_time = self._wait_then_measure  # type: ignore[method-assign]
 
     def _wait_then_measure(self) -> float:
         """The kind's pause, except that a user whose last request was in the ramp sends
@@ -145,7 +134,12 @@ class ECSUser(FastHttpUser):
         in_flight = self.level.in_flight
         in_flight[self.user_id] = InFlight(now, name, phase, self.user_id, late_ms)
         with self.client.request(
-            method, path, name=name, data=body, headers=headers, catch_response=True
+            method,
+            path,
+            name=name,
+            data=body,  # type: ignore[arg-type]  # bytes: Locust's annotation omits them, its code and docs take them
+            headers=headers,
+            catch_response=True,
         ) as response:
             judge(response, expected)
         del in_flight[self.user_id]
@@ -263,7 +257,7 @@ class ArrivalUser(ECSUser):
             request.method,
             request.path,
             name=request.name,
-            data=request.body or None,
+            data=request.body or None,  # type: ignore[arg-type]  # bytes: Locust takes them
             headers=headers,
             catch_response=True,
             context=context,

@@ -6,16 +6,17 @@ as the same target whatever port it got), with a level in common with this run,
 and every level's samples in this version's format (with their phase). The plan
 reads it whole with the readers the comparison uses at the end of the run
 (run_summary, measured_samples), so a baseline that passes the plan cannot fail
-the verdict. Standard library at import: `--help` imports it before the venv
-exists; numpy and jsonschema are imported when a baseline is read.
+the verdict. Standard library at import: `--help` runs on bare python3 and
+imports the plan, which imports this; numpy and jsonschema are imported when a
+baseline is read.
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecsload.files import FileProblem, read_regular_file
+from ecsload.run_folder import DocumentError, RunFolder, read_plan, read_summary
 
 if TYPE_CHECKING:
     from ecsload.report.samples import Samples
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 # tells how they were chosen.
 DEFAULT_TOLERANCE_PERCENT = 10
 DEFAULT_RUN_NOISE_PERCENT = 20
-MAX_DOCUMENT_BYTES = 16 * 2**20  # a run's summary.json of hundreds of levels is under 1 MB
 
 # What the comparison reads of a run's summary.json (docs/summary-json.md has it all).
 SUMMARY_SCHEMA = {
@@ -56,24 +56,17 @@ class BaselineError(Exception):
     """A folder that cannot be compared with; the message says why and what to give."""
 
 
-def read_object(path: Path) -> dict[str, Any]:
-    """A JSON object the harness wrote, read whole: a regular file of at most
-    MAX_DOCUMENT_BYTES, valid JSON, an object."""
+def read_object(path: Path, read: "Callable[[Path], Mapping[str, Any]]") -> dict[str, Any]:
+    """A document of the run folder read whole (ecsload.run_folder: a regular file of at
+    most MAX_DOCUMENT_BYTES, valid JSON, an object, this version's)."""
     try:
-        value = json.loads(read_regular_file(path, MAX_DOCUMENT_BYTES))
-    except FileProblem as problem:
-        if not path.exists():
+        return dict(read(path))
+    except DocumentError as error:
+        if error.missing:
             raise BaselineError(
                 f"it has no {path.name}: give the folder of a run that ended"
             ) from None
-        raise BaselineError(f"its {path.name} cannot be read: {problem}") from None
-    except RecursionError:
-        raise BaselineError(f"its {path.name} cannot be read: it is nested too deeply") from None
-    except ValueError as error:
-        raise BaselineError(f"its {path.name} cannot be read: {error}") from None
-    if not isinstance(value, dict):
-        raise BaselineError(f"its {path.name} is not a JSON object")
-    return value
+        raise BaselineError(f"its {path.name} {error.problem}") from None
 
 
 def run_summary(folder: Path) -> dict[str, Any]:
@@ -81,7 +74,7 @@ def run_summary(folder: Path) -> dict[str, Any]:
     no level twice."""
     import jsonschema
 
-    summary = read_object(folder / "summary.json")
+    summary = read_object(RunFolder(folder).summary, read_summary)
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft4Validator(SUMMARY_SCHEMA).iter_errors(summary)
     )
@@ -106,7 +99,7 @@ def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"
 
     found = {}
     for users in levels:
-        path = folder / f"level-{users}" / "samples.csv"
+        path = RunFolder(folder).level(users).samples
         if not path.exists():
             raise BaselineError(f"it has no samples at {users} users ({path})")
         try:
@@ -133,7 +126,7 @@ def check_baseline(folder: Path, endpoint: str, levels: Iterable[int]) -> list[i
     if not folder.is_dir():
         raise BaselineError("it is not a folder: give a previous run's results/<run> folder")
     summary = run_summary(folder)
-    plan = read_object(folder / "plan.json")
+    plan = read_object(RunFolder(folder).plan, read_plan)
     if (plan.get("endpoint") or "") != endpoint:
         raise BaselineError(
             f"it ran against {target_name(plan.get('endpoint'))}, this run against "

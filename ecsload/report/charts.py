@@ -14,21 +14,27 @@ import io
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.typing import LineStyleType, RcKeyType
 
 from ecsload.report.documents import level_key
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT
 from ecsload.report.sample_size import marked
 from ecsload.report.samples import Samples
-from ecsload.report.tables import GENERATOR_BUSY_PERCENT, level_label
+from ecsload.report.tables import level_label
+from ecsload.run_folder import level_name
 
 MAX_DOTS = 4000  # dots in one level's scatter
 SLOWEST_KEPT = 10  # each type's slowest samples are always drawn, so its max shows
@@ -37,7 +43,7 @@ WIDTH = 5.0  # inches; the HTML scales the SVG to its column (narrow windows: on
 SCATTER_DPI = 110  # the scatter's dots are a raster inside the SVG: small and fast
 PDF_SCALE = 2.0  # a PDF page is the inline chart twice as large, same fonts: 10 in wide
 LEGEND_COLUMNS = 2  # every legend sits under its plot (outside it), in this many columns
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 9,
     "axes.titlesize": 9,
     "axes.grid": True,
@@ -49,7 +55,11 @@ STYLE = {
     "svg.hashsalt": "ecs-load",  # the same run draws the same SVG
 }
 STALL_COLOUR = "red"
-PERCENTILE_STYLES = (("p50", "-", "o"), ("p95", "--", "s"), ("p99", ":", "^"))
+PERCENTILE_STYLES: tuple[tuple[str, LineStyleType, str], ...] = (
+    ("p50", "-", "o"),
+    ("p95", "--", "s"),
+    ("p99", ":", "^"),
+)
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,25 @@ class Chart:
     figure: Figure
 
 
+def tab10() -> Sequence[Any]:
+    """matplotlib's ten default colours (a ListedColormap's RGB tuples)."""
+    colormap = matplotlib.colormaps["tab10"]
+    assert isinstance(colormap, ListedColormap)
+    return cast(Sequence[Any], colormap.colors)
+
+
+def type_percentile(level: Mapping[str, Any], name: str, percentile: str) -> Any:
+    return level["types"].get(name, {}).get(percentile)
+
+
+def type_few(level: Mapping[str, Any], name: str, percentile: str) -> Any:
+    return marked(level["types"].get(name), percentile)
+
+
 def type_colours(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One colour per request type, the same in every chart of the run."""
     names = sorted({name for level in levels for name in level["types"]})
-    palette = matplotlib.colormaps["tab10"].colors
+    palette = tab10()
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
@@ -192,12 +217,12 @@ def latency_by_type_chart(levels: Sequence[Mapping[str, Any]], colours: Mapping[
             [
                 (
                     percentile,
-                    lambda lv, name=name, p=percentile: lv["types"].get(name, {}).get(p),
+                    partial(type_percentile, name=name, percentile=percentile),
                     {
                         "linestyle": line,
                         "marker": marker,
                         "color": colours[name],
-                        "few": lambda lv, name=name, p=percentile: marked(lv["types"].get(name), p),
+                        "few": partial(type_few, name=name, percentile=percentile),
                     },
                 )
                 for percentile, line, marker in PERCENTILE_STYLES
@@ -364,7 +389,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
             if samples.measured.any()
             else seconds.max()
         )
-        handles = []
+        handles: list[Artist] = []
         if (~samples.measured).any():
             ax.axvspan(0, measured_from, color="0.85", zorder=0)
             handles.append(Patch(color="0.85", label="ramp (not in the tables)"))
@@ -416,7 +441,7 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         "and each type's slowest)"
     )
     return Chart(
-        f"level-{level_key(level)}",
+        level_name(level_key(level)),
         f"Level {level_label(level)}",
         f"Each dot is one request (x: not Ok), at the time it was sent: {sampled}. "
         "Each line is its type's fitted response time m·t + b over the measured phase "
@@ -464,12 +489,12 @@ def write_pdf(charts: Sequence[Chart], path: Path) -> None:
             PdfPages(partial, metadata={"Creator": "ecs-load", "CreationDate": None}) as pdf,
         ):
             for chart in charts:
-                inline = chart.figure.get_size_inches()
-                chart.figure.set_size_inches(inline * PDF_SCALE)
+                width, height = chart.figure.get_size_inches()
+                chart.figure.set_size_inches(width * PDF_SCALE, height * PDF_SCALE)
                 try:
                     pdf.savefig(chart.figure, dpi=SCATTER_DPI * 2)
                 finally:
-                    chart.figure.set_size_inches(inline)
+                    chart.figure.set_size_inches(width, height)
         partial.replace(path)
     except BaseException:
         partial.unlink(missing_ok=True)  # no half PDF left behind

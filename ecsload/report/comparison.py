@@ -29,8 +29,9 @@ from ecsload.report.baseline import (
     measured_samples,
     run_summary,
 )
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.stats import NO_ANSWER
-from ecsload.report.tables import GENERATOR_BUSY_PERCENT, framed, generator_busy
+from ecsload.report.tables import framed
 
 COMPARED_PERCENTILES = (50, 95, 99)
 TAIL_NOISE = (1.0, 1.5, 2.0)  # run_noise's multiple for each compared percentile
@@ -197,7 +198,7 @@ def change_interval(
         method="percentile",
         rng=rng,
     )
-    centre = difference(*drawn, axis=-1)
+    centre = difference(drawn[0], drawn[1], axis=-1)
     observed = values_now - values_before
     z = stats.norm.ppf(0.5 + CONFIDENCE / 2)
     noise = rule.run_noise_percent / 100 * np.array(TAIL_NOISE)
@@ -247,7 +248,7 @@ def compare(
     """comparison.json's figures: each level both runs have, each type both levels sent;
     what only one run has is listed, not judged."""
     rng = np.random.default_rng(SEED)
-    levels = []
+    levels: list[dict[str, Any]] = []
     for users in sorted(set(baseline) & set(current)):
         before, now = baseline[users], current[users]
         types = {

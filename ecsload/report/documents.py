@@ -24,9 +24,9 @@ from ecsload.report.stats import (
     group_statistics,
     percentiles,
 )
+from ecsload.run_folder import SUMMARY_VERSION, SummaryDocument
 from ecsload.timestamps import iso_utc
 
-SUMMARY_VERSION = 2
 OK_STATUS = 200  # of the probe's GET _noop
 
 
@@ -205,7 +205,7 @@ def probe_summary(
     return summary
 
 
-def run_summary(endpoint: str | None, levels: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+def run_summary(endpoint: str | None, levels: Iterable[dict[str, Any]]) -> SummaryDocument:
     """summary.json's document: the endpoint and its levels in concurrency order."""
     return {
         "version": SUMMARY_VERSION,

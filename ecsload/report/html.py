@@ -26,8 +26,9 @@ from ecsload.report.tables import (
     run_title,
 )
 from ecsload.report.text_files import TEXT_FILES
+from ecsload.run_folder import level_name
 
-PLAN_INTERNALS = ("run_dir", "created", "sources", "distribution")
+PLAN_INTERNALS = ("version", "run_dir", "created", "sources", "distribution")
 
 
 @dataclass
@@ -166,6 +167,7 @@ def level_context(part: LevelPart) -> dict[str, Any]:
         "users": level["users"],
         "key": level_key(level),
         "label": level_label(level),
+        "anchor": level_name(level_key(level)),  # also its folder's name
         "title": level_title(level),
         "chart": chart_context(part.chart) if part.chart else None,
         "no_chart": part.no_chart,

@@ -13,6 +13,7 @@ from typing import Any
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
 from ecsload.report.thresholds import failure_text
+from ecsload.run_folder import level_name, write_file
 
 REPORT_NAME = "ecs-load thresholds"
 
@@ -28,10 +29,10 @@ def write_junit(
         for check in verdict["thresholds"]:
             if check["level"] != users:
                 continue
-            case = TestCase(check["expr"], classname=f"ecs-load.level-{users}", time=0)
+            case = TestCase(check["expr"], classname=f"ecs-load.{level_name(users)}", time=0)
             if not check["passed"]:
                 case.result = [Failure(failure_text(check), type_="threshold")]
             suite.add_testcase(case)
         report.add_testsuite(suite)
     report.update_statistics()
-    report.write(str(path), pretty=True)
+    write_file(path, lambda partial: report.write(str(partial), pretty=True))

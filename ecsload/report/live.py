@@ -8,16 +8,15 @@ share; ecsload.plugin.level). Each update reads only the lines added since the
 last one, so watching a long level stays cheap.
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ecsload.report.documents import OK_STATUS
 from ecsload.report.samples import PROBE_ROW, ROW, GrowingRows
 from ecsload.report.stats import NO_ANSWER, percentiles
+from ecsload.run_folder import DocumentError, LevelFolder, Progress, read_progress
 from ecsload.sample_columns import HEADER, MEASURE, PROBE_HEADER
 
 RATE_WINDOW_SECONDS = 5.0  # req/s is over the completions of the last this many seconds
@@ -46,9 +45,10 @@ class LevelWatch:
     """Keeps what a running level's files have said so far; `update` reads what is new."""
 
     def __init__(self, level_dir: Path) -> None:
-        self.samples = GrowingRows(level_dir / "samples.csv", HEADER, ROW)
-        self.probe = GrowingRows(level_dir / "probe.csv", PROBE_HEADER, PROBE_ROW)
-        self.progress_file = level_dir / "progress.json"
+        files = LevelFolder(level_dir)
+        self.samples = GrowingRows(files.samples, HEADER, ROW)
+        self.probe = GrowingRows(files.probe, PROBE_HEADER, PROBE_ROW)
+        self.progress_file = files.progress
         self.counts = {"ramp": [0, 0], MEASURE: [0, 0]}  # phase -> [requests, errors]
         self.measured_times: list[np.ndarray] = []
         self.measured_from_ms: int | None = None
@@ -60,7 +60,7 @@ class LevelWatch:
         """Read what the files gained, and the figures so far (`now`: time.time())."""
         self._take_samples(self.samples.read_new())
         self.probe_rows = np.concatenate([self.probe_rows, self.probe.read_new()])
-        progress = read_progress(self.progress_file)
+        progress = progress_so_far(self.progress_file)
         phase = progress.get("phase", STARTING)
         requests, errors = self.counts[MEASURE if phase in (MEASURE, "stopping") else "ramp"]
         return LiveFigures(
@@ -117,7 +117,7 @@ class LevelWatch:
         return percentiles(times, (50,))["p50"] if len(times) else None
 
 
-def cpu_percent(progress: dict[str, Any], now: float) -> float | None:
+def cpu_percent(progress: Progress, now: float) -> float | None:
     """The generator's CPU share while measuring, once it has measured long enough to mean it."""
     since = progress.get("measure_started")
     if since is None or now - since < CPU_AFTER_SECONDS:
@@ -125,11 +125,11 @@ def cpu_percent(progress: dict[str, Any], now: float) -> float | None:
     return (progress.get("generator") or {}).get("cpu_percent")
 
 
-def read_progress(path: Path) -> dict[str, Any]:
+def progress_so_far(path: Path) -> Progress:
     """progress.json, or {} before Locust has written it (it is replaced whole, never torn)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return read_progress(path)
+    except DocumentError:
         return {}
 
 

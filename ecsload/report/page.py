@@ -5,6 +5,7 @@ report command imports this module only once its arguments are checked.
 """
 
 import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,31 +14,30 @@ from ecsload.report.charts import level_chart, sweep_charts, type_colours, write
 from ecsload.report.documents import level_key
 from ecsload.report.html import LevelPart, RunPart, report_html
 from ecsload.report.samples import SampleFileError, read_samples
-
-REPORT = "report.html"
+from ecsload.run_folder import RunFolder, write_text
 
 
 class PdfNotWritten(Exception):
     """The PDF (--graphs) could not be written, after report.html was: the message says why."""
 
 
-def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
+def level_parts(folder: Path, summary: Mapping[str, Any]) -> list[LevelPart]:
     """Each level's chart (from its samples) and the links to its files."""
     colours = type_colours(summary["levels"])
     parts = []
     for level in summary["levels"]:
-        name = f"level-{level_key(level)}"
+        files = RunFolder(folder).level(level_key(level))
         links = [
-            (f"{name}/{file}", text)
-            for file, text in (
-                ("report.html", "Locust's report"),
-                ("summary.txt", "table as text"),
-                ("samples.csv", "samples.csv"),
+            (str(path.relative_to(folder)), text)
+            for path, text in (
+                (files.locust_report, "Locust's report"),
+                (files.summary_text, "table as text"),
+                (files.samples, files.samples.name),
             )
-            if (folder / name / file).is_file()
+            if path.is_file()
         ]
         try:
-            samples = read_samples(folder / name / "samples.csv")
+            samples = read_samples(files.samples)
         except SampleFileError as error:
             parts.append(LevelPart(level, None, str(error), links))
             continue
@@ -50,8 +50,8 @@ def level_parts(folder: Path, summary: dict[str, Any]) -> list[LevelPart]:
 
 def write_report(
     folder: Path,
-    summary: dict[str, Any],
-    plan: dict[str, Any],
+    summary: Mapping[str, Any],
+    plan: Mapping[str, Any],
     texts: dict[str, str],
     graphs: Path | None,
 ) -> Path:
@@ -67,10 +67,8 @@ def write_report(
     )
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = report_html(run_part, written)
-    target = folder / REPORT
-    partial = folder / f".{REPORT}.partial"
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)
+    target = RunFolder(folder).report
+    write_text(target, page)
     if graphs is not None:
         charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
         try:

@@ -100,7 +100,7 @@ def read_samples(path: str | Path) -> Samples:
         response_time_ms=rows["response_time_ms"],
         measured=rows["phase"] == MEASURE.encode(),
         error=rows["error"],
-        late_ms=rows["late_ms"] if "late_ms" in rows.dtype.names else np.zeros(len(rows)),
+        late_ms=rows["late_ms"] if "late_ms" in (rows.dtype.names or ()) else np.zeros(len(rows)),
     )
 
 

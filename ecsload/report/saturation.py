@@ -16,7 +16,8 @@ the generator's, not the service's.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ecsload.report.tables import GENERATOR_BUSY_PERCENT, generator_busy, percent
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.report.tables import percent
 
 KEEP_PACE = 0.5
 LATENCY_RISE = 1.10

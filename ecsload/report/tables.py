@@ -12,12 +12,12 @@ from typing import Any
 
 from tabulate import tabulate
 
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT
 from ecsload.report.sample_size import MARK, marked, needs_text
 from ecsload.report.stats import PERCENTILES
 from ecsload.tls import NOT_VERIFIED
 
 RATE_LIMIT_WARNING_RATIO = 0.01
-GENERATOR_BUSY_PERCENT = 85  # a Locust process above this queues requests itself
 QUEUEING_RATIO = 2  # the model's NoOp p50 over the probe's p50 that says "generator"
 LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")
 LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f", ".2f")
@@ -316,13 +316,6 @@ def generator_notes(level: Mapping[str, Any]) -> list[str]:
             "--processes N or more machines (the probe's figures are the service's own)."
         )
     return notes
-
-
-def generator_busy(level: Mapping[str, Any]) -> float | None:
-    """The busiest Locust process's share of the measured phase: CPU or busy, the higher."""
-    generator = level.get("generator") or {}
-    known = [generator.get(key) for key in ("cpu_percent_max", "busy_percent_max")]
-    return max((value for value in known if value is not None), default=None)
 
 
 def completeness_notes(level: Mapping[str, Any]) -> list[str]:

@@ -4,4 +4,6 @@ Apart from the page's code so that the report command can read them before it
 imports the charts.
 """
 
-TEXT_FILES = (("thresholds.txt", "Thresholds"), ("comparison.txt", "Comparison with the baseline"))
+from ecsload.run_folder import COMPARISON_TEXT, THRESHOLDS_TEXT
+
+TEXT_FILES = ((THRESHOLDS_TEXT, "Thresholds"), (COMPARISON_TEXT, "Comparison with the baseline"))

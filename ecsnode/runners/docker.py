@@ -45,7 +45,7 @@ _UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestExcept
 def _client_kwargs(settings: Settings) -> dict[str, Any]:
     """Where the daemon is: docker_remote_api, else DOCKER_HOST (and its TLS env), else the
     default socket, which is what `docker` itself would use."""
-    kwargs = kwargs_from_env()
+    kwargs: dict[str, Any] = dict(kwargs_from_env())
     if settings.docker_remote_api:
         kwargs["base_url"] = settings.docker_remote_api
     return kwargs
@@ -65,7 +65,11 @@ def docker_available(settings: Settings) -> bool:
     """True when a daemon answers a ping within the connect timeout (for --runner auto)."""
     timeout = settings.docker_remote_api_connect_timeout
     try:
-        client = docker.APIClient(version="auto", timeout=timeout, **_client_kwargs(settings))
+        client = docker.APIClient(
+            version="auto",
+            timeout=timeout,  # type: ignore[arg-type]  # docker-py hands it to requests, which takes seconds as floats
+            **_client_kwargs(settings),
+        )
     except _UNREACHABLE:
         return False
     try:
@@ -99,14 +103,14 @@ class DockerRunner(TaskRunner):
                 try:
                     client = docker.APIClient(
                         version="auto",
-                        timeout=settings.docker_remote_api_request_timeout,
+                        timeout=settings.docker_remote_api_request_timeout,  # type: ignore[arg-type]  # docker-py hands it to requests, which takes seconds as floats
                         max_pool_size=settings.max_concurrent_tasks + 1,
                         **_client_kwargs(settings),
                     )
                 except _UNREACHABLE as error:
                     raise RunnerError(self._unreachable(error)) from None
                 # A (connect, read) pair: requests applies each to its own phase of a call.
-                client.timeout = (
+                client.timeout = (  # type: ignore[assignment]  # requests takes the pair too
                     settings.docker_remote_api_connect_timeout,
                     settings.docker_remote_api_request_timeout,
                 )
@@ -187,7 +191,7 @@ class DockerRunner(TaskRunner):
                     raise
                 return self._not_started(api, container)
             try:
-                exit_code = api.wait(container, timeout=timeout)["StatusCode"]
+                exit_code = api.wait(container, timeout=timeout)["StatusCode"]  # type: ignore[arg-type]  # docker-py passes it to requests, which takes floats
                 timed_out = False
             except requests.exceptions.RequestException:
                 # The wait's read timeout (the SDK reports it as a connection error on a socket).

@@ -13,8 +13,9 @@ requests with the file must apply too, so that what is hashed is what is sent:
   would mean the file is an `.htpasswd`;
 - a key appears once.
 
-Standard library only, so a harness can check a file before any virtualenv exists. Messages
-name the line, never its secret.
+Shared by the harness (ecsload.credentials) and the local node (ecsnode.creds).
+Standard library only: `--help` runs on bare python3 and imports the plan, which imports
+this. Messages name the line, never its secret.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The agent is optional (requirements-newrelic.txt), and the template newrelic.ini
 holds the placeholder %LICENSE_KEY%: a node started with either problem would
 fail late or report nowhere, so the plan refuses them in one line instead.
-Standard library only, like the plan that calls it.
+Standard library only: `--help` runs on bare python3 and imports the plan, which
+imports this.
 """
 
 import configparser

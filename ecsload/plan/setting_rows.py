@@ -4,7 +4,7 @@ A setting is a `Setting` row: its config key (also its plan.json key), the shell
 variable bash reads, its default, how its text (option, environment) and its
 config-file value are parsed, its environment variable. To add one: add a row
 and, when it has one, its option in `parser`. Standard library only: `--help`
-works before the venv exists.
+runs on bare python3.
 """
 
 import argparse
@@ -21,10 +21,10 @@ from ecsload.api import (
     LOCAL_MISSING_IMAGE,
 )
 from ecsload.cli import OneLineParser
-from ecsload.commands.roles import add_role_options
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
 from ecsload.history.location import LABEL_VARIABLES, parse_history, parse_label
+from ecsload.plan.distribution import add_role_options
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,

@@ -4,7 +4,8 @@ One machine's cores: --processes N (Locust forks N workers under an implicit
 master). Several machines: one `--master` that runs no users and waits for
 `--expect-workers N`, and `--worker --master-host HOST` on the others. The
 master binds every interface by default, as Locust does: its workers are on
-other machines, and 127.0.0.1 would keep them out. Standard library only.
+other machines, and 127.0.0.1 would keep them out. Standard library only: `--help` runs on
+bare python3 and imports the plan, which imports this.
 """
 
 import argparse

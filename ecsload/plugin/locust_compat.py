@@ -1,0 +1,95 @@
+"""Every use of a Locust, gevent or geventhttpclient internal, in one place.
+
+The pins are locust==2.47.0 (with its geventhttpclient and gevent). Each function
+below either touches a private attribute or re-derives what an upstream function
+does, names the upstream code it relies on, and has a test in
+tests/test_locust_compat.py that fails when an upgrade changes it. Upgrading
+Locust means: run those tests, fix what fails here, nowhere else.
+
+Imports of Locust and gevent are inside the functions (and for types only under
+TYPE_CHECKING), so the plan, which runs on the standard library, can use
+`ramp_seconds`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from locust.contrib.fasthttp import FastHttpSession
+    from locust.env import Environment
+    from locust.runners import WorkerRunner
+
+LOCUST_VERSION = "2.47.0"  # requirements.txt; tests/test_locust_compat.py checks both agree
+
+
+def ramp_seconds(users: int, hatch_rate: float) -> float:
+    """How long Locust takes to start `users`: it starts floor(rate) of them (at least one)
+    at a time, and waits batch / rate seconds between batches.
+
+    Upstream: locust/dispatch.py, UsersDispatcher.new_dispatch
+    (`_user_count_per_dispatch_iteration = max(1, math.floor(spawn_rate))`,
+    `_wait_between_dispatch = _user_count_per_dispatch_iteration / spawn_rate`).
+    """
+    batch = max(1, math.floor(hatch_rate))
+    return (math.ceil(users / batch) - 1) * batch / hatch_rate
+
+
+def on_new_connection(session: FastHttpSession, url: str, callback: Callable[[Any], None]) -> None:
+    """Call `callback(sock)` for each new connection of `session` to `url`, at no cost per
+    request.
+
+    Upstream: geventhttpclient/client.py, HTTPClient.__init__ makes
+    `self._connection_pool` (private), whose ConnectionPool.after_connect(sock)
+    (geventhttpclient/connectionpool.py) runs once per connection it opens, after
+    the TCP (and TLS) handshake; locust/contrib/fasthttp.py keeps one HTTPClient
+    per host in `session.client.clientpool`, made on the first request. Making it
+    now (get_client, as the first request would) lets the hook be set once.
+    """
+    from geventhttpclient.url import URL
+
+    client = session.client.clientpool.get_client(URL(url))
+    client._connection_pool.after_connect = callback  # type: ignore[method-assign,assignment]
+
+
+def send_statistics_now(runner: WorkerRunner) -> None:
+    """A worker's Locust statistics since its last report, sent to the master now.
+
+    Upstream: locust/runners.py, WorkerRunner._send_stats (private) does exactly
+    this: fire report_to_master to collect the report, send it as a "stats"
+    message. It runs every 3 s and on Locust's own "quit" message; a level that
+    ends on ecs_finish needs it once more before ecs_final.
+    """
+    report: dict[str, Any] = {}
+    runner.environment.events.report_to_master.fire(client_id=runner.client_id, data=report)
+    runner.send_message("stats", report)
+
+
+def refresh_loop_clock() -> None:
+    """Refresh gevent's cached loop clock.
+
+    Upstream: locust/main.py arms --run-time (gevent.spawn_later) right after the
+    init event, and gevent's libev/libuv loop (gevent.get_hub().loop) measures
+    timers from its cached `now`, which still reads the time before Locust's
+    imports: a 2 s cap fired after 0.2 s. `loop.update_now()` makes it count from now.
+    """
+    import gevent
+
+    gevent.get_hub().loop.update_now()
+
+
+def set_fixed_counts(environment: Environment, counts: Mapping[str, int]) -> None:
+    """Give each user class exactly counts[name] users; a class with 0 (or not named) is taken
+    out.
+
+    Upstream: locust/dispatch.py, UsersDispatcher gives every class with a
+    `fixed_count` that many users before weights apply; Locust reads
+    `environment.user_classes` when it spawns, after init, so changing the list in
+    place (the runner holds the same list) takes a class out of the level.
+    """
+    classes = environment.user_classes
+    for cls in classes:
+        cls.fixed_count = counts.get(cls.__name__, 0)
+    classes[:] = [cls for cls in classes if cls.fixed_count]

@@ -1,0 +1,84 @@
+"""The summaries and level.json as files of the run folder, for the commands.
+
+Reading and writing go through ecsload.run_folder; here a document that cannot
+be read or written becomes the command's one line and exit 4 (ecsload.exits), and
+the run's summary is built from its levels'.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ecsload.cli import UserError
+from ecsload.exits import EXIT_LOCUST
+from ecsload.report.capacity import capacity
+from ecsload.report.documents import run_summary
+from ecsload.report.saturation import saturation
+from ecsload.run_folder import (
+    DocumentError,
+    LevelInfo,
+    RunFolder,
+    SummaryDocument,
+    WriteError,
+    read_level_info,
+    read_plan,
+    read_summary,
+    write_summary,
+    write_text,
+)
+
+
+def level_info(path: Path) -> LevelInfo:
+    """level.json; empty when Locust failed before it wrote one."""
+    try:
+        return read_level_info(path)
+    except DocumentError as error:
+        if error.missing:
+            return {}
+        raise UserError(str(error), EXIT_LOCUST) from None
+
+
+def summary_of(path: Path) -> SummaryDocument:
+    """A summary.json this run wrote (a UserError, exit 4, when it cannot be read)."""
+    try:
+        return read_summary(path)
+    except DocumentError as error:
+        raise UserError(str(error), EXIT_LOCUST) from None
+
+
+def saved(write: Callable[[], None]) -> None:
+    """Run a write: a file that cannot be written (a full disk) is one line and exit 4."""
+    try:
+        write()
+    except WriteError as error:
+        raise UserError(str(error), EXIT_LOCUST) from None
+
+
+def publish(text_path: Path, json_path: Path, text: str, document: SummaryDocument) -> None:
+    """Print the table and save it with its JSON document."""
+    saved(lambda: write_text(text_path, text + "\n"))
+    saved(lambda: write_summary(json_path, document))
+    print(text, flush=True)
+
+
+def run_document(folder: Path) -> SummaryDocument:
+    """The run's summary document from each level's summary.json, in concurrency order."""
+    documents = [summary_of(path) for path in RunFolder(folder).level_summaries()]
+    if not documents:
+        raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
+    endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
+    summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
+    if any(level.get("model") == "open" for level in summary["levels"]):
+        summary["capacity"] = capacity(summary["levels"], plan_thresholds(RunFolder(folder)))
+    else:
+        summary["saturation"] = saturation(summary["levels"])
+    return summary
+
+
+def plan_thresholds(run: RunFolder) -> list[str]:
+    """The run's thresholds from its plan.json; none when it has no plan.json."""
+    try:
+        return read_plan(run.plan).get("thresholds") or []
+    except DocumentError as error:
+        if error.missing:
+            return []
+        raise UserError(str(error), EXIT_LOCUST) from None
