@@ -9,6 +9,7 @@ summarize  a level's or a run's tables and summary.json
 verdict    thresholds, junit.xml, the comparison with a baseline; the exit code
 report     report.html (and the --graphs PDF)
 worker_state  one word for a worker machine's bash: next, over or lost
+history    the run history: add a run, show the trend and change points, import, prune
 
 What they share lives where its concept does: ecsload.plan, ecsload.report,
 ecsload.run_folder.
