@@ -185,13 +185,19 @@ check_endpoint() {
 
 # spread_options LAST: Locust's options for more than one process (--processes,
 # --master), one per line; LAST=1 tells a master's workers that the sweep ends.
+# --processes' implicit master listens on a free loopback port of its own, so that two
+# sweeps on one machine never meet on Locust's fixed 5557; only --master keeps a fixed port.
 spread_options() {
+  local port
   if [[ $ROLE == master ]]; then
     printf '%s\n' --master --expect-workers "$EXPECT_WORKERS" --master-bind-host \
       "$MASTER_BIND_HOST" --master-bind-port "$MASTER_PORT" --expect-workers-max-wait "$WORKER_WAIT"
     [[ $1 == 1 ]] && printf '%s\n' --last-level
   elif [[ $PROCESSES != 1 ]]; then
-    printf '%s\n' --processes "$PROCESSES" --expect-workers-max-wait "$WORKER_WAIT"
+    port=$("$PY" -m ecsload.commands.free_port)
+    printf '%s\n' --processes "$PROCESSES" --expect-workers-max-wait "$WORKER_WAIT" \
+      --master-bind-host 127.0.0.1 --master-bind-port "$port" --master-host 127.0.0.1 \
+      --master-port "$port"
   fi
   return 0
 }
@@ -204,7 +210,7 @@ run_locust() {
   launch "$output" "$PY" -m locust -f "$ROOT/locustfile.py" "$@"
   LOCUST_PID=$LAUNCHED
   wait "$LOCUST_PID" || rc=$?
-  stop_group "$LOCUST_PID" 0
+  stop_group "$LOCUST_PID" 0 # only closes the pipe: Locust's supervisor has cleared its group
   LOCUST_PID=""
   return "$rc"
 }
@@ -254,14 +260,14 @@ write_report() {
   eval "$paths"
   [[ $SUMMARIZED == 1 ]] || return 0
   [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
-  launch - env "ECS_LOAD_HISTORY=$HISTORY" "$PY" -m ecsload.commands.report "$RUN_DIR" \
+  launch - env "ECS_LOAD_HISTORY=$HISTORY" timeout --kill-after=5 "$REPORT_SECONDS" \
+    "$PY" -m ecsload.commands.report "$RUN_DIR" \
     "${graphs[@]}"
   REPORT_PID=$LAUNCHED
-  wait_for $((REPORT_SECONDS * 10)) pid_gone "$REPORT_PID" || rc=timeout
-  [[ $rc != 0 ]] || wait "$REPORT_PID" || rc=$?
+  wait "$REPORT_PID" || rc=$?
   stop_group "$REPORT_PID" 0
   REPORT_PID=""
-  if [[ $rc == timeout ]]; then
+  if [[ $rc == 124 || $rc == 137 ]]; then
     say "run_load_test.sh: note: the report took over $REPORT_SECONDS s and was stopped;" \
       "write it with: $0 report '$RUN_DIR'" >&2
   elif [[ $rc != 0 ]]; then

@@ -33,20 +33,25 @@ wait_for() {
   return 1
 }
 
-# launch OUTPUT COMMAND...: start COMMAND detached (above), stdout and stderr to OUTPUT
-# (-: the caller's own stderr, a terminal stays a terminal); its pid (the leader of its
-# process group) goes into LAUNCHED, for the caller to read.
+# launch OUTPUT COMMAND...: start COMMAND detached (above) under a supervisor
+# (ecsload/commands/supervise.py; needs PY), stdout and stderr to OUTPUT (-: the caller's
+# own stderr, a terminal stays a terminal). The supervisor's pid goes into LAUNCHED, for
+# the caller to `wait` on; it lives until COMMAND and everything COMMAND started are gone,
+# and exits with COMMAND's code. The script holds a pipe to its stdin: stop_group writes
+# to it. This script never signals what it launched, so a PID that bash has reaped and
+# the kernel has given to another process is never touched.
 LAUNCHED=""
+declare -gA LAUNCH_PIPES=() # pid -> the fd of the pipe to its supervisor's stdin
 launch() {
-  local output=$1
+  local output=$1 fd
   shift
   if [[ $output == - ]]; then
-    "${DETACHED[@]}" "$@" >&2 &
+    exec {fd}> >(exec "${DETACHED[@]}" "$PY" -m ecsload.commands.supervise -- "$@" >&2)
   else
-    "${DETACHED[@]}" "$@" >"$output" 2>&1 &
+    exec {fd}> >(exec "${DETACHED[@]}" "$PY" -m ecsload.commands.supervise -- "$@" >"$output" 2>&1)
   fi
-  # shellcheck disable=SC2034  # read by the scripts that source this file
   LAUNCHED=$!
+  LAUNCH_PIPES[$LAUNCHED]=$fd
 }
 
 # terminate PID SECONDS: SIGTERM PID and wait up to SECONDS for it to go; SIGKILL it if it
@@ -60,13 +65,22 @@ terminate() {
   return 1
 }
 
-# stop_group PID SECONDS: ask a launched child to stop, give it SECONDS, then kill whatever
-# is left of its process group and reap it.
+# stop_group PID SECONDS: stop a launched child (its pid from LAUNCHED): tell its
+# supervisor to SIGTERM it and, after SECONDS, SIGKILL what is left of its process group;
+# wait until it is gone. A child that has ended already is only waited for (again): no
+# signal goes anywhere from here. Writing to the pipe of a supervisor that has exited fails
+# quietly (SIGPIPE is ignored in that subshell only).
 stop_group() {
-  local pid=$1 seconds=$2
+  local pid=$1 seconds=$2 fd
   [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  wait_for $((seconds * 10)) pid_gone "$pid" || true
-  kill -KILL -- "-$pid" 2>/dev/null || true
+  fd=${LAUNCH_PIPES[$pid]:-}
+  if [[ -n $fd ]]; then
+    (
+      trap '' PIPE
+      printf '%s\n' "$seconds" >&"$fd"
+    ) 2>/dev/null || true
+    exec {fd}>&-
+    unset "LAUNCH_PIPES[$pid]"
+  fi
   wait "$pid" 2>/dev/null || true
 }
