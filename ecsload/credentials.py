@@ -14,7 +14,10 @@ from pathlib import Path
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG
+from ecsload.input_files import MIB, InputFileError, read_input_file
 from ecsload.pairs import PairsError, parse_pairs
+
+CREDENTIALS_LIMIT = MIB  # some 16,000 pairs
 
 
 class CredentialsError(UserError):
@@ -43,13 +46,9 @@ def load_credentials(path: str | Path) -> list[Credential]:
     """
     source = f"credentials file {path}"
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise CredentialsError(f"{source} does not exist") from None
-    except IsADirectoryError:
-        raise CredentialsError(f"{source} is a folder, not a file") from None
-    except OSError as error:
-        raise CredentialsError(f"{source} cannot be read: {error.strerror}") from None
+        data = read_input_file(path, CREDENTIALS_LIMIT)
+    except InputFileError as error:
+        raise CredentialsError(f"{source} {error}") from None
     try:
         return [Credential(key, secret) for key, secret in parse_pairs(data, source)]
     except PairsError as error:

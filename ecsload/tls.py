@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG
+from ecsload.input_files import MIB, InputFileError, read_input_file
 
+CA_BUNDLE_LIMIT = 16 * MIB  # Debian's whole system bundle is 0.2 MiB
 NOT_VERIFIED = "TLS: certificate NOT verified (--insecure)"
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
 FIXES = (
@@ -35,10 +37,9 @@ class CABundleError(UserError):
 def read_ca_bundle(path: str) -> str:
     """The PEM certificates of a CA bundle (text around them dropped), or CABundleError."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as error:
-        raise CABundleError(path, f"cannot be read: {error.strerror}") from None
+        data = read_input_file(path, CA_BUNDLE_LIMIT)
+    except InputFileError as error:
+        raise CABundleError(path, str(error)) from None
     pem = "\n".join(PEM_CERTIFICATE.findall(data.decode("latin-1")))
     if not pem:
         raise CABundleError(

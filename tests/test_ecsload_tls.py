@@ -187,7 +187,7 @@ def test_the_bundle_comes_from_option_environment_or_config(tmp_path: Path, ca: 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (None, "ECS_CA_BUNDLE: CA bundle |cannot be read: No such file or directory"),
+        (None, "ECS_CA_BUNDLE: CA bundle |does not exist"),
         ("hello\n", "holds no PEM certificate|openssl x509 -inform der"),
         (
             "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",

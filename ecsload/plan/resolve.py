@@ -25,6 +25,7 @@ from ecsload.history.location import (
     parse_reference,
     without_secret,
 )
+from ecsload.input_files import MIB, InputFileError, read_input_file
 from ecsload.model import USER_WEIGHTS, users_by_kind
 from ecsload.plan.setting_rows import PROG, SETTINGS, shell_text
 from ecsload.plugin.locust_compat import ramp_seconds
@@ -42,13 +43,17 @@ PATH_SETTINGS = (
 )
 
 
+CONFIG_LIMIT = MIB
+
+
 def read_config(path: str) -> dict[str, object]:
     """The config file's settings, or a UserError naming what is wrong with it."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        raise UserError(f"config file {path} cannot be read: {reason}", EXIT_CONFIG) from None
+        text = read_input_file(path, CONFIG_LIMIT).decode("utf-8")
+    except InputFileError as error:
+        raise UserError(f"config file {path} {error}", EXIT_CONFIG) from None
+    except UnicodeDecodeError:
+        raise UserError(f"config file {path} cannot be read: not UTF-8 text", EXIT_CONFIG) from None
     try:
         values = json.loads(text)
     except json.JSONDecodeError as error:
