@@ -248,6 +248,16 @@ def test_tls_settings_without_an_https_endpoint_are_ignored_with_a_note(tmp_path
         ("http://localhost:8080", False),
         ("http://[::1]:8080", False),
         ("https://ecs.example.com", False),
+        # Other spellings of loopback that every client here resolves as the C library does
+        ("http://127.1:8080", False),
+        ("http://2130706433:8080", False),
+        ("http://0x7f000001:8080", False),
+        ("http://0177.0.0.1:8080", False),
+        ("http://[::ffff:127.0.0.1]:8080", False),
+        ("http://LocalHost.:8080", False),
+        ("http://10.1:8080", True),
+        ("http://[::ffff:10.0.0.1]:8080", True),
+        ("http://167772161:8080", True),
     ],
 )
 def test_credentials_in_clear_text_over_a_network_are_warned_about(

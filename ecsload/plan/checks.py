@@ -8,6 +8,8 @@ baseline), and the warnings a user should see before the run.
 
 import ipaddress
 import os
+import re
+import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +23,10 @@ from ecsload.plan.setting_rows import PROG
 from ecsload.report.baseline import BaselineError, check_baseline
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
 from ecsload.values import PROBE, parse_threshold
+
+# An IPv4 address in inet_aton's legacy forms (one to four parts, decimal, octal or hex);
+# checked first because inet_aton ignores whatever follows a space.
+INET_ATON_FORM = re.compile(r"(0[xX][0-9a-fA-F]+|[0-9]+)(\.(0[xX][0-9a-fA-F]+|[0-9]+)){0,3}")
 
 
 def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str]) -> None:
@@ -117,10 +123,22 @@ def clear_text_warning(values: Mapping[str, Any], sources: Mapping[str, str]) ->
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` means this machine, in any spelling the C library's resolver (and so
+    every client here) accepts: 127.1, 2130706433, 0x7f000001, ::ffff:127.0.0.1, localhost."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
     try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        if not INET_ATON_FORM.fullmatch(host):
+            return False
+        try:
+            address = ipaddress.ip_address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def check_processes_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
