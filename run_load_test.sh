@@ -137,7 +137,7 @@ start_local_node() {
   fi
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
   launch "$NODE_STDOUT" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$NODE_CONFIG" \
-    --htpasswd "$NODE_HTPASSWD" "${limits[@]}" --images "$HAPPY_IMAGE" --log-file "$NODE_LOG" \
+    --htpasswd "$NODE_HTPASSWD" "${limits[@]}" --images="$HAPPY_IMAGE" --log-file "$NODE_LOG" \
     --status-file "$NODE_STATUS"
   NODE_PID=$LAUNCHED
   [[ $VERBOSE == 1 ]] && say "Started ECS - PID = $NODE_PID; config file '$NODE_CONFIG'"

@@ -21,7 +21,18 @@ from urllib.parse import urlsplit
 from ecsload.history.location import parse_reference
 from ecsload.model import REQUEST_TYPES
 
-IMAGE_NAME = re.compile(r"(.+/)?.+:.+")
+# Docker's image reference (github.com/distribution/reference), with the tag or digest that
+# the API requires: [HOST[:PORT]/]PATH[:TAG][@DIGEST]. Stricter than the API's `(.+/)?.+:.+`,
+# which lets through names the node's catalog splits (a comma) or takes for an option (-x).
+_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+_HOST += r"|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE_NAME = re.compile(
+    rf"(?:{_HOST}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    rf"(?::{_TAG}(?:@{_DIGEST})?|@{_DIGEST})"
+)
 HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 MAX_HOST_LENGTH = 253
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
@@ -241,9 +252,13 @@ def parse_pdf_path(text: str) -> str:
 
 
 def parse_image(text: str) -> str:
-    """A Docker image name with a tag, as the API requires (`(.+/)?.+:.+`)."""
+    """A Docker image reference with a tag (or digest), as the API requires one."""
     if not IMAGE_NAME.fullmatch(text.strip()):
-        raise ValueError(f"{text!r} is not an image name with a tag, such as ubuntu:14.04")
+        raise ValueError(
+            f"{text!r} is not an image name with a tag, such as ubuntu:14.04 or "
+            "127.0.0.1:5000/ubuntu:14.04 (Docker's form: [HOST[:PORT]/]NAME:TAG, the name "
+            "lower-case)"
+        )
     return text.strip()
 
 
