@@ -10,6 +10,8 @@ imports this.
 """
 
 import argparse
+import base64
+import binascii
 import re
 import ssl
 from urllib.parse import urlsplit
@@ -20,7 +22,8 @@ from ecsload.input_files import MIB, InputFileError, read_input_file
 
 CA_BUNDLE_LIMIT = 16 * MIB  # Debian's whole system bundle is 0.2 MiB
 NOT_VERIFIED = "TLS: certificate NOT verified (--insecure)"
-PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")
+PEM_BEGIN, PEM_END = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+PEM_CERTIFICATE = re.compile(f"{PEM_BEGIN}[^-]+{PEM_END}")
 FIXES = (
     "To trust a private CA, give --ca-bundle FILE (its PEM certificate; env ECS_CA_BUNDLE); "
     "to skip verification knowingly, --insecure"
@@ -40,19 +43,40 @@ def read_ca_bundle(path: str) -> str:
         data = read_input_file(path, CA_BUNDLE_LIMIT)
     except InputFileError as error:
         raise CABundleError(path, str(error)) from None
-    pem = "\n".join(PEM_CERTIFICATE.findall(data.decode("latin-1")))
-    if not pem:
+    text = data.decode("latin-1")
+    blocks = list(PEM_CERTIFICATE.finditer(text))
+    if not blocks:
         raise CABundleError(
             path,
             "holds no PEM certificate (-----BEGIN CERTIFICATE-----); a DER file converts "
             "with `openssl x509 -inform der -in FILE`",
         )
+    for number, block in enumerate(blocks, 1):
+        problem = certificate_problem(block.group())
+        if problem:
+            line = text.count("\n", 0, block.start()) + 1
+            raise CABundleError(
+                path,
+                f"holds a certificate that cannot be read (PEM block {number} of {len(blocks)}, "
+                f"from line {line}): {problem}",
+            )
+    return "\n".join(block.group() for block in blocks)
+
+
+def certificate_problem(block: str) -> str | None:
+    """What is wrong with one PEM certificate block, or None: checked one by one, as
+    OpenSSL, given them all, says only "no start line" for any bad one."""
+    body = block.removeprefix(PEM_BEGIN).removesuffix(PEM_END)
+    body = "".join(body.split())
     try:
-        ssl.create_default_context(cadata=pem)
+        der = base64.b64decode(body, validate=True)
+    except binascii.Error:
+        return "its base64 text is corrupt"
+    try:
+        ssl.create_default_context(cadata=der)
     except ssl.SSLError as error:
-        problem = f"holds a certificate that cannot be read: {error.reason}"
-        raise CABundleError(path, problem) from None
-    return pem
+        return f"it is not an X.509 certificate ({error.reason or 'OpenSSL cannot parse it'})"
+    return None
 
 
 def client_context(insecure: bool, ca_pem: str | None = None) -> ssl.SSLContext:

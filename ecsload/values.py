@@ -24,8 +24,8 @@ from ecsload.model import REQUEST_TYPES
 # Docker's image reference (github.com/distribution/reference), with the tag or digest that
 # the API requires: [HOST[:PORT]/]PATH[:TAG][@DIGEST]. Stricter than the API's `(.+/)?.+:.+`,
 # which lets through names the node's catalog splits (a comma) or takes for an option (-x).
-_HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-_HOST += r"|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"

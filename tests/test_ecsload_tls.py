@@ -203,6 +203,38 @@ def test_an_unusable_bundle_is_refused(tmp_path: Path, text: str | None, message
     assert_refused(result, tmp_path, 2, message)
 
 
+def test_a_corrupt_certificate_in_a_bundle_is_named(tmp_path: Path, ca: Authority) -> None:
+    good = ca.pem.read_text()
+    lines = good.splitlines()
+    corrupt = "\n".join([lines[0], "!" + lines[1][1:], *lines[2:]])  # one character off
+    bundle = write(tmp_path / "bundle.pem", f"{good}# the next one\n{corrupt}\n")
+    result = plan(tmp_path, "--no-credentials", "--ca-bundle", str(bundle), ECS_ENDPOINT=HTTPS)
+    first_line = good.count("\n") + 2
+    assert_refused(
+        result,
+        tmp_path,
+        2,
+        f"CA bundle {bundle} holds a certificate that cannot be read (PEM block 2 of 2, "
+        f"from line {first_line}): its base64 text is corrupt",
+    )
+
+
+@pytest.mark.e2e  # nginx serving TLS
+def test_a_bundle_without_the_issuer_says_so_instead_of_asking_for_a_bundle(
+    tmp_path: Path, tls_nginx: TlsNginx
+) -> None:
+    # The server sends its own certificate only; the bundle holds a CA that did not issue
+    # it (as a root whose intermediate the server leaves out): OpenSSL's error is the same.
+    server = tls_nginx()
+    other = make_ca(tmp_path / "other", "another CA")
+    line = one_line(result := check(server.url, "--ca-bundle", str(other.pem)))
+    assert result.returncode == 2
+    assert f"although {other.pem} was trusted too" in line
+    assert "intermediate certificate(s)" in line
+    assert "give --ca-bundle" not in line
+    assert server.requests_seen() == 0
+
+
 def test_insecure_and_a_bundle_exclude_each_other(tmp_path: Path, ca: Authority) -> None:
     result = plan(
         tmp_path, "--no-credentials", "--insecure", ECS_ENDPOINT=HTTPS, ECS_CA_BUNDLE=str(ca.pem)

@@ -28,6 +28,10 @@ from ecsload.values import option_type, parse_endpoint, positive_number
 PROG = "python -m ecsload.commands.tls_check"
 HTTPS_PORT = 443
 NAME_MISMATCH = {62, 64}  # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+# The chain stops short of a trusted CA: OpenSSL's X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+# DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
+# UNABLE_TO_VERIFY_LEAF_SIGNATURE
+NO_ISSUER = {2, 18, 19, 20, 21}
 GLOSS = {  # OpenSSL's X509_V_ERR_… codes
     9: "check this machine's clock",  # CERT_NOT_YET_VALID
     10: "the server's operator must renew it",  # CERT_HAS_EXPIRED
@@ -59,7 +63,12 @@ def certificate_names(host: str, port: int, context: ssl.SSLContext, timeout: fl
 
 
 def failure(
-    url: str, address: str, error: OSError, timeout: float, names: Callable[[], str]
+    url: str,
+    address: str,
+    error: OSError,
+    timeout: float,
+    names: Callable[[], str],
+    ca_bundle: str | None = None,
 ) -> str:
     """The one line that says what went wrong and what to do."""
     if isinstance(error, ssl.SSLCertVerificationError):
@@ -69,6 +78,14 @@ def failure(
                 f"the certificate of {url} does not verify: {what}: it was issued for "
                 f"{names()}; nothing was sent to it. Give ECS_ENDPOINT a name it was issued "
                 "for; to skip verification knowingly, --insecure"
+            )
+        if ca_bundle and error.verify_code in NO_ISSUER:
+            return (
+                f"the certificate of {url} does not verify: {what}, although {ca_bundle} was "
+                "trusted too; nothing was sent to it. Either the bundle lacks the CA that issued "
+                "it, or the server does not send the intermediate certificate(s) between them "
+                "(its operator adds them to the server's chain; or add them to the bundle); to "
+                "skip verification knowingly, --insecure"
             )
         if error.verify_code in GLOSS:
             what += f" ({GLOSS[error.verify_code]})"
@@ -108,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handshake(host, port, context, options.timeout)
     except OSError as error:
         names = functools.partial(certificate_names, host, port, context, options.timeout)
-        raise UserError(failure(url, address, error, options.timeout, names), EXIT_CONFIG) from None
+        line = failure(url, address, error, options.timeout, names, options.ca_bundle)
+        raise UserError(line, EXIT_CONFIG) from None
     if options.insecure:
         print(NOT_VERIFIED)
     else:
