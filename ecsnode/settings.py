@@ -54,6 +54,7 @@ class Settings:
     task_processes: int = 1024
     task_memory_mb: int = 1024
     task_cpu: int = 30
+    task_files_mb: int = 64
     docker_remote_api: str = ""
     docker_remote_api_connect_timeout: float = 3.0
     docker_remote_api_request_timeout: float = 300.0
@@ -274,6 +275,14 @@ def build_parser(prog: str = "ecservice.py") -> argparse.ArgumentParser:
         type=_flag(_number(int, 1, "--task-cpu")),
         metavar="S",
         help="CPU seconds of each task process before it is killed (RLIMIT_CPU; default 30)",
+    )
+    add(
+        "--task-files",
+        type=_flag(_number(int, 1, "--task-files")),
+        dest="task_files_mb",
+        metavar="MB",
+        help="largest file a task process may write (RLIMIT_FSIZE), and the size of each "
+        "task's private /tmp and /dev/shm, in MiB (default 64)",
     )
     add(
         "--allow-remote-tasks",

@@ -201,8 +201,9 @@ def wait_for(flag: Path, within: float = WAIT_S) -> None:
 @pytest.fixture
 def task_scratch() -> Iterator[Path]:
     """A folder where a task, whichever user it runs as, can leave signs for the test (tmp_path
-    is under root's 0700 pytest folder, which the node's task user cannot reach)."""
-    folder = Path(tempfile.mkdtemp(prefix="ecs-node-test-"))
+    is under root's 0700 pytest folder, which the node's task user cannot reach; and a task
+    of a root node has a /tmp of its own, hence /var/tmp)."""
+    folder = Path(tempfile.mkdtemp(prefix="ecs-node-test-", dir="/var/tmp"))
     folder.chmod(0o1777)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)

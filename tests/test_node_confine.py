@@ -15,6 +15,7 @@ import pwd
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -59,8 +60,8 @@ def test_task_user_flag(node_factory):
 
 
 @as_root
-def test_a_task_owns_its_folder_and_nothing_the_node_keeps_private(node_factory, tmp_path):
-    private = tmp_path / "run"  # like the harness's run folder: 0700, the node's user's
+def test_a_task_owns_its_folder_and_nothing_the_node_keeps_private(node_factory, task_scratch):
+    private = task_scratch / "run"  # like the harness's run folder: 0700, the node's user's
     private.mkdir(mode=0o700)
     (private / "credentials.txt").write_text("key:secret\n")
     node = node_factory()
@@ -125,6 +126,31 @@ def test_tasks_die_when_the_node_is_killed(node_factory):
         with pytest.raises(requests.ConnectionError):
             running.result()
     assert_gone(token)
+
+
+@as_root
+def test_files_a_task_writes_to_tmp_and_shm_go_with_it(node_factory):
+    node = node_factory()
+    name = f"ecs-test-left-{unique_sleep()}"
+    script = (
+        f"head -c 30M /dev/zero > /tmp/{name} && head -c 30M /dev/zero > /dev/shm/{name} && "
+        f"touch $HOME/{name} && ls /tmp /dev/shm"
+    )
+    code, out, err = run(node, ["sh", "-c", script])
+    assert code == 0, err
+    assert out.split().count(name.encode()) == 2  # written where the task looked
+    for folder in ("/tmp", "/dev/shm"):  # the node's, and every other process's
+        assert not (Path(folder) / name).exists(), folder
+    code, out, _ = run(node, ["sh", "-c", "ls -A /tmp /dev/shm | grep -c ecs-test-left"])
+    assert out == b"0\n"  # the next task starts with both empty
+
+
+@as_root
+def test_a_task_writes_no_file_larger_than_its_limit(node_factory):
+    node = node_factory("--task-files", "8")
+    for target in ("/tmp/big", "/dev/shm/big", "big"):
+        code, _, err = run(node, ["sh", "-c", f"head -c 20M /dev/zero > {target}"])
+        assert code == 128 + 25, (target, err)  # SIGXFSZ: RLIMIT_FSIZE at 8 MiB
 
 
 def test_process_limit(node_factory):

@@ -29,7 +29,7 @@ import time
 from typing import IO
 
 from ecsnode.runners.base import ImageNotFound, RunnerError, TaskResult, TaskRunner
-from ecsnode.runners.confine import confinement
+from ecsnode.runners.confine import PRIVATE_FOLDER, confinement
 from ecsnode.settings import Settings
 
 OUTPUT_CAP = 64 * 1024
@@ -211,7 +211,7 @@ class ProcessRunner(TaskRunner):
 
     async def _execute(self, cmd: list[str], timeout: float) -> TaskResult:
         """Run `cmd` in a fresh folder within `timeout` seconds; 127 when it cannot start."""
-        folder = self._make_folder()
+        folder = PRIVATE_FOLDER if self._confinement.private_files else self._make_folder()
         try:
             try:
                 with self._confinement.starting():
@@ -227,7 +227,8 @@ class ProcessRunner(TaskRunner):
                 self._running.discard(child)
                 child.kill()  # only when the wait was cancelled: the task is over otherwise
         finally:
-            _remove_folder(folder)
+            if not self._confinement.private_files:  # a private /tmp goes with its namespace
+                _remove_folder(folder)
 
     def _make_folder(self) -> str:
         """A fresh folder for one task, owned by the user the task runs as."""
@@ -244,8 +245,8 @@ class ProcessRunner(TaskRunner):
 
     def log_setup(self) -> None:
         log.info("process runner: %s", self._confinement.description)
-        if self._confinement.warning:
-            log.warning("process runner: %s", self._confinement.warning)
+        for warning in self._confinement.warnings:
+            log.warning("process runner: %s", warning)
 
     async def health(self) -> tuple[str, dict[str, object]]:
         """Green when a trivial process starts, the way tasks do, and exits 0 within a second."""
