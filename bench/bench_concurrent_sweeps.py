@@ -31,7 +31,7 @@ COLUMNS = ("exit", "seconds", "requests", "stderr")  # requests: per level; stde
 
 def sweep_args(requests: int, results: Path) -> list[str]:
     levels = " ".join(map(str, LEVELS))
-    sweep = ["-c", levels, "-n", str(requests), "-r", "20", "--processes", "2"]
+    sweep = ["-q", "-c", levels, "-n", str(requests), "-r", "20", "--processes", "2"]
     return [str(SCRIPT), *sweep, "-o", str(results)]
 
 
