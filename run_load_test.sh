@@ -35,7 +35,8 @@ NODE_STAGE="" # while the local node is watched: "during level 5", "after level 
 REPORT_PID=""
 REPORTED=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
-PY="" RUN_DIR="" LEVELS="" REQUESTS="" HATCH_RATE="" ENDPOINT="" CREDENTIALS=""
+PY="" RUN_DIR="" LEVELS="" REQUESTS="" LEVEL_SECONDS="" WARMUP="" REPEAT="" HATCH_RATE=""
+ENDPOINT="" CREDENTIALS=""
 LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
 NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
@@ -291,8 +292,9 @@ record_history() {
   return 0
 }
 
-# run_level USERS I N: level I of N, one headless Locust run with the probe and the live
-# line beside it, then its table (or, when Locust failed, one line saying why). With
+# run_level USERS I N R: level I of N (counting every repeat), repeat R of REPEAT: one
+# headless Locust run with the probe and the live line beside it, then its table (or,
+# when Locust failed, one line saying why). Repeats keep their files apart. With
 # --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
 run_level() {
   local users=$1 rc=0 hatch=$HATCH_RATE paths LEVEL_DIR SAMPLES_FILE LEVEL_INFO PROGRESS_FILE
@@ -304,7 +306,8 @@ run_level() {
     arrivals=(--arrival-rate "$1" --arrivals "$ARRIVALS" --max-in-flight "$MAX_IN_FLIGHT")
     users=$ARRIVAL_USERS hatch=$ARRIVAL_USERS
   fi
-  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1") ||
+  # With --repeat K > 1 each repeat's files are in level-N/repeat-R/.
+  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$(((REPEAT > 1) * $4))") ||
     fail "$EXIT_LOCUST" "cannot make the folder of level $1"
   eval "$paths"
   if [[ $VERBOSE == 1 ]]; then
@@ -316,7 +319,8 @@ run_level() {
   run_locust "$LOCUST_OUTPUT" --headless --host "$ENDPOINT" \
     -u "$users" -r "$hatch" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
     --csv "$LOCUST_CSV" --html "$LOCUST_REPORT" --logfile "$LOCUST_LOG" \
-    --stop-after-requests "$REQUESTS" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
+    --stop-after-requests "$REQUESTS" --level-seconds "${LEVEL_SECONDS:-0}" \
+    --warmup-seconds "$WARMUP" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
     --samples-file "$SAMPLES_FILE" --level-info "$LEVEL_INFO" \
     --progress-file "$PROGRESS_FILE" --happy-image "$HAPPY_IMAGE" \
     --missing-image "$MISSING_IMAGE" "${arrivals[@]}" "${spread[@]}" || rc=$?
@@ -325,6 +329,10 @@ run_level() {
   NODE_STAGE="after level $1"
   "$PY" -m ecsload.commands.summarize level "$LEVEL_DIR" --concurrency "$users" --locust-exit "$rc" \
     --probe-rate "$PROBE_RATE"
+  if ((REPEAT > 1 && $4 == REPEAT)); then # the level's figures over all its repeats
+    "$PY" -m ecsload.commands.summarize level "${LEVEL_DIR%/*}" --concurrency "$users" \
+      --probe-rate "$PROBE_RATE"
+  fi
 }
 
 # run_worker: Locust workers for each level of a master's sweep. The master runs
@@ -360,7 +368,7 @@ run_worker() {
 }
 
 main() {
-  local plan level index=0 exit_codes
+  local plan level index=0 exit_codes repeat
   local -a levels
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
   # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
@@ -401,9 +409,12 @@ main() {
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
   watch_node
-  for level in "${levels[@]}"; do
-    index=$((index + 1))
-    run_level "$level" "$index" "${#levels[@]}"
+  # Repeats interleave (10 15 20, 10 15 20, …): a slow drift falls on every level alike.
+  for ((repeat = 1; repeat <= REPEAT; repeat++)); do
+    for level in "${levels[@]}"; do
+      index=$((index + 1))
+      run_level "$level" "$index" $((${#levels[@]} * REPEAT)) "$repeat"
+    done
   done
   trap - CHLD # every level is measured: the node's end no longer matters
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"

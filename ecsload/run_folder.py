@@ -49,6 +49,7 @@ MAX_DOCUMENT_BYTES = 16 * 2**20  # a run's summary.json of hundreds of levels is
 PATH_MAX = 4096  # Linux's limit on a path
 RUN_FILES_ROOM = 120  # the longest path a run makes under its results folder, and then some
 LEVEL_PREFIX = "level-"
+REPEAT_PREFIX = "repeat-"  # level-N/repeat-R/: one repeat's files (--repeat K > 1)
 THRESHOLDS_TEXT = "thresholds.txt"
 COMPARISON_TEXT = "comparison.txt"
 WORKER_PREFIX = "worker-"
@@ -238,6 +239,10 @@ class LevelFolder:
     locust_log = property(lambda self: self.path / "locust.log")
     locust_report = property(lambda self: self.path / "report.html")
     locust_csv = property(lambda self: self.path / "locust")  # Locust's --csv prefix
+
+    def repeat(self, index: int) -> "LevelFolder":
+        """level-N/repeat-R/: the files of the level's repeat R, laid out as a level's."""
+        return LevelFolder(self.path / f"{REPEAT_PREFIX}{index}")
 
 
 @dataclass(frozen=True)
@@ -452,9 +457,11 @@ def shell(pairs: Mapping[str, Path]) -> str:
     return "".join(f"{name}={shlex.quote(str(path))}\n" for name, path in pairs.items())
 
 
-def level_shell(run_dir: Path, users: int) -> str:
-    """A new level's folder (made) and its files."""
+def level_shell(run_dir: Path, users: int, repeat: int = 0) -> str:
+    """A new level's folder (made) and its files; with `repeat` R > 0, its repeat R's."""
     level = RunFolder(run_dir).level(users)
+    if repeat:
+        level = level.repeat(repeat)
     level.path.mkdir(parents=True, exist_ok=True)
     return shell(
         {
@@ -510,7 +517,7 @@ def run_shell(run_dir: Path) -> str:
     return shell({"REPORT_FILE": run.report}) + f"SUMMARIZED={summarized}\n"
 
 
-USAGE = """usage: python -m ecsload.run_folder level RUN_DIR USERS | worker RUN_DIR N | node RUN_DIR
+USAGE = """usage: python -m ecsload.run_folder level RUN_DIR USERS [REPEAT] | worker RUN_DIR N | node RUN_DIR
                                    | run RUN_DIR
 prints the paths run_load_test.sh needs as shell assignments (and makes the folder)"""
 
@@ -520,6 +527,8 @@ def main(argv: Sequence[str]) -> int:
         match argv:
             case ["level", run_dir, users]:
                 sys.stdout.write(level_shell(Path(run_dir), int(users)))
+            case ["level", run_dir, users, repeat]:
+                sys.stdout.write(level_shell(Path(run_dir), int(users), int(repeat)))
             case ["worker", run_dir, index]:
                 sys.stdout.write(worker_shell(Path(run_dir), int(index)))
             case ["node", run_dir]:

@@ -10,7 +10,8 @@ One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,m
     response_time_ms  as Locust measured it, to the µs; for a request with no answer
                       when the level stopped, the time from its start to the stop
     phase             "ramp" (sent while the level's users were still starting: kept,
-                      but not in the tables) or "measure" (sent once all were running)
+                      but not in the tables), "warmup" (sent during --warmup, after the
+                      ramp: kept, not in the tables) or "measure" (counted)
     error             why no answer came (status 0): the error's name, or "no answer
                       before the time cap", or "Dropped" (an arrival-rate level's arrival
                       that found its requests in flight at --max-in-flight); empty otherwise
@@ -43,6 +44,7 @@ HEADER = ",".join(COLUMNS) + "\n"
 PREVIOUS_HEADER = ",".join(COLUMNS[:-1]) + "\n"
 RAMP = "ramp"
 MEASURE = "measure"
+WARMUP = "warmup"
 
 # probe.csv (ecsload.commands.probe): one line per probe request, status 0 for no answer.
 PROBE_COLUMNS = ("timestamp_ms", "status", "response_time_ms")

@@ -37,6 +37,7 @@ HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 MAX_HOST_LENGTH = 253
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 MAX_SECONDS = 7 * 24 * 3600
+MAX_REPEAT = 100  # repeats of a sweep's levels
 
 # Thresholds (`--fail-on`): [SCOPE.]METRIC OP NUMBER[@LEVEL]. The percentiles are those
 # of summary.json (ecsload.report.stats.PERCENTILES); the probe has fewer.
@@ -239,6 +240,40 @@ def parse_seconds(text: str) -> int:
 
 def json_seconds(value: object) -> int:
     return parse_seconds(str(json_count(value)))
+
+
+def parse_duration(text: str) -> int | float:
+    """A level's measured (or warmup) time: a number of seconds above 0, at most a week."""
+    value = positive_number(text)
+    if value > MAX_SECONDS:
+        raise ValueError(f"{text!r} is over {MAX_SECONDS} seconds (7 days)")
+    return int(value) if value.is_integer() else value
+
+
+def parse_warmup(text: str) -> int | float:
+    """Seconds of warmup after the ramp, not counted: 0 (none) or a duration."""
+    return 0 if non_negative_number(text) == 0 else parse_duration(text)
+
+
+def parse_repeat(text: str) -> int:
+    """How many times the sweep's levels run: a whole number from 1 to MAX_REPEAT."""
+    return whole_number(1, MAX_REPEAT)(text)
+
+
+def json_duration(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a number of seconds above 0")
+    return parse_duration(str(value))
+
+
+def json_warmup(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a number of seconds, 0 or more")
+    return parse_warmup(str(value))
+
+
+def json_repeat(value: object) -> int:
+    return parse_repeat(str(json_count(value)))
 
 
 def parse_pdf_path(text: str) -> str:

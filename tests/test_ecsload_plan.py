@@ -37,6 +37,9 @@ def test_defaults(tmp_path: Path) -> None:
         "MAX_IN_FLIGHT": "0",
         "ARRIVAL_USERS": "0",
         "REQUESTS": "1000",
+        "LEVEL_SECONDS": "",
+        "WARMUP": "0",
+        "REPEAT": "1",
         "HATCH_RATE": "5",
         "LEVEL_TIME_CAP": "600",
         "ENDPOINT": "",
@@ -378,3 +381,24 @@ def test_bad_arrival_settings_are_one_line(tmp_path: Path, args: tuple, message:
     result = plan(tmp_path, *args)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+def test_timed_levels_and_repeats(tmp_path: Path) -> None:
+    """-d makes a timed level (no request limit), with its warmup and repeats."""
+    result = plan(tmp_path, "-d", "10", "--warmup", "2", "--repeat", "3")
+    assert result.returncode == 0, result.stderr
+    values = evaluated(result.stdout)
+    assert (values["LEVEL_SECONDS"], values["WARMUP"], values["REPEAT"]) == ("10", "2", "3")
+    assert values["REQUESTS"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["-n", "500", "-d", "10"], 1, "exclude each other"),
+        (["-d", "30", "--warmup", "5", "-t", "20"], 2, "raise -t"),
+        (["-d", "0"], 1, "not a positive number"),
+        (["--repeat", "0"], 1, "from 1 to 100"),
+        (["--warmup", "-1"], 1, "0 or more"),
+    ],
+)
+def test_timed_levels_refused(tmp_path: Path, args: list[str], code: int, says: str) -> None:
+    assert_refused(plan(tmp_path, *args), tmp_path, code, says)

@@ -31,6 +31,7 @@ from ecsload.plan.checks import (
     clear_text_warning,
     ignore_local_node_settings,
     ignore_tls_settings,
+    resolve_level_end,
 )
 from ecsload.plan.distribution import resolve_role, role_assignments
 from ecsload.plan.newrelic_agent import check_agent_config
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ignore_local_node_settings(values, sources)
     ignore_tls_settings(values, sources, options.worker)
     check_tls_settings(values, sources)
+    resolve_level_end(values, sources)
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)
     if values["graphs"] and not os.path.isdir(os.path.dirname(values["graphs"])):

@@ -3,7 +3,7 @@
     python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
     python -m ecsload.commands.summarize run RUN_DIR
 
-`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
+`level` reads LEVEL_DIR/samples.csv (with --repeat, each LEVEL_DIR/repeat-R/'s) and level.json (what the locustfile wrote)
 and probe.csv (the probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
 (ecsload.report.saturation) or, for arrival-rate levels, its capacity
@@ -14,15 +14,18 @@ and probe.csv (the probe's), or, when Locust failed, says why from its log;
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.locust_failure import locust_failure
-from ecsload.report.samples import SampleFileError, read_probe, read_samples
+from ecsload.report.samples import SampleFileError, read_level, read_probe, repeat_folders
 from ecsload.report.summary_files import level_info, publish, run_document
 from ecsload.report.tables import level_table, run_table
-from ecsload.run_folder import LevelFolder, RunFolder
+from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, RunFolder
 from ecsload.values import option_type, parse_count
 
 PROG = "python -m ecsload.commands.summarize"
@@ -57,17 +60,46 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def merged_info(folder: LevelFolder) -> dict[str, Any]:
+    """level.json, or for a level run K times its repeats' level.json together: the first's
+    settings, the sums of the counts, each repeat's `stopped_by` (and the worst of them)."""
+    parts: list[dict[str, Any]] = [
+        dict(level_info(LevelFolder(part).info)) for part in repeat_folders(folder.path)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    merged = dict(parts[0])
+    for key, combine in (("unanswered", sum), ("locust_requests", sum), ("connections", max)):
+        known = [part.get(key) for part in parts if part.get(key) is not None]
+        merged[key] = combine(known) if known else None  # connections: the most of a repeat
+    merged["stopped_by_repeat"] = [part.get("stopped_by") for part in parts]
+    worst = [reason for reason in ("other", "time") if reason in merged["stopped_by_repeat"]]
+    merged["stopped_by"] = worst[0] if worst else parts[0].get("stopped_by")
+    generators = [part["generator"] for part in parts if part.get("generator")]
+    merged["generator"] = max(
+        generators, key=lambda g: max(filter(None, g["cpu_percent"]), default=0), default=None
+    )
+    return merged
+
+
+def read_probes(folder: LevelFolder) -> np.ndarray | None:
+    """The probe's rows of the level (of all its repeats); None without a probe."""
+    paths = [LevelFolder(part).probe for part in repeat_folders(folder.path)]
+    rows = [read_probe(path) for path in paths if path.exists()]
+    return np.concatenate(rows) if rows else None
+
+
 def summarize_level(
     folder: LevelFolder, concurrency: int | None, locust_exit: int, probe_rate: float | None
 ) -> None:
-    info = level_info(folder.info)
+    info = merged_info(folder)
     concurrency = concurrency or info.get("users")
     if not concurrency:
         raise UserError(f"give --concurrency: {folder}/level.json does not say", EXIT_USAGE)
     if locust_exit:
         raise UserError(locust_failure(folder, concurrency, locust_exit), EXIT_LOCUST)
     try:
-        samples = read_samples(folder.samples)
+        samples = read_level(folder.path)
     except SampleFileError as error:
         raise UserError(
             f"the level at {concurrency} users recorded no samples: {error}", EXIT_LOCUST
@@ -78,8 +110,11 @@ def summarize_level(
             f"{folder.output} and {folder.locust_log}",
             EXIT_LOCUST,
         )
-    probe = read_probe(folder.probe) if folder.probe.exists() else None
+    probe = read_probes(folder)
     level = level_summary(samples, concurrency, info, probe, probe_rate)
+    repeat = folder.path.name.removeprefix(REPEAT_PREFIX)
+    if repeat.isdigit():  # one repeat of a level run K times
+        level["repeat"] = level["repeats"][0]["repeat"] = int(repeat)
     summary = run_summary(info.get("host"), [level])
     publish(folder.summary_text, folder.summary, level_table(level), summary)
 

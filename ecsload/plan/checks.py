@@ -221,3 +221,24 @@ def check_history_baseline(
         raise UserError(
             f"{sources['baseline']}: baseline {reference.text}: {error}", EXIT_CONFIG
         ) from None
+
+
+def resolve_level_end(values: dict[str, Any], sources: Mapping[str, str]) -> None:
+    """A level ends after -n requests or after -d seconds, not both; a timed level must fit
+    its warmup and seconds under the time cap (-t). A timed level has no request limit (0)."""
+    if not values["level_seconds"]:
+        return
+    if sources["number_of_requests"] != "default":
+        raise UserError(
+            f"{sources['number_of_requests']} (-n) and {sources['level_seconds']} (-d) "
+            "exclude each other: a level ends after N requests or after SECONDS, give one",
+            EXIT_USAGE,
+        )
+    needed = values["level_seconds"] + values["warmup"]
+    if needed >= values["level_time_cap"]:
+        raise UserError(
+            f"a level's warmup and measured time ({needed:g} s) must fit under its time cap "
+            f"(-t {values['level_time_cap']} s, {sources['level_time_cap']}): raise -t",
+            EXIT_CONFIG,
+        )
+    values["number_of_requests"] = 0

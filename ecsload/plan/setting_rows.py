@@ -28,6 +28,7 @@ from ecsload.plan.distribution import add_role_options
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,
+    json_duration,
     json_flag,
     json_levels,
     json_max_in_flight,
@@ -36,13 +37,16 @@ from ecsload.values import (
     json_processes,
     json_rate,
     json_rates,
+    json_repeat,
     json_seconds,
     json_text,
     json_thresholds,
+    json_warmup,
     option_type,
     parse_arrivals,
     parse_baseline,
     parse_count,
+    parse_duration,
     parse_endpoint,
     parse_image,
     parse_levels,
@@ -54,8 +58,10 @@ from ecsload.values import (
     parse_processes,
     parse_rate,
     parse_rates,
+    parse_repeat,
     parse_seconds,
     parse_thresholds,
+    parse_warmup,
     threshold_help,
 )
 
@@ -122,7 +128,35 @@ SETTINGS = (
         1000,
         parse_count,
         json_count,
-        help="requests per level: a level ends once this many have completed",
+        help="requests per level: a level ends once this many have completed (the quick "
+        "sweep's default; -d measures for a time instead)",
+    ),
+    Setting(
+        "level_seconds",
+        "LEVEL_SECONDS",
+        "",
+        parse_duration,
+        json_duration,
+        help="seconds each level is measured (after its ramp and warmup) instead of a "
+        "number of requests: a timed level; give -n or -d, not both",
+    ),
+    Setting(
+        "warmup",
+        "WARMUP",
+        0,
+        parse_warmup,
+        json_warmup,
+        help="seconds after the ramp, at the level's full concurrency, whose requests are "
+        "recorded (phase warmup) but not counted",
+    ),
+    Setting(
+        "repeat",
+        "REPEAT",
+        1,
+        parse_repeat,
+        json_repeat,
+        help="run the sweep's levels this many times, interleaved (10 15 20, 10 15 20, …); "
+        "each repeat's files in level-N/repeat-R/, the tables over all of them",
     ),
     Setting(
         "hatch_rate",
@@ -414,6 +448,9 @@ def parser() -> argparse.ArgumentParser:
     add(["--arrivals"], "arrivals", "constant|poisson")
     add(["--max-in-flight"], "max_in_flight", "N")
     add(["-n", "--requests"], "number_of_requests", "N")
+    add(["-d", "--level-seconds"], "level_seconds", "SECONDS")
+    add(["--warmup"], "warmup", "SECONDS")
+    add(["--repeat"], "repeat", "K")
     add(["-r", "--hatch-rate"], "hatch_rate", "RATE")
     add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")
     add(["--happy-image"], "happy_image", "IMAGE")

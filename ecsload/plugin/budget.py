@@ -47,21 +47,29 @@ class RequestBudget:
         self.limit = limit  # 0: no limit
         self.started = 0
         self.completed = 0
+        self.closed = False  # a timed level's time is up: no request starts any more
         self._on_spent = on_spent
 
     def take(self) -> bool:
         """May one more request start?"""
-        if self.limit and self.started >= self.limit:
+        if self.closed or (self.limit and self.started >= self.limit):
             return False
         self.started += 1
         return True
+
+    def close(self) -> None:
+        """No request starts any more (a timed level's time is up); `on_spent` is called
+        once the ones started have completed, which they do and count."""
+        self.closed = True
+        if self.completed == self.started:
+            self._on_spent()
 
     def on_request(self, context: dict[str, Any], **_: Any) -> None:
         """events.request listener: one measured request has completed."""
         if context["phase"] != MEASURE:
             return
         self.completed += 1
-        if self.completed == self.limit:
+        if self.completed == self.limit or (self.closed and self.completed == self.started):
             self._on_spent()
 
 
@@ -72,15 +80,23 @@ class TicketPool:
         self.limit = limit  # 0: no limit
         self.left = limit
         self.granted: dict[str, int] = {}  # worker id -> tickets granted to it
+        self.closed = False  # a timed level's time is up
 
     @property
     def spent(self) -> bool:
-        return bool(self.limit) and self.left == 0
+        return self.closed or (bool(self.limit) and self.left == 0)
+
+    def close(self) -> None:
+        """Grant nothing more: a timed level's time is up (its workers are told, with 0)."""
+        self.closed = True
 
     def grant(self, worker: str, workers: int, want: int) -> int | None:
         """Tickets for `worker`, one of `workers` running ones, that wants `want`: 0 when
         spent, None for no limit."""
+        if self.spent:
+            return 0
         if not self.limit:
+            self.granted.setdefault(worker, 0)  # the master waits for it to be idle at the end
             return UNLIMITED
         share = math.ceil(self.left / (2 * max(workers, 1)))
         count = min(self.left, MAX_CHUNK, share, max(want, 1))
@@ -156,6 +172,7 @@ class TicketLease:
             self.unlimited = True
         elif count == 0:
             self.exhausted = True
+            self.unlimited = False  # a timed level's time is up: nothing more starts
         else:
             self.available += count
         self._answered.set()

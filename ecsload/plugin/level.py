@@ -4,8 +4,13 @@ run_load_test.sh runs one headless Locust per level. A level has two phases:
 
     ramp     Locust starts the level's users at the hatch rate; their requests are
              recorded (phase "ramp") but not counted or measured
-    measure  from Locust's spawning_complete (all users running): the budget hands
-             out exactly N requests, and the level ends once the last has completed
+    warmup   with --warmup-seconds S: from Locust's spawning_complete (all users
+             running), S seconds whose requests are recorded (phase "warmup") but
+             not counted
+    measure  then: the budget hands out exactly N requests, and the level ends once
+             the last has completed; or, with --level-seconds S (a timed level), it
+             hands out requests for S seconds, then none, and the level ends once
+             the started ones have completed (they count)
 
 Locust has had no "stop after N requests" since 1.0, so the budget does it;
 `--run-time` stays the time cap. Requests still in flight when the level stops
@@ -20,8 +25,11 @@ level.json then tells the summary what happened:
                             --arrivals and --max-in-flight; null for a closed level
     users_by_kind           {"NoOpUser": 1, ...}: the users of each kind
     target_requests         --stop-after-requests, or null for no limit
+    level_seconds           --level-seconds, or null (not a timed level)
+    warmup_seconds          --warmup-seconds (0: none)
     time_cap_seconds        --run-time, or null
-    stopped_by              "requests" (the budget was spent), "time" (--run-time),
+    stopped_by              "requests" (the budget was spent), "seconds" (a timed level's
+                            time was up), "time" (--run-time),
                             "other" (SIGTERM, Ctrl-C, a Locust error, every worker lost)
     ramp                    {"seconds", "completed", "users_started"}: how long the users
                             took to start, whether all did, how many had at the end
@@ -81,7 +89,7 @@ from ecsload.plugin.options import add_options, level_options
 from ecsload.plugin.recorder import InFlight, SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role
 from ecsload.run_folder import LevelInfo, Progress, WriteError, write_level_info, write_progress
-from ecsload.sample_columns import MEASURE, RAMP
+from ecsload.sample_columns import MEASURE, RAMP, WARMUP
 from ecsload.timestamps import iso_utc
 from ecsload.tls import client_context, read_ca_bundle, tls_terms
 
@@ -91,6 +99,7 @@ TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is t
 UNANSWERED = {
     "time": "no answer before the time cap",
     "requests": "no answer when the level ended",
+    "seconds": "no answer when the level ended",
     "other": "no answer when the level was stopped",
 }
 
@@ -111,6 +120,8 @@ class Level:
         self.users = options.num_users
         self.run_time = options.run_time
         self.target = options.stop_after_requests
+        self.level_seconds = options.level_seconds
+        self.warmup_seconds = options.warmup_seconds
         self.level_info = options.level_info
         authorizations = (
             [{"Authorization": c.authorization} for c in load_credentials(options.ecs_credentials)]
@@ -136,6 +147,8 @@ class Level:
         self.measuring = False
         # a request sent and not answered (by its user's id, or its arrival's number)
         self.in_flight: dict[int, InFlight] = {}
+        self.warming = False  # in the warmup after the ramp
+        self.spawned: float | None = None  # when all users ran (epoch s)
         self.unanswered = 0
         self.stopped_by: str | None = None
         # Locust starts its --run-time clock just after init, and the first user later.
@@ -148,6 +161,7 @@ class Level:
         self.users_started = 0
         self._flusher: gevent.Greenlet | None = None
         self._reporter: gevent.Greenlet | None = None
+        self._phases: gevent.Greenlet | None = None
         self.measure_opened = gevent.event.Event()
         events = environment.events
         # Before the role's listeners: the level's span ends before a master waits for its
@@ -207,7 +221,7 @@ class Level:
     def admit(self) -> str | None:
         """The phase of a request a user is about to send; None once the budget is spent."""
         if not self.measuring:
-            return RAMP
+            return WARMUP if self.warming else RAMP
         return MEASURE if self.budget.take() else None
 
     def stop(self, reason: str) -> None:
@@ -250,12 +264,36 @@ class Level:
             self._reporter = gevent.spawn(self._report_forever)
 
     def _on_spawning_complete(self, **_: Any) -> None:
-        """All the level's users run: the budget opens and the measured phase begins."""
-        if self.measuring or self.ended is not None:
+        """All the level's users run: the warmup, then the measured phase, begins."""
+        if self.spawned is not None or self.ended is not None:
             return
-        self.measured, self.cpu_measured = time.time(), read_cpu()
-        self.measuring = True
+        self.spawned = time.time()
         self.measure_opened.set()
+        if self.warmup_seconds or self.level_seconds:
+            self.warming = bool(self.warmup_seconds)
+            self._phases = gevent.spawn(self._run_phases)
+        else:
+            self._open_measure()
+
+    def _open_measure(self) -> None:
+        """The budget opens and the measured phase begins."""
+        self.measured, self.cpu_measured = time.time(), read_cpu()
+        self.warming = False
+        self.measuring = True
+
+    def _run_phases(self) -> None:
+        """The warmup's seconds, then the measured phase; a timed level's budget closes
+        after its seconds (on a worker the master closes it)."""
+        if self.warmup_seconds:
+            gevent.sleep(self.warmup_seconds)
+        if self.ended is not None:
+            return
+        self._open_measure()
+        if self.level_seconds:
+            gevent.sleep(self.level_seconds)
+            if self.ended is None:
+                self.stop_reason("seconds")
+                self.role.close_budget()
 
     @staticmethod
     def _flush_forever(recorder: SampleRecorder) -> None:
@@ -266,7 +304,15 @@ class Level:
     def progress(self) -> Progress:
         """The progress file's document (see the module's docstring)."""
         runner = self.environment.runner
-        phase = "stopping" if self.ended is not None else MEASURE if self.measuring else RAMP
+        phase = (
+            "stopping"
+            if self.ended is not None
+            else MEASURE
+            if self.measuring
+            else WARMUP
+            if self.warming
+            else RAMP
+        )
         return {
             "users": runner.user_count if runner is not None else 0,
             "level_users": self.users,
@@ -290,7 +336,7 @@ class Level:
             return
         self.ended, self.cpu_ended = time.time(), read_cpu()
         runner = self.environment.runner
-        if self.measured is not None:  # all had started; some may have stopped (budget spent)
+        if self.spawned is not None:  # all had started; some may have stopped (budget spent)
             self.users_started = self.users
         elif runner is not None:
             self.users_started = runner.user_count
@@ -310,7 +356,7 @@ class Level:
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
-        for greenlet in (self._flusher, self._reporter):
+        for greenlet in (self._flusher, self._reporter, self._phases):
             if greenlet is not None:
                 greenlet.kill()
         if self.role.recorder is not None:
@@ -331,7 +377,7 @@ class Level:
             return None
         runner = self.environment.runner
         ended = self.ended if self.ended is not None else time.time()
-        ramp_end = self.measured if self.measured is not None else ended
+        ramp_end = self.spawned if self.spawned is not None else ended
         shares = [self.generator_share(), *role["worker_shares"]]
         options = level_options(self.environment)
         return {
@@ -342,11 +388,13 @@ class Level:
             "host": self.environment.host,
             "users_by_kind": self.users_by_kind,
             "target_requests": self.target or None,
+            "level_seconds": self.level_seconds or None,
+            "warmup_seconds": self.warmup_seconds,
             "time_cap_seconds": self.run_time or None,
             "stopped_by": self.stopped_by,
             "ramp": {
                 "seconds": round(ramp_end - self.started, 3),
-                "completed": self.measured is not None,
+                "completed": self.spawned is not None,
                 "users_started": self.users_started,
             },
             "unanswered": self.unanswered,

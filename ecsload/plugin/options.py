@@ -88,6 +88,21 @@ def add_options(parser: Any, **_: Any) -> None:
         "arrival beyond is recorded as an error, Dropped",
     )
     group.add_argument(
+        "--level-seconds",
+        metavar="S",
+        type=float,
+        default=0,
+        help="measure for S seconds, then quit once the requests started have completed "
+        "(0: no limit; a timed level)",
+    )
+    group.add_argument(
+        "--warmup-seconds",
+        metavar="S",
+        type=float,
+        default=0,
+        help="after the ramp, S seconds whose requests are recorded as phase warmup, not counted",
+    )
+    group.add_argument(
         "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"
     )
     group.add_argument(

@@ -96,6 +96,11 @@ class Role(Protocol):
 
     def on_quitting(self) -> None: ...
 
+    def close_budget(self) -> None:
+        """A timed level's time is up: no request starts any more, and the level ends once
+        the started ones complete (the master tells its workers; a worker waits for it)."""
+        ...
+
     def info(self) -> "RoleInfo | None":
         """The role's part of level.json; None where the process writes no level.json."""
         ...
@@ -129,6 +134,9 @@ class LocalRole:
         self.budget = RequestBudget(terms.target, lambda: terms.stop("requests"))
         self.samples = open_samples(terms)
         self.recorder = SampleRecorder(self.samples.write) if self.samples is not None else None
+
+    def close_budget(self) -> None:
+        self.budget.close()
 
     def on_quitting(self) -> None:
         if self.samples is not None:
@@ -181,6 +189,10 @@ class MasterRole:
         self.runner.send_message("ecs_grant", {"count": count}, client_id=msg.node_id)
         if count and self.pool.spent:  # the last ones: every worker learns it now, not on its
             self.runner.send_message("ecs_grant", {"count": 0})  # next ask, maybe 1 s away
+
+    def close_budget(self) -> None:
+        self.pool.close()
+        self.runner.send_message("ecs_grant", {"count": 0})
 
     def _on_samples(self, msg: Any, **_: Any) -> None:
         lines = msg.data["lines"]
@@ -266,6 +278,9 @@ class WorkerRole:
             "ecs_grant", lambda msg, **_: self.budget.on_grant(msg.data["count"])
         )
         runner.register_message("ecs_finish", self._on_finish)
+
+    def close_budget(self) -> None:
+        """The master closes the level's pool and says so (ecs_grant 0)."""
 
     def _ship(self, batch: Batch) -> None:
         """The sample recorder's sink: one message to the master per batch."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from ecsload.report import omission
 from ecsload.report.sample_size import too_few
+from ecsload.report.intervals import group_intervals, interval, level_draws
 from ecsload.report.samples import Samples
 from ecsload.report.stats import (
     NO_ANSWER,
@@ -40,7 +41,7 @@ def level_summary(
     """One LEVEL of summary.json from a level's samples, its level.json and the probe's rows."""
     measured = samples.where(samples.measured)
     ramp = samples.where(~samples.measured)
-    window = measured_window(measured)
+    windows = measured_windows(measured)
     ramp_info = level_info.get("ramp") or {}
     level: dict[str, Any] = {
         "concurrency": users,
@@ -48,9 +49,11 @@ def level_summary(
         "users_measured": int(np.unique(measured.user_id).size),
         "users_by_kind": level_info.get("users_by_kind"),
         "requests": len(measured),
-        **span_figures(window, len(measured)),
+        **span_figures(windows.values(), len(measured)),
         "stopped_by": level_info.get("stopped_by"),
         "target_requests": level_info.get("target_requests"),
+        "level_seconds": level_info.get("level_seconds"),
+        "warmup_seconds": level_info.get("warmup_seconds"),
         "time_cap_seconds": level_info.get("time_cap_seconds"),
         "samples": len(samples),
         "unanswered": level_info.get("unanswered", 0),
@@ -66,9 +69,25 @@ def level_summary(
         "connections": level_info.get("connections"),
         "tls": level_info.get("tls"),
     }
-    level["probe"] = None if probe is None else probe_summary(probe, probe_rate, window)
+    level["probe"] = None if probe is None else probe_summary(probe, probe_rate, windows)
     level["all"], level["types"] = type_statistics(measured)
-    level.update(model_figures(measured, level_info, level["all"], level["types"], window))
+    overall = (
+        (min(s for s, _ in windows.values()), max(e for _, e in windows.values()))
+        if windows
+        else None
+    )
+    level.update(model_figures(measured, level_info, level["all"], level["types"], overall))
+    stopped = level_info.get("stopped_by_repeat") or [level["stopped_by"]] * len(windows)
+    level["repeats"] = [
+        {
+            "repeat": repeat,
+            "requests": int(np.count_nonzero(measured.repeat == repeat)),
+            **span_figures([window], int(np.count_nonzero(measured.repeat == repeat))),
+            "stopped_by": stopped_by,
+        }
+        for (repeat, window), stopped_by in zip(windows.items(), stopped, strict=False)
+    ]
+    add_intervals(level, measured)
     level["no_answer_errors"] = no_answer_errors(measured)
     return level
 
@@ -122,33 +141,70 @@ def no_answer_errors(measured: Samples) -> dict[str, int]:
     return {names[i].decode(errors="replace"): int(counts[i]) for i in order}
 
 
-def measured_window(measured: Samples) -> tuple[float, float] | None:
-    """The measured phase in ms since the epoch: first request sent, last answer (or stop)."""
-    if not len(measured):
-        return None
-    started_ms = float(measured.timestamp_ms.min())
-    return started_ms, float((measured.timestamp_ms + measured.response_time_ms).max())
+def add_intervals(level: dict[str, Any], measured: Samples) -> None:
+    """goodput and error_percent, and the 95% interval (`ci`) beside each figure
+    (ecsload.report.intervals): the level's rates and shares, every group's percentiles
+    and trend."""
+    seconds, ok = level["seconds"], (level["all"] or {}).get("ok", 0)
+    level["goodput"] = round(ok / seconds, 3) if seconds else None
+    level["error_percent"] = (
+        round(100 * (level["requests"] - ok) / level["requests"], 3) if level["requests"] else None
+    )
+    draws = level_draws(measured)
+    level["uncertainty"] = None if draws is None else draws.description()
+    if draws is None:
+        level["ci"] = {"rps": None, "goodput": None, "error_percent": None}
+        for group in [level["all"], *level["types"].values()]:
+            if group is not None:
+                group["ci"] = dict.fromkeys(("p50", "p95", "p99", "m", "b"))
+        return
+    level["ci"] = {
+        "rps": interval(draws.rps),
+        "goodput": interval(draws.goodput),
+        "error_percent": interval(draws.error_percent),
+    }
+    level["all"]["ci"] = group_intervals(draws.groups[""])
+    for name, figures in level["types"].items():
+        figures["ci"] = group_intervals(draws.groups[name])
 
 
-def span_figures(window: tuple[float, float] | None, requests: int) -> dict[str, Any]:
-    """started, ended, seconds and rps of the measured phase (null when nothing was measured)."""
-    if window is None:
-        return {"started": None, "ended": None, "seconds": None, "rps": None}
-    started_ms, ended_ms = window
-    seconds = (ended_ms - started_ms) / 1000
+def measured_windows(measured: Samples) -> dict[int, tuple[float, float]]:
+    """Each repeat's measured phase in ms since the epoch: first request sent, last answer
+    (or stop); one entry without repeats, none when nothing was measured."""
+    ends = measured.timestamp_ms + measured.response_time_ms
     return {
-        "started": iso_utc(started_ms),
-        "ended": iso_utc(ended_ms),
+        int(r): (
+            float(measured.timestamp_ms[measured.repeat == r].min()),
+            float(ends[measured.repeat == r].max()),
+        )
+        for r in np.unique(measured.repeat)
+    }
+
+
+def span_figures(windows: Iterable[tuple[float, float]], requests: int) -> dict[str, Any]:
+    """started, ended, seconds and rps of the measured phase, over its repeats' windows
+    (null when nothing was measured)."""
+    windows = list(windows)
+    if not windows:
+        return {"started": None, "ended": None, "seconds": None, "rps": None}
+    seconds = sum(ended - started for started, ended in windows) / 1000
+    return {
+        "started": iso_utc(min(started for started, _ in windows)),
+        "ended": iso_utc(max(ended for _, ended in windows)),
         "seconds": round(seconds, 3),
         "rps": round(requests / seconds, 3) if seconds > 0 else None,
     }
 
 
 def type_statistics(measured: Samples) -> tuple[Any, dict[str, Any]]:
-    """The statistics of every measured request (`all`) and of each request type (`types`)."""
+    """The statistics of every measured request (`all`) and of each request type (`types`);
+    a trend's time is from its repeat's first measured request."""
     if not len(measured):
         return None, {}
-    since_start = (measured.timestamp_ms - measured.timestamp_ms.min()) / 1000
+    starts = np.zeros(len(measured))
+    for r in np.unique(measured.repeat):
+        starts[measured.repeat == r] = measured.timestamp_ms[measured.repeat == r].min()
+    since_start = (measured.timestamp_ms - starts) / 1000
 
     def stats_of(selected: Any) -> dict[str, float | int | None]:
         return group_statistics(
@@ -186,13 +242,16 @@ def highest(values: Iterable[float | None]) -> float | None:
 
 
 def probe_summary(
-    rows: np.ndarray, rate: float | None, window: tuple[float, float] | None
+    rows: np.ndarray, rate: float | None, windows: Mapping[int, tuple[float, float]]
 ) -> dict[str, Any] | None:
-    """The probe's requests sent during the measured phase: count, errors, percentiles."""
-    if window is None:
+    """The probe's requests sent during the measured phase (of any repeat): count, errors,
+    percentiles."""
+    if not windows:
         return None
-    started_ms, ended_ms = window
-    during = rows[(rows["timestamp_ms"] >= started_ms) & (rows["timestamp_ms"] <= ended_ms)]
+    sent = rows["timestamp_ms"]
+    during = rows[
+        np.any([(sent >= start) & (sent <= end) for start, end in windows.values()], axis=0)
+    ]
     answered = during[during["status"] == OK_STATUS]
     summary: dict[str, Any] = {
         "rate": rate,

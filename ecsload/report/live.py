@@ -154,6 +154,8 @@ def live_line(
             head += f" (cap in {max(0.0, time_cap - figures.elapsed):.0f} s)"
     if figures.phase == "ramp":
         done = [f"ramp: {figures.users}/{users} users running, {figures.requests:,} requests"]
+    elif figures.phase == "warmup":
+        done = [f"warmup: {figures.requests:,} requests, not counted"]
     elif target:
         done = [f"{figures.requests:,}/{target:,} requests"]
     else:

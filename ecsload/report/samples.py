@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ecsload.files import FileProblem, read_regular_file
+from ecsload.run_folder import REPEAT_PREFIX
 from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADER
 
 # About 60 million requests. Reading takes about 3.7 times the file in memory (the bytes, then
@@ -54,9 +55,10 @@ class Samples:
     ok: np.ndarray
     status: np.ndarray
     response_time_ms: np.ndarray
-    measured: np.ndarray  # True: sent in the measured phase, False: in the ramp
+    measured: np.ndarray  # True: sent in the measured phase, False: in the ramp or warmup
     error: np.ndarray  # bytes: why no answer came (status 0), else b""
     late_ms: np.ndarray  # how long after it was due each request was sent
+    repeat: np.ndarray  # the sample's repeat of the level, 1…K (--repeat; 1 without)
 
     def __len__(self) -> int:
         return len(self.timestamp_ms)
@@ -74,11 +76,51 @@ class Samples:
             measured=self.measured[selected],
             error=self.error[selected],
             late_ms=self.late_ms[selected],
+            repeat=self.repeat[selected],
         )
 
 
+def repeat_folders(level_dir: Path) -> list[Path]:
+    """The folders of a level's repeats (level-N/repeat-R/, in R order), or the level's own
+    folder when it ran once."""
+    repeats = sorted(
+        (int(folder.name.removeprefix(REPEAT_PREFIX)), folder)
+        for folder in level_dir.glob(f"{REPEAT_PREFIX}*")
+        if folder.name.removeprefix(REPEAT_PREFIX).isdigit()
+    )
+    return [folder for _, folder in repeats] or [level_dir]
+
+
+def read_level(level_dir: Path) -> Samples:
+    """Every sample of a level, over its repeats (each marked with its `repeat`)."""
+    parts = [read_samples(folder / "samples.csv") for folder in repeat_folders(level_dir)]
+    if len(parts) == 1:
+        return parts[0]
+    names = tuple(dict.fromkeys(name for part in parts for name in part.type_names))
+    codes = [
+        np.array([names.index(name) for name in part.type_names] or [0], dtype=np.int16)
+        for part in parts
+    ]
+    return Samples(
+        timestamp_ms=np.concatenate([part.timestamp_ms for part in parts]),
+        type_code=np.concatenate(
+            [code[part.type_code] for code, part in zip(codes, parts, strict=True)]
+        ),
+        type_names=names,
+        user_id=np.concatenate([part.user_id for part in parts]),
+        ok=np.concatenate([part.ok for part in parts]),
+        status=np.concatenate([part.status for part in parts]),
+        response_time_ms=np.concatenate([part.response_time_ms for part in parts]),
+        measured=np.concatenate([part.measured for part in parts]),
+        error=np.concatenate([part.error for part in parts]),
+        repeat=np.concatenate(
+            [np.full(len(part), r, dtype=np.int16) for r, part in enumerate(parts, 1)]
+        ),
+    )
+
+
 def read_samples(path: str | Path) -> Samples:
-    """All samples of a level's samples.csv (see read_rows)."""
+    """All samples of one samples.csv (see read_rows), as repeat 1."""
     data = read_file(path)
     if data.startswith(PREVIOUS_HEADER.encode()):  # ecs-load before late_ms
         rows = rows_of(path, data, PREVIOUS_HEADER, PREVIOUS_ROW)
@@ -101,6 +143,7 @@ def read_samples(path: str | Path) -> Samples:
         measured=rows["phase"] == MEASURE.encode(),
         error=rows["error"],
         late_ms=rows["late_ms"] if "late_ms" in (rows.dtype.names or ()) else np.zeros(len(rows)),
+        repeat=np.ones(len(rows), dtype=np.int16),
     )
 
 

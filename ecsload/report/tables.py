@@ -35,13 +35,23 @@ def percent(part: int, whole: int) -> float:
 
 def level_title(level: Mapping[str, Any]) -> str:
     """`N @ U from START to END`: what was measured, at how many users (or at what arrival
-    rate), when."""
+    rate), when; for a timed level `in S s (timed)`, and which repeat or how many (`over K
+    repeats`)."""
     at = str(level["users"])
     if level.get("rate"):
         at = f"{level_label(level)} ({level['arrivals']} arrivals, timed from their schedule)"
-    if level["requests"]:
-        return f"{level['requests']} @ {at} from {level['started']} to {level['ended']}"
-    return f"0 @ {at}: no request was measured"
+    if not level["requests"]:
+        return f"0 @ {at}: no request was measured"
+    title = f"{level['requests']} @ {at}"
+    repeats = level.get("repeats") or []
+    if len(repeats) > 1:
+        title += f" over {len(repeats)} repeats"
+    elif level.get("repeat"):
+        title += f" (repeat {level['repeat']})"
+    if level.get("level_seconds"):
+        warmup = f" after {level['warmup_seconds']:g} s warmup" if level["warmup_seconds"] else ""
+        title += f" in {level['seconds']:.1f} s (timed: -d {level['level_seconds']:g}{warmup})"
+    return f"{title} from {level['started']} to {level['ended']}"
 
 
 def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,257 @@
+"""95% intervals of a level's figures: a block bootstrap over time windows and repeats.
+
+Two identical runs here differ far more than their samples suggest: slow swings of
+the machine (and of a real service) make consecutive requests alike, so a bootstrap
+of single samples would give intervals far too narrow (and a trend fit that looks
+"significant" half the time). The blocks here are time windows: each repeat of a
+level (`--repeat`) is cut into windows of WINDOW_SECONDS, or shorter where the
+repeat is short so that it has at least MIN_WINDOWS, and a resample draws whole
+windows. With repeats it draws repeats first, then windows inside each drawn
+repeat (a two-stage bootstrap), so the between-repeat variance is in the interval.
+
+Vectorised: a resample is a row of block weights (how often each block was drawn),
+so a rate is a weighted sum of the blocks' counts over their seconds, a trend a
+weighted least-squares fit from the blocks' sums, and a percentile is read from the
+weighted sum of the blocks' latency histograms (log-spaced bins, BINS_PER_DECADE;
+the draws are scaled so that the histogram's estimate on the data equals the exact
+percentile). A level of a million samples takes a fraction of a second.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecsload.report.samples import Samples
+
+CONFIDENCE = 0.95
+RESAMPLES = 1000
+SEED = 21  # the same samples always get the same intervals
+WINDOW_SECONDS = 5.0
+MIN_WINDOWS = 10  # per repeat: a short repeat gets windows of its length / this
+MIN_BLOCKS = 2  # fewer: no interval (null)
+BINS_PER_DECADE = 200  # a bin is 1.2% wide
+INTERVAL_PERCENTILES = (50, 95, 99)
+METHOD = "block bootstrap"
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """A level's measured samples cut into windows: each sample's block, each block's
+    repeat (blocks of one repeat are consecutive) and length in seconds."""
+
+    of_sample: np.ndarray
+    repeat: np.ndarray
+    seconds: np.ndarray
+    window_seconds: float
+
+    @property
+    def count(self) -> int:
+        return len(self.seconds)
+
+
+def make_blocks(measured: Samples) -> Blocks:
+    """Cut every repeat of the measured phase (first send to last answer) into windows."""
+    ends = measured.timestamp_ms + measured.response_time_ms
+    repeats = np.unique(measured.repeat)
+    spans = []
+    for r in repeats:
+        mine = measured.repeat == r
+        start = float(measured.timestamp_ms[mine].min())
+        spans.append((start, max(float(ends[mine].max()) - start, 1.0) / 1000))
+    window = min(WINDOW_SECONDS, min(span for _, span in spans) / MIN_WINDOWS)
+    of_sample = np.empty(len(measured), dtype=np.int64)
+    repeat_of_block: list[np.ndarray] = []
+    seconds: list[np.ndarray] = []
+    for r, (start, span) in zip(repeats, spans, strict=True):
+        mine = measured.repeat == r
+        windows = max(1, int(span / window))
+        index = np.minimum(((measured.timestamp_ms[mine] - start) / 1000 / window), windows - 1)
+        of_sample[mine] = sum(map(len, seconds)) + index.astype(np.int64)
+        lengths = np.full(windows, window)
+        lengths[-1] = span - window * (windows - 1)
+        seconds.append(lengths)
+        repeat_of_block.append(np.full(windows, len(repeat_of_block)))
+    return Blocks(of_sample, np.concatenate(repeat_of_block), np.concatenate(seconds), window)
+
+
+def draw_weights(blocks: Blocks, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """`resamples` rows of block weights: repeats drawn with replacement, then windows with
+    replacement inside each drawn repeat (one stage with a single repeat)."""
+    repeats = int(blocks.repeat.max()) + 1
+    sizes = np.bincount(blocks.repeat, minlength=repeats)
+    firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = np.arange(resamples)[:, None]
+    flat: list[np.ndarray] = []
+    chosen = (
+        rng.integers(0, repeats, (resamples, repeats))
+        if repeats > 1
+        else np.zeros((resamples, 1), dtype=np.int64)
+    )
+    for slot in range(chosen.shape[1]):
+        r = chosen[:, slot]
+        n = sizes[r][:, None]
+        picks = firsts[r][:, None] + (rng.random((resamples, int(sizes.max()))) * n).astype(int)
+        used = np.arange(int(sizes.max()))[None, :] < n
+        flat.append((rows * blocks.count + picks)[used])
+    counts = np.bincount(np.concatenate(flat), minlength=resamples * blocks.count)
+    return counts.reshape(resamples, blocks.count).astype(np.float64)
+
+
+def rate_draws(weights: np.ndarray, per_block: np.ndarray, blocks: Blocks) -> np.ndarray:
+    """A count per second (req/s, goodput) in each resample."""
+    return (weights @ per_block) / (weights @ blocks.seconds)
+
+
+def share_draws(weights: np.ndarray, part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """A percentage (errors of requests) in each resample."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100 * (weights @ part) / (weights @ whole)
+
+
+def percentile_draws(
+    weights: np.ndarray,
+    block_of: np.ndarray,
+    values: np.ndarray,
+    nblocks: int,
+    which: Sequence[int] = INTERVAL_PERCENTILES,
+) -> np.ndarray:
+    """Each percentile of `values` (ms) in each resample, shape (resamples, len(which));
+    NaN in a resample that drew none of them."""
+    logs = np.log10(np.maximum(values, 1e-6))
+    low = np.floor(logs.min() * BINS_PER_DECADE)
+    high = np.floor(logs.max() * BINS_PER_DECADE) + 1
+    bins = int(high - low)
+    index = (np.floor(logs * BINS_PER_DECADE) - low).astype(np.int64)
+    hist = np.bincount(block_of * bins + index, minlength=nblocks * bins).reshape(nblocks, bins)
+    fractions = np.asarray(which, dtype=float) / 100
+
+    def read(counts: np.ndarray) -> np.ndarray:
+        cumulative = np.cumsum(counts, axis=1)
+        total = cumulative[:, -1:]
+        target = fractions[None, :] * total  # (rows, len(which))
+        j = np.minimum((cumulative[:, None, :] < target[:, :, None]).sum(axis=2), bins - 1)
+        before = np.where(j > 0, np.take_along_axis(cumulative, np.maximum(j - 1, 0), 1), 0)
+        inside = np.take_along_axis(counts, j, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            part = np.clip((target - before) / inside, 0, 1)
+            result = 10 ** ((low + j + part) / BINS_PER_DECADE)
+        return np.where(total > 0, result, np.nan)
+
+    exact = np.percentile(values, which)
+    on_data = read(hist.sum(axis=0, keepdims=True).astype(np.float64))[0]
+    return read(weights @ hist) * (exact / on_data)[None, :]
+
+
+def trend_draws(
+    weights: np.ndarray, block_of: np.ndarray, x: np.ndarray, y: np.ndarray, nblocks: int
+) -> np.ndarray:
+    """The least-squares trend (m, b) of y against x in each resample, shape (resamples, 2)."""
+    sums = np.stack(
+        [np.bincount(block_of, v, minlength=nblocks) for v in (np.ones_like(x), x, y, x * x, x * y)],
+        axis=1,
+    )
+    n, sx, sy, sxx, sxy = (weights @ sums).T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.where(n * sxx - sx * sx > 0, (n * sxy - sx * sy) / (n * sxx - sx * sx), 0.0)
+        b = (sy - m * sx) / n
+    return np.stack([m, b], axis=1)
+
+
+@dataclass(frozen=True)
+class GroupDraws:
+    """One group's (every request, or one type's) draws: percentiles and trend."""
+
+    percentiles: np.ndarray  # (resamples, len(INTERVAL_PERCENTILES))
+    trend: np.ndarray  # (resamples, 2): m, b
+    count: int
+
+
+@dataclass(frozen=True)
+class LevelDraws:
+    """The bootstrap draws of a level's figures, one row per resample."""
+
+    rps: np.ndarray
+    goodput: np.ndarray
+    error_percent: np.ndarray
+    groups: dict[str, GroupDraws]  # "" is every request; else a request type
+    blocks: Blocks
+    resamples: int
+
+    def description(self) -> dict[str, object]:
+        """summary.json's `uncertainty`."""
+        return {
+            "method": METHOD,
+            "confidence": CONFIDENCE,
+            "window_seconds": round(self.blocks.window_seconds, 3),
+            "windows": self.blocks.count,
+            "repeats": int(self.blocks.repeat.max()) + 1,
+            "resamples": self.resamples,
+        }
+
+
+def interval(draws: np.ndarray) -> list[float] | None:
+    """The 95% percentile interval of some draws; None when half of them are missing."""
+    known = draws[np.isfinite(draws)]
+    if len(known) < len(draws) / 2:
+        return None
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.percentile(known, (tail, 100 - tail))
+    return [round(float(low), 3), round(float(high), 3)]
+
+
+def level_draws(
+    measured: Samples, resamples: int = RESAMPLES, seed: int = SEED
+) -> LevelDraws | None:
+    """The draws of every figure of a level's measured samples; None with under MIN_BLOCKS
+    windows (or no sample), where an interval would only pretend."""
+    if not len(measured):
+        return None
+    blocks = make_blocks(measured)
+    if blocks.count < MIN_BLOCKS:
+        return None
+    rng = np.random.default_rng(seed)
+    weights = draw_weights(blocks, resamples, rng)
+    nblocks = blocks.count
+    requests = np.bincount(blocks.of_sample, minlength=nblocks).astype(np.float64)
+    oks = np.bincount(blocks.of_sample, measured.ok.astype(float), minlength=nblocks)
+    starts = {
+        r: measured.timestamp_ms[measured.repeat == r].min() for r in np.unique(measured.repeat)
+    }
+    start_of = np.zeros(len(measured))
+    for r, start in starts.items():
+        start_of[measured.repeat == r] = start
+    since_start = (measured.timestamp_ms - start_of) / 1000
+
+    def group(selected: np.ndarray) -> GroupDraws:
+        block_of = blocks.of_sample[selected]
+        times = measured.response_time_ms[selected]
+        return GroupDraws(
+            percentile_draws(weights, block_of, times, nblocks),
+            trend_draws(weights, block_of, since_start[selected], times, nblocks),
+            int(np.count_nonzero(selected)),
+        )
+
+    groups = {"": group(np.ones(len(measured), dtype=bool))}
+    for code, name in enumerate(measured.type_names):
+        selected = measured.type_code == code
+        if np.any(selected):
+            groups[name] = group(selected)
+    return LevelDraws(
+        rps=rate_draws(weights, requests, blocks),
+        goodput=rate_draws(weights, oks, blocks),
+        error_percent=share_draws(weights, requests - oks, requests),
+        groups=groups,
+        blocks=blocks,
+        resamples=resamples,
+    )
+
+
+def group_intervals(draws: GroupDraws) -> dict[str, list[float] | None]:
+    """A group's `ci`: its percentiles' and its trend's intervals."""
+    ci = {
+        f"p{p}": interval(draws.percentiles[:, i]) for i, p in enumerate(INTERVAL_PERCENTILES)
+    }
+    ci["m"] = interval(draws.trend[:, 0])
+    ci["b"] = interval(draws.trend[:, 1])
+    return ci
