@@ -16,7 +16,7 @@ from typing import Any
 from locust import between, constant, events, task
 
 from ecsload.api import API_ROOT
-from ecsload.model import USER_WEIGHTS
+from ecsload.model import PACED_WAIT_SECONDS, USER_WEIGHTS
 from ecsload.plugin import level
 from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.users import ArrivalUser, ECSUser, TaskTemplate, model_request, task_deck
@@ -30,7 +30,7 @@ class PacedUser(ECSUser):
     """A kind that asks for one endpoint (`request`) and waits 0.5-1 s between requests."""
 
     abstract = True
-    wait_time = between(0.5, 1)
+    wait_time = between(*PACED_WAIT_SECONDS)
     request = model_request("GET", "", "", 0)
 
     @task

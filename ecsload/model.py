@@ -15,6 +15,8 @@ USER_WEIGHTS = {
     "SlowHealthUser": 5,
     "TasksUser": 75,
 }
+PACED_WAIT_SECONDS = (0.5, 1.0)  # the wait between requests of the paced kinds (uniform)
+PACED_TYPES = ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Slow")  # their requests
 REQUEST_TYPES = (
     "NoOp",
     "Version",

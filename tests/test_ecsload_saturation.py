@@ -1,103 +1,122 @@
-"""The saturation rule on synthetic levels: a clear knee, none, errors starting, one level."""
+"""The saturation rule on hand-made levels whose right answer is known: the issue's misjudged
+sweep, steady growth, a plateau, a noisy non-monotonic series, errors, the USL, Little's law."""
 
 from typing import Any
+
+import pytest
 
 from ecsload.report.saturation import saturation
 from ecsload.report.tables import run_table
 
 
 def level(
-    users: int, rps: float, p95: float, errors: int = 0, limited: int = 0, busy: float = 40
+    users: int,
+    goodput: float,
+    spread: float = 0.05,
+    errors: int = 0,
+    limited: int = 0,
+    busy: float = 40,
+    p50: float = 5.0,
 ) -> dict[str, Any]:
-    """The figures of a summary.json LEVEL that the rule and the table across levels read."""
-    requests = 1000
-    figures = {"ok": requests - errors, "error": errors, "rate_limited": limited, "no_answer": 0}
-    figures |= {"p50": p95 / 2, "p95": p95, "p99": p95 * 1.5}
+    """The figures of a summary.json LEVEL that the rule and the table read; goodput's 95%
+    interval is ±`spread` of it. Its requests are all Tasks (no think time)."""
+    seconds = 10.0
+    requests = round(goodput * seconds) + errors
+    figures = {"ok": requests - errors, "error": errors, "rate_limited": limited}
+    figures |= {"p50": p50, "p95": p50 * 2, "p99": p50 * 3, "mean": p50}
     return {
         "users": users,
         "users_measured": users,
         "requests": requests,
-        "seconds": requests / rps,
-        "rps": rps,
+        "seconds": seconds,
+        "rps": requests / seconds,
+        "goodput": goodput,
+        "error_percent": 100 * errors / requests,
+        "ci": {"goodput": [goodput * (1 - spread), goodput * (1 + spread)]},
         "all": figures,
-        "types": {},
+        "types": {"Tasks-Happy-Path": figures},
         "probe": None,
         "generator": {"cpu_percent_max": busy, "busy_percent_max": busy},
     }
 
 
-def test_a_clear_knee_is_named_with_its_throughput_and_what_the_next_level_cost() -> None:
-    levels = [level(10, 200, 5), level(15, 300, 5.2), level(20, 410, 6), level(25, 426, 18.6)]
+def series(users: list[int], goodputs: list[float], spread: float) -> list[dict[str, Any]]:
+    return [level(u, g, spread) for u, g in zip(users, goodputs, strict=True)]
+
+
+def test_the_issues_sweep_is_not_said_to_stop_at_its_first_level() -> None:
+    """514/612/523/658 at 10/15/20/25 users, each ±10%: 25 users gave +28% over 10."""
+    result = saturation(series([10, 15, 20, 25], [514, 612, 523, 658], 0.10))
+
+    assert "stops growing at 10" not in result["text"]
+    assert "at or before 10" not in result["text"]
+    assert result["users"] == 15  # 658 is within 612's interval, and none beats 612's
+    assert result["text"].startswith("Saturation: throughput stops growing at 15 users")
+
+
+def test_steady_growth_is_still_growing_at_the_last_level() -> None:
+    goodputs = [500 * 1.15**i for i in range(4)]  # +15% a step, intervals ±3%
+
+    result = saturation(series([10, 15, 20, 25], goodputs, 0.03))
+
+    assert result["state"] == "last"
+    assert result["text"].startswith("Saturation: throughput still growing at the last level")
+
+
+def test_a_clear_plateau_is_named_at_its_first_level() -> None:
+    result = saturation(series([10, 20, 30, 40, 50], [200, 400, 600, 610, 605], 0.03))
+
+    assert (result["users"], result["state"]) == (30, "stops")
+    assert "stops growing at 30 users (~600 ±18 OK/s)" in result["text"]
+
+
+def test_a_flat_series_saturates_at_or_before_its_first_level() -> None:
+    result = saturation(series([10, 15, 20, 25], [500, 505, 498, 502], 0.05))
+
+    assert result["state"] == "first"
+    assert "saturates at or before 10 users" in result["text"]
+
+
+def test_a_noisy_non_monotonic_series_names_no_knee_below_a_level_that_beats_it() -> None:
+    goodputs = [300, 520, 470, 540, 480, 700, 650]  # 700 at 35 beats 520-540 beyond ±8%
+    levels = series([5, 10, 15, 20, 25, 35, 45], goodputs, 0.08)
 
     result = saturation(levels)
 
-    assert result["text"] == (
-        "Saturation: throughput stops growing at 20 users (~410 req/s); "
-        "from 20 to 25 users p95 x3.1 for +4% req/s"
-    )
-    assert (result["users"], result["rps"], result["next_users"]) == (20, 410, 25)
-    assert (result["p95_ratio"], result["rps_change_percent"]) == (3.1, 3.9)
-    assert result["errors_from_users"] is None
+    knee = result["users"]
+    high = next(lv for lv in levels if lv["users"] == knee)["ci"]["goodput"][1]
+    assert not any(lv["ci"]["goodput"][0] > high for lv in levels if lv["users"] > knee)
+    assert knee == 35
 
 
-def test_throughput_that_keeps_pace_is_no_saturation() -> None:
-    # +50%, +33%, +25% users; req/s +40%, +20% (over half of +33%), +13% (over half of +25%)
-    levels = [level(10, 200, 5), level(15, 280, 6), level(20, 336, 7), level(25, 380, 8)]
+def test_wide_intervals_make_a_smaller_level_the_knee_only_when_nothing_beats_it() -> None:
+    # 560 is within its ±15% of 600, but 600 ±1% at 30 does not beat 560's high end (644)
+    result = saturation([level(10, 300, 0.02), level(20, 560, 0.15), level(30, 600, 0.01)])
 
-    result = saturation(levels)
-
-    assert result["text"] == (
-        "Saturation: no saturation up to 25 users (req/s 200 at 10 users, 380 at 25)"
-    )
-    assert result["users"] is None
-
-
-def test_a_dip_that_a_later_level_recovers_from_is_no_knee() -> None:
-    levels = [level(10, 400, 5), level(15, 380, 8), level(20, 800, 9)]
-
-    assert saturation(levels)["users"] is None
-
-
-def test_flat_throughput_without_rising_latency_is_no_knee() -> None:
-    levels = [level(10, 400, 5), level(20, 410, 5.1)]
-
-    assert "no saturation up to 20 users" in saturation(levels)["text"]
+    assert result["users"] == 20
 
 
 def test_errors_starting_are_named_with_their_share_and_the_rate_limited_part() -> None:
-    levels = [level(10, 200, 5), level(20, 400, 5.5, errors=5), level(30, 590, 6, 60, 50)]
+    levels = [level(10, 200), level(20, 400, errors=20), level(30, 590, errors=400, limited=300)]
 
     result = saturation(levels)
 
-    assert result["text"] == (
-        "Saturation: errors start at 30 users (6.0% of the requests, 5.0% rate limited)"
+    assert result["text"].endswith(
+        "; errors start at 30 users (6.3% of the requests, 4.8% rate limited)"
     )
-    assert (result["errors_from_users"], result["error_percent"]) == (30, 6.0)
-    assert result["rate_limited_percent"] == 5.0
-
-
-def test_a_knee_and_errors_are_both_said() -> None:
-    levels = [level(10, 400, 5), level(20, 410, 12, errors=30)]
-
-    text = saturation(levels)["text"]
-
-    assert text.startswith("Saturation: throughput stops growing at 10 users (~400 req/s); ")
-    assert text.endswith("; errors start at 20 users (3.0% of the requests, 0.0% rate limited)")
+    assert result["errors_from_users"] == 30
 
 
 def test_a_knee_where_the_generator_was_busy_says_it_may_be_the_generators() -> None:
-    levels = [level(10, 4000, 1, busy=97), level(20, 4100, 3, busy=99)]
-
-    result = saturation(levels)
+    result = saturation([level(10, 4000, busy=97), level(20, 4010, busy=99)])
 
     assert (
         "(but the load generator was busy 97% there: the limit may be its own" in (result["text"])
     )
-    assert result["generator_busy_percent"] == 97
 
 
 def test_one_level_says_a_sweep_is_needed() -> None:
-    result = saturation([level(10, 200, 5)])
+    result = saturation([level(10, 200)])
 
     assert result["text"] == (
         "Saturation: one level was measured: a sweep of two or more levels is needed to tell"
@@ -105,8 +124,36 @@ def test_one_level_says_a_sweep_is_needed() -> None:
     assert result["users"] is None
 
 
+def test_the_usl_peak_is_found_on_a_usl_curve_with_five_levels() -> None:
+    users = [5, 10, 20, 30, 40, 60]
+    goodputs = [100 * n / (1 + 0.05 * (n - 1) + 0.0005 * n * (n - 1)) for n in users]
+    true_peak = ((1 - 0.05) / 0.0005) ** 0.5  # 43.6 users
+
+    result = saturation(series(users, goodputs, 0.02))
+
+    usl = result["usl"]
+    assert usl["peak_users"] == pytest.approx(true_peak, rel=0.05)
+    low, high = usl["peak_users_ci"]
+    assert low <= true_peak <= high
+    assert any(line.startswith("USL fit: σ 0.050") for line in result["notes"])
+
+
+def test_the_usl_needs_five_levels() -> None:
+    assert saturation(series([10, 20, 30, 40], [100, 180, 240, 260], 0.02))["usl"] is None
+
+
+def test_littles_law_flags_a_level_whose_users_did_not_all_send() -> None:
+    # 10 users of Tasks at 5 ms each make 2000 req/s; 600 req/s accounts for only 3 users
+    levels = [level(10, 2000, p50=5.0), level(20, 600, p50=5.0)]
+
+    result = saturation(levels)
+
+    assert [c["off"] for c in result["little"]] == [False, True]
+    assert any("Little's law misses by over 20% at 20 users" in n for n in result["notes"])
+
+
 def test_the_sentence_is_under_the_table_across_levels() -> None:
-    levels = [level(10, 200, 5), level(20, 400, 6)]
+    levels = [level(10, 200), level(20, 400)]
     summary = {"endpoint": None, "levels": levels, "saturation": saturation(levels)}
 
-    assert run_table(summary).splitlines()[-1] == summary["saturation"]["text"]
+    assert summary["saturation"]["text"] in run_table(summary).splitlines()

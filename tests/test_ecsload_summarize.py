@@ -24,7 +24,7 @@ TYPE_KEYS = {
         "m",
         "b",
     ),
-    *("answers", "few", "corrected", "ci"),
+    *("answers", "few", "corrected", "ci", "mean"),
 }
 
 

@@ -148,7 +148,10 @@ def trend_draws(
 ) -> np.ndarray:
     """The least-squares trend (m, b) of y against x in each resample, shape (resamples, 2)."""
     sums = np.stack(
-        [np.bincount(block_of, v, minlength=nblocks) for v in (np.ones_like(x), x, y, x * x, x * y)],
+        [
+            np.bincount(block_of, v, minlength=nblocks)
+            for v in (np.ones_like(x), x, y, x * x, x * y)
+        ],
         axis=1,
     )
     n, sx, sy, sxx, sxy = (weights @ sums).T
@@ -249,9 +252,7 @@ def level_draws(
 
 def group_intervals(draws: GroupDraws) -> dict[str, list[float] | None]:
     """A group's `ci`: its percentiles' and its trend's intervals."""
-    ci = {
-        f"p{p}": interval(draws.percentiles[:, i]) for i, p in enumerate(INTERVAL_PERCENTILES)
-    }
+    ci = {f"p{p}": interval(draws.percentiles[:, i]) for i, p in enumerate(INTERVAL_PERCENTILES)}
     ci["m"] = interval(draws.trend[:, 0])
     ci["b"] = interval(draws.trend[:, 1])
     return ci

@@ -1,116 +1,142 @@
-"""Where the service saturates, from the levels' measured figures: one sentence and its numbers.
+"""Where the service saturates, from the levels' goodput and its intervals: one sentence and its
+numbers.
 
-The rule (docs/verdicts.md): going from U1 to U2 users, throughput *keeps pace*
-when req/s grows by at least KEEP_PACE (half) of the users' growth: +25% users
-needs +12.5% req/s. The knee is the first level after which no later level keeps
-pace with it while p95 rises by LATENCY_RISE (10%) or more at the next level:
-throughput stopped growing with added users and the users' requests queue
-instead. Only answered requests count for the knee (a level where none was
-answered is skipped): a refused request is neither throughput nor latency.
-Errors start at the first level where ERRORS_START_PERCENT (1%) or more of the
-measured requests failed (rate-limited ones included). When the load
-generator was the busy one at the knee, the sentence says so: the knee may be
-the generator's, not the service's.
+The rule (docs/verdicts.md), on goodput (OK answers per second) and its 95% interval:
+
+- the knee is the smallest level whose goodput is within max(WITHIN_PERCENT of the
+  highest, its own interval's upper half) of the highest goodput measured, and that no
+  later level beats beyond the intervals (a later level's low end above its high end);
+- it is said to "stop growing at N" only when a later level was measured (and none beat
+  it); a knee at the last level is "still growing at the last level", and at the first
+  "saturates at or before N" (what happened below the first level was not measured).
+
+A level's goodput swings 20-30% between identical short runs, so a one-step rule judges
+noise: this one judges levels against the best one, within the noise each level shows.
+With USL_MIN_LEVELS or more levels, Gunther's Universal Scalability Law
+X(N) = λN / (1 + σ(N-1) + κN(N-1)) is fitted to the goodputs, and its peak
+N* = sqrt((1-σ)/κ) given with a parametric bootstrap interval (each level's goodput
+drawn from its interval). Little's law (users = req/s × (response time + think time))
+is checked per level: a level off by more than LITTLE_MISS is a generator artefact
+(users not all sending, time lost in the generator). Errors start at the first level
+where ERRORS_START_PERCENT (1%) or more of the measured requests failed.
 """
 
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
+
+from ecsload.model import PACED_TYPES, PACED_WAIT_SECONDS
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.tables import percent
 
-KEEP_PACE = 0.5
-LATENCY_RISE = 1.10
+WITHIN_PERCENT = 5.0
+USL_MIN_LEVELS = 5
+USL_RESAMPLES = 200
+USL_SEED = 21
+LITTLE_MISS = 0.20
 ERRORS_START_PERCENT = 1.0
 LABEL = "Saturation: "
+Z_95 = 1.96
 
 
-def keeps_pace(low: Mapping[str, Any], high: Mapping[str, Any]) -> bool:
-    """Whether req/s grew at least KEEP_PACE as fast as the users from `low` to `high`."""
-    users_growth = high["users"] / low["users"] - 1
-    return high["rps"] / low["rps"] - 1 >= KEEP_PACE * users_growth
+def bounds(level: Mapping[str, Any]) -> tuple[float, float]:
+    """The level's goodput interval (its value twice when it has none)."""
+    ci = (level.get("ci") or {}).get("goodput")
+    value = level["goodput"]
+    return (ci[0], ci[1]) if ci else (value, value)
 
 
-def knee(levels: Sequence[Mapping[str, Any]]) -> int | None:
-    """The index of the first level that no later level keeps pace with, while p95 rises
-    at the next level; None when throughput kept pace (or latency did not rise)."""
-    for i, level in enumerate(levels[:-1]):
-        rises = levels[i + 1]["all"]["p95"] >= LATENCY_RISE * level["all"]["p95"]
-        if rises and not any(keeps_pace(level, later) for later in levels[i + 1 :]):
+def knee(levels: Sequence[Mapping[str, Any]]) -> int:
+    """The index of the knee (see the module's docstring); there always is one."""
+    best = max(level["goodput"] for level in levels)
+    for i, level in enumerate(levels):
+        low, high = bounds(level)
+        near = best - level["goodput"] <= max(WITHIN_PERCENT / 100 * best, high - level["goodput"])
+        beaten = any(bounds(later)[0] > high for later in levels[i + 1 :])
+        if near and not beaten:
             return i
-    return None
-
-
-def answered_only(level: Mapping[str, Any]) -> dict[str, Any]:
-    """The level with its req/s counting answered requests only: requests refused or cut
-    at the time cap are no throughput (its percentiles are over answered ones already)."""
-    unanswered = level["all"].get("no_answer", 0) / level["requests"]  # absent: an older summary
-    return {**level, "rps": level["rps"] * (1 - unanswered)}
+    raise AssertionError("the best level is always within itself")
 
 
 def saturation(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """summary.json's `saturation`: the sentence under the table across levels (`text`) and
     the figures it names."""
     measured = [
-        answered_only(level)
-        for level in levels
-        if level["rps"] and level["all"] and level["all"]["p95"] is not None
-    ]
+        lv
+        for lv in levels
+        if lv.get("goodput") is not None and lv["all"] and lv["all"]["p95"] is not None
+    ]  # goodput counts answered requests only; a level with none answered is skipped
     result: dict[str, Any] = {
         "users": None,
-        "rps": None,
-        "next_users": None,
-        "p95_ratio": None,
-        "rps_change_percent": None,
+        "goodput": None,
+        "goodput_ci": None,
+        "state": None,
+        "best_users": None,
+        "best_goodput": None,
         "errors_from_users": None,
         "error_percent": None,
         "rate_limited_percent": None,
         "generator_busy_percent": None,
-        "keep_pace": KEEP_PACE,
+        "within_percent": WITHIN_PERCENT,
+        "usl": None,
+        "little": little_checks(measured),
     }
     if len(measured) < 2:
         ran = "no level was" if not measured else "one level was"
         result["text"] = f"{LABEL}{ran} measured: a sweep of two or more levels is needed to tell"
+        result["notes"] = [line for line in (little_text(result["little"]),) if line]
         return result
-    parts = knee_sentence(measured, result)
+    parts = [knee_sentence(measured, result)]
     parts += errors_sentence([level for level in levels if level["all"]], result)
-    if not parts:
-        first, last = measured[0], measured[-1]
-        parts = [
-            f"no saturation up to {last['users']} users (req/s {first['rps']:.0f} at "
-            f"{first['users']} users, {last['rps']:.0f} at {last['users']})"
-        ]
+    result["usl"] = usl_fit(measured)
     result["text"] = LABEL + "; ".join(parts)
+    result["notes"] = [
+        line for line in (usl_text(result["usl"]), little_text(result["little"])) if line
+    ]
     return result
 
 
-def knee_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -> list[str]:
+def knee_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -> str:
     i = knee(levels)
-    if i is None:
-        return []
-    level, after = levels[i], levels[i + 1]
-    ratio = after["all"]["p95"] / level["all"]["p95"]
-    change = 100 * (after["rps"] / level["rps"] - 1)
+    level = levels[i]
+    best = max(levels, key=lambda lv: lv["goodput"])
     busy = generator_busy(level)
+    state = "first" if i == 0 else "last" if i == len(levels) - 1 else "stops"
     result.update(
         users=level["users"],
-        rps=level["rps"],
-        next_users=after["users"],
-        p95_ratio=round(ratio, 2),
-        rps_change_percent=round(change, 1),
+        goodput=level["goodput"],
+        goodput_ci=(level.get("ci") or {}).get("goodput"),
+        state=state,
+        best_users=best["users"],
+        best_goodput=best["goodput"],
         generator_busy_percent=busy,
     )
-    sentence = (
-        f"throughput stops growing at {level['users']} users (~{level['rps']:.0f} req/s); "
-        f"from {level['users']} to {after['users']} users p95 x{ratio:.1f} for "
-        f"{change:+.0f}% req/s"
-    )
+    figure = f"{level['users']} users (~{plus_minus_text(level)} OK/s)"
+    if state == "last":
+        sentence = f"throughput still growing at the last level, {figure}"
+    elif state == "first":
+        sentence = f"saturates at or before {figure}: no later level beats it beyond the intervals"
+    else:
+        sentence = (
+            f"throughput stops growing at {figure}: no later level beats it beyond the "
+            f"intervals (best {best['goodput']:.0f} OK/s at {best['users']} users)"
+        )
     if busy is not None and busy > GENERATOR_BUSY_PERCENT:
         sentence += (
             f" (but the load generator was busy {busy:.0f}% there: the limit may be "
             "its own; see the probe)"
         )
-    return [sentence]
+    return sentence
+
+
+def plus_minus_text(level: Mapping[str, Any]) -> str:
+    low, high = bounds(level)
+    half = max(level["goodput"] - low, high - level["goodput"])
+    return f"{level['goodput']:.0f}" + (f" ±{half:.0f}" if half else "")
 
 
 def errors_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -> list[str]:
@@ -128,3 +154,111 @@ def errors_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any])
                 f"{limited:.1f}% rate limited)"
             ]
     return []
+
+
+def usl(n: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
+    """The Universal Scalability Law's throughput at n users."""
+    return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
+
+def fit(users: np.ndarray, goodput: np.ndarray) -> tuple[float, float, float] | None:
+    """λ, σ, κ by least squares (σ in [0, 1], κ ≥ 0); None when the fit fails."""
+    start = (goodput[0] / users[0], 0.05, 0.001)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            (lam, sigma, kappa), _ = curve_fit(
+                usl, users, goodput, p0=start, bounds=([0, 0, 0], [np.inf, 1, np.inf])
+            )
+    except (RuntimeError, ValueError):
+        return None
+    return float(lam), float(sigma), float(kappa)
+
+
+def peak(sigma: float, kappa: float) -> float:
+    """N* = sqrt((1-σ)/κ), the users at which throughput peaks; inf without coherency cost."""
+    return math.sqrt((1 - sigma) / kappa) if kappa > 0 else math.inf
+
+
+def usl_fit(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The USL's σ, κ and N* with N*'s 95% interval, from USL_MIN_LEVELS levels or more."""
+    if len(levels) < USL_MIN_LEVELS:
+        return None
+    users = np.array([lv["users"] for lv in levels], dtype=float)
+    goodput = np.array([lv["goodput"] for lv in levels], dtype=float)
+    fitted = fit(users, goodput)
+    if fitted is None:
+        return None
+    lam, sigma, kappa = fitted
+    spread = np.array([(bounds(lv)[1] - bounds(lv)[0]) / (2 * Z_95) for lv in levels])
+    rng = np.random.default_rng(USL_SEED)
+    peaks = []
+    for _ in range(USL_RESAMPLES):
+        refit = fit(users, np.maximum(goodput + rng.normal(0, 1, len(levels)) * spread, 1e-9))
+        if refit is not None:
+            peaks.append(peak(refit[1], refit[2]))
+    finite = np.array(peaks)
+    low, high = np.percentile(finite, (2.5, 97.5)) if len(finite) else (math.inf, math.inf)
+    n_star = peak(sigma, kappa)
+    return {
+        "lambda": round(lam, 3),
+        "sigma": round(sigma, 4),
+        "kappa": round(kappa, 6),
+        "peak_users": None if math.isinf(n_star) else round(n_star, 1),
+        "peak_users_ci": [None if math.isinf(v) else round(float(v), 1) for v in (low, high)],
+    }
+
+
+def usl_text(fitted: Mapping[str, Any] | None) -> str | None:
+    """The USL's line under the saturation sentence."""
+    if fitted is None:
+        return None
+    low, high = fitted["peak_users_ci"]
+    if fitted["peak_users"] is None:
+        where = "no peak in sight (κ = 0)"
+    else:
+        interval = f"[{low:.0f}, {'∞' if high is None else f'{high:.0f}'}]"
+        where = f"peak near {fitted['peak_users']:.0f} users {interval}"
+    return (
+        f"USL fit: σ {fitted['sigma']:.3f} (contention), κ {fitted['kappa']:.5f} (coherency), "
+        f"{where}"
+    )
+
+
+def little_checks(levels: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Little's law per level: the users that the measured req/s, response times and think
+    times account for, against the level's users; `off` when they differ by over LITTLE_MISS."""
+    think = sum(PACED_WAIT_SECONDS) / 2
+    checks = []
+    for level in levels:
+        seconds = level["seconds"]
+        if not seconds or not level["types"]:
+            continue
+        busy = sum(
+            (t["ok"] + t["error"])
+            / seconds
+            * (t.get("mean", t["p50"]) / 1000 + (think if name in PACED_TYPES else 0))
+            for name, t in level["types"].items()
+        )
+        ratio = busy / level["users"]
+        checks.append(
+            {
+                "users": level["users"],
+                "accounted": round(busy, 2),
+                "off": abs(ratio - 1) > LITTLE_MISS,
+            }
+        )
+    return checks
+
+
+def little_text(checks: Sequence[Mapping[str, Any]]) -> str | None:
+    """A NOTE naming the levels where Little's law fails by more than LITTLE_MISS."""
+    off = [c for c in checks if c["off"]]
+    if not off:
+        return None
+    levels = ", ".join(f"{c['users']} users ({c['accounted']:.1f} accounted for)" for c in off)
+    return (
+        f"NOTE: Little's law misses by over {100 * LITTLE_MISS:.0f}% at {levels}: req/s × "
+        "(response time + think time) does not make the level's users, so some users did not "
+        "send (or time went into the generator): a generator artefact, not the service"
+    )

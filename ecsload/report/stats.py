@@ -49,9 +49,11 @@ def group_statistics(
     }
     times = response_time_ms[answered]
     if not len(times):
-        return result | dict.fromkeys(("min", *(f"p{p}" for p in PERCENTILES), "max", "m", "b"))
+        keys = ("min", "mean", *(f"p{p}" for p in PERCENTILES), "max", "m", "b")
+        return result | dict.fromkeys(keys)
     m, b = trend(seconds[answered], times)
     result["min"] = round(float(times.min()), 3)
+    result["mean"] = round(float(times.mean()), 3)
     result.update(percentiles(times, PERCENTILES))
     result["m"] = round(m, 6)
     result["b"] = round(b, 3)

@@ -103,9 +103,49 @@ def corrected_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
 
 
 def level_table(level: Mapping[str, Any]) -> str:
-    """The level's title, its table and what to note."""
+    """The level's title, its table, its figures' intervals and what to note."""
     table = tabulate(**level_grid(level))
-    return "\n".join([framed(level_title(level)), table, *level_notes(level)])
+    return "\n".join(
+        [framed(level_title(level)), table, *interval_lines(level), *level_notes(level)]
+    )
+
+
+def plus_minus(value: float | None, ci: list[float] | None, fmt: str = ".2f") -> str:
+    """`41.20 ±4.10`: a figure and the larger half of its 95% interval; the figure alone
+    where there is no interval, "-" where there is no figure."""
+    if value is None:
+        return "-"
+    if not ci:
+        return format(value, fmt)
+    return f"{value:{fmt}} ±{max(value - ci[0], ci[1] - value, 0):{fmt}}"
+
+
+def trend_cell(group: Mapping[str, Any]) -> str:
+    """m and its interval, marked `~0` when the interval holds 0: no trend to speak of."""
+    ci = group.get("ci", {}).get("m")
+    text = plus_minus(group["m"], ci, ".3f")
+    return text + (" ~0" if ci and ci[0] <= 0 <= ci[1] else "")
+
+
+def interval_lines(level: Mapping[str, Any]) -> list[str]:
+    """The 95% intervals of the level's latencies and trends, one row per type (all first)."""
+    uncertainty = level.get("uncertainty")
+    if not uncertainty or level["all"] is None:
+        return []
+    repeats = uncertainty["repeats"]
+    how = (
+        f"95% intervals (block bootstrap over {uncertainty['windows']} windows of "
+        f"{uncertainty['window_seconds']:g} s"
+        + (f" in {repeats} repeats)" if repeats > 1 else ")")
+        + "; m ~0: no trend beyond the noise"
+    )
+    groups = [("All", level["all"]), *sorted(level["types"].items())]
+    rows = [
+        [name, *(plus_minus(g[f"p{p}"], g["ci"][f"p{p}"]) for p in (50, 95, 99)), trend_cell(g)]
+        for name, g in groups
+    ]
+    headers = ["Request Type", "p50 ms", "p95 ms", "p99 ms", "m ms/s"]
+    return [how, tabulate(rows, headers=headers, disable_numparse=True)]
 
 
 def level_notes(level: Mapping[str, Any]) -> list[str]:
@@ -222,10 +262,14 @@ def throughput_notes(level: Mapping[str, Any]) -> list[str]:
     requests = level["requests"]
     if not requests:
         return []
-    rps = "n/a" if level["rps"] is None else f"{level['rps']:.1f}"
+    ci = level.get("ci") or {}
+    rps = "n/a" if level["rps"] is None else plus_minus(level["rps"], ci.get("rps"), ".1f")
+    goodput = plus_minus(level.get("goodput"), ci.get("goodput"), ".1f")
+    errors = plus_minus(level.get("error_percent"), ci.get("error_percent"), ".2f")
     limited = level["all"]["rate_limited"]
     notes = [
-        f"Requests/s: {rps} ({requests} requests in {level['seconds']:.1f} s)",
+        f"Requests/s: {rps} ({requests} requests in {level['seconds']:.1f} s); goodput "
+        f"{goodput} OK/s; errors {errors}%",
         f"Rate limited: {limited} ({percent(limited, requests):.1f}% answered 503)",
     ]
     if limited > RATE_LIMIT_WARNING_RATIO * requests:
@@ -394,9 +438,6 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
     names = sorted({name for level in levels for name in level["types"]})
     open_sweep = any(level.get("model") == "open" for level in levels)
 
-    def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
-        return lambda lv: None if lv["all"] is None else lv["all"][key]
-
     def share(key: str) -> Callable[[Mapping[str, Any]], Any]:
         return lambda lv: None if lv["all"] is None else percent(lv["all"][key], lv["requests"])
 
@@ -404,10 +445,11 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         *([] if open_sweep else [("Users measured", "d", lambda lv: lv["users_measured"])]),
         ("Requests", "d", lambda lv: lv["requests"]),
         ("Seconds", ".1f", lambda lv: lv["seconds"]),
-        ("Requests/s", ".1f", lambda lv: lv["rps"]),
-        ("Error %", ".2f", share("error")),
+        ("Requests/s", ".1f", with_ci(lambda lv: lv, "rps", ".1f")),
+        ("Goodput (OK/s)", ".1f", with_ci(lambda lv: lv, "goodput", ".1f")),
+        ("Error %", ".2f", with_ci(lambda lv: lv, "error_percent", ".2f")),
         ("Rate limited %", ".2f", share("rate_limited")),
-        *((f"p{p}", ".2f", lambda lv, p=p: figure_cell(lv["all"], f"p{p}")) for p in (50, 95, 99)),
+        *((f"p{p}", ".2f", with_ci(lambda lv: lv["all"], f"p{p}")) for p in (50, 95, 99)),
         *(
             []
             if open_sweep
@@ -416,7 +458,7 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         ("Longest stall ms", ".0f", lambda lv: (lv.get("stalls") or {}).get("longest_ms")),
         *([("Dropped", "d", lambda lv: lv.get("dropped"))] if open_sweep else []),
         *(
-            (f"p95 {name}", ".2f", lambda lv, name=name: figure_cell(lv["types"].get(name), "p95"))
+            (f"p95 {name}", ".2f", with_ci(lambda lv, name=name: lv["types"].get(name), "p95"))
             for name in names
         ),
         ("Probe p50", ".2f", lambda lv: figure_cell(lv["probe"], "p50")),
@@ -440,7 +482,8 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
 def run_table(summary: Mapping[str, Any]) -> str:
     """The run's title, its table across levels and, under it, where the service saturates
     (ecsload.report.saturation)."""
-    saturation = [summary["saturation"]["text"]] if summary.get("saturation") else []
+    found = summary.get("saturation")
+    saturation = [found["text"], *found.get("notes", [])] if found else []
     capacity = [summary["capacity"]["text"]] if summary.get("capacity") else []
     return "\n".join(
         [framed(run_title(summary)), tabulate(**run_grid(summary)), *saturation, *capacity]
@@ -458,3 +501,19 @@ def cell(value: Any, fmt: str) -> str:
 def level_label(level: Mapping[str, Any]) -> str:
     """`20 users`, or `200/s` for an arrival-rate level."""
     return f"{level['rate']:g}/s" if level.get("rate") else f"{level['users']} users"
+
+
+def with_ci(
+    group: Callable[[Mapping[str, Any]], Mapping[str, Any] | None], key: str, fmt: str = ".2f"
+) -> Callable[[Mapping[str, Any]], str | None]:
+    """A level's figure `key` of `group(level)` with its interval, as `plus_minus` writes it,
+    marked `*` when from too few answers."""
+
+    def figure(level: Mapping[str, Any]) -> str | None:
+        figures = group(level)
+        if figures is None or figures.get(key) is None:
+            return None
+        text = plus_minus(figures[key], (figures.get("ci") or {}).get(key), fmt)
+        return text + MARK if marked(figures, key) else text
+
+    return figure
