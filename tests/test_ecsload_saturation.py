@@ -135,7 +135,7 @@ def test_the_usl_peak_is_found_on_a_usl_curve_with_five_levels() -> None:
     assert usl["peak_users"] == pytest.approx(true_peak, rel=0.05)
     low, high = usl["peak_users_ci"]
     assert low <= true_peak <= high
-    assert any(line.startswith("USL fit: σ 0.050") for line in result["notes"])
+    assert any(line.startswith("USL fit: sigma 0.050") for line in result["notes"])
 
 
 def test_the_usl_needs_five_levels() -> None:

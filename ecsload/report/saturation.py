@@ -13,9 +13,9 @@ The rule (docs/verdicts.md), on goodput (OK answers per second) and its 95% inte
 A level's goodput swings 20-30% between identical short runs, so a one-step rule judges
 noise: this one judges levels against the best one, within the noise each level shows.
 With USL_MIN_LEVELS or more levels, Gunther's Universal Scalability Law
-X(N) = λN / (1 + σ(N-1) + κN(N-1)) is fitted to the goodputs, and its peak
-N* = sqrt((1-σ)/κ) given with a parametric bootstrap interval (each level's goodput
-drawn from its interval). Little's law (users = req/s × (response time + think time))
+X(N) = lambdaN / (1 + sigma(N-1) + kappaN(N-1)) is fitted to the goodputs, and its peak
+N* = sqrt((1-sigma)/kappa) given with a parametric bootstrap interval (each level's goodput
+drawn from its interval). Little's law (users = req/s x (response time + think time))
 is checked per level: a level off by more than LITTLE_MISS is a generator artefact
 (users not all sending, time lost in the generator). Errors start at the first level
 where ERRORS_START_PERCENT (1%) or more of the measured requests failed.
@@ -35,7 +35,7 @@ from ecsload.report.tables import percent
 
 WITHIN_PERCENT = 5.0
 USL_MIN_LEVELS = 5
-USL_RESAMPLES = 200
+USL_RESAMPLES = 100
 USL_SEED = 21
 LITTLE_MISS = 0.20
 ERRORS_START_PERCENT = 1.0
@@ -54,7 +54,7 @@ def knee(levels: Sequence[Mapping[str, Any]]) -> int:
     """The index of the knee (see the module's docstring); there always is one."""
     best = max(level["goodput"] for level in levels)
     for i, level in enumerate(levels):
-        low, high = bounds(level)
+        high = bounds(level)[1]
         near = best - level["goodput"] <= max(WITHIN_PERCENT / 100 * best, high - level["goodput"])
         beaten = any(bounds(later)[0] > high for later in levels[i + 1 :])
         if near and not beaten:
@@ -162,7 +162,7 @@ def usl(n: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
 
 
 def fit(users: np.ndarray, goodput: np.ndarray) -> tuple[float, float, float] | None:
-    """λ, σ, κ by least squares (σ in [0, 1], κ ≥ 0); None when the fit fails."""
+    """lambda, sigma, kappa by least squares (sigma in [0, 1], kappa >= 0); None on failure."""
     start = (goodput[0] / users[0], 0.05, 0.001)
     try:
         with warnings.catch_warnings():
@@ -176,12 +176,12 @@ def fit(users: np.ndarray, goodput: np.ndarray) -> tuple[float, float, float] | 
 
 
 def peak(sigma: float, kappa: float) -> float:
-    """N* = sqrt((1-σ)/κ), the users at which throughput peaks; inf without coherency cost."""
+    """N* = sqrt((1-sigma)/kappa), the users where throughput peaks; inf for kappa 0."""
     return math.sqrt((1 - sigma) / kappa) if kappa > 0 else math.inf
 
 
 def usl_fit(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The USL's σ, κ and N* with N*'s 95% interval, from USL_MIN_LEVELS levels or more."""
+    """The USL's sigma, kappa and N* with N*'s 95% interval, from USL_MIN_LEVELS levels or more."""
     if len(levels) < USL_MIN_LEVELS:
         return None
     users = np.array([lv["users"] for lv in levels], dtype=float)
@@ -215,13 +215,13 @@ def usl_text(fitted: Mapping[str, Any] | None) -> str | None:
         return None
     low, high = fitted["peak_users_ci"]
     if fitted["peak_users"] is None:
-        where = "no peak in sight (κ = 0)"
+        where = "no peak in sight (kappa = 0)"
     else:
         interval = f"[{low:.0f}, {'∞' if high is None else f'{high:.0f}'}]"
         where = f"peak near {fitted['peak_users']:.0f} users {interval}"
     return (
-        f"USL fit: σ {fitted['sigma']:.3f} (contention), κ {fitted['kappa']:.5f} (coherency), "
-        f"{where}"
+        f"USL fit: sigma {fitted['sigma']:.3f} (contention), kappa {fitted['kappa']:.5f} "
+        f"(coherency), {where}"
     )
 
 
@@ -258,7 +258,7 @@ def little_text(checks: Sequence[Mapping[str, Any]]) -> str | None:
         return None
     levels = ", ".join(f"{c['users']} users ({c['accounted']:.1f} accounted for)" for c in off)
     return (
-        f"NOTE: Little's law misses by over {100 * LITTLE_MISS:.0f}% at {levels}: req/s × "
+        f"NOTE: Little's law misses by over {100 * LITTLE_MISS:.0f}% at {levels}: req/s x "
         "(response time + think time) does not make the level's users, so some users did not "
         "send (or time went into the generator): a generator artefact, not the service"
     )
