@@ -19,7 +19,7 @@ from ecsload.history.location import (
     without_secret,
 )
 from ecsload.history.schema import ALL_TYPES, SCHEMA_VERSION
-from ecsload.report.comparison import SLOWER, Rule, compare
+from ecsload.report.comparison.pooled import SLOWER, Rule, compare
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
 

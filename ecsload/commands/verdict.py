@@ -37,15 +37,10 @@ from ecsload.history.location import (
 )
 from ecsload.history.store import HistoryError
 from ecsload.report.baseline import BaselineError, run_summary
-from ecsload.report.comparison import (
-    SLOWER,
-    Rule,
-    TypeSamples,
-    busy_generator_levels,
-    compare,
-    comparison_table,
-    level_samples,
-)
+from ecsload.report.comparison import pooled
+from ecsload.report.comparison.reading import level_samples
+from ecsload.report.comparison.statistics import SLOWER, Rule, compare
+from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
 from ecsload.report.thresholds import check_thresholds, thresholds_table
@@ -85,22 +80,29 @@ def judge_thresholds(run: RunFolder, thresholds: Sequence[str], summary: Summary
     return verdict["passed"]
 
 
-Baseline = tuple[Mapping[int, Mapping[str, TypeSamples]], Rule, str, list[dict[str, Any]]]
+Judged = tuple[dict[str, Any], list[dict[str, Any]]]  # the comparison, the baseline's levels
 
 
-def folder_baseline(plan: Mapping[str, Any]) -> Baseline:
-    """An earlier run folder's samples, the plan's rule, its name and its levels."""
+def folder_baseline(plan: Mapping[str, Any], run: RunFolder) -> Judged:
+    """An earlier run folder against this one (ecsload.report.comparison.statistics: each
+    run's noise from its windows and repeats)."""
     baseline = Path(plan["baseline"])
     try:
         before = level_samples(baseline)
         levels = run_summary(baseline)["levels"]
     except BaselineError as error:
         raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
-    return before, Rule(plan["tolerance"], plan["run_noise"]), str(baseline), levels
+    try:
+        now = level_samples(run.path)
+    except BaselineError as error:  # its summary or samples changed since summarize read them
+        raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
+    rule = Rule(plan["tolerance"], plan["run_noise"])
+    return {"baseline": str(baseline), **compare(before, now, rule)}, levels
 
 
-def history_baseline(plan: Mapping[str, Any], reference: Reference) -> Baseline:
-    """Stored runs' histograms; with several runs, the run noise measured between them."""
+def history_baseline(plan: Mapping[str, Any], reference: Reference, run: RunFolder) -> Judged:
+    """Stored runs' histograms against this run (ecsload.report.comparison.pooled: they have
+    no time windows); with several runs, the run noise measured between them."""
     location = history_location(plan, os.environ)
     if not location:
         raise UserError(f"baseline {reference.text}: this run has no history", EXIT_CONFIG)
@@ -109,22 +111,27 @@ def history_baseline(plan: Mapping[str, Any], reference: Reference) -> Baseline:
     except HistoryError as error:
         raise UserError(f"baseline {reference.text}: {error}", EXIT_CONFIG) from None
     noise = stored.run_noise_percent
-    rule = Rule(plan["tolerance"], plan["run_noise"] if noise is None else noise)
-    return stored.samples, rule, stored.description(without_secret(location)), stored.levels
+    if noise is None:
+        noise = plan["run_noise"] or pooled.ASSUMED_RUN_NOISE_PERCENT
+    try:
+        now = pooled.level_samples(run.path)
+    except BaselineError as error:  # its summary or samples changed since summarize read them
+        raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
+    rule = pooled.Rule(plan["tolerance"], noise)
+    name = stored.description(without_secret(location))
+    return {"baseline": name, **pooled.compare(stored.samples, now, rule)}, stored.levels
 
 
 def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryDocument) -> str:
     """comparison.txt and comparison.json; the overall verdict (slower, faster or same)."""
     reference = parse_reference(plan.get("baseline") or "")
     if reference:
-        before, rule, name, baseline_levels = history_baseline(plan, reference)
+        comparison, baseline_levels = history_baseline(plan, reference, run)
+        table = pooled.comparison_table
     else:
-        before, rule, name, baseline_levels = folder_baseline(plan)
-    try:
-        now = level_samples(run.path)
-    except BaselineError as error:  # its summary or samples changed since summarize read them
-        raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
-    comparison = {"baseline": name, **compare(before, now, rule)}
+        comparison, baseline_levels = folder_baseline(plan, run)
+        table = comparison_table
+    name = comparison["baseline"]
     if not comparison["levels"]:
         raise UserError(
             f"baseline {name}: no level of this run could be compared with it (levels "
@@ -139,7 +146,7 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
         if users in compared
     ]
     saved(lambda: write_comparison(run.comparison, comparison))
-    publish(run.comparison_text, comparison_table(comparison))
+    publish(run.comparison_text, table(comparison))
     return str(comparison["verdict"])
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from ecsload.history import histograms, store
 from ecsload.history.location import Reference
 from ecsload.history.schema import ALL_TYPES
-from ecsload.report.comparison import TypeSamples
+from ecsload.report.comparison.pooled import TypeSamples
 
 MIN_NOISE_RUNS = 3
 

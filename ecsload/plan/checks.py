@@ -185,7 +185,12 @@ def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -
     elif values["baseline"]:
         try:
             levels = values["rates"] or values["concurrency"]
-            check_baseline(Path(values["baseline"]), values["endpoint"], levels)
+            check_baseline(
+                Path(values["baseline"]),
+                values["endpoint"],
+                levels,
+                values["baseline_any_endpoint"],
+            )
         except BaselineError as error:
             raise UserError(
                 f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG

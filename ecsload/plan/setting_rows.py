@@ -313,13 +313,22 @@ SETTINGS = (
         "history[:N] (the last N runs, default 10); comparison.txt, comparison.json",
     ),
     Setting(
+        "baseline_any_endpoint",
+        None,  # read by the plan's check of the baseline
+        False,
+        None,
+        json_flag,
+        help="compare with a baseline run against another endpoint, on purpose (blue/green, "
+        "canary)",
+    ),
+    Setting(
         "tolerance",
         None,  # read by the verdict command from plan.json
         DEFAULT_TOLERANCE_PERCENT,
         parse_percent,
         json_percent,
-        help="percent by which a percentile must change, beyond the noise, for the "
-        "comparison to say slower or faster",
+        help="percent by which a figure (percentile, goodput) must change, beyond the noise "
+        "both runs show, for the comparison to say slower or faster",
     ),
     Setting(
         "run_noise",
@@ -327,8 +336,8 @@ SETTINGS = (
         DEFAULT_RUN_NOISE_PERCENT,
         parse_percent,
         json_percent,
-        help="percent by which a percentile varies between two identical runs on this "
-        "machine (bench/bench_false_alarms.py measures it); the comparison allows for it",
+        help="an optional floor under the noise the runs measure themselves: percent by "
+        "which a figure varies between two identical runs (bench/bench_false_alarms.py)",
     ),
     Setting(
         "fail_on_regression",
@@ -482,6 +491,7 @@ def parser() -> argparse.ArgumentParser:
         ).replace("%", "%%"),
     )
     add(["--baseline"], "baseline", "DIR|last|label:X|history[:N]")
+    flag(["--baseline-any-endpoint"], "baseline_any_endpoint", "default: the same endpoint")
     add(["--tolerance"], "tolerance", "PCT")
     add(["--run-noise"], "run_noise", "PCT")
     flag(["--fail-on-regression"], "fail_on_regression", "default: false")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # The comparison's defaults (ecsload.report.comparison), here for the plan: docs/verdicts.md
 # tells how they were chosen.
 DEFAULT_TOLERANCE_PERCENT = 10
-DEFAULT_RUN_NOISE_PERCENT = 20
+DEFAULT_RUN_NOISE_PERCENT = 0  # an optional floor: the runs measure their own noise
 
 # What the comparison reads of a run's summary.json (docs/summary-json.md has it all).
 SUMMARY_SCHEMA = {
@@ -95,15 +95,16 @@ def run_summary(folder: Path) -> dict[str, Any]:
 def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"]:
     """The measured samples of each level of a run folder (level-USERS/samples.csv), by
     users, read whole; a BaselineError for a level without them or a malformed file."""
-    from ecsload.report.samples import SampleFileError, WrongHeader, read_samples
+    from ecsload.report.samples import SampleFileError, WrongHeader, read_level, repeat_folders
 
     found = {}
     for users in levels:
-        path = RunFolder(folder).level(users).samples
+        level_dir = RunFolder(folder).level(users).path
+        path = repeat_folders(level_dir)[0] / "samples.csv"  # with --repeat: each repeat's
         if not path.exists():
             raise BaselineError(f"it has no samples at {users} users ({path})")
         try:
-            samples = read_samples(path)
+            samples = read_level(level_dir)
         except WrongHeader:
             raise BaselineError(
                 f"{path} is from an older ecs-load (no phase column): make a new baseline run"
@@ -120,17 +121,21 @@ def target_name(endpoint: str | None) -> str:
     return endpoint or "the local ECS node"
 
 
-def check_baseline(folder: Path, endpoint: str, levels: Iterable[int]) -> list[int]:
+def check_baseline(
+    folder: Path, endpoint: str, levels: Iterable[int], any_endpoint: bool = False
+) -> list[int]:
     """The baseline's levels (users) when `folder` fits a run of `levels` against `endpoint`
-    ("" for the local node); a BaselineError otherwise."""
+    ("" for the local node), or against any endpoint with `any_endpoint` (blue/green,
+    canary); a BaselineError otherwise."""
     if not folder.is_dir():
         raise BaselineError("it is not a folder: give a previous run's results/<run> folder")
     summary = run_summary(folder)
     plan = read_object(RunFolder(folder).plan, read_plan)
-    if (plan.get("endpoint") or "") != endpoint:
+    if (plan.get("endpoint") or "") != endpoint and not any_endpoint:
         raise BaselineError(
             f"it ran against {target_name(plan.get('endpoint'))}, this run against "
-            f"{target_name(endpoint)}: compare runs of the same target"
+            f"{target_name(endpoint)}: compare runs of the same target (or add "
+            "--baseline-any-endpoint to compare two deployments on purpose)"
         )
     users = [level["users"] for level in summary["levels"]]
     if not set(users) & set(levels):

@@ -163,9 +163,11 @@ def add_intervals(level: dict[str, Any], measured: Samples) -> None:
         "goodput": interval(draws.goodput),
         "error_percent": interval(draws.error_percent),
     }
-    level["all"]["ci"] = group_intervals(draws.groups[""])
-    for name, figures in level["types"].items():
-        figures["ci"] = group_intervals(draws.groups[name])
+    for name, figures in [("", level["all"]), *level["types"].items()]:
+        found = draws.groups.get(name)  # none: the group had no answer
+        figures["ci"] = (
+            group_intervals(found) if found else dict.fromkeys(("p50", "p95", "p99", "m", "b"))
+        )
 
 
 def measured_windows(measured: Samples) -> dict[int, tuple[float, float]]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecsload.report.samples import Samples
+from ecsload.report.stats import NO_ANSWER
 
 CONFIDENCE = 0.95
 RESAMPLES = 1000
@@ -235,9 +236,10 @@ def level_draws(
             int(np.count_nonzero(selected)),
         )
 
-    groups = {"": group(np.ones(len(measured), dtype=bool))}
+    answered = measured.status != NO_ANSWER  # latencies are of answered requests only
+    groups = {"": group(answered)} if np.any(answered) else {}
     for code, name in enumerate(measured.type_names):
-        selected = measured.type_code == code
+        selected = (measured.type_code == code) & answered
         if np.any(selected):
             groups[name] = group(selected)
     return LevelDraws(

@@ -1,0 +1,261 @@
+"""Whether each figure changed, judged against the noise the two runs themselves show.
+
+Each run's figures get bootstrap draws (ecsload.report.intervals: time windows inside
+each repeat, and the repeats), whose spread is the figure's standard error, between
+windows and between repeats alike. A figure's change is tested like Welch's test: on the
+log scale for p50, p95, p99 (per request type and over all) and goodput (OK answers per
+second), in percentage points for the error share, z = change / sqrt(se_before² +
+se_now² + floor²), where the floor is the optional `--run-noise` (a relative standard
+deviation of each run's figure; 0 by default). The p-values of every figure of every
+type at every level compared are corrected together with Holm's step-down method, so the
+whole comparison keeps its false alarms under 1 - CONFIDENCE. A figure changed when its
+test rejects and its change is beyond the tolerance (and FLOOR_MS / ERROR_FLOOR_POINTS).
+Per level, `could_see` is the smallest change of p95 and goodput the test could have
+detected at the strictest Holm level (or the tolerance, when larger).
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
+from ecsload.report.intervals import INTERVAL_PERCENTILES, LevelDraws, level_draws
+from ecsload.report.samples import Samples
+from ecsload.report.stats import NO_ANSWER
+
+FLOOR_MS = 1.0  # a latency change under a millisecond is never a regression
+ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
+MIN_SAMPLES = 10  # of a type in each run, for its percentiles to be compared
+CONFIDENCE = 0.95
+SLOWER, FASTER, SAME = "slower", "faster", "same"
+ALL = ""  # the group of every request
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What counts as a change: the settings `tolerance` and `run_noise`, in percent."""
+
+    tolerance_percent: float = DEFAULT_TOLERANCE_PERCENT
+    run_noise_percent: float = DEFAULT_RUN_NOISE_PERCENT
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tolerance_percent": self.tolerance_percent,
+            "run_noise_percent": self.run_noise_percent,
+            "floor_ms": FLOOR_MS,
+            "error_floor_points": ERROR_FLOOR_POINTS,
+            "confidence": CONFIDENCE,
+            "min_samples": MIN_SAMPLES,
+            "method": "Welch-type z test on bootstrap standard errors (time windows, repeats), "
+            "Holm-corrected across levels, types and figures",
+        }
+
+
+@dataclass(frozen=True)
+class Test:
+    """One figure's comparison before the correction: where it goes in the result."""
+
+    where: tuple[int, str, str]  # users, group (ALL or a type), figure
+    before: float
+    now: float
+    z: float
+    se: float  # of the change, on the figure's scale (log or points)
+    log_scale: bool
+
+
+def point(samples: Samples, group: str, figure: str) -> float:
+    """A figure's value in a level's measured samples: a percentile (ms) of a group, the
+    goodput (OK/s) or the error share (%)."""
+    if figure == "goodput":
+        return float(np.count_nonzero(samples.ok)) / span_seconds(samples)
+    if figure == "error_percent":
+        return 100 * float(np.count_nonzero(~samples.ok)) / len(samples)
+    selected = answered(samples)  # a request with no answer is no latency
+    if group != ALL:
+        selected &= samples.type_code == samples.type_names.index(group)
+    return float(np.percentile(samples.response_time_ms[selected], int(figure.removeprefix("p"))))
+
+
+def answered(samples: Samples) -> np.ndarray:
+    return samples.status != NO_ANSWER
+
+
+def span_seconds(samples: Samples) -> float:
+    ends = samples.timestamp_ms + samples.response_time_ms
+    return sum(
+        (ends[samples.repeat == r].max() - samples.timestamp_ms[samples.repeat == r].min()) / 1000
+        for r in np.unique(samples.repeat)
+    )
+
+
+def draws_of(draws: LevelDraws, group: str, figure: str) -> np.ndarray:
+    if figure == "goodput":
+        return draws.goodput
+    if figure == "error_percent":
+        return draws.error_percent
+    return draws.groups[group].percentiles[:, INTERVAL_PERCENTILES.index(int(figure[1:]))]
+
+
+def spread(values: np.ndarray, log_scale: bool) -> float:
+    known = values[np.isfinite(values) & (values > 0 if log_scale else True)]
+    if len(known) < len(values) / 2:
+        return math.nan
+    return float(np.std(np.log(known) if log_scale else known, ddof=1))
+
+
+def make_test(
+    where: tuple[int, str, str],
+    samples: tuple[Samples, Samples],
+    draws: tuple[LevelDraws, LevelDraws],
+    rule: Rule,
+) -> Test | None:
+    """One figure's test; None where it cannot be told (no spread, a zero percentile)."""
+    _, group, figure = where
+    before, now = (point(s, group, figure) for s in samples)
+    log_scale = figure != "error_percent"
+    ses = [spread(draws_of(d, group, figure), log_scale) for d in draws]
+    if any(math.isnan(se) for se in ses) or (log_scale and min(before, now) <= 0):
+        return None
+    floor = math.log1p(rule.run_noise_percent / 100) if log_scale else 0.0
+    if not log_scale:  # a share that never moved in a run still has its binomial noise
+        pooled = (before + now) / 200
+        ses += [100 * math.sqrt(pooled * (1 - pooled) / len(s)) for s in samples]
+    se = math.sqrt(sum(v * v for v in ses) + 2 * floor * floor)
+    change = math.log(now / before) if log_scale else now - before
+    if se == 0:
+        return Test(where, before, now, 0.0 if change == 0 else math.inf, se, log_scale)
+    return Test(where, before, now, change / se, se, log_scale)
+
+
+def holm(p_values: list[float], alpha: float) -> list[bool]:
+    """Holm's step-down: which hypotheses are rejected, family-wise at `alpha`."""
+    order = np.argsort(p_values)
+    rejected = [False] * len(p_values)
+    for rank, index in enumerate(order):
+        if p_values[index] > alpha / (len(p_values) - rank):
+            break
+        rejected[index] = True
+    return rejected
+
+
+def judged(test: Test, rejected: bool, rule: Rule, z_strict: float) -> dict[str, Any]:
+    """A figure's entry: before, now, change, p-value, smallest detectable change, verdict."""
+    figure = test.where[2]
+    tolerance = rule.tolerance_percent / 100
+    entry: dict[str, Any] = {
+        "before": round(test.before, 3),
+        "now": round(test.now, 3),
+        "change_percent": round(100 * (test.now / test.before - 1), 1) if test.before else None,
+        "p_value": float(2 * stats.norm.sf(abs(test.z))),
+        "detectable_percent": None,
+        "verdict": SAME,
+    }
+    if test.log_scale:
+        entry["detectable_percent"] = round(100 * max(math.expm1(z_strict * test.se), tolerance), 1)
+        beyond = abs(test.now / test.before - 1) > tolerance
+        if figure != "goodput":
+            beyond = beyond and abs(test.now - test.before) > FLOOR_MS
+        worse = test.now < test.before if figure == "goodput" else test.now > test.before
+    else:
+        band = max(tolerance * test.before, ERROR_FLOOR_POINTS)
+        entry["detectable_percent"] = round(max(z_strict * test.se, band), 2)
+        beyond = abs(test.now - test.before) > band
+        worse = test.now > test.before
+    if rejected and beyond:
+        entry["verdict"] = SLOWER if worse else FASTER
+    return entry
+
+
+def verdict_of(changes: list[str]) -> str:
+    """Slower if anything is slower; faster if something is faster and nothing slower."""
+    if SLOWER in changes:
+        return SLOWER
+    return FASTER if FASTER in changes else SAME
+
+
+def compare(
+    baseline: Mapping[int, Samples], current: Mapping[int, Samples], rule: Rule
+) -> dict[str, Any]:
+    """comparison.json's figures: each level both runs have, each type both levels sent
+    (MIN_SAMPLES or more in each); what only one run has is listed, not judged."""
+    common = sorted(set(baseline) & set(current))
+    tests: list[Test] = []
+    counts: dict[tuple[int, str], list[int]] = {}
+    for users in common:
+        pair = (baseline[users], current[users])
+        draws = tuple(level_draws(s) for s in pair)
+        names = sorted(set(pair[0].type_names) & set(pair[1].type_names))
+        for name in names:
+            counts[(users, name)] = [  # answered: the samples of its percentiles
+                int(np.count_nonzero((s.type_code == s.type_names.index(name)) & answered(s)))
+                for s in pair
+            ]
+        if draws[0] is None or draws[1] is None:
+            continue
+        groups = [ALL] + [n for n in names if min(counts[(users, n)]) >= MIN_SAMPLES]
+        wheres = [(users, ALL, "goodput"), (users, ALL, "error_percent")]
+        wheres += [(users, g, f"p{p}") for g in groups for p in INTERVAL_PERCENTILES]
+        for where in wheres:
+            if where[1] != ALL and where[1] not in draws[0].groups | draws[1].groups:
+                continue
+            test = make_test(where, pair, (draws[0], draws[1]), rule)
+            if test is not None:
+                tests.append(test)
+    alpha = 1 - CONFIDENCE
+    p_values = [float(2 * stats.norm.sf(abs(t.z))) for t in tests]
+    rejected = holm(p_values, alpha)
+    z_strict = float(stats.norm.isf(alpha / (2 * max(len(tests), 1))))
+    entries = {t.where: judged(t, r, rule, z_strict) for t, r in zip(tests, rejected, strict=True)}
+    levels = [
+        level_result(users, baseline[users], current[users], entries, counts) for users in common
+    ]
+    return {
+        "rule": rule.as_json(),
+        "tests": len(tests),
+        "verdict": verdict_of([level["verdict"] for level in levels]),
+        "levels": levels,
+        "levels_only_in_baseline": sorted(set(baseline) - set(current)),
+        "levels_only_in_run": sorted(set(current) - set(baseline)),
+    }
+
+
+def level_result(
+    users: int,
+    before: Samples,
+    now: Samples,
+    entries: Mapping[tuple[int, str, str], dict[str, Any]],
+    counts: Mapping[tuple[int, str], list[int]],
+) -> dict[str, Any]:
+    """One level's part: its own figures, its types' and what it could have seen."""
+
+    def figures(group: str, keys: list[str]) -> dict[str, Any]:
+        found = {
+            key: entries[(users, group, key)] for key in keys if (users, group, key) in entries
+        }
+        return {**found, "verdict": verdict_of([e["verdict"] for e in found.values()])}
+
+    percentiles = [f"p{p}" for p in INTERVAL_PERCENTILES]
+    overall = figures(ALL, ["goodput", "error_percent", *percentiles])
+    types = {
+        name: {"samples": count, **figures(name, percentiles)}
+        for (level, name), count in sorted(counts.items())
+        if level == users
+    }
+    could_see = {
+        key: entries[(users, ALL, key)]["detectable_percent"]
+        for key in ("p95", "goodput", "error_percent")
+        if (users, ALL, key) in entries
+    }
+    return {
+        "users": users,
+        "verdict": verdict_of([overall["verdict"], *(t["verdict"] for t in types.values())]),
+        "could_see": could_see,
+        "all": overall,
+        "types": types,
+        "types_only_in_baseline": sorted(set(before.type_names) - set(now.type_names)),
+        "types_only_in_run": sorted(set(now.type_names) - set(before.type_names)),
+    }

@@ -1,0 +1,129 @@
+"""comparison.txt: per level what changed, and how small a change the comparison could see."""
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from ecsload.report.comparison.statistics import MIN_SAMPLES, SAME
+from ecsload.report.tables import GENERATOR_BUSY_PERCENT, framed, generator_busy
+
+SHOWN = ("p50", "p95", "p99")
+WIDTH = 100  # the notes are wrapped to this
+
+
+def busy_generator_levels(*runs: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The users of the levels (summary.json's) at which either run's load generator was busy
+    over GENERATOR_BUSY_PERCENT: its own queueing is in their latencies."""
+    return sorted(
+        {
+            level["users"]
+            for levels in runs
+            for level in levels
+            if (generator_busy(level) or 0) > GENERATOR_BUSY_PERCENT
+        }
+    )
+
+
+def change_cell(change: Mapping[str, Any] | None, digits: int = 1, relative: bool = False) -> str:
+    """`1.2→1.3`, with `relative` `200→120 -40%`; "-" where the figure was not compared."""
+    if change is None:
+        return "-"
+    text = f"{change['before']:.{digits}f}→{change['now']:.{digits}f}"
+    if relative and change.get("change_percent") is not None:
+        text += f" {change['change_percent']:+.0f}%"
+    return text
+
+
+def verdict_cell(figures: Mapping[str, Any]) -> str:
+    """The verdict and, when changed, which figures changed: `slower (p95, p99)`."""
+    changed = [
+        key.removesuffix("_percent")
+        for key, change in figures.items()
+        if isinstance(change, dict) and change["verdict"] != SAME
+    ]
+    if figures["verdict"] == SAME and min(figures.get("samples") or [MIN_SAMPLES]) < MIN_SAMPLES:
+        return f"same (under {MIN_SAMPLES} samples)"
+    return figures["verdict"] + (f" ({', '.join(changed)})" if changed else "")
+
+
+def level_line(level: Mapping[str, Any]) -> str:
+    """`At 10 users: goodput 200→120 -40% OK/s, errors 0.0→0.0%; could see: p95 ±12%,
+    goodput ±9%, errors ±1 points`."""
+    overall, seen = level["all"], level["could_see"]
+    parts = [f"{key} ±{seen[key]:g}%" for key in ("p95", "goodput") if key in seen]
+    if "error_percent" in seen:
+        parts.append(f"errors ±{seen['error_percent']:g} points")
+    return (
+        f"At {level['users']} users: goodput {change_cell(overall.get('goodput'), 0, True)} OK/s, "
+        f"errors {change_cell(overall.get('error_percent'), 1)}%; could see: "
+        + (", ".join(parts) or "nothing (too few time windows)")
+    )
+
+
+def comparison_table(comparison: Mapping[str, Any]) -> str:
+    """comparison.txt: one row per level and type, before→now (ms), the verdicts; per level its
+    goodput and errors and the smallest changes it could have seen."""
+    rule = comparison["rule"]
+    rows = []
+    for level in comparison["levels"]:
+        rows.append(
+            [
+                level["users"],
+                "All",
+                *(change_cell(level["all"].get(p)) for p in SHOWN),
+                verdict_cell(level["all"]),
+            ]
+        )
+        rows += [
+            ["", name, *(change_cell(figures.get(p)) for p in SHOWN), verdict_cell(figures)]
+            for name, figures in sorted(level["types"].items())
+        ]
+    headers = ["Users", "Request Type", *(f"{p} ms" for p in SHOWN), "Verdict"]
+    title = f"Comparison with the baseline {comparison['baseline']}: {comparison['verdict']}"
+    noise = f", with a run noise floor of {rule['run_noise_percent']:g}%" * bool(
+        rule["run_noise_percent"]
+    )
+    rule_text = (
+        f"A figure changed when the noise both runs show (between their time windows and "
+        f"repeats{noise}) makes the change unlikely at {100 * rule['confidence']:.0f}% over "
+        f"all {comparison['tests']} figures compared (Holm), and it is beyond "
+        f"{rule['tolerance_percent']:g}% (and {rule['floor_ms']:g} ms); docs/verdicts.md"
+    )
+    lines = [
+        framed(title),
+        tabulate(rows, headers=headers, disable_numparse=True, colalign=("right",)),
+        *(
+            line
+            for level in comparison["levels"]
+            for line in textwrap.wrap(level_line(level), WIDTH, subsequent_indent="  ")
+        ),
+        *textwrap.wrap(rule_text, WIDTH),
+    ]
+    only = (
+        ("levels_only_in_run", "Levels only in this run (not compared): {} users"),
+        ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} users"),
+    )
+    lines += [
+        text.format(", ".join(map(str, comparison[key]))) for key, text in only if comparison[key]
+    ]
+    if comparison["generator_busy_levels"]:
+        users = ", ".join(map(str, comparison["generator_busy_levels"]))
+        lines += textwrap.wrap(
+            f"NOTE: the load generator was busy over {GENERATOR_BUSY_PERCENT}% at {users} "
+            "users in one run or both: its own queueing is in those latencies; compare the "
+            "probe's figures or run with --processes N",
+            WIDTH,
+        )
+    for level in comparison["levels"]:
+        for key, where in (
+            ("types_only_in_run", "this run"),
+            ("types_only_in_baseline", "the baseline"),
+        ):
+            if level[key]:
+                lines.append(
+                    f"At {level['users']} users, only in {where} (not compared): "
+                    + ", ".join(level[key])
+                )
+    return "\n".join(lines)
