@@ -19,7 +19,7 @@ from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_m
 
 pytestmark = pytest.mark.e2e
 
-PLAN = ("-c", "10 20", "-n", "1000", "-r", "50")
+PLAN = ("-c", "10 20", "-d", "4", "--repeat", "2", "-r", "50")  # timed, repeated levels
 SERVICE = dict.fromkeys(DELAYED_ENDPOINTS, 10.0)  # ms, every endpoint
 SLOWED = SERVICE | {"tasks": 50.0}
 TASK_TYPES = {"Tasks-Happy-Path", "Tasks-Image-Not-Found", "Tasks-Bad-Request-Body"}
