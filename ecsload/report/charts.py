@@ -115,12 +115,14 @@ def against_users(
     levels: Sequence[Mapping[str, Any]],
     series: Sequence[tuple[str, Callable[[Mapping[str, Any]], Any], dict[str, Any]]],
     ylabel: str,
+    intervals: Sequence[Callable[[Mapping[str, Any]], Any]] = (),
 ) -> None:
     """Lines of figures against the levels' users (or arrival rates); a level without the
-    figure is a gap."""
+    figure is a gap. With `intervals` (one per first series: a level's [low, high] or None),
+    each point gets its 95% interval as an error bar."""
     users = [level_key(level) for level in levels]
     top = 0.0
-    for label, value, given in series:
+    for i, (label, value, given) in enumerate(series):
         style = dict(given)
         few = style.pop("few", None)  # which levels' figure is from too few answers
         values = list(map(value, levels))
@@ -134,6 +136,10 @@ def against_users(
                 color=line.get_color(),
                 markerfacecolor="white",
             )
+        if i < len(intervals):
+            cis = [intervals[i](level) for level in levels]
+            error_bars(ax, users, values, cis, line.get_color())
+            top = max([top, *(ci[1] for ci in cis if ci)])
         top = max([top, *(v for v in values if v is not None)])
     open_sweep = any(level.get("model") == "open" for level in levels)
     ax.set_xlabel("arrival rate (requests/s)" if open_sweep else "users (concurrency level)")
@@ -143,21 +149,57 @@ def against_users(
     ax.set_ylim(0, top * 1.1 or 1.0)
 
 
+def error_bars(
+    ax: Axes, xs: Sequence[float], values: Sequence[Any], cis: Sequence[Any], colour: Any
+) -> None:
+    """Each point's 95% interval as an error bar (none where a level has no interval)."""
+    points = [
+        (x, v, ci) for x, v, ci in zip(xs, values, cis, strict=True) if v is not None and ci
+    ]
+    if points:
+        x, v, ci = zip(*points, strict=True)
+        below = [max(value - low, 0) for value, (low, _) in zip(v, ci, strict=True)]
+        above = [max(high - value, 0) for value, (_, high) in zip(v, ci, strict=True)]
+        ax.errorbar(x, v, yerr=[below, above], fmt="none", ecolor=colour, capsize=3)
+
+
 def every(key: str) -> Callable[[Mapping[str, Any]], Any]:
     return lambda level: None if level["all"] is None else level["all"][key]
+
+
+def interval_of(key: str, group: str | None = None) -> Callable[[Mapping[str, Any]], Any]:
+    """A level's 95% interval of `key` (of the level, or of its group "all")."""
+
+    def find(level: Mapping[str, Any]) -> Any:
+        figures = level if group is None else level.get(group)
+        return ((figures or {}).get("ci") or {}).get(key)
+
+    return find
 
 
 def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     fig = figure(2.8)
     ax = fig.add_subplot()
-    against_users(ax, levels, [("requests/s", lambda lv: lv["rps"], {"marker": "o"})], "requests/s")
+    against_users(
+        ax,
+        levels,
+        [
+            ("requests/s", lambda lv: lv["rps"], {"marker": "o"}),
+            ("goodput (OK/s)", lambda lv: lv.get("goodput"), {"marker": "s", "linestyle": "--"}),
+        ],
+        "requests/s",
+        [interval_of("rps"), interval_of("goodput")],
+    )
     ax.set_title("Throughput: measured requests per second")
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
     return Chart(
         "throughput",
         "Throughput",
         "Requests completed per second in each level's measured phase (all its users "
-        "running). Where the line flattens while users grow, the service (or the "
-        "generator, see below) is saturated.",
+        "running), and goodput (OK answers per second); the bars are each figure's 95% "
+        "interval (block bootstrap over time windows and repeats). Where the line flattens "
+        "while users grow, within the bars, the service (or the generator, see below) is "
+        "saturated.",
         fig,
     )
 
@@ -183,7 +225,8 @@ def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
                 {"linestyle": "-.", "marker": "v", "color": "firebrick"},
             )
         )
-    against_users(ax, levels, series, "response time (ms)")
+    intervals = [interval_of(name, "all") for name, _, _ in PERCENTILE_STYLES]
+    against_users(ax, levels, series, "response time (ms)", intervals)
     open_sweep = any(level.get("model") == "open" for level in levels)
     ax.set_title(
         "Latency against the arrival rate, from each request's schedule"
@@ -196,9 +239,9 @@ def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         "timed from when it was due: where the lines climb, the service no longer keeps up "
         "with the rate."
         if open_sweep
-        else "Exact p50, p95 and p99 of every measured request's response time, in ms; p99 "
-        "corrected: what a client arriving at a constant rate would have seen (coordinated "
-        "omission corrected)."
+        else "Exact p50, p95 and p99 of every measured request's response time, in ms, with "
+        "their 95% intervals as bars; p99 corrected: what a client arriving at a constant rate "
+        "would have seen (coordinated omission corrected)."
     )
     return Chart("latency", "Response time", text, fig)
 
