@@ -52,7 +52,7 @@ def test_timed_repeated_levels_last_their_seconds_interleave_and_combine(tmp_pat
                 title,
             ), title
             phases = {row["phase"] for row in csv.DictReader((folder / "samples.csv").open())}
-            assert phases == {"ramp", "warmup", "measure"}
+            assert {"warmup", "measure"} <= phases <= {"ramp", "warmup", "measure"}
             starts.append(isoparse(read_json(folder / "level.json")["started"]))
     assert starts == sorted(starts)  # 5 10, 5 10: interleaved
     summary = read_json(run_dir / "summary.json")
