@@ -307,8 +307,11 @@ def ramp_notes(level: Mapping[str, Any]) -> list[str]:
     ramp, users = level["ramp"], level["users"]
     seconds = "?" if ramp["seconds"] is None else f"{ramp['seconds']:.1f}"
     if ramp["completed"]:
+        warmup = level.get("warmup_seconds")
+        then = f", then {warmup:g} s warmup;" if warmup else ","
         notes = [
-            f"Ramp: {users} users in {seconds} s, {ramp['requests']} requests, not in the table"
+            f"Ramp: {users} users in {seconds} s{then} {ramp['requests']} requests, "
+            "not in the table"
         ]
     else:
         notes = [
