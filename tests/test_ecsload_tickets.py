@@ -122,3 +122,37 @@ def test_an_unlimited_lease_never_asks_again() -> None:
     lease.on_grant(None)
     assert all(lease.take() for _ in range(100))
     assert asks == []
+
+
+def test_a_timed_budget_closes_and_is_spent_once_the_started_requests_complete() -> None:
+    spent: list[bool] = []
+    budget = RequestBudget(0, lambda: spent.append(True))  # a timed level: no request limit
+    assert [budget.take() for _ in range(3)] == [True, True, True]
+    budget.on_request(context=MEASURED)
+    budget.close()  # the level's seconds are up: nothing more starts
+    assert not budget.take()
+    budget.on_request(context=MEASURED)
+    assert spent == []
+    budget.on_request(context=MEASURED)
+    assert spent == [True]
+    idle: list[bool] = []
+    RequestBudget(0, lambda: idle.append(True)).close()  # nothing in flight: spent at once
+    assert idle == [True]
+
+
+def test_a_closed_pool_grants_nothing_and_its_unlimited_workers_stop() -> None:
+    pool = TicketPool(0)
+    assert pool.grant("w", 1, want=5) is None
+    assert pool.granted == {"w": 0}  # the master waits for it to be idle at the end
+    pool.close()
+    assert pool.spent and pool.grant("w", 1, want=5) == 0
+    idle: list[int] = []
+    lease = TicketLease(lambda want: None, idle.append)
+    lease.on_grant(None)
+    assert lease.take() and lease.take()
+    lease.on_grant(0)  # the master's pool closed
+    assert not lease.take()
+    lease.on_request(context=MEASURED)
+    assert idle == []
+    lease.on_request(context=MEASURED)
+    assert idle == [2]
