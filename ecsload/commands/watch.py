@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ecsload.cli import OneLineParser, Stopped, run, stop_on_sigterm
+from ecsload.plugin.options import MAX_REQUESTS
 from ecsload.report.live import LevelWatch, live_line
 from ecsload.report.samples import SampleFileError
-from ecsload.values import option_type, parse_count
+from ecsload.values import option_type, parse_count, whole_number
 
 PROG = "python -m ecsload.commands.watch"
 TERMINAL_SECONDS = 1.0
@@ -40,7 +41,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--level", metavar="I", type=count, required=True, help="the level's number")
     p.add_argument("--of", metavar="N", type=count, required=True, help="levels in the sweep")
     p.add_argument("--users", metavar="U", type=count, required=True, help="the level's users")
-    p.add_argument("--requests", metavar="N", type=count, help="the level's measured requests")
+    p.add_argument(
+        "--requests",
+        metavar="N",
+        type=option_type(whole_number(0, MAX_REQUESTS)),
+        help="the level's measured requests (0: a timed level, no count)",
+    )
     p.add_argument("--rate", metavar="R", type=count, help="an arrival-rate level's rate (/s)")
     p.add_argument("--time-cap", metavar="S", type=count, help="the level's time cap (s)")
     return p

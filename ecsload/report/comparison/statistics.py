@@ -11,7 +11,10 @@ type at every level compared are corrected together with Holm's step-down method
 whole comparison keeps its false alarms under 1 - CONFIDENCE. A figure changed when its
 test rejects and its change is beyond the tolerance (and FLOOR_MS / ERROR_FLOOR_POINTS).
 Per level, `could_see` is the smallest change of p95 and goodput the test could have
-detected at the strictest Holm level (or the tolerance, when larger).
+detected at the strictest Holm level (or the tolerance, when larger). A percentile p is
+compared only with 10 / (1 - p) samples or more in each run (p50: 20, p95: 200, p99:
+1,000): below that a bootstrap of its few samples (the maximum, for p99) cannot tell its
+noise, and a paced type's handful of requests would alarm.
 """
 
 import math
@@ -30,6 +33,7 @@ from ecsload.report.stats import NO_ANSWER
 FLOOR_MS = 1.0  # a latency change under a millisecond is never a regression
 ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
 MIN_SAMPLES = 10  # of a type in each run, for its percentiles to be compared
+TAIL_SAMPLES = 10  # a percentile p is compared with 10 / (1 - p) samples or more in each run
 CONFIDENCE = 0.95
 SLOWER, FASTER, SAME = "slower", "faster", "same"
 ALL = ""  # the group of every request
@@ -196,9 +200,15 @@ def compare(
             ]
         if draws[0] is None or draws[1] is None:
             continue
-        groups = [ALL] + [n for n in names if min(counts[(users, n)]) >= MIN_SAMPLES]
+        sizes = {ALL: min(int(np.count_nonzero(answered(s))) for s in pair)}
+        sizes |= {n: min(counts[(users, n)]) for n in names}
         wheres = [(users, ALL, "goodput"), (users, ALL, "error_percent")]
-        wheres += [(users, g, f"p{p}") for g in groups for p in INTERVAL_PERCENTILES]
+        wheres += [
+            (users, group, f"p{p}")
+            for group, size in sizes.items()
+            for p in INTERVAL_PERCENTILES
+            if size >= max(MIN_SAMPLES, TAIL_SAMPLES / (1 - p / 100))
+        ]
         for where in wheres:
             if where[1] != ALL and where[1] not in draws[0].groups | draws[1].groups:
                 continue
