@@ -59,6 +59,7 @@ def test_counts() -> None:
         "rate_limited",
         "no_answer",
         "min",
+        "mean",
         *(f"p{p}" for p in PERCENTILES),
         "max",
         "m",

@@ -1,5 +1,7 @@
 """Rendering the level table and the table across levels from summary.json's documents."""
 
+import re
+
 import pytest
 
 from ecsload.report.tables import level_table, run_table
@@ -41,6 +43,9 @@ def level(users: int = 10, rate_limited: int = 0, **extra: object) -> dict:
         "ended": "2024-05-01T12:00:10.000Z",
         "seconds": 10.0,
         "rps": requests / 10,
+        "goodput": 95.0,
+        "error_percent": 5.0,
+        "ci": {"rps": [90.0, 104.5], "goodput": None, "error_percent": None},
         "stopped_by": "requests",
         "target_requests": requests,
         "time_cap_seconds": 600,
@@ -97,7 +102,9 @@ def test_level_table_layout() -> None:
         "2.99",
         "4.00",
     ]
-    assert lines[8] == "Requests/s: 100.0 (1000 requests in 10.0 s)"
+    assert lines[8] == (
+        "Requests/s: 100.0 ±10.0 (1000 requests in 10.0 s); goodput 95.0 OK/s; errors 5.00%"
+    )
     assert lines[9] == "Rate limited: 0 (0.0% answered 503)"
     assert lines[10] == "Ramp: 10 users in 2.0 s, 40 requests, not in the table"
     assert len(lines) == 11
@@ -231,12 +238,14 @@ def test_run_table() -> None:
     assert lines[0] == lines[2] == "=" * len(lines[1])
     assert lines[3].split() == ["Users", "10", "20"]
     assert set(lines[4]) == {"-", " "}
-    rows = {line.rsplit(maxsplit=2)[0]: line.split()[-2:] for line in lines[5:]}
+    cells = [re.split(r"\s{2,}", line.strip()) for line in lines[5:]]  # "100.0 ±10.0" is one
+    rows = {row[0]: row[1:] for row in cells}
     assert rows == {
         "Users measured": ["10", "19"],
         "Requests": ["1000", "1000"],
         "Seconds": ["10.0", "10.0"],
-        "Requests/s": ["100.0", "100.0"],
+        "Requests/s": ["100.0 ±10.0", "100.0 ±10.0"],
+        "Goodput (OK/s)": ["95.0", "95.0"],
         "Error %": ["5.00", "5.00"],
         "Rate limited %": ["0.00", "0.00"],
         "p50": ["10.50", "10.50"],
