@@ -109,7 +109,8 @@ def report_html(run: RunPart, written: str) -> str:
     levels = summary["levels"]
     endpoint = summary.get("endpoint") or "the local ECS node"
     verdict = verdict_context(summary.get("verdict"))
-    saturation = (summary.get("saturation") or summary.get("capacity") or {}).get("text")
+    found = summary.get("saturation") or summary.get("capacity") or {}
+    saturation = found.get("text")
     planned = run.plan.get("rates") or run.plan.get("concurrency") or []  # levels as named
     measured = {level["users"] for level in levels} | {level.get("rate") for level in levels}
     unfinished = [level for level in planned if level not in measured]
@@ -131,6 +132,7 @@ def report_html(run: RunPart, written: str) -> str:
             unfinished=unfinished,
             planned=planned,
             saturation=saturation,
+            saturation_notes=found.get("notes", []),
             texts=[(title, run.texts[name]) for name, title in TEXT_FILES if name in run.texts],
             settings=settings_rows(run.plan),
             sweep_charts=[chart_context(chart) for chart in run.sweep],
