@@ -7,7 +7,9 @@ of single samples would give intervals far too narrow (and a trend fit that look
 level (`--repeat`) is cut into windows of WINDOW_SECONDS, or shorter where the
 repeat is short so that it has at least MIN_WINDOWS, and a resample draws whole
 windows. With repeats it draws repeats first, then windows inside each drawn
-repeat (a two-stage bootstrap), so the between-repeat variance is in the interval.
+repeat (a two-stage bootstrap), so the between-repeat variance is in the interval;
+drawing K repeats with replacement keeps only (K-1)/K of it, so the draws are
+widened by sqrt(K/(K-1)) around their median.
 
 Vectorised: a resample is a row of block weights (how often each block was drawn),
 so a rate is a weighted sum of the blocks' counts over their seconds, a trend a
@@ -17,6 +19,8 @@ the draws are scaled so that the histogram's estimate on the data equals the exa
 percentile). A level of a million samples takes a fraction of a second.
 """
 
+import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -242,14 +246,31 @@ def level_draws(
         selected = (measured.type_code == code) & answered
         if np.any(selected):
             groups[name] = group(selected)
+    repeats = int(blocks.repeat.max()) + 1
+    factor = math.sqrt(repeats / (repeats - 1)) if repeats > 1 else 1.0
     return LevelDraws(
-        rps=rate_draws(weights, requests, blocks),
-        goodput=rate_draws(weights, oks, blocks),
-        error_percent=share_draws(weights, requests - oks, requests),
-        groups=groups,
+        rps=widened(rate_draws(weights, requests, blocks), factor),
+        goodput=widened(rate_draws(weights, oks, blocks), factor),
+        error_percent=widened(share_draws(weights, requests - oks, requests), factor),
+        groups={
+            name: GroupDraws(widened(g.percentiles, factor), widened(g.trend, factor), g.count)
+            for name, g in groups.items()
+        },
         blocks=blocks,
         resamples=resamples,
     )
+
+
+def widened(draws: np.ndarray, factor: float) -> np.ndarray:
+    """Draws spread `factor` times as far from their median: drawing K repeats with
+    replacement gives (K-1)/K of their variance (K = 2: half), so the repeats' share of
+    the spread is put back with factor sqrt(K/(K-1))."""
+    if factor == 1.0:
+        return draws
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column drawn empty throughout
+        centre = np.nanmedian(draws, axis=0)
+    return centre + (draws - centre) * factor
 
 
 def group_intervals(draws: GroupDraws) -> dict[str, list[float] | None]:
