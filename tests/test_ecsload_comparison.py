@@ -49,6 +49,7 @@ def run(
         response_time_ms=median_ms * rng.lognormal(0.0, 0.4, total),
         measured=np.ones(total, dtype=bool),
         error=np.full(total, b""),
+        late_ms=np.zeros(total),
         repeat=np.concatenate([p[1] for p in parts]).astype(np.int16),
     )
 

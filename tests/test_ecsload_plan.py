@@ -381,6 +381,8 @@ def test_bad_arrival_settings_are_one_line(tmp_path: Path, args: tuple, message:
     result = plan(tmp_path, *args)
     assert result.returncode == 1 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_timed_levels_and_repeats(tmp_path: Path) -> None:
     """-d makes a timed level (no request limit), with its warmup and repeats."""
     result = plan(tmp_path, "-d", "10", "--warmup", "2", "--repeat", "3")

@@ -153,9 +153,7 @@ def error_bars(
     ax: Axes, xs: Sequence[float], values: Sequence[Any], cis: Sequence[Any], colour: Any
 ) -> None:
     """Each point's 95% interval as an error bar (none where a level has no interval)."""
-    points = [
-        (x, v, ci) for x, v, ci in zip(xs, values, cis, strict=True) if v is not None and ci
-    ]
+    points = [(x, v, ci) for x, v, ci in zip(xs, values, cis, strict=True) if v is not None and ci]
     if points:
         x, v, ci = zip(*points, strict=True)
         below = [max(value - low, 0) for value, (low, _) in zip(v, ci, strict=True)]

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ecsload.report import omission
-from ecsload.report.sample_size import too_few
 from ecsload.report.intervals import group_intervals, interval, level_draws
+from ecsload.report.sample_size import too_few
 from ecsload.report.samples import Samples
 from ecsload.report.stats import (
     NO_ANSWER,

@@ -58,7 +58,12 @@ class Samples:
     measured: np.ndarray  # True: sent in the measured phase, False: in the ramp or warmup
     error: np.ndarray  # bytes: why no answer came (status 0), else b""
     late_ms: np.ndarray  # how long after it was due each request was sent
-    repeat: np.ndarray  # the sample's repeat of the level, 1…K (--repeat; 1 without)
+    # the sample's repeat of the level, 1…K (--repeat); left out (None), every one is 1
+    repeat: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.repeat is None:
+            object.__setattr__(self, "repeat", np.ones(len(self.timestamp_ms), dtype=np.int16))
 
     def __len__(self) -> int:
         return len(self.timestamp_ms)
@@ -113,6 +118,7 @@ def read_level(level_dir: Path) -> Samples:
         response_time_ms=np.concatenate([part.response_time_ms for part in parts]),
         measured=np.concatenate([part.measured for part in parts]),
         error=np.concatenate([part.error for part in parts]),
+        late_ms=np.concatenate([part.late_ms for part in parts]),
         repeat=np.concatenate(
             [np.full(len(part), r, dtype=np.int16) for r, part in enumerate(parts, 1)]
         ),
@@ -143,7 +149,6 @@ def read_samples(path: str | Path) -> Samples:
         measured=rows["phase"] == MEASURE.encode(),
         error=rows["error"],
         late_ms=rows["late_ms"] if "late_ms" in (rows.dtype.names or ()) else np.zeros(len(rows)),
-        repeat=np.ones(len(rows), dtype=np.int16),
     )
 
 
