@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.report.comparison import level_samples
+from ecsload.report.comparison.reading import level_samples
 from ecsload.sample_columns import HEADER
 from tests.ecsload_support import assert_refused, evaluated, plan, run_module, write
 

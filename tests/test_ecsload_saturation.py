@@ -59,8 +59,8 @@ def test_steady_growth_is_still_growing_at_the_last_level() -> None:
 
     result = saturation(series([10, 15, 20, 25], goodputs, 0.03))
 
-    assert result["state"] == "last"
-    assert result["text"].startswith("Saturation: throughput still growing at the last level")
+    assert result["state"] == "highest"
+    assert result["text"].startswith("Saturation: throughput still growing at the highest level")
 
 
 def test_a_clear_plateau_is_named_at_its_first_level() -> None:

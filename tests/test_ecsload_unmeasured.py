@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecsload.report.comparison import level_samples
+from ecsload.report.comparison.reading import level_samples
+from ecsload.report.comparison.statistics import ALL, answered, point
 from ecsload.report.saturation import saturation
 from ecsload.report.stats import group_statistics
 from ecsload.report.thresholds import MAX_ERROR_PERCENT, check_thresholds, thresholds_table
@@ -143,9 +144,11 @@ def test_the_comparison_reads_answered_latencies_and_counts_every_error(tmp_path
     level = summarised(run / "level-5", rows(60, 20, 20, latency=2.0))
     (run / "summary.json").write_text(json.dumps({"version": 2, "levels": [level]}))
 
-    [[name, samples]] = level_samples(run)[5].items()
+    samples = level_samples(run)[5]
 
-    assert name == "Tasks-Happy-Path"
-    assert (samples.count, samples.no_answer, samples.errors) == (60, 40, 40)
-    assert set(samples.response_time_ms) == {2.0}
-    assert samples.error_percent == 40.0
+    assert samples.type_names == ("Tasks-Happy-Path",)
+    assert int(np.count_nonzero(answered(samples))) == 60
+    assert set(samples.response_time_ms[answered(samples)]) == {2.0}
+    for figure in ("p50", "p95", "p99"):  # the answered latencies only
+        assert point(samples, "Tasks-Happy-Path", figure) == 2.0
+    assert point(samples, ALL, "error_percent") == 40.0

@@ -7,7 +7,7 @@ The rule (docs/verdicts.md), on goodput (OK answers per second) and its 95% inte
   highest, its own interval's upper half) of the highest goodput measured, and that no
   later level beats beyond the intervals (a later level's low end above its high end);
 - it is said to "stop growing at N" only when a later level was measured (and none beat
-  it); a knee at the last level is "still growing at the last level", and at the first
+  it); a knee at the highest level is "still growing at the highest level", and at the first
   "saturates at or before N" (what happened below the first level was not measured).
 
 A level's goodput swings 20-30% between identical short runs, so a one-step rule judges
@@ -105,7 +105,7 @@ def knee_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -
     level = levels[i]
     best = max(levels, key=lambda lv: lv["goodput"])
     busy = generator_busy(level)
-    state = "first" if i == 0 else "last" if i == len(levels) - 1 else "stops"
+    state = "first" if i == 0 else "highest" if i == len(levels) - 1 else "stops"
     result.update(
         users=level["users"],
         goodput=level["goodput"],
@@ -116,8 +116,8 @@ def knee_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -
         generator_busy_percent=busy,
     )
     figure = f"{level['users']} users (~{plus_minus_text(level)} OK/s)"
-    if state == "last":
-        sentence = f"throughput still growing at the last level, {figure}"
+    if state == "highest":
+        sentence = f"throughput still growing at the highest level, {figure}"
     elif state == "first":
         sentence = f"saturates at or before {figure}: no later level beats it beyond the intervals"
     else:
