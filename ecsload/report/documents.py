@@ -41,7 +41,8 @@ def level_summary(
     """One LEVEL of summary.json from a level's samples, its level.json and the probe's rows."""
     measured = samples.where(samples.measured)
     ramp = samples.where(~samples.measured)
-    windows = measured_windows(measured)
+    timed = bool(level_info.get("level_seconds"))
+    windows = measured_windows(measured, timed)
     ramp_info = level_info.get("ramp") or {}
     level: dict[str, Any] = {
         "concurrency": users,
@@ -87,7 +88,7 @@ def level_summary(
         }
         for (repeat, window), stopped_by in zip(windows.items(), stopped, strict=False)
     ]
-    add_intervals(level, measured)
+    add_intervals(level, measured, timed)
     level["no_answer_errors"] = no_answer_errors(measured)
     return level
 
@@ -141,7 +142,7 @@ def no_answer_errors(measured: Samples) -> dict[str, int]:
     return {names[i].decode(errors="replace"): int(counts[i]) for i in order}
 
 
-def add_intervals(level: dict[str, Any], measured: Samples) -> None:
+def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False) -> None:
     """goodput and error_percent, and the 95% interval (`ci`) beside each figure
     (ecsload.report.intervals): the level's rates and shares, every group's percentiles
     and trend."""
@@ -150,7 +151,7 @@ def add_intervals(level: dict[str, Any], measured: Samples) -> None:
     level["error_percent"] = (
         round(100 * (level["requests"] - ok) / level["requests"], 3) if level["requests"] else None
     )
-    draws = level_draws(measured)
+    draws = level_draws(measured, timed=timed)
     level["uncertainty"] = None if draws is None else draws.description()
     if draws is None:
         level["ci"] = {"rps": None, "goodput": None, "error_percent": None}
@@ -170,10 +171,12 @@ def add_intervals(level: dict[str, Any], measured: Samples) -> None:
         )
 
 
-def measured_windows(measured: Samples) -> dict[int, tuple[float, float]]:
+def measured_windows(measured: Samples, timed: bool = False) -> dict[int, tuple[float, float]]:
     """Each repeat's measured phase in ms since the epoch: first request sent, last answer
-    (or stop); one entry without repeats, none when nothing was measured."""
-    ends = measured.timestamp_ms + measured.response_time_ms
+    (or stop); for a timed level (`timed`), last request sent: its seconds are those in
+    which requests were sent, however long the last took to answer. One entry without
+    repeats, none when nothing was measured."""
+    ends = measured.timestamp_ms + (0 if timed else measured.response_time_ms)
     return {
         int(r): (
             float(measured.timestamp_ms[measured.repeat == r].min()),

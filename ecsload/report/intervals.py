@@ -55,9 +55,10 @@ class Blocks:
         return len(self.seconds)
 
 
-def make_blocks(measured: Samples) -> Blocks:
-    """Cut every repeat of the measured phase (first send to last answer) into windows."""
-    ends = measured.timestamp_ms + measured.response_time_ms
+def make_blocks(measured: Samples, timed: bool = False) -> Blocks:
+    """Cut every repeat of the measured phase (first send to last answer; for a timed level,
+    to last send) into windows."""
+    ends = measured.timestamp_ms + (0 if timed else measured.response_time_ms)
     repeats = np.unique(measured.repeat)
     spans = []
     for r in repeats:
@@ -209,13 +210,13 @@ def interval(draws: np.ndarray) -> list[float] | None:
 
 
 def level_draws(
-    measured: Samples, resamples: int = RESAMPLES, seed: int = SEED
+    measured: Samples, resamples: int = RESAMPLES, seed: int = SEED, timed: bool = False
 ) -> LevelDraws | None:
     """The draws of every figure of a level's measured samples; None with under MIN_BLOCKS
     windows (or no sample), where an interval would only pretend."""
     if not len(measured):
         return None
-    blocks = make_blocks(measured)
+    blocks = make_blocks(measured, timed)
     if blocks.count < MIN_BLOCKS:
         return None
     rng = np.random.default_rng(seed)
