@@ -20,6 +20,10 @@ from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_m
 pytestmark = pytest.mark.e2e
 
 PLAN = ("-c", "10 20", "-d", "4", "--repeat", "2", "-r", "50")  # timed, repeated levels
+# Two runs minutes apart on the shared machine drift by 15-20% more than each run's own
+# windows and repeats show (bench_false_alarms, docs/verdicts.md): the comparisons here
+# take the floor that bench measured, as docs/verdicts.md tells a user to.
+RUN_NOISE = ("--run-noise", "20")
 SERVICE = dict.fromkeys(DELAYED_ENDPOINTS, 10.0)  # ms, every endpoint
 SLOWED = SERVICE | {"tasks": 50.0}
 TASK_TYPES = {"Tasks-Happy-Path", "Tasks-Image-Not-Found", "Tasks-Bad-Request-Body"}
@@ -129,7 +133,8 @@ def test_a_breached_threshold_exits_6_and_junit_has_exactly_the_failing_cases(
 def test_the_same_target_again_is_the_same_everywhere(
     target: Target, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
 ) -> None:
-    result = target.sweep(tmp_path, "--baseline", str(baseline[1]), "--fail-on-regression")
+    args = ("--baseline", str(baseline[1]), "--fail-on-regression", *RUN_NOISE)
+    result = target.sweep(tmp_path, *args)
 
     assert result.returncode == EXIT_OK, result.stderr + result.stdout
     run_dir = only_run_dir(tmp_path)
@@ -149,7 +154,7 @@ def test_the_same_target_again_is_the_same_everywhere(
 def test_a_slower_target_is_slower_for_the_slowed_types_and_exits_7(
     target: Target, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
 ) -> None:
-    args = ("--baseline", str(baseline[1]), "--fail-on-regression")
+    args = ("--baseline", str(baseline[1]), "--fail-on-regression", *RUN_NOISE)
     result = target.sweep(tmp_path, *args, delays=SLOWED)
 
     assert result.returncode == EXIT_REGRESSION, result.stderr + result.stdout
