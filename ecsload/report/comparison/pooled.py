@@ -23,7 +23,7 @@ max(ERROR_FLOOR_POINTS, tolerance * before) points, by Fisher's exact test, is
 slower. docs/verdicts.md tells how the defaults were measured.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
