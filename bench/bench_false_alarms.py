@@ -27,7 +27,7 @@ import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -116,7 +116,7 @@ def spread_rows(runs: Runs) -> list[list[object]]:
     return rows
 
 
-def could_see(comparisons: list[Mapping]) -> str:
+def could_see(comparisons: Sequence[Mapping]) -> str:
     """The median smallest detectable change of p95 and goodput over the comparisons."""
     seen = [level["could_see"] for c in comparisons for level in c["levels"]]
     parts = [

@@ -115,6 +115,8 @@ class LevelInfo(TypedDict, total=False):
     host: str | None
     users_by_kind: dict[str, int] | None
     target_requests: int | None
+    level_seconds: NotRequired[float | None]  # a timed level's -d; null otherwise
+    warmup_seconds: NotRequired[float]
     time_cap_seconds: float | None
     stopped_by: str | None
     ramp: RampInfo
@@ -517,8 +519,8 @@ def run_shell(run_dir: Path) -> str:
     return shell({"REPORT_FILE": run.report}) + f"SUMMARIZED={summarized}\n"
 
 
-USAGE = """usage: python -m ecsload.run_folder level RUN_DIR USERS [REPEAT] | worker RUN_DIR N | node RUN_DIR
-                                   | run RUN_DIR
+USAGE = """usage: python -m ecsload.run_folder level RUN_DIR USERS [REPEAT] | worker RUN_DIR N
+                                   | node RUN_DIR | run RUN_DIR
 prints the paths run_load_test.sh needs as shell assignments (and makes the folder)"""
 
 

@@ -3,8 +3,9 @@
     python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
     python -m ecsload.commands.summarize run RUN_DIR
 
-`level` reads LEVEL_DIR/samples.csv (with --repeat, each LEVEL_DIR/repeat-R/'s) and level.json (what the locustfile wrote)
-and probe.csv (the probe's), or, when Locust failed, says why from its log;
+`level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
+(with --repeat, those of each LEVEL_DIR/repeat-R/ together) and probe.csv (the
+probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
 (ecsload.report.saturation) or, for arrival-rate levels, its capacity
 (ecsload.report.capacity). Exit codes: 0 done, 1 usage,
@@ -70,7 +71,7 @@ def merged_info(folder: LevelFolder) -> dict[str, Any]:
         return parts[0]
     merged = dict(parts[0])
     for key, combine in (("unanswered", sum), ("locust_requests", sum), ("connections", max)):
-        known = [part.get(key) for part in parts if part.get(key) is not None]
+        known: list[Any] = [part[key] for part in parts if part.get(key) is not None]
         merged[key] = combine(known) if known else None  # connections: the most of a repeat
     merged["stopped_by_repeat"] = [part.get("stopped_by") for part in parts]
     worst = [reason for reason in ("other", "time") if reason in merged["stopped_by_repeat"]]

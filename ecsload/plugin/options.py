@@ -23,6 +23,8 @@ class LevelOptions(Protocol):
     run_time: int | None
     ecs_credentials: str
     stop_after_requests: int
+    level_seconds: float
+    warmup_seconds: float
     samples_file: str
     level_info: str
     progress_file: str

@@ -460,10 +460,7 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         ),
         ("Longest stall ms", ".0f", lambda lv: (lv.get("stalls") or {}).get("longest_ms")),
         *([("Dropped", "d", lambda lv: lv.get("dropped"))] if open_sweep else []),
-        *(
-            (f"p95 {name}", ".2f", with_ci(lambda lv, name=name: lv["types"].get(name), "p95"))
-            for name in names
-        ),
+        *((f"p95 {name}", ".2f", with_ci(type_figures(name), "p95")) for name in names),
         ("Probe p50", ".2f", lambda lv: figure_cell(lv["probe"], "p50")),
         ("Probe p99", ".2f", lambda lv: figure_cell(lv["probe"], "p99")),
         ("Generator CPU %", ".0f", lambda lv: (lv["generator"] or {}).get("cpu_percent_max")),
@@ -504,6 +501,11 @@ def cell(value: Any, fmt: str) -> str:
 def level_label(level: Mapping[str, Any]) -> str:
     """`20 users`, or `200/s` for an arrival-rate level."""
     return f"{level['rate']:g}/s" if level.get("rate") else f"{level['users']} users"
+
+
+def type_figures(name: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:
+    """A level's figures of request type `name` (None where it never sent one)."""
+    return lambda level: level["types"].get(name)
 
 
 def with_ci(

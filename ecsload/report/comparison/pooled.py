@@ -37,7 +37,7 @@ from ecsload.report.baseline import (
     measured_samples,
     run_summary,
 )
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT
 from ecsload.report.stats import NO_ANSWER
 from ecsload.report.tables import framed
 

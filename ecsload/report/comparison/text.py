@@ -7,7 +7,8 @@ from typing import Any
 from tabulate import tabulate
 
 from ecsload.report.comparison.statistics import MIN_SAMPLES, SAME
-from ecsload.report.tables import GENERATOR_BUSY_PERCENT, framed, generator_busy
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.report.tables import framed
 
 SHOWN = ("p50", "p95", "p99")
 WIDTH = 100  # the notes are wrapped to this
