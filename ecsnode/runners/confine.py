@@ -87,6 +87,10 @@ class Namespaces:
             raise
 
     def _enter(self) -> None:
+        # setns(2) back into a mount namespace moves the thread to its root folder: keep the
+        # working folder to return to, or every relative path of the node (--ready-file,
+        # --log-file, --htpasswd) would be read from / after the first task.
+        self._cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         _call(LIBC.unshare(self._flag), f"unshare({self._name})")
         if self._prepare:
             try:
@@ -96,7 +100,11 @@ class Namespaces:
                 raise
 
     def _leave(self) -> None:
-        _call(LIBC.setns(self._own, self._flag), f"setns({self._name})")
+        try:
+            _call(LIBC.setns(self._own, self._flag), f"setns({self._name})")
+            os.fchdir(self._cwd)
+        finally:
+            os.close(self._cwd)
 
     @contextlib.contextmanager
     def for_next_child(self) -> Iterator[None]:
