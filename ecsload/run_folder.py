@@ -246,6 +246,16 @@ class LevelFolder:
         """level-N/repeat-R/: the files of the level's repeat R, laid out as a level's."""
         return LevelFolder(self.path / f"{REPEAT_PREFIX}{index}")
 
+    def repeats(self) -> list["LevelFolder"]:
+        """The level's repeats (repeat-R/, in R order), or the level itself when it ran
+        once."""
+        found = sorted(
+            (int(folder.name.removeprefix(REPEAT_PREFIX)), folder)
+            for folder in self.path.glob(f"{REPEAT_PREFIX}*")
+            if folder.name.removeprefix(REPEAT_PREFIX).isdigit()
+        )
+        return [LevelFolder(folder) for _, folder in found] or [self]
+
 
 @dataclass(frozen=True)
 class WorkerFolder:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ecsload.history import histograms, store
-from ecsload.history.baseline import between_run_noise, stored_baseline
+from ecsload.history.baseline import between_run_noise, pooled_samples, stored_baseline
 from ecsload.history.changes import change_points
 from ecsload.history.location import (
     default_label,
@@ -18,8 +18,10 @@ from ecsload.history.location import (
     parse_reference,
     without_secret,
 )
+from ecsload.history.record import level_histograms
 from ecsload.history.schema import ALL_TYPES, SCHEMA_VERSION
 from ecsload.report.comparison.pooled import SLOWER, Rule, compare
+from ecsload.sample_columns import HEADER
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
 
@@ -174,3 +176,33 @@ def test_location_masks_secrets_and_labels_from_ci() -> None:
     assert parse_reference("history:3").runs == 3
     assert parse_reference("label:v1.2").label == "v1.2"
     assert parse_reference("results/2026") is None
+
+
+def test_histograms_hold_answered_requests_only_over_every_repeat(tmp_path: Path) -> None:
+    """A request with no answer (status 0, timed until the cap) is an error, never a latency:
+    the stored histogram leaves it out, and the baseline read back counts it as no answer."""
+    level = tmp_path / "level-10"
+    for repeat, answered_ms in enumerate((5.0, 7.0), 1):
+        folder = level / f"repeat-{repeat}"
+        folder.mkdir(parents=True)
+        rows = [f"{1000 + i},NoOp,1,1,200,{answered_ms},measure,,0.0\n" for i in range(20)]
+        rows += [f"{2000 + i},NoOp,1,0,0,3000.0,measure,no answer,0.0\n" for i in range(5)]
+        rows.append(f"900,NoOp,1,1,200,{answered_ms},ramp,,0.0\n")
+        (folder / "samples.csv").write_text(HEADER + "".join(rows))
+    found = level_histograms(level)
+    assert len(histograms.decode(found["NoOp"])) == 40  # 20 answered a repeat: no capped, no ramp
+    assert histograms.decode(found["NoOp"]).max() < 10
+
+    run = store.StoredRun(
+        id=1,
+        target="t",
+        endpoint=None,
+        label="b1",
+        branch="",
+        created="",
+        verdict="",
+        run_dir=None,
+        levels={10: {"NoOp": {"requests": 50, "errors": 10}}},
+    )
+    noop = pooled_samples([run], {1: {10: found}})[10]["NoOp"]
+    assert (noop.count, noop.no_answer, noop.requests, noop.error_percent) == (40, 10, 50, 20.0)

@@ -23,7 +23,7 @@ from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.locust_failure import locust_failure
-from ecsload.report.samples import SampleFileError, read_level, read_probe, repeat_folders
+from ecsload.report.samples import SampleFileError, read_level, read_probe
 from ecsload.report.summary_files import level_info, publish, run_document
 from ecsload.report.tables import level_table, run_table
 from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, RunFolder
@@ -64,9 +64,7 @@ def parser() -> argparse.ArgumentParser:
 def merged_info(folder: LevelFolder) -> dict[str, Any]:
     """level.json, or for a level run K times its repeats' level.json together: the first's
     settings, the sums of the counts, each repeat's `stopped_by` (and the worst of them)."""
-    parts: list[dict[str, Any]] = [
-        dict(level_info(LevelFolder(part).info)) for part in repeat_folders(folder.path)
-    ]
+    parts: list[dict[str, Any]] = [dict(level_info(part.info)) for part in folder.repeats()]
     if len(parts) == 1:
         return parts[0]
     merged = dict(parts[0])
@@ -85,7 +83,7 @@ def merged_info(folder: LevelFolder) -> dict[str, Any]:
 
 def read_probes(folder: LevelFolder) -> np.ndarray | None:
     """The probe's rows of the level (of all its repeats); None without a probe."""
-    paths = [LevelFolder(part).probe for part in repeat_folders(folder.path)]
+    paths = [part.probe for part in folder.repeats()]
     rows = [read_probe(path) for path in paths if path.exists()]
     return np.concatenate(rows) if rows else None
 

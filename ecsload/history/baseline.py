@@ -82,6 +82,7 @@ def pooled_samples(
     """Each level's and type's latencies of all the runs together, and their errors."""
     values: dict[int, dict[str, list[np.ndarray]]] = {}
     errors: dict[int, dict[str, int]] = {}
+    requests: dict[int, dict[str, int]] = {}
     for run in runs:
         for users, types in (encoded.get(run.id) or {}).items():
             for name, histogram in types.items():
@@ -91,16 +92,17 @@ def pooled_samples(
                     histograms.decode(histogram)
                 )
                 stored = run.levels.get(users, {}).get(name) or {}
-                errors.setdefault(users, {})[name] = errors.get(users, {}).get(name, 0) + int(
-                    stored.get("errors") or 0
-                )
-    return {
-        users: {
-            name: TypeSamples(np.concatenate(parts), errors[users][name])
-            for name, parts in types.items()
-        }
-        for users, types in values.items()
-    }
+                for total, key in ((errors, "errors"), (requests, "requests")):
+                    counts = total.setdefault(users, {})
+                    counts[name] = counts.get(name, 0) + int(stored.get(key) or 0)
+    pooled: dict[int, dict[str, TypeSamples]] = {}
+    for users, latencies in values.items():
+        pooled[users] = {}
+        for name, arrays in latencies.items():
+            answered = np.concatenate(arrays)  # histograms hold answered requests only
+            no_answer = max(0, requests[users][name] - len(answered))
+            pooled[users][name] = TypeSamples(answered, errors[users][name], no_answer)
+    return pooled
 
 
 def stored_baseline(location: str, target: str, reference: Reference) -> StoredBaseline:

@@ -19,10 +19,10 @@ from ecsload.history import histograms
 from ecsload.history.schema import ALL_TYPES, FIGURES
 from ecsload.report.documents import level_key
 from ecsload.report.generator import generator_busy
-from ecsload.report.samples import SampleFileError, read_samples
+from ecsload.report.samples import SampleFileError, read_level
+from ecsload.report.stats import NO_ANSWER
 from ecsload.run_folder import (
     DocumentError,
-    LevelFolder,
     RunFolder,
     read_comparison,
     read_plan,
@@ -86,12 +86,14 @@ def type_row(
 
 
 def level_histograms(folder: Path) -> dict[str, bytes]:
-    """Each request type's measured latencies (and all of them) as encoded histograms."""
+    """Each request type's measured latencies (and all of them, over every repeat) as
+    encoded histograms: answered requests only, since a request with no answer has no
+    latency (its count is in the figures' requests)."""
     try:
-        samples = read_samples(LevelFolder(folder).samples)
+        samples = read_level(folder)
     except SampleFileError:
         return {}
-    measured = samples.where(samples.measured)
+    measured = samples.where(samples.measured & (samples.status != NO_ANSWER))
     if not len(measured):
         return {}
     found = {ALL_TYPES: histograms.encode(measured.response_time_ms)}

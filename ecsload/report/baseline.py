@@ -95,12 +95,13 @@ def run_summary(folder: Path) -> dict[str, Any]:
 def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"]:
     """The measured samples of each level of a run folder (level-USERS/samples.csv), by
     users, read whole; a BaselineError for a level without them or a malformed file."""
-    from ecsload.report.samples import SampleFileError, WrongHeader, read_level, repeat_folders
+    from ecsload.report.samples import SampleFileError, WrongHeader, read_level
 
     found = {}
     for users in levels:
-        level_dir = RunFolder(folder).level(users).path
-        path = repeat_folders(level_dir)[0] / "samples.csv"  # with --repeat: each repeat's
+        level = RunFolder(folder).level(users)
+        level_dir = level.path
+        path = level.repeats()[0].samples  # with --repeat: each repeat's
         if not path.exists():
             raise BaselineError(f"it has no samples at {users} users ({path})")
         try:

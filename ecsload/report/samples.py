@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ecsload.files import FileProblem, read_regular_file
-from ecsload.run_folder import REPEAT_PREFIX
+from ecsload.run_folder import LevelFolder
 from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADER
 
 # About 60 million requests. Reading takes about 3.7 times the file in memory (the bytes, then
@@ -85,20 +85,9 @@ class Samples:
         )
 
 
-def repeat_folders(level_dir: Path) -> list[Path]:
-    """The folders of a level's repeats (level-N/repeat-R/, in R order), or the level's own
-    folder when it ran once."""
-    repeats = sorted(
-        (int(folder.name.removeprefix(REPEAT_PREFIX)), folder)
-        for folder in level_dir.glob(f"{REPEAT_PREFIX}*")
-        if folder.name.removeprefix(REPEAT_PREFIX).isdigit()
-    )
-    return [folder for _, folder in repeats] or [level_dir]
-
-
 def read_level(level_dir: Path) -> Samples:
     """Every sample of a level, over its repeats (each marked with its `repeat`)."""
-    parts = [read_samples(folder / "samples.csv") for folder in repeat_folders(level_dir)]
+    parts = [read_samples(part.samples) for part in LevelFolder(level_dir).repeats()]
     if len(parts) == 1:
         return parts[0]
     names = tuple(dict.fromkeys(name for part in parts for name in part.type_names))
