@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ecsload.history.location import parse_reference
+from ecsload.history_location import parse_reference
 from ecsload.model import REQUEST_TYPES
 
 # Docker's image reference (github.com/distribution/reference), with the tag or digest that

@@ -12,14 +12,14 @@ import pytest
 from ecsload.history import histograms, store
 from ecsload.history.baseline import between_run_noise, pooled_samples, stored_baseline
 from ecsload.history.changes import change_points
-from ecsload.history.location import (
+from ecsload.history.record import level_histograms
+from ecsload.history.schema import ALL_TYPES, SCHEMA_VERSION
+from ecsload.history_location import (
     default_label,
     parse_history,
     parse_reference,
     without_secret,
 )
-from ecsload.history.record import level_histograms
-from ecsload.history.schema import ALL_TYPES, SCHEMA_VERSION
 from ecsload.report.comparison.pooled import SLOWER, Rule, compare
 from ecsload.sample_columns import HEADER
 

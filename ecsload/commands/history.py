@@ -23,10 +23,10 @@ from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_CONFIG, EXIT_HISTORY, EXIT_OK
 from ecsload.history import store
 from ecsload.history.changes import change_points
-from ecsload.history.location import DEFAULT_FILE, parse_history, without_secret
 from ecsload.history.record import RecordError, run_record
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import history_json, history_table
+from ecsload.history_location import DEFAULT_FILE, parse_history, without_secret
 from ecsload.run_folder import DocumentError, RunFolder, read_plan
 from ecsload.values import option_type, parse_count, parse_endpoint
 

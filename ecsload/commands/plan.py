@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from ecsload.cli import UserError, run
 from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG
-from ecsload.history.location import (
+from ecsload.history_location import (
     default_label,
     without_secret,
 )

@@ -101,10 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = run_summary_of(folder)
     plan = plan_of(folder)
     texts = {name: text for name, _ in TEXT_FILES if (text := read_text(folder / name))}
-    from ecsload.report.page import PdfNotWritten, write_report  # a second of imports: after
+    from ecsload.history.report_section import history_section  # imports: after the checks
+    from ecsload.report.page import PdfNotWritten, write_report
 
     try:
-        write_report(folder, summary, plan, texts, graphs)
+        write_report(folder, summary, plan, texts, graphs, history_section(folder, plan))
     except PdfNotWritten as error:
         raise UserError(
             f"cannot write --graphs {graphs}: {error} (report.html was written)", EXIT_USAGE

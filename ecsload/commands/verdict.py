@@ -29,13 +29,13 @@ from ecsload.exits import (
     EXIT_USAGE,
 )
 from ecsload.history.baseline import stored_baseline
-from ecsload.history.location import (
+from ecsload.history.store import HistoryError
+from ecsload.history_location import (
     Reference,
     history_location,
     parse_reference,
     without_secret,
 )
-from ecsload.history.store import HistoryError
 from ecsload.report.baseline import BaselineError, run_summary
 from ecsload.report.comparison import pooled
 from ecsload.report.comparison.reading import level_samples

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ecsload.history import histograms, store
-from ecsload.history.location import Reference
 from ecsload.history.schema import ALL_TYPES
+from ecsload.history_location import Reference
 from ecsload.report.comparison.pooled import TypeSamples
 
 MIN_NOISE_RUNS = 3

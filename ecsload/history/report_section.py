@@ -8,9 +8,9 @@ from typing import Any
 
 from ecsload.history import store
 from ecsload.history.changes import change_points
-from ecsload.history.location import history_location, without_secret
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import CHANGE_MARK, cell, figure, levels_of, sparkline
+from ecsload.history_location import history_location, without_secret
 
 SECTION_RUNS = 20
 SECTION_FIGURES = ("p95", "goodput")

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from ecsload.history import schema
-from ecsload.history.location import database_url, is_url, without_secret
+from ecsload.history_location import database_url, is_url, without_secret
 
 WAIT_SECONDS = 30.0  # for a lock (SQLite) or a connection (PostgreSQL)
 MIGRATION_LOCK = 7_210_022  # PostgreSQL advisory lock key: one migration at a time

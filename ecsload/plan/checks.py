@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
-from ecsload.history.location import Reference, parse_reference
+from ecsload.history_location import Reference, parse_reference
 from ecsload.plan.setting_rows import PROG
 from ecsload.report.baseline import BaselineError, check_baseline
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
@@ -210,8 +210,8 @@ def check_history_baseline(
             EXIT_USAGE,
         )
     from ecsload.history.baseline import chosen_runs
-    from ecsload.history.location import without_secret
     from ecsload.history.store import HistoryError, NoStoredRun
+    from ecsload.history_location import without_secret
 
     try:
         chosen_runs(values["history"], values["endpoint"], reference)

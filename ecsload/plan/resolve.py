@@ -19,7 +19,7 @@ from typing import Any
 from ecsload.api import LOCAL_HAPPY_IMAGE, LOCAL_MISSING_IMAGE
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
-from ecsload.history.location import (
+from ecsload.history_location import (
     default_history,
     is_url,
     parse_reference,

@@ -23,7 +23,7 @@ from ecsload.api import (
 from ecsload.cli import OneLineParser
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
-from ecsload.history.location import LABEL_VARIABLES, parse_history, parse_label
+from ecsload.history_location import LABEL_VARIABLES, parse_history, parse_label
 from ecsload.plan.distribution import add_role_options
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecsload.history.report_section import history_section
 from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
 from ecsload.report.documents import level_key
 from ecsload.report.html import LevelPart, RunPart, report_html
@@ -54,8 +53,10 @@ def write_report(
     plan: Mapping[str, Any],
     texts: dict[str, str],
     graphs: Path | None,
+    history: Mapping[str, Any] | None = None,
 ) -> Path:
-    """report.html in `folder`, written whole or not at all, and the PDF at `graphs`."""
+    """report.html in `folder`, written whole or not at all, and the PDF at `graphs`;
+    `history` is the History section (ecsload.history.report_section), if any."""
     run_part = RunPart(
         name=folder.resolve().name,
         summary=summary,
@@ -63,7 +64,7 @@ def write_report(
         texts=texts,
         sweep=sweep_charts(summary["levels"]),
         levels=level_parts(folder, summary),
-        history=history_section(folder, plan),
+        history=history,
     )
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = report_html(run_part, written)
