@@ -13,11 +13,15 @@ ARG BASE_IMAGE=ecs-load-base:bookworm
 FROM ${BASE_IMAGE} AS venv
 # build-image.sh removes this stage's image once the build is done (it holds the wheels).
 LABEL org.ecs-load.stage=venv
-COPY app/requirements.txt /opt/ecs-load/requirements.txt
+COPY app/requirements.txt app/requirements-nodeps.txt /opt/ecs-load/
 COPY wheels/ /tmp/wheels/
+# requirements-nodeps.txt without its dependencies, as lib/venv.sh installs it.
 RUN python3 -m venv /opt/ecs-load/.venv \
  && /opt/ecs-load/.venv/bin/python -m pip install --isolated --no-index --find-links /tmp/wheels \
       --no-cache-dir --disable-pip-version-check --quiet --requirement /opt/ecs-load/requirements.txt \
+ && /opt/ecs-load/.venv/bin/python -m pip install --isolated --no-index --find-links /tmp/wheels \
+      --no-cache-dir --disable-pip-version-check --quiet --no-deps \
+      --requirement /opt/ecs-load/requirements-nodeps.txt \
  && /opt/ecs-load/.venv/bin/python -m pip uninstall --isolated --yes --quiet pip
 
 FROM ${BASE_IMAGE}

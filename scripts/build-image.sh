@@ -30,7 +30,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
 # The project's files the image runs (requirements.txt also pins its wheels).
-readonly APP_FILES=(run_load_test.sh locustfile.py ecservice.py requirements.txt lib ecsload ecsnode)
+readonly APP_FILES=(run_load_test.sh locustfile.py ecservice.py requirements.txt requirements-nodeps.txt
+  lib ecsload ecsnode)
 readonly BASE_PACKAGES=python3,python3-venv,libstdc++6,ca-certificates
 SUITE=${ECS_LOAD_SUITE:-bookworm}
 MIRROR=${ECS_LOAD_MIRROR:-http://deb.debian.org/debian}
@@ -90,17 +91,20 @@ make_base() {
 # every manylinux that bookworm's glibc (2.36) runs.
 download_wheels() {
   local arch minor
-  local -a platforms=()
+  local -a options=()
   arch=$(uname -m)
   for minor in $(seq 36 -1 5); do
-    platforms+=(--platform "manylinux_2_${minor}_$arch")
+    options+=(--platform "manylinux_2_${minor}_$arch")
   done
-  platforms+=(--platform "manylinux2014_$arch" --platform "manylinux2010_$arch" --platform "manylinux1_$arch")
+  options+=(--platform "manylinux2014_$arch" --platform "manylinux2010_$arch" --platform "manylinux1_$arch")
+  options+=(--only-binary=:all: --python-version "$PYTHON_VERSION" --implementation cp
+    --abi "cp${PYTHON_VERSION/./}" --abi abi3 --abi none --dest "$1")
   say "downloading the wheels of requirements.txt for Python $PYTHON_VERSION"
   step "$WORK/pip.log" "pip download" python3 -m pip download --quiet --disable-pip-version-check \
-    --only-binary=:all: --python-version "$PYTHON_VERSION" --implementation cp \
-    --abi "cp${PYTHON_VERSION/./}" --abi abi3 --abi none "${platforms[@]}" --dest "$1" \
-    --requirement "$ROOT/requirements.txt"
+    "${options[@]}" --requirement "$ROOT/requirements.txt"
+  # Installed without their dependencies, as lib/venv.sh does (requirements-nodeps.txt says why).
+  step "$WORK/pip.log" "pip download" python3 -m pip download --quiet --disable-pip-version-check \
+    "${options[@]}" --no-deps --requirement "$ROOT/requirements-nodeps.txt"
 }
 
 # build_context DIR: the Dockerfile, the project's runtime files in app/, the wheels in wheels/.
