@@ -19,7 +19,7 @@ CASES = [
     ("level not an integer", {}, ["-c", "10 x"], {}, 1, "'x' is not a positive integer"),
     ("zero requests", {}, ["-n", "0"], {}, 1, "'0' is not a positive integer"),
     ("negative hatch rate", {}, ["-r", "-5"], {}, 1, "is not a positive number"),
-    ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "cannot be read"),
+    ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "does not exist"),
     ("bad threshold", {}, ["--fail-on", "NoOp.p99<"], {}, 1, "bad threshold 'NoOp.p99<'"),
     (
         "threshold in config with an unknown metric",
@@ -103,7 +103,7 @@ CASES = [
         [],
         {"ECS_ENDPOINT": REMOTE, "ECS_CREDENTIALS": "{tmp}/dir"},
         2,
-        "is a folder, not a file",
+        "is a folder, not a regular file",
     ),
     (
         "credentials without a pair",
