@@ -17,6 +17,7 @@ USER_WEIGHTS = {
 }
 PACED_WAIT_SECONDS = (0.5, 1.0)  # the wait between requests of the paced kinds (uniform)
 PACED_TYPES = ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Slow")  # their requests
+PACED_KINDS = ("NoOpUser", "VersionUser", "QuickHealthUser", "SlowHealthUser")  # those kinds
 REQUEST_TYPES = (
     "NoOp",
     "Version",

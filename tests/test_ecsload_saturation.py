@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from ecsload.model import PACED_KINDS, PACED_TYPES
 from ecsload.report.saturation import saturation
 from ecsload.report.tables import run_table
 
@@ -150,6 +151,31 @@ def test_littles_law_flags_a_level_whose_users_did_not_all_send() -> None:
 
     assert [c["off"] for c in result["little"]] == [False, True]
     assert any("Little's law misses by over 20% at 20 users" in n for n in result["notes"])
+
+
+def mixed_level(seconds: float, extra_per_paced_user: int) -> dict[str, Any]:
+    """10 users, 4 of them paced (think 0.75 s, answers in 25 ms: one request per 0.775 s),
+    6 Tasks users (25 ms each, no think); each paced user sent `extra_per_paced_user`
+    requests more than its rate says, as the edges of a short window allow."""
+    paced = round(seconds / 0.775) + extra_per_paced_user
+    tasks = round(6 * seconds / 0.025)
+    figures = {"ok": paced, "error": 0, "p50": 25.0, "mean": 25.0}
+    level_ = level(10, (4 * paced + tasks) / seconds, p50=25.0)
+    level_ |= {"seconds": seconds, "users_by_kind": dict.fromkeys(PACED_KINDS, 1)}
+    level_["users_by_kind"]["TasksUser"] = 6
+    level_["types"] = {name: figures for name in PACED_TYPES}
+    level_["types"]["Tasks-Happy-Path"] = {"ok": tasks, "error": 0, "p50": 25.0, "mean": 25.0}
+    return level_
+
+
+def test_littles_law_allows_a_short_windows_edges_not_a_long_ones() -> None:
+    """A paced user with one request more in a 2 s window is the window's edge, not the
+    generator (12.2 of 10 users accounted for); about as much over 30 s (12.6) is."""
+    short, long_ = mixed_level(2.0, 1), mixed_level(30.0, 25)
+
+    checks = saturation([short, long_])["little"]
+    assert [c["off"] for c in checks] == [False, True]
+    assert 12 < checks[0]["accounted"] < checks[1]["accounted"] < 13
 
 
 def test_the_sentence_is_under_the_table_across_levels() -> None:

@@ -145,11 +145,12 @@ def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: P
 
 
 def forked_workers(results: Path) -> list[int]:
-    """The workers that Locust's --processes forked: Locust processes whose parent is one."""
+    """The workers that Locust's --processes forked: Locust processes whose parent is one
+    (not the supervisor that runs the master, whose command line names Locust's too)."""
     locusts = {
         int(line.split(":", 1)[0])
         for line in processes_mentioning(str(results))
-        if "-m locust" in line
+        if "-m locust" in line and "ecsload.commands.supervise" not in line
     }
 
     def parent(pid: int) -> int:
