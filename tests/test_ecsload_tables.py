@@ -152,6 +152,8 @@ def test_the_probe_and_the_generators_queueing() -> None:
         "is the load generator's own queueing, not the service's." in text
     )
     assert "queueing" not in level_table(level(probe={**probe, "p50": 1.3}))
+    few = {**probe, "count": 3, "errors": 0, "few": ["p50", "p95", "p99"]}
+    assert "queueing" not in level_table(level(probe=few))  # 3 answers cannot say so
 
 
 @pytest.mark.parametrize(

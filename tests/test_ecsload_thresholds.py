@@ -177,7 +177,7 @@ def test_junit_has_a_suite_per_level_a_case_per_check_and_failures_with_the_figu
         (
             "level 30 users",
             "NoOp.p99<50",
-        ): "not measured (no NoOp figure at 30 users), limit < 50 ms",
+        ): "not measured (no NoOp request was sent at 30 users), limit < 50 ms",
         ("level 30 users", "max<100@top"): "measured 120.00 ms, limit < 100 ms",
     }
     assert all(

@@ -342,7 +342,9 @@ def probe_notes(level: Mapping[str, Any]) -> list[str]:
     p50, p99 = (cell(figure_cell(probe, key), ".2f") for key in ("p50", "p99"))
     notes = [f"{line}, p50 {p50} ms, p99 {p99} ms"]
     noop = level["types"].get("NoOp")
-    if noop and noop["p50"] > QUEUEING_RATIO * probe["p50"]:
+    if not noop or noop["p50"] is None or marked(noop, "p50") or marked(probe, "p50"):
+        return notes  # a p50 from too few answers cannot say where the time went
+    if noop["p50"] > QUEUEING_RATIO * probe["p50"]:
         notes.append(
             f"NOTE: the model's NoOp p50 ({noop['p50']:.2f} ms) is "
             f"{noop['p50'] / probe['p50']:.1f}x the probe's ({probe['p50']:.2f} ms): the "

@@ -54,14 +54,14 @@ def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float:
         trusted(errors, probe["count"] - probe["errors"], "probe requests", level_key(level))
         return probe[metric]
     figures = level["types"].get(threshold.scope) if threshold.scope else level["all"]
+    what = f"{threshold.scope} requests" if threshold.scope else "requests"
     if not figures:
-        raise NotMeasured(f"no {threshold.scope or 'request'} figure at {level_key(level)} users")
+        raise NotMeasured(f"no {what[:-1]} was sent at {level_key(level):g} users")
     count = figures["ok"] + figures["error"]
     if metric == "error%":
         return percent(figures["error"], count)
     if metric == "rate_limited%":
         return percent(figures["rate_limited"], count)
-    what = f"{threshold.scope} requests" if threshold.scope else "requests"
     trusted(percent(figures["error"], count), count - figures["no_answer"], what, level_key(level))
     if metric == "rps":
         value = level["rps"]
