@@ -35,13 +35,11 @@ NODE_STAGE="" # while the local node is watched: "during level 5", "after level 
 REPORT_PID=""
 REPORTED=0
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
-PY="" RUN_DIR="" LEVELS="" REQUESTS="" LEVEL_SECONDS="" WARMUP="" REPEAT="" HATCH_RATE=""
-ENDPOINT="" CREDENTIALS=""
-LEVEL_TIME_CAP="" VERBOSE="" HAPPY_IMAGE="" MISSING_IMAGE="" NEWRELIC_CONFIG=""
-NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
-PROBE_RATE="" PROCESSES="" ROLE="" EXPECT_WORKERS="" MASTER_BIND_HOST="" MASTER_HOST="" MASTER_PORT=""
-WORKER_WAIT="" GRAPHS="" QUIET="" RATES="" ARRIVALS="" MAX_IN_FLIGHT="" ARRIVAL_USERS=""
-HISTORY=""
+# Locust's command line is built in Python (ecsload.commands.locust_args), not from these.
+PY="" RUN_DIR="" LEVELS="" REQUESTS="" REPEAT="" ENDPOINT="" CREDENTIALS="" LEVEL_TIME_CAP=""
+VERBOSE="" HAPPY_IMAGE="" NEWRELIC_CONFIG="" NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
+PROBE_RATE="" ROLE="" MASTER_HOST="" MASTER_PORT="" GRAPHS="" QUIET="" RATES=""
+ARRIVAL_USERS="" HISTORY=""
 TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
@@ -184,31 +182,16 @@ check_endpoint() {
   return 0
 }
 
-# spread_options LAST: Locust's options for more than one process (--processes,
-# --master), one per line; LAST=1 tells a master's workers that the sweep ends.
-# --processes' implicit master listens on a free loopback port of its own, so that two
-# sweeps on one machine never meet on Locust's fixed 5557; only --master keeps a fixed port.
-spread_options() {
-  local port
-  if [[ $ROLE == master ]]; then
-    printf '%s\n' --master --expect-workers "$EXPECT_WORKERS" --master-bind-host \
-      "$MASTER_BIND_HOST" --master-bind-port "$MASTER_PORT" --expect-workers-max-wait "$WORKER_WAIT"
-    [[ $1 == 1 ]] && printf '%s\n' --last-level
-  elif [[ $PROCESSES != 1 ]]; then
-    port=$("$PY" -m ecsload.commands.free_port)
-    printf '%s\n' --processes "$PROCESSES" --expect-workers-max-wait "$WORKER_WAIT" \
-      --master-bind-host 127.0.0.1 --master-bind-port "$port" --master-host 127.0.0.1 \
-      --master-port "$port"
-  fi
-  return 0
-}
-
-# run_locust OUTPUT ARGS...: one Locust process with the locustfile, in its own process
+# run_locust OUTPUT ARGS...: one Locust process with the locustfile and the command line that
+# `python -m ecsload.commands.locust_args ARGS...` builds from the plan, in its own process
 # group, waited for and stopped whole; returns Locust's exit code.
 run_locust() {
   local output=$1 rc=0
+  local -a options
   shift
-  launch "$output" "$PY" -m locust -f "$ROOT/locustfile.py" "$@"
+  mapfile -d '' -t options < <("$PY" -m ecsload.commands.locust_args "$@")
+  wait "$!" || fail "$EXIT_LOCUST" "could not build Locust's command line from $RUN_DIR/plan.json"
+  launch "$output" "$PY" -m locust -f "$ROOT/locustfile.py" "${options[@]}"
   LOCUST_PID=$LAUNCHED
   wait "$LOCUST_PID" || rc=$?
   stop_group "$LOCUST_PID" 0 # only closes the pipe: Locust's supervisor has cleared its group
@@ -297,17 +280,12 @@ record_history() {
 # when Locust failed, one line saying why). Repeats keep their files apart. With
 # --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
 run_level() {
-  local users=$1 rc=0 hatch=$HATCH_RATE paths LEVEL_DIR SAMPLES_FILE LEVEL_INFO PROGRESS_FILE
-  local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG LOCUST_CSV LOCUST_REPORT
-  local -a spread arrivals=()
+  local users=$1 rc=0 repeat=$(((REPEAT > 1) * $4)) paths LEVEL_DIR
+  local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG
   NODE_STAGE="during level $1"
-  mapfile -t spread < <(spread_options "$([[ $2 == "$3" ]] && echo 1 || echo 0)")
-  if [[ -n $RATES ]]; then
-    arrivals=(--arrival-rate "$1" --arrivals "$ARRIVALS" --max-in-flight "$MAX_IN_FLIGHT")
-    users=$ARRIVAL_USERS hatch=$ARRIVAL_USERS
-  fi
+  [[ -z $RATES ]] || users=$ARRIVAL_USERS
   # With --repeat K > 1 each repeat's files are in level-N/repeat-R/.
-  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$(((REPEAT > 1) * $4))") ||
+  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$repeat") ||
     fail "$EXIT_LOCUST" "cannot make the folder of level $1"
   eval "$paths"
   if [[ $VERBOSE == 1 ]]; then
@@ -316,14 +294,8 @@ run_level() {
   fi
   start_probe
   start_watch "$LEVEL_DIR" "$2" "$3" "$users" "${RATES:+$1}"
-  run_locust "$LOCUST_OUTPUT" --headless --host "$ENDPOINT" \
-    -u "$users" -r "$hatch" --run-time "${LEVEL_TIME_CAP}s" --exit-code-on-error 0 \
-    --csv "$LOCUST_CSV" --html "$LOCUST_REPORT" --logfile "$LOCUST_LOG" \
-    --stop-after-requests "$REQUESTS" --level-seconds "${LEVEL_SECONDS:-0}" \
-    --warmup-seconds "$WARMUP" --ecs-credentials "$CREDENTIALS" "${TLS[@]}" \
-    --samples-file "$SAMPLES_FILE" --level-info "$LEVEL_INFO" \
-    --progress-file "$PROGRESS_FILE" --happy-image "$HAPPY_IMAGE" \
-    --missing-image "$MISSING_IMAGE" "${arrivals[@]}" "${spread[@]}" || rc=$?
+  run_locust "$LOCUST_OUTPUT" level "$RUN_DIR" "$1" "$repeat" "$(($2 == $3))" "$ENDPOINT" \
+    "$CREDENTIALS" || rc=$?
   stop_watch
   stop_probe
   NODE_STAGE="after level $1"
@@ -342,17 +314,13 @@ run_level() {
 # Locust's connect window (5 minutes), one whose master vanishes after 60 s.
 run_worker() {
   local level=0 rc state paths WORKER_INFO LOCUST_OUTPUT LOCUST_LOG
-  local -a processes=()
-  [[ $PROCESSES == 1 ]] || processes=(--processes "$PROCESSES")
   while :; do
     level=$((level + 1)) rc=0
     paths=$("$PY" -m ecsload.run_folder worker "$RUN_DIR" "$level") ||
       fail "$EXIT_LOCUST" "cannot make the folder of level $level"
     eval "$paths"
     [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$LOCUST_LOG' for level $level"
-    run_locust "$LOCUST_OUTPUT" --worker --master-host "$MASTER_HOST" \
-      --master-port "$MASTER_PORT" "${processes[@]}" --logfile "$LOCUST_LOG" \
-      --ecs-credentials "$CREDENTIALS" --worker-info "$WORKER_INFO" || rc=$?
+    run_locust "$LOCUST_OUTPUT" worker "$RUN_DIR" "$level" || rc=$?
     state=$("$PY" -m ecsload.commands.worker_state "$WORKER_INFO")
     case $state in
       next) ;;

@@ -93,7 +93,12 @@ def make_runs(options: argparse.Namespace, plan: list[str]) -> None:
 
 
 def read_runs(folder: Path) -> Runs:
-    return [level_samples(run) for run in sorted(folder.iterdir())] if folder.is_dir() else []
+    """The runs in `folder` (its history.sqlite, beside them, is not one)."""
+    return [level_samples(run) for run in run_folders(folder)]
+
+
+def run_folders(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
 
 
 def spread_rows(runs: Runs) -> list[list[object]]:
@@ -129,7 +134,7 @@ def could_see(comparisons: Sequence[Mapping]) -> str:
 
 def default_sweeps(folder: Path) -> None:
     """Each default sweep compared with the one before, and its saturation line."""
-    runs = sorted(folder.iterdir()) if folder.is_dir() else []
+    runs = run_folders(folder)
     for i, run in enumerate(runs):
         text = json.loads((run / "summary.json").read_text())["saturation"]["text"]
         verdict = ""

@@ -45,15 +45,25 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
-def run(main: Callable[[], int], prog: str) -> NoReturn:
-    """Run a command's main, turning a UserError into its line on stderr and its exit code.
+def invoke(main: Callable[[], int], prog: str) -> int:
+    """Run a command's main to its exit code, turning a UserError into its line on stderr.
 
     The line starts with the name of what the user ran: the command's own, or the
-    script's when run_load_test.sh runs it (it exports ECSLOAD_PROG).
+    script's when run_load_test.sh runs it (it exports ECSLOAD_PROG). argparse's exits
+    (a usage error, --help) are exit codes too, so tests run a command in-process.
     """
     try:
-        code = main()
+        return main()
     except UserError as error:
         sys.stderr.write(f"{os.environ.get('ECSLOAD_PROG', prog)}: {error}\n")
-        code = error.exit_code
-    sys.exit(code)
+        return error.exit_code
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        sys.stderr.write(f"{done.code}\n")
+        return EXIT_USAGE
+
+
+def run(main: Callable[[], int], prog: str) -> NoReturn:
+    """Run a command's main (see invoke) and exit with its code."""
+    sys.exit(invoke(main, prog))

@@ -6,6 +6,7 @@ library only: the plan imports it (and checks thresholds' request types with
 REQUEST_TYPES, the names the locustfile gives its requests).
 """
 
+import math
 from collections.abc import Mapping
 
 USER_WEIGHTS = {
@@ -18,6 +19,16 @@ USER_WEIGHTS = {
 PACED_WAIT_SECONDS = (0.5, 1.0)  # the wait between requests of the paced kinds (uniform)
 PACED_TYPES = ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Slow")  # their requests
 PACED_KINDS = ("NoOpUser", "VersionUser", "QuickHealthUser", "SlowHealthUser")  # those kinds
+MIN_IN_FLIGHT = 100  # the default cap on an arrival-rate level's requests in flight, at least
+STALL_ROOM_SECONDS = 1.5  # ... and room for this long a stall's arrivals at the top rate
+
+
+def default_max_in_flight(top_rate: float) -> int:
+    """The cap on requests in flight of an arrival-rate sweep whose top rate is `top_rate`,
+    when none is given (--max-in-flight 0): a stall of STALL_ROOM_SECONDS fills it."""
+    return max(MIN_IN_FLIGHT, math.ceil(STALL_ROOM_SECONDS * top_rate))
+
+
 REQUEST_TYPES = (
     "NoOp",
     "Version",

@@ -470,7 +470,8 @@ def shell(pairs: Mapping[str, Path]) -> str:
 
 
 def level_shell(run_dir: Path, users: int, repeat: int = 0) -> str:
-    """A new level's folder (made) and its files; with `repeat` R > 0, its repeat R's."""
+    """A new level's folder (made) and the files bash names; with `repeat` R > 0, its repeat
+    R's. Locust's own are in its command line (ecsload.plan.locust_command)."""
     level = RunFolder(run_dir).level(users)
     if repeat:
         level = level.repeat(repeat)
@@ -478,15 +479,10 @@ def level_shell(run_dir: Path, users: int, repeat: int = 0) -> str:
     return shell(
         {
             "LEVEL_DIR": level.path,
-            "SAMPLES_FILE": level.samples,
-            "LEVEL_INFO": level.info,
-            "PROGRESS_FILE": level.progress,
             "PROBE_FILE": level.probe,
             "PROBE_LOG": level.probe_log,
             "LOCUST_OUTPUT": level.output,
             "LOCUST_LOG": level.locust_log,
-            "LOCUST_CSV": level.locust_csv,
-            "LOCUST_REPORT": level.locust_report,
         }
     )
 

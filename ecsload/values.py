@@ -153,8 +153,8 @@ def parse_arrivals(text: str) -> str:
     return text.strip().lower()
 
 
-def parse_max_in_flight(text: str) -> int:
-    """The arrival-rate levels' cap on requests in flight: a positive integer, 0 for the default."""
+def parse_count_or_zero(text: str) -> int:
+    """A positive integer, or 0 (none: a default, or no count)."""
     return 0 if text.strip() == "0" else parse_count(text)
 
 
@@ -217,6 +217,13 @@ def parse_endpoint(text: str) -> str:
             "(the harness adds /v1.1; credentials go in ECS_CREDENTIALS)"
         )
     return url
+
+
+def parse_word(text: str) -> str:
+    """A name that is not empty (a host, an address), without surrounding spaces."""
+    if not text.strip():
+        raise ValueError("is empty")
+    return text.strip()
 
 
 def parse_path(text: str) -> str:
@@ -470,6 +477,18 @@ def json_percent(value: object) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{json.dumps(value)} is not a number of 0 or more")
     return parse_percent(str(value))
+
+
+def json_whole(low: int, high: int) -> Callable[[object], int]:
+    """A config value that must be a whole number from `low` to `high`."""
+    parse = whole_number(low, high)
+
+    def from_json(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{json.dumps(value)} is not a whole number from {low} to {high}")
+        return parse(str(value))
+
+    return from_json
 
 
 def json_text(parse: Callable[[str], Any]) -> Callable[[object], Any]:

@@ -2,13 +2,14 @@
 
 The API's own pattern, `(.+/)?.+:.+`, let through "--x:1" (the local node took it for an
 option and did not start, exit 3) and "HOST/ubuntu:14.04,evil:1" (the node's catalog split
-it at the comma: 74% errors, exit 0). The plan runs for real.
+it at the comma: 74% errors, exit 0). The plan runs for real (in-process), and what
+reaches Locust is its command line built from the plan.
 """
 
 import pytest
 
 from ecsload.exits import EXIT_CONFIG
-from tests.ecsload_support import assert_refused, evaluated, plan
+from tests.ecsload_support import assert_refused, evaluated, locust_argv, locust_reads, plan
 
 GOOD = [
     "ubuntu:14.04",
@@ -31,8 +32,9 @@ BAD = [
 def test_docker_image_references_pass(tmp_path, image: str) -> None:
     result = plan(tmp_path, ECS_HAPPY_IMAGE=image, ECS_MISSING_IMAGE=image)
     assert result.returncode == 0, result.stderr
-    values = evaluated(result.stdout)
-    assert values["HAPPY_IMAGE"] == values["MISSING_IMAGE"] == image
+    assert evaluated(result.stdout)["HAPPY_IMAGE"] == image  # the local node's catalog
+    locust = locust_reads(locust_argv(result, 10))
+    assert locust.happy_image == locust.missing_image == image
 
 
 @pytest.mark.parametrize(("variable", "image"), BAD)

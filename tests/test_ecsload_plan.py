@@ -13,7 +13,13 @@ from tests.ecsload_support import (
     PAIRS,
     assert_refused,
     evaluated,
+    evaluated_by_bash,
+    locust_argv,
+    locust_reads,
+    option,
     plan,
+    plan_process,
+    planned,
     run_module,
     write,
 )
@@ -21,26 +27,22 @@ from tests.ecsload_support import (
 HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n"
 
 
-def test_defaults(tmp_path: Path) -> None:
-    result = plan(tmp_path)
+def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
+    result = plan_process(tmp_path)  # the bash contract: a process of its own, eval'd by bash
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.startswith("RUN_DIR=")
-    values = evaluated(result.stdout)
+    values = evaluated_by_bash(result.stdout)
+    assert values == evaluated(result.stdout)
     run_dir = Path(values.pop("RUN_DIR"))
     assert run_dir.parent == tmp_path / "results"
     assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
     assert values == {
         "LEVELS": "10 15 20 25",
         "RATES": "",
-        "ARRIVALS": "constant",
-        "MAX_IN_FLIGHT": "0",
         "ARRIVAL_USERS": "0",
         "REQUESTS": "1000",
-        "LEVEL_SECONDS": "",
-        "WARMUP": "0",
         "REPEAT": "1",
-        "HATCH_RATE": "5",
         "LEVEL_TIME_CAP": "600",
         "ENDPOINT": "",
         "CREDENTIALS": "",
@@ -48,17 +50,12 @@ def test_defaults(tmp_path: Path) -> None:
         "INSECURE": "false",
         "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
         "NODE_DEPLOYMENT": "",
-        "MISSING_IMAGE": "127.0.0.1:5000/bindle:berry",
         "NEWRELIC_CONFIG": "",
         "PROBE_RATE": "2",
-        "PROCESSES": "1",
         "VERBOSE": "0",
         "ROLE": "local",
-        "EXPECT_WORKERS": "1",
-        "MASTER_BIND_HOST": "*",
         "MASTER_HOST": "",
         "MASTER_PORT": "5557",
-        "WORKER_WAIT": "120",
         "GRAPHS": "",
         "QUIET": "false",
         "HISTORY": str(tmp_path / "results" / "history.sqlite"),
@@ -67,18 +64,27 @@ def test_defaults(tmp_path: Path) -> None:
     assert saved["concurrency"] == [10, 15, 20, 25]
     assert saved["endpoint"] is None
     assert saved["sources"]["number_of_requests"] == "default"
+    assert (saved["arrivals"], saved["max_in_flight"], saved["hatch_rate"]) == ("constant", 0, 5)
+    assert (saved["level_seconds"], saved["warmup"], saved["processes"]) == (None, 0, 1)
+    assert saved["missing_image"] == "127.0.0.1:5000/bindle:berry"
+    assert saved["distribution"] == {
+        "role": "local",
+        "expect_workers": 1,
+        "master_bind_host": "*",
+        "master_host": "",
+        "master_port": 5557,
+        "worker_wait": 120,
+    }
 
 
 def test_a_deployment_gets_the_seeds_images_and_the_local_node_loopback_ones(
     tmp_path: Path,
 ) -> None:
-    remote = evaluated(
-        plan(tmp_path, "--no-credentials", ECS_ENDPOINT="https://api.example.com").stdout
-    )
-    assert (remote["HAPPY_IMAGE"], remote["MISSING_IMAGE"]) == ("ubuntu:14.04", "bindle:berry")
-    local = evaluated(plan(tmp_path, "--happy-image", "busybox:latest").stdout)
-    assert local["HAPPY_IMAGE"] == "busybox:latest"  # a setting always wins
-    assert local["MISSING_IMAGE"] == "127.0.0.1:5000/bindle:berry"
+    remote = planned(plan(tmp_path, "--no-credentials", ECS_ENDPOINT="https://api.example.com"))
+    assert (remote["happy_image"], remote["missing_image"]) == ("ubuntu:14.04", "bindle:berry")
+    local = planned(plan(tmp_path, "--happy-image", "busybox:latest"))
+    assert local["happy_image"] == "busybox:latest"  # a setting always wins
+    assert local["missing_image"] == "127.0.0.1:5000/bindle:berry"
 
 
 def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> None:
@@ -112,8 +118,9 @@ def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> N
     assert values["LEVELS"] == "3 4 5"  # option over config
     assert values["ENDPOINT"] == "https://env.example.com"  # environment over config
     assert values["HAPPY_IMAGE"] == "registry:5000/u:1"  # environment over default
-    assert values["HATCH_RATE"] == "2"  # config over default
-    assert values["MISSING_IMAGE"] == "nothing:here"
+    saved = planned(result)
+    assert saved["hatch_rate"] == 2  # config over default
+    assert saved["missing_image"] == "nothing:here"
     assert values["LEVEL_TIME_CAP"] == "600"  # default
     assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
 
@@ -360,11 +367,15 @@ def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path:
     result = plan(tmp_path, "--rates", "50, 400", "--arrivals", "Poisson", "--processes", "2")
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
-    assert values["RATES"] == "50 400" and values["ARRIVALS"] == "poisson"
-    assert values["MAX_IN_FLIGHT"] == "600"  # 1.5 s of the top rate
+    assert values["RATES"] == "50 400"
     assert values["ARRIVAL_USERS"] == "2"  # one arrival user per Locust process
-    given = evaluated(plan(tmp_path, "--rates", "50", "--max-in-flight", "7").stdout)
-    assert given["MAX_IN_FLIGHT"] == "7" and given["ARRIVAL_USERS"] == "1"
+    argv = locust_argv(result, 400)
+    locust = locust_reads(argv)
+    assert (locust.arrival_rate, locust.arrivals, locust.max_in_flight) == (400, "poisson", 600)
+    assert (option(argv, "-u"), option(argv, "-r"), option(argv, "--processes")) == ("2",) * 3
+    given = plan(tmp_path, "--rates", "50", "--max-in-flight", "7")
+    assert evaluated(given.stdout)["ARRIVAL_USERS"] == "1"
+    assert locust_reads(locust_argv(given, 50)).max_in_flight == 7
 
 
 @pytest.mark.parametrize(
@@ -388,8 +399,11 @@ def test_timed_levels_and_repeats(tmp_path: Path) -> None:
     result = plan(tmp_path, "-d", "10", "--warmup", "2", "--repeat", "3")
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
-    assert (values["LEVEL_SECONDS"], values["WARMUP"], values["REPEAT"]) == ("10", "2", "3")
-    assert values["REQUESTS"] == "0"
+    assert (values["REPEAT"], values["REQUESTS"]) == ("3", "0")
+    argv = locust_argv(result, 10)
+    locust = locust_reads(argv)
+    assert (locust.level_seconds, locust.warmup_seconds) == (10, 2)
+    assert "--stop-after-requests" not in argv  # the level's end is its time
 
 
 @pytest.mark.parametrize(

@@ -6,27 +6,54 @@ from pathlib import Path
 
 import pytest
 
-from tests.ecsload_support import PAIRS, assert_refused, evaluated, plan, write
+from tests.ecsload_support import (
+    PAIRS,
+    assert_refused,
+    evaluated,
+    locust_argv,
+    option,
+    plan,
+    planned,
+    worker_argv,
+    write,
+)
 
 ENDPOINT = {"ECS_ENDPOINT": "https://api.example.com"}
 
 
 def test_processes_from_option_config_or_one_per_core(tmp_path: Path) -> None:
-    assert evaluated(plan(tmp_path, "--processes", "-1").stdout)["PROCESSES"] == "-1"
+    assert option(locust_argv(plan(tmp_path, "--processes", "-1"), 10), "--processes") == "-1"
     config = write(tmp_path / "c.json", '{"processes": 3}')
-    assert evaluated(plan(tmp_path, str(config)).stdout)["PROCESSES"] == "3"
+    argv = locust_argv(plan(tmp_path, str(config)), 10)
+    assert option(argv, "--processes") == "3"
+    port = option(argv, "--master-bind-port")  # a free loopback port of its own, not 5557
+    assert port and option(argv, "--master-port") == port and port != "5557"
+    assert option(argv, "--master-bind-host") == option(argv, "--master-host") == "127.0.0.1"
+    assert "--processes" not in locust_argv(plan(tmp_path), 10)  # one process: no master
 
 
 def test_a_master_and_its_defaults(tmp_path: Path) -> None:
     result = plan(tmp_path, "--master", "--expect-workers", "2", "--no-credentials", **ENDPOINT)
-    values = evaluated(result.stdout)
+    assert evaluated(result.stdout)["ROLE"] == "master"
+    argv = locust_argv(result, 10, last=False)
     assert (
-        values["ROLE"],
-        values["EXPECT_WORKERS"],
-        values["MASTER_BIND_HOST"],
-        values["MASTER_PORT"],
-        values["WORKER_WAIT"],
-    ) == ("master", "2", "*", "5557", "120")
+        option(argv, "--expect-workers"),
+        option(argv, "--master-bind-host"),
+        option(argv, "--master-bind-port"),
+        option(argv, "--expect-workers-max-wait"),
+    ) == ("2", "*", "5557", "120")
+    assert "--master" in argv and "--last-level" not in argv
+    assert "--last-level" in locust_argv(result, 10, last=True)
+    assert planned(result)["sources"]["expect_workers"] == "option"
+
+
+def test_role_settings_come_from_a_config_file_too(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.json", '{"worker": true, "master_host": "m", "worker_wait": 9}')
+    result = plan(tmp_path, str(config))
+    saved = planned(result)
+    assert saved["distribution"]["role"] == "worker"
+    assert saved["sources"]["master_host"] == f"config {config}"
+    assert option(worker_argv(result), "--master-host") == "m"
 
 
 def test_a_worker_takes_its_own_credentials(tmp_path: Path) -> None:
@@ -43,13 +70,16 @@ def test_a_worker_takes_its_own_credentials(tmp_path: Path) -> None:
         ECS_CREDENTIALS=str(tmp_path / "creds.txt"),
     )
     values = evaluated(result.stdout)
-    assert (values["ROLE"], values["MASTER_HOST"], values["MASTER_PORT"], values["PROCESSES"]) == (
+    assert (values["ROLE"], values["MASTER_HOST"], values["MASTER_PORT"]) == (
         "worker",
         "10.0.0.5",
         "6000",
-        "2",
     )
-    assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
+    argv = worker_argv(result)
+    assert (option(argv, "--master-host"), option(argv, "--master-port")) == ("10.0.0.5", "6000")
+    assert option(argv, "--processes") == "2"
+    assert option(argv, "--ecs-credentials") == str(tmp_path / "creds.txt")
+    assert "--happy-image" not in argv  # the rest of a level comes from its master
 
 
 BAD = [
@@ -63,7 +93,7 @@ BAD = [
     (["--master-host", "h"], {}, "--master-host goes with --worker"),
     (["--worker"], {}, "--worker needs --master-host HOST"),
     (["--worker", "--master-host", "h", "--master-port", "70000"], {}, "'70000' is not a whole"),
-    (["--master", "--master-bind-host", " "], ENDPOINT, "--master-bind-host is empty"),
+    (["--master", "--master-bind-host", " "], ENDPOINT, "--master-bind-host: is empty"),
     (["-c", "10 25", "--processes", "11"], {}, "the smallest level has 10 users, so 11 Locust"),
     (["-c", "1 25", "--processes", "2"], {}, "smallest level has 1 user, so 2 Locust processes"),
 ]
@@ -77,7 +107,8 @@ def test_options_that_do_not_fit_are_usage_errors(
 
 
 def test_processes_as_many_as_the_smallest_level_has_users(tmp_path: Path) -> None:
-    assert evaluated(plan(tmp_path, "-c", "10 25", "--processes", "10").stdout)["PROCESSES"] == "10"
+    result = plan(tmp_path, "-c", "10 25", "--processes", "10")
+    assert option(locust_argv(result, 10), "--processes") == "10"
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: -1 is one process")
@@ -92,7 +123,7 @@ def test_a_worker_is_not_held_to_levels_of_its_own(tmp_path: Path) -> None:
     write(tmp_path / "creds.txt", PAIRS)
     args = ("--worker", "--master-host", "10.0.0.5", "-c", "2", "--processes", "4")
     result = plan(tmp_path, *args, ECS_CREDENTIALS=str(tmp_path / "creds.txt"))
-    assert evaluated(result.stdout)["PROCESSES"] == "4"
+    assert option(worker_argv(result), "--processes") == "4"
 
 
 def test_processes_in_a_config_file_must_be_a_number(tmp_path: Path) -> None:

@@ -155,8 +155,8 @@ def test_bash_gets_a_levels_paths_and_its_folder_from_python(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     paths = evaluated(done.stdout)
     assert paths["LEVEL_DIR"] == str(tmp_path / "level-25")
-    assert paths["SAMPLES_FILE"] == str(tmp_path / "level-25" / "samples.csv")
-    assert paths["LEVEL_INFO"] == str(tmp_path / "level-25" / "level.json")
+    assert paths["PROBE_FILE"] == str(tmp_path / "level-25" / "probe.csv")
+    assert paths["LOCUST_OUTPUT"] == str(tmp_path / "level-25" / "output.txt")
     assert (tmp_path / "level-25").is_dir()
     done = run_command([sys.executable, "-m", "ecsload.run_folder", "node", str(tmp_path)])
     assert evaluated(done.stdout)["NODE_STATUS"] == str(tmp_path / "node" / "status.json")

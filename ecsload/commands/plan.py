@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CredentialsError(f"{sources['credentials']}: {error}") from None
     if values["endpoint"]:
         ignore_local_node_settings(values, sources)
-    ignore_tls_settings(values, sources, options.worker)
+    ignore_tls_settings(values, sources, values["worker"])
     check_tls_settings(values, sources)
     resolve_level_end(values, sources)
     if values["newrelic"]:
@@ -68,8 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "give the PDF a path in an existing folder",
             EXIT_CONFIG,
         )
-    role = resolve_role(options, values)
-    resolve_history(values, sources, options.results, role["role"])
+    role = resolve_role(values, sources)
+    resolve_history(values, sources, values["results"], role["role"])
     if values["rates"]:
         resolve_arrival_levels(values, sources, role)
     elif role["role"] == "local":  # a worker's levels are its master's
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if role["role"] != "worker":
         check_verdict_settings(values, sources)
     try:
-        run = new_run_folder(options.results)
+        run = new_run_folder(values["results"])
     except RunFolderError as error:
         raise UserError(str(error), EXIT_CONFIG) from None
     run_dir = run.path

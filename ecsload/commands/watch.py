@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ecsload.cli import OneLineParser, Stopped, run, stop_on_sigterm
-from ecsload.plugin.options import MAX_REQUESTS
 from ecsload.report.live import LevelWatch, live_line
 from ecsload.report.samples import SampleFileError
-from ecsload.values import option_type, parse_count, whole_number
+from ecsload.values import option_type, parse_count, parse_count_or_zero
 
 PROG = "python -m ecsload.commands.watch"
 TERMINAL_SECONDS = 1.0
@@ -44,7 +43,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--requests",
         metavar="N",
-        type=option_type(whole_number(0, MAX_REQUESTS)),
+        type=option_type(parse_count_or_zero),
         help="the level's measured requests (0: a timed level, no count)",
     )
     p.add_argument("--rate", metavar="R", type=count, help="an arrival-rate level's rate (/s)")

@@ -8,7 +8,6 @@ runs on bare python3 and imports the plan, which imports this.
 
 import argparse
 import json
-import math
 import os
 import shlex
 import sys
@@ -26,12 +25,15 @@ from ecsload.history_location import (
     without_secret,
 )
 from ecsload.input_files import MIB, InputFileError, read_input_file
-from ecsload.model import USER_WEIGHTS, users_by_kind
+from ecsload.model import (
+    STALL_ROOM_SECONDS,
+    USER_WEIGHTS,
+    default_max_in_flight,
+    users_by_kind,
+)
 from ecsload.plan.setting_rows import PROG, SETTINGS, shell_text
 from ecsload.plugin.locust_compat import ramp_seconds
 
-MIN_IN_FLIGHT = 100  # the default cap on an arrival-rate level's requests in flight, at least
-STALL_ROOM_SECONDS = 1.5  # ... and room for this long a stall's arrivals at the top rate
 PATH_SETTINGS = (
     "credentials",
     "ca_bundle",
@@ -105,6 +107,8 @@ def resolve(
         for key, image in local_images.items():
             if sources[key] == "default":
                 values[key], sources[key] = image, "default for the local node"
+    if sources["results"].startswith("config"):  # as given on the command line: as typed
+        values["results"] = os.path.join(os.path.dirname(options.config), values["results"])
     for key in PATH_SETTINGS:
         if not values[key] or is_url(values[key]):
             continue
@@ -168,9 +172,7 @@ def resolve_arrival_levels(
             EXIT_USAGE,
         )
     if values["max_in_flight"] == 0:
-        values["max_in_flight"] = max(
-            MIN_IN_FLIGHT, math.ceil(STALL_ROOM_SECONDS * max(values["rates"]))
-        )
+        values["max_in_flight"] = default_max_in_flight(max(values["rates"]))
         sources["max_in_flight"] = f"default ({STALL_ROOM_SECONDS:g} s of the top rate)"
     processes = (os.cpu_count() or 1) if values["processes"] == -1 else values["processes"]
     values["arrival_users"] = role["expect_workers"] if role["role"] == "master" else processes

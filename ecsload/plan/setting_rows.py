@@ -9,7 +9,7 @@ runs on bare python3.
 
 import argparse
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ from ecsload.cli import OneLineParser
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
 from ecsload.history_location import LABEL_VARIABLES, parse_history, parse_label
-from ecsload.plan.distribution import add_role_options
 from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,
@@ -42,15 +41,16 @@ from ecsload.values import (
     json_text,
     json_thresholds,
     json_warmup,
+    json_whole,
     option_type,
     parse_arrivals,
     parse_baseline,
     parse_count,
+    parse_count_or_zero,
     parse_duration,
     parse_endpoint,
     parse_image,
     parse_levels,
-    parse_max_in_flight,
     parse_path,
     parse_pdf_path,
     parse_percent,
@@ -62,16 +62,27 @@ from ecsload.values import (
     parse_seconds,
     parse_thresholds,
     parse_warmup,
+    parse_word,
     threshold_help,
+    whole_number,
 )
 
 PROG = "run_load_test.sh"
+MACHINES = "several machines (see docs/scale.md)"
+MACHINES_HELP = textwrap.fill(
+    "The master runs no users: it sweeps the levels, hands the workers their share of each "
+    "level's requests and gathers their samples. Each worker machine runs "
+    "`run_load_test.sh --worker --master-host HOST` and follows the whole sweep.",
+    width=79,
+)
 PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[2] / "newrelic.ini"
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting: its config key (also its plan.json key) and where else it may come from."""
+    """One setting: its config key (also its plan.json key) and where else it may come from:
+    its option, its environment variable, and the locustfile's option that carries it to
+    every level (ecsload.plugin.options declares that one from this row)."""
 
     key: str
     shell: str | None  # the variable that run_load_test.sh reads; None: bash needs none
@@ -81,6 +92,14 @@ class Setting:
     env: str | None = None
     help: str = ""
     refused_with: int = EXIT_CONFIG  # the exit code of a bad value from the config or environment
+    flags: tuple[str, ...] = ()  # its option; none: set by the environment or config only
+    metavar: str = ""  # "": an on/off option (a flag)
+    note: str | None = ""  # --help's parenthesis after help: "" says the default, None none
+    option_help: str = ""  # --help's whole text, where it differs from help and note
+    const: str | None = None  # the value of the option given without one (nargs="?")
+    repeatable: bool = False  # each use of the option adds to the list
+    group: str = ""  # the --help group ("": the main options)
+    locust: str = ""  # the locustfile's option that carries the value to each level
 
     @property
     def shell_default(self) -> str:
@@ -95,6 +114,8 @@ SETTINGS = (
         parse_levels,
         json_levels,
         help="concurrency levels (users), one Locust run each",
+        flags=("-c", "--concurrency"),
+        metavar='"10 15 20 25"',
     ),
     Setting(
         "rates",
@@ -104,23 +125,31 @@ SETTINGS = (
         json_rates,
         help="arrival rates (requests/s), one level each, instead of concurrency levels: "
         "requests arrive on a schedule and are timed from it (README, Closed or open model)",
+        flags=("--rates",),
+        metavar='"50 100 200"',
     ),
     Setting(
         "arrivals",
-        "ARRIVALS",
+        None,  # carried to Locust by its locustfile option
         "constant",
         parse_arrivals,
         json_text(parse_arrivals),
         help="with --rates: constant (evenly spaced) or poisson (random) arrivals",
+        flags=("--arrivals",),
+        metavar="constant|poisson",
+        locust="--arrivals",
     ),
     Setting(
         "max_in_flight",
-        "MAX_IN_FLIGHT",
+        None,  # carried to Locust by its locustfile option
         0,
-        parse_max_in_flight,
+        parse_count_or_zero,
         json_max_in_flight,
         help="with --rates: requests in flight at most (keep-alive connections); an arrival "
         "beyond is an error, dropped (0: the top rate's 1.5 s of arrivals, at least 100)",
+        flags=("--max-in-flight",),
+        metavar="N",
+        locust="--max-in-flight",
     ),
     Setting(
         "number_of_requests",
@@ -130,24 +159,33 @@ SETTINGS = (
         json_count,
         help="requests per level: a level ends once this many have completed (the quick "
         "sweep's default; -d measures for a time instead)",
+        flags=("-n", "--requests"),
+        metavar="N",
+        locust="--stop-after-requests",
     ),
     Setting(
         "level_seconds",
-        "LEVEL_SECONDS",
+        None,  # carried to Locust by its locustfile option
         "",
         parse_duration,
         json_duration,
         help="seconds each level is measured (after its ramp and warmup) instead of a "
         "number of requests: a timed level; give -n or -d, not both",
+        flags=("-d", "--level-seconds"),
+        metavar="SECONDS",
+        locust="--level-seconds",
     ),
     Setting(
         "warmup",
-        "WARMUP",
+        None,  # carried to Locust by its locustfile option
         0,
         parse_warmup,
         json_warmup,
         help="seconds after the ramp, at the level's full concurrency, whose requests are "
         "recorded (phase warmup) but not counted",
+        flags=("--warmup",),
+        metavar="SECONDS",
+        locust="--warmup-seconds",
     ),
     Setting(
         "repeat",
@@ -157,14 +195,18 @@ SETTINGS = (
         json_repeat,
         help="run the sweep's levels this many times, interleaved (10 15 20, 10 15 20, …); "
         "each repeat's files in level-N/repeat-R/, the tables over all of them",
+        flags=("--repeat",),
+        metavar="K",
     ),
     Setting(
         "hatch_rate",
-        "HATCH_RATE",
+        None,  # carried to Locust by its locustfile option
         5,
         parse_rate,
         json_rate,
         help="users started per second; a level is measured once all its users run",
+        flags=("-r", "--hatch-rate"),
+        metavar="RATE",
     ),
     Setting(
         "level_time_cap",
@@ -174,6 +216,8 @@ SETTINGS = (
         json_seconds,
         help="seconds after which a level stops even if its requests are not done (at most "
         "a week); requests still unanswered then count as errors",
+        flags=("-t", "--level-time-cap"),
+        metavar="SECONDS",
     ),
     Setting(
         "endpoint",
@@ -194,6 +238,8 @@ SETTINGS = (
         "ECS_CREDENTIALS",
         help="plaintext key:secret lines, as the creds command prints them (with no "
         "endpoint, the local node accepts these pairs)",
+        metavar="FILE",
+        locust="--ecs-credentials",
     ),
     Setting(
         "no_credentials",
@@ -203,6 +249,8 @@ SETTINGS = (
         json_flag,
         help="with ECS_ENDPOINT: the deployment has no authentication, send requests without "
         "credentials",
+        flags=("--no-credentials",),
+        note="without this, an endpoint needs ECS_CREDENTIALS",
     ),
     Setting(
         "ca_bundle",
@@ -213,6 +261,9 @@ SETTINGS = (
         "ECS_CA_BUNDLE",
         help="a private CA's PEM certificate(s), trusted besides the system's CAs to verify "
         "the https endpoint",
+        flags=("--ca-bundle",),
+        metavar="FILE",
+        locust="--ca-bundle",
     ),
     Setting(
         "insecure",
@@ -221,6 +272,9 @@ SETTINGS = (
         None,
         json_flag,
         help="do not verify the https endpoint's certificate (the plan and every level say so)",
+        flags=("--insecure",),
+        note="default: verify its chain and name",
+        locust="--insecure",
     ),
     Setting(
         "happy_image",
@@ -230,16 +284,22 @@ SETTINGS = (
         json_text(parse_image),
         "ECS_HAPPY_IMAGE",
         help=f"image of Tasks-Happy-Path requests (local node: {LOCAL_HAPPY_IMAGE})",
+        flags=("--happy-image",),
+        metavar="IMAGE",
+        locust="--happy-image",
     ),
     Setting(
         "missing_image",
-        "MISSING_IMAGE",
+        None,  # carried to Locust by its locustfile option
         DEFAULT_MISSING_IMAGE,
         parse_image,
         json_text(parse_image),
         "ECS_MISSING_IMAGE",
         help="image of Tasks-Image-Not-Found requests, one that must not exist "
         f"(local node: {LOCAL_MISSING_IMAGE})",
+        flags=("--missing-image",),
+        metavar="IMAGE",
+        locust="--missing-image",
     ),
     Setting(
         "newrelic",
@@ -249,6 +309,11 @@ SETTINGS = (
         json_text(parse_path),
         "NEW_RELIC_CONFIG_FILE",
         help="run the local node under New Relic's agent with this config",
+        flags=("--newrelic",),
+        metavar="INI",
+        const=str(PROJECT_NEWRELIC_INI),
+        option_help="run the local node under New Relic's Python agent with INI "
+        "(default: the project's newrelic.ini); see README, New Relic",
     ),
     Setting(
         "node_deployment",
@@ -256,7 +321,11 @@ SETTINGS = (
         "",
         parse_path,
         json_text(parse_path),
-        help="a deployment.json whose api_rate_limiting the local node applies",
+        help="a deployment.json whose api_rate_limiting the local node applies, "
+        "as nginx does in front of a real node",
+        flags=("--node-deployment",),
+        metavar="FILE",
+        note="default: no limits",
     ),
     Setting(
         "probe_rate",
@@ -266,15 +335,19 @@ SETTINGS = (
         json_probe_rate,
         help="requests per second of the probe, a GET _noop from a process of its own that "
         "shows the service's latency without the load generator's (0: no probe)",
+        flags=("--probe-rate",),
+        metavar="R",
     ),
     Setting(
         "processes",
-        "PROCESSES",
+        None,  # in Locust's command line (ecsload.plan.locust_command)
         1,
         parse_processes,
         json_processes,
         help="Locust processes per level on this machine: N > 1 forks N workers under "
         "a master, -1 one per core; at most the smallest level's users",
+        flags=("--processes",),
+        metavar="N",
     ),
     Setting(
         "graphs",
@@ -283,6 +356,8 @@ SETTINGS = (
         parse_pdf_path,
         json_text(parse_pdf_path),
         help="also write the report's charts to this PDF, one page per chart group",
+        flags=("--graphs",),
+        metavar="FILE.pdf",
     ),
     Setting(
         "quiet",
@@ -291,6 +366,8 @@ SETTINGS = (
         None,
         json_flag,
         help="no live line on stderr while a level runs",
+        flags=("-q", "--quiet"),
+        note="default: on a terminal the line is redrawn each second, elsewhere printed every 10 s",
     ),
     Setting(
         "thresholds",
@@ -298,9 +375,14 @@ SETTINGS = (
         [],
         parse_thresholds,
         json_thresholds,
-        help="pass/fail checks of every level's measured figures, e.g. p95<500, "
-        "NoOp.p99<50, error%<1@top; any that fails: exit 6 (docs/verdicts.md)",
+        help="a threshold (repeat, or separate with commas): "
+        + threshold_help()
+        + "; checked at every level unless @USERS or @top names one; any that fails: exit 6",
         refused_with=EXIT_USAGE,
+        flags=("--fail-on",),
+        metavar="EXPR",
+        note=None,
+        repeatable=True,
     ),
     Setting(
         "baseline",
@@ -311,6 +393,8 @@ SETTINGS = (
         help="what to compare this run with: an earlier run's results folder (same target), "
         "or from the history: last (the previous run), label:X (the last run labelled X), "
         "history[:N] (the last N runs, default 10); comparison.txt, comparison.json",
+        flags=("--baseline",),
+        metavar="DIR|last|label:X|history[:N]",
     ),
     Setting(
         "baseline_any_endpoint",
@@ -320,6 +404,8 @@ SETTINGS = (
         json_flag,
         help="compare with a baseline run against another endpoint, on purpose (blue/green, "
         "canary)",
+        flags=("--baseline-any-endpoint",),
+        note="default: the same endpoint",
     ),
     Setting(
         "tolerance",
@@ -329,6 +415,8 @@ SETTINGS = (
         json_percent,
         help="percent by which a figure (percentile, goodput) must change, beyond the noise "
         "both runs show, for the comparison to say slower or faster",
+        flags=("--tolerance",),
+        metavar="PCT",
     ),
     Setting(
         "run_noise",
@@ -338,6 +426,8 @@ SETTINGS = (
         json_percent,
         help="an optional floor under the noise the runs measure themselves: percent by "
         "which a figure varies between two identical runs (bench/bench_false_alarms.py)",
+        flags=("--run-noise",),
+        metavar="PCT",
     ),
     Setting(
         "fail_on_regression",
@@ -346,6 +436,8 @@ SETTINGS = (
         None,
         json_flag,
         help="exit 7 when the comparison with --baseline says slower",
+        flags=("--fail-on-regression",),
+        note="default: false",
     ),
     Setting(
         "history",
@@ -356,6 +448,9 @@ SETTINGS = (
         "ECS_LOAD_HISTORY",
         help="the history each run is added to: a SQLite file or a postgresql:// URL; "
         "docs/history.md",
+        flags=("--history",),
+        metavar="PATH|URL",
+        note="default: history.sqlite in the results folder",
     ),
     Setting(
         "no_history",
@@ -364,6 +459,8 @@ SETTINGS = (
         None,
         json_flag,
         help="do not add this run to the history",
+        flags=("--no-history",),
+        note="default: every run is added",
     ),
     Setting(
         "label",
@@ -374,6 +471,98 @@ SETTINGS = (
         help="this run's label in the history, e.g. a commit or build (none: the CI's "
         + ", ".join(LABEL_VARIABLES)
         + ")",
+        flags=("--label",),
+        metavar="TEXT",
+    ),
+    Setting(
+        "results",
+        None,  # the run folder is made by the plan, which prints its path
+        "results",
+        parse_path,
+        json_text(parse_path),
+        help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made",
+        flags=("-o", "--results"),
+        metavar="DIR",
+        note="default: ./results",
+    ),
+    Setting(
+        "master",
+        None,  # the plan prints the role (ecsload.plan.distribution)
+        False,
+        None,
+        json_flag,
+        help="run each level as a Locust master (needs ECS_ENDPOINT)",
+        flags=("--master",),
+        note=None,
+        group=MACHINES,
+    ),
+    Setting(
+        "expect_workers",
+        None,
+        1,
+        whole_number(1, 10_000),
+        json_whole(1, 10_000),
+        help="master: workers to wait for before each level starts",
+        flags=("--expect-workers",),
+        metavar="N",
+        group=MACHINES,
+    ),
+    Setting(
+        "master_bind_host",
+        None,
+        "*",
+        parse_word,
+        json_text(parse_word),
+        help="master: interface to listen on for workers",
+        flags=("--master-bind-host",),
+        metavar="ADDRESS",
+        note="default: * = every interface; the port is unauthenticated, so firewall it",
+        group=MACHINES,
+    ),
+    Setting(
+        "worker",
+        None,
+        False,
+        None,
+        json_flag,
+        help="run Locust workers for every level of a master's sweep",
+        flags=("--worker",),
+        note=None,
+        group=MACHINES,
+    ),
+    Setting(
+        "master_host",
+        None,
+        "",
+        parse_word,
+        json_text(parse_word),
+        help="worker: the master's host name or address",
+        flags=("--master-host",),
+        metavar="HOST",
+        note=None,
+        group=MACHINES,
+    ),
+    Setting(
+        "master_port",
+        None,
+        5557,  # Locust's
+        whole_number(1, 65535),
+        json_whole(1, 65535),
+        help="master and worker: the master's port",
+        flags=("--master-port",),
+        metavar="PORT",
+        group=MACHINES,
+    ),
+    Setting(
+        "worker_wait",
+        None,
+        120,
+        whole_number(1, 86_400),
+        json_whole(1, 86_400),
+        help="master, and --processes: seconds to wait for the workers before a level gives up",
+        flags=("--worker-wait",),
+        metavar="SECONDS",
+        group=MACHINES,
     ),
 )
 
@@ -411,6 +600,37 @@ def commands_help() -> str:
     )
 
 
+def option_text(s: Setting) -> str:
+    """What --help says of a setting's option."""
+    if s.option_help:
+        text = s.option_help
+    elif s.note is None:
+        text = s.help
+    else:
+        text = f"{s.help} ({s.note or 'default: ' + (s.shell_default or 'none')})"
+    return text.replace("%", "%%")
+
+
+def add_option(group: Any, s: Setting) -> None:
+    """The setting's option: left out, it is None, so the environment or config decides."""
+    if not s.metavar:
+        group.add_argument(
+            *s.flags, dest=s.key, action="store_const", const=True, help=option_text(s)
+        )
+        return
+    assert s.from_text is not None
+    group.add_argument(
+        *s.flags,
+        dest=s.key,
+        metavar=s.metavar,
+        type=option_type(s.from_text),
+        action="extend" if s.repeatable else "store",
+        nargs="?" if s.const is not None else None,
+        const=s.const,
+        help=option_text(s),
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=PROG,
@@ -423,112 +643,20 @@ def parser() -> argparse.ArgumentParser:
         epilog="\n\n".join([commands_help(), environment_help(), config_help(), exit_codes_help()]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    settings = {s.key: s for s in SETTINGS}
-
-    def add(flags: Sequence[str], key: str, metavar: str) -> None:
-        s = settings[key]
-        assert s.from_text is not None
-        p.add_argument(
-            *flags,
-            dest=key,
-            metavar=metavar,
-            type=option_type(s.from_text),
-            help=f"{s.help} (default: {s.shell_default or 'none'})",
-        )
-
-    def flag(flags: Sequence[str], key: str, note: str) -> None:
-        """An on/off setting: left out, it is None, so the environment or config decides."""
-        p.add_argument(
-            *flags,
-            dest=key,
-            action="store_const",
-            const=True,
-            help=f"{settings[key].help} ({note})",
-        )
-
     p.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="print the resolved plan and where each level's files are",
     )
-    add(["-c", "--concurrency"], "concurrency", '"10 15 20 25"')
-    add(["--rates"], "rates", '"50 100 200"')
-    add(["--arrivals"], "arrivals", "constant|poisson")
-    add(["--max-in-flight"], "max_in_flight", "N")
-    add(["-n", "--requests"], "number_of_requests", "N")
-    add(["-d", "--level-seconds"], "level_seconds", "SECONDS")
-    add(["--warmup"], "warmup", "SECONDS")
-    add(["--repeat"], "repeat", "K")
-    add(["-r", "--hatch-rate"], "hatch_rate", "RATE")
-    add(["-t", "--level-time-cap"], "level_time_cap", "SECONDS")
-    add(["--happy-image"], "happy_image", "IMAGE")
-    add(["--missing-image"], "missing_image", "IMAGE")
-    p.add_argument(
-        "--newrelic",
-        nargs="?",
-        metavar="INI",
-        type=option_type(parse_path),
-        const=str(PROJECT_NEWRELIC_INI),
-        help="run the local node under New Relic's Python agent with INI "
-        "(default: the project's newrelic.ini); see README, New Relic",
-    )
-    flag(["--no-credentials"], "no_credentials", "without this, an endpoint needs ECS_CREDENTIALS")
-    add(["--ca-bundle"], "ca_bundle", "FILE")
-    flag(["--insecure"], "insecure", "default: verify its chain and name")
-    add(["--probe-rate"], "probe_rate", "R")
-    add(["--processes"], "processes", "N")
-    p.add_argument(
-        "--fail-on",
-        dest="thresholds",
-        metavar="EXPR",
-        action="extend",
-        type=option_type(parse_thresholds),
-        help=(
-            "a threshold (repeat, or separate with commas): "
-            + threshold_help()
-            + "; checked at every level unless @USERS or @top names one; any that fails: exit 6"
-        ).replace("%", "%%"),
-    )
-    add(["--baseline"], "baseline", "DIR|last|label:X|history[:N]")
-    flag(["--baseline-any-endpoint"], "baseline_any_endpoint", "default: the same endpoint")
-    add(["--tolerance"], "tolerance", "PCT")
-    add(["--run-noise"], "run_noise", "PCT")
-    flag(["--fail-on-regression"], "fail_on_regression", "default: false")
-    p.add_argument(
-        "--history",
-        dest="history",
-        metavar="PATH|URL",
-        type=option_type(parse_history),
-        help=f"{settings['history'].help} (default: history.sqlite in the results folder)",
-    )
-    flag(["--no-history"], "no_history", "default: every run is added")
-    add(["--label"], "label", "TEXT")
-    p.add_argument(
-        "--node-deployment",
-        dest="node_deployment",
-        metavar="FILE",
-        type=option_type(parse_path),
-        help="a deployment.json whose api_rate_limiting the local node applies, "
-        "as nginx does in front of a real node (default: no limits)",
-    )
-    flag(
-        ["-q", "--quiet"],
-        "quiet",
-        "default: on a terminal the line is redrawn each second, elsewhere printed every 10 s",
-    )
-    add(["--graphs"], "graphs", "FILE.pdf")
-    p.add_argument(
-        "-o",
-        "--results",
-        metavar="DIR",
-        type=option_type(parse_path),
-        default="results",
-        help="folder under which this run's folder YYYYmmdd-HHMMSS (UTC) is made "
-        "(default: ./results)",
-    )
+    settings = {s.key: s for s in SETTINGS}
+    for key in OPTION_ORDER:
+        add_option(p, settings[key])
     p.add_argument("config", nargs="?", metavar="CONFIG.json", help="optional config file")
-    add_role_options(p)
+    machines = p.add_argument_group(MACHINES, MACHINES_HELP)
+    for s in SETTINGS:
+        if s.group == MACHINES:
+            add_option(machines, s)
     return p
 
 
@@ -536,3 +664,39 @@ def shell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+# The main options' order in --help (the machines' group follows, in SETTINGS' order).
+OPTION_ORDER = (
+    "concurrency",
+    "rates",
+    "arrivals",
+    "max_in_flight",
+    "number_of_requests",
+    "level_seconds",
+    "warmup",
+    "repeat",
+    "hatch_rate",
+    "level_time_cap",
+    "happy_image",
+    "missing_image",
+    "newrelic",
+    "no_credentials",
+    "ca_bundle",
+    "insecure",
+    "probe_rate",
+    "processes",
+    "thresholds",
+    "baseline",
+    "baseline_any_endpoint",
+    "tolerance",
+    "run_noise",
+    "fail_on_regression",
+    "history",
+    "no_history",
+    "label",
+    "node_deployment",
+    "quiet",
+    "graphs",
+    "results",
+)

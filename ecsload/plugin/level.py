@@ -81,7 +81,7 @@ from locust.runners import WorkerRunner
 from ecsload.cli import UserError
 from ecsload.credentials import load_credentials
 from ecsload.exits import EXIT_CONFIG
-from ecsload.model import users_by_kind
+from ecsload.model import default_max_in_flight, users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.locust_compat import refresh_loop_clock, set_fixed_counts
@@ -119,8 +119,9 @@ class Level:
         # Read the options now: a master forwards its own to its workers when they start.
         self.users = options.num_users
         self.run_time = options.run_time
-        self.target = options.stop_after_requests
-        self.level_seconds = options.level_seconds
+        # A level ends after its requests or, timed, after its seconds (the plan's -n or -d).
+        self.level_seconds = float(options.level_seconds or 0)
+        self.target = 0 if self.level_seconds else options.stop_after_requests
         self.warmup_seconds = options.warmup_seconds
         self.level_info = options.level_info
         authorizations = (
@@ -140,9 +141,12 @@ class Level:
         self.users_by_kind = (
             None if worker else share_users(environment, self.users, self.arrival_rate is not None)
         )
-        if self.arrival_rate is not None and not worker:  # read by each ArrivalUser
-            options.ecs_user_rate = self.arrival_rate / self.users
-            options.ecs_user_in_flight = math.ceil(options.max_in_flight / self.users)
+        self.max_in_flight: int | None = None
+        if self.arrival_rate is not None:  # 0: not resolved by the plan (Locust run by hand)
+            self.max_in_flight = options.max_in_flight or default_max_in_flight(self.arrival_rate)
+            if not worker:  # read by each ArrivalUser
+                options.ecs_user_rate = self.arrival_rate / self.users
+                options.ecs_user_in_flight = math.ceil(self.max_in_flight / self.users)
         self.progress_file = "" if worker else options.progress_file
         self.measuring = False
         # a request sent and not answered (by its user's id, or its arrival's number)
@@ -384,7 +388,7 @@ class Level:
             "users": self.users,
             "arrival_rate": self.arrival_rate,
             "arrivals": options.arrivals if self.arrival_rate is not None else None,
-            "max_in_flight": options.max_in_flight if self.arrival_rate is not None else None,
+            "max_in_flight": self.max_in_flight,
             "host": self.environment.host,
             "users_by_kind": self.users_by_kind,
             "target_requests": self.target or None,

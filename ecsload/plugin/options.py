@@ -1,18 +1,19 @@
 """The locustfile's own options, under "ECS load test" in `locust -f locustfile.py --help`.
 
-run_load_test.sh gives them to every level; a master forwards the ones that
+Those that carry a setting are made from its row (ecsload.plan.setting_rows: the
+row's `locust` option, parser, help and default), so the plan and Locust accept
+the same values; ecsload.plan.locust_command passes them. The others are the
+level's files and its role in a sweep. A master forwards the options that
 differ from their defaults to its workers.
 """
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from ecsload.api import DEFAULT_HAPPY_IMAGE, DEFAULT_MISSING_IMAGE
-from ecsload.values import ARRIVALS, option_type, positive_number, whole_number
+from ecsload.plan.setting_rows import SETTINGS, Setting
+from ecsload.values import option_type, positive_number
 
 if TYPE_CHECKING:
     from locust.env import Environment
-
-MAX_REQUESTS = 10**12
 
 
 class LevelOptions(Protocol):
@@ -21,16 +22,16 @@ class LevelOptions(Protocol):
 
     num_users: int
     run_time: int | None
-    ecs_credentials: str
+    ecs_credentials: str | None
     stop_after_requests: int
-    level_seconds: float
+    level_seconds: float | None  # None: not a timed level
     warmup_seconds: float
     samples_file: str
     level_info: str
     progress_file: str
     worker_info: str
     last_level: bool
-    ca_bundle: str
+    ca_bundle: str | None
     insecure: bool
     happy_image: str
     missing_image: str
@@ -50,23 +51,27 @@ def level_options(environment: "Environment") -> LevelOptions:
     return cast(LevelOptions, options)
 
 
+def add_setting_option(group: Any, s: Setting) -> None:
+    """The locustfile's option of a setting: the plan's parser, help and default."""
+    if not s.metavar:
+        group.add_argument(s.locust, action="store_true", help=s.help.replace("%", "%%"))
+        return
+    assert s.from_text is not None  # a setting with a value has a parser
+    group.add_argument(
+        s.locust,
+        metavar=s.metavar,
+        type=option_type(s.from_text),
+        default=None if s.default == "" else s.default,  # argparse would parse a text default
+        help=f"{s.help} (default: {s.shell_default or 'none'})".replace("%", "%%"),
+    )
+
+
 def add_options(parser: Any, **_: Any) -> None:
     """The locustfile's own options (events.init_command_line_parser)."""
     group = parser.add_argument_group("ECS load test")
-    group.add_argument(
-        "--ecs-credentials",
-        metavar="FILE",
-        default="",
-        help="plaintext key:secret lines; each request is signed with one picked "
-        "at random (empty: requests carry no credentials)",
-    )
-    group.add_argument(
-        "--stop-after-requests",
-        metavar="N",
-        type=option_type(whole_number(0, MAX_REQUESTS)),
-        default=0,
-        help="quit once N requests have completed; in-flight ones finish and count (0: no limit)",
-    )
+    for s in SETTINGS:
+        if s.locust:
+            add_setting_option(group, s)
     group.add_argument(
         "--arrival-rate",
         metavar="R",
@@ -74,35 +79,6 @@ def add_options(parser: Any, **_: Any) -> None:
         default=None,
         help="an arrival-rate level: R requests/s in all, shared by the users (run ArrivalUser, "
         "one per process); each request is timed from when it was due",
-    )
-    group.add_argument(
-        "--arrivals",
-        choices=ARRIVALS,
-        default=ARRIVALS[0],
-        help="with --arrival-rate: evenly spaced (constant) or random (poisson) arrivals",
-    )
-    group.add_argument(
-        "--max-in-flight",
-        metavar="N",
-        type=option_type(whole_number(1, MAX_REQUESTS)),
-        default=100,
-        help="with --arrival-rate: requests in flight at most, shared by the users; an "
-        "arrival beyond is recorded as an error, Dropped",
-    )
-    group.add_argument(
-        "--level-seconds",
-        metavar="S",
-        type=float,
-        default=0,
-        help="measure for S seconds, then quit once the requests started have completed "
-        "(0: no limit; a timed level)",
-    )
-    group.add_argument(
-        "--warmup-seconds",
-        metavar="S",
-        type=float,
-        default=0,
-        help="after the ramp, S seconds whose requests are recorded as phase warmup, not counted",
     )
     group.add_argument(
         "--samples-file", metavar="FILE", default="", help="record one CSV line per request in FILE"
@@ -131,28 +107,4 @@ def add_options(parser: Any, **_: Any) -> None:
         "--last-level",
         action="store_true",
         help="on a master: tell the workers that no level follows this one",
-    )
-    group.add_argument(
-        "--ca-bundle",
-        metavar="FILE",
-        default="",
-        help="a private CA's PEM certificate(s), trusted besides the system's CAs to verify an "
-        "https host (a master sends them to its workers)",
-    )
-    group.add_argument(
-        "--insecure",
-        action="store_true",
-        help="do not verify an https host's certificate (default: verify its chain and name)",
-    )
-    group.add_argument(
-        "--happy-image",
-        metavar="IMAGE",
-        default=DEFAULT_HAPPY_IMAGE,
-        help="image of Tasks-Happy-Path requests",
-    )
-    group.add_argument(
-        "--missing-image",
-        metavar="IMAGE",
-        default=DEFAULT_MISSING_IMAGE,
-        help="image of Tasks-Image-Not-Found requests (must not exist)",
     )

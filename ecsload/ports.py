@@ -1,6 +1,4 @@
-"""Print a TCP port that is free on 127.0.0.1, for the implicit master of `--processes`.
-
-    python -m ecsload.commands.free_port
+"""A TCP port that is free on 127.0.0.1, for the implicit master of `--processes`.
 
 Locust's `--processes` forks its workers before the master binds, so the
 workers must be told the port in advance: Locust's fixed default (5557) makes
@@ -13,7 +11,6 @@ bind, a window of about a second. Standard library only.
 
 import random
 import socket
-import sys
 from pathlib import Path
 
 LOWEST = 10_000
@@ -48,7 +45,3 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-if __name__ == "__main__":
-    sys.stdout.write(f"{free_port()}\n")

@@ -1,0 +1,94 @@
+"""The Locust command line of a level, and of a worker machine's Locust, built from plan.json.
+
+Bash runs Locust; Python decides its options. A level's are Locust's own (users,
+ramp, time cap, its files), the locustfile's that carry a setting (each row's
+`locust` option in ecsload.plan.setting_rows: one declaration, the same parser on
+both sides), and those of a level spread over processes (--processes) or machines
+(--master). A setting left at its default, or at nothing (0, empty, false), is not
+passed: the locustfile's option has the same default. bash reads the result
+NUL-separated (ecsload.commands.locust_args).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from ecsload.plan.setting_rows import SETTINGS, shell_text
+from ecsload.ports import free_port
+from ecsload.run_folder import LevelFolder, WorkerFolder
+
+LOOPBACK = "127.0.0.1"
+
+
+def setting_options(values: Mapping[str, Any]) -> list[str]:
+    """The locustfile's options of the settings in `values` that differ from their default."""
+    argv: list[str] = []
+    for s in SETTINGS:
+        value = values.get(s.key)
+        if not s.locust or value in (None, "", 0, s.default):  # 0 is also False
+            continue
+        argv += [s.locust] if value is True else [s.locust, shell_text(value)]
+    return argv
+
+
+def spread_options(plan: Mapping[str, Any], last: bool) -> list[str]:
+    """A level's options for more than one Locust process. A master's workers are other
+    machines (last: tell them no level follows). --processes' implicit master listens on a
+    free loopback port of its own, so that two sweeps on one machine never meet on Locust's
+    fixed 5557; only --master keeps a fixed port."""
+    role = plan["distribution"]
+    wait = ["--expect-workers-max-wait", str(role["worker_wait"])]
+    if role["role"] == "master":
+        return [
+            *("--master", "--expect-workers", str(role["expect_workers"])),
+            *("--master-bind-host", role["master_bind_host"]),
+            *("--master-bind-port", str(role["master_port"])),
+            *wait,
+            *(["--last-level"] if last else []),
+        ]
+    if plan["processes"] == 1:
+        return []
+    port = str(free_port())
+    return [
+        *("--processes", str(plan["processes"]), *wait),
+        *("--master-bind-host", LOOPBACK, "--master-bind-port", port),
+        *("--master-host", LOOPBACK, "--master-port", port),
+    ]
+
+
+def level_command(
+    plan: Mapping[str, Any],
+    folder: LevelFolder,
+    key: int,
+    last: bool,
+    endpoint: str,
+    credentials: str,
+) -> list[str]:
+    """Locust's options for the level whose users (or, with --rates, arrival rate) are `key`,
+    writing into `folder`; the endpoint and credentials are the ones the level uses (the local
+    node's, once it runs)."""
+    users, hatch = (plan["arrival_users"],) * 2 if plan["rates"] else (key, plan["hatch_rate"])
+    values = {**plan, "endpoint": endpoint, "credentials": credentials}
+    return [
+        *("--headless", "--host", endpoint, "-u", str(users), "-r", shell_text(hatch)),
+        *("--run-time", f"{plan['level_time_cap']}s", "--exit-code-on-error", "0"),
+        *("--csv", str(folder.locust_csv), "--html", str(folder.locust_report)),
+        *("--logfile", str(folder.locust_log), "--samples-file", str(folder.samples)),
+        *("--level-info", str(folder.info), "--progress-file", str(folder.progress)),
+        *(["--arrival-rate", str(key)] if plan["rates"] else []),
+        *setting_options(values),
+        *spread_options(plan, last),
+    ]
+
+
+def worker_command(plan: Mapping[str, Any], folder: WorkerFolder) -> list[str]:
+    """A worker machine's Locust for one of its master's levels: everything but its own
+    credentials and processes comes from the master when it connects."""
+    role = plan["distribution"]
+    processes = plan["processes"]
+    return [
+        *("--worker", "--master-host", role["master_host"]),
+        *("--master-port", str(role["master_port"])),
+        *(["--processes", str(processes)] if processes != 1 else []),
+        *("--logfile", str(folder.locust_log), "--worker-info", str(folder.info)),
+        *setting_options({"credentials": plan["credentials"]}),
+    ]
