@@ -87,6 +87,29 @@ def test_requests_unanswered_at_the_time_cap_are_errors_and_the_sweep_goes_on(
         assert f"NOTE: {users} request(s) had no answer before the time cap" in result.stdout
 
 
+def test_a_request_timeout_makes_each_unanswered_request_an_error_and_the_level_goes_on(
+    tmp_path: Path, silent_server: str
+) -> None:
+    env = clean_env(ECS_ENDPOINT=silent_server)
+    result = run_script(
+        *("-n", "6", "-c", "2", "-t", "30", "--request-timeout", "1", "--probe-rate", "0"),
+        *("--no-credentials", "-o", str(tmp_path)),
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    run_dir = only_run_dir(tmp_path)
+    [level] = read_json(run_dir / "summary.json")["levels"]
+    assert level["stopped_by"] == "requests"  # not the 30 s cap: each request gave up after 1 s
+    assert level["requests"] == level["all"]["error"] == level["all"]["no_answer"] == 6
+    assert level["all"]["p50"] is None  # a timed-out request is no latency
+    with (run_dir / "level-2" / "samples.csv").open(newline="") as f:
+        rows = [row for row in csv.DictReader(f) if row["phase"] == "measure"]
+    assert {row["status"] for row in rows} == {"0"}
+    assert all(900 <= float(row["response_time_ms"]) <= 3000 for row in rows), rows
+    assert read_json(run_dir / "plan.json")["sources"]["request_timeout"] == "option"
+
+
 @NEEDS_ROOT
 def test_a_full_disk_stops_the_level_and_says_so(tmp_path: Path) -> None:
     disk = tmp_path / "disk"

@@ -220,6 +220,18 @@ SETTINGS = (
         metavar="SECONDS",
     ),
     Setting(
+        "request_timeout",
+        None,
+        60,  # FastHttpUser's
+        parse_duration,
+        json_duration,
+        help="seconds a request may wait to connect, or for the next bytes of its answer, "
+        "before it counts as an error (no answer)",
+        flags=("--request-timeout",),
+        metavar="SECONDS",
+        locust="--request-timeout",
+    ),
+    Setting(
         "endpoint",
         "ENDPOINT",
         "",
@@ -678,6 +690,7 @@ OPTION_ORDER = (
     "repeat",
     "hatch_rate",
     "level_time_cap",
+    "request_timeout",
     "happy_image",
     "missing_image",
     "newrelic",

@@ -210,6 +210,11 @@ class Level:
         """--insecure, read when a user starts: a worker's comes from its master."""
         return level_options(self.environment).insecure
 
+    @property
+    def request_timeout(self) -> float:
+        """--request-timeout, read when a user starts: a worker's comes from its master."""
+        return float(level_options(self.environment).request_timeout)
+
     def ssl_context(self, **_: Any) -> ssl.SSLContext:
         """The users' TLS context (their ssl_context_factory), made once per process when the
         first https connection opens (a worker has its master's options by then)."""

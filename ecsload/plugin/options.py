@@ -33,6 +33,7 @@ class LevelOptions(Protocol):
     last_level: bool
     ca_bundle: str | None
     insecure: bool
+    request_timeout: float
     happy_image: str
     missing_image: str
     arrival_rate: float | None

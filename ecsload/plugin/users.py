@@ -82,9 +82,11 @@ class ECSUser(FastHttpUser):
 
     def __init__(self, environment: Environment) -> None:
         self.level = Level.of(environment)
-        # Read by FastHttpUser as it makes the client: the level's verification (ecsload.tls).
+        # Read by FastHttpUser as it makes the client: the level's verification (ecsload.tls)
+        # and how long a request may wait (a timed-out one is recorded as no answer).
         self.insecure = self.level.insecure
         self.ssl_context_factory = self.level.ssl_context
+        self.network_timeout = self.connection_timeout = self.level.request_timeout
         super().__init__(environment)
         # A user reuses its keep-alive connection: more connections than users means the
         # server or a proxy closed some.
