@@ -35,6 +35,9 @@ import numpy as np
 from tabulate import tabulate
 
 from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS
+from ecsload.history import store
+from ecsload.history.baseline import between_run_noise, pooled_samples
+from ecsload.report.comparison import pooled
 from ecsload.report.comparison.reading import level_samples
 from ecsload.report.comparison.statistics import SAME, SLOWER, Rule, compare
 from ecsload.report.samples import Samples
@@ -43,6 +46,7 @@ from tests.nginx_support import nginx_ecs, nginx_missing
 
 DELAYED_TYPES = ("noop", "version", "health", "tasks")
 MIN_SPREAD_SAMPLES = 100
+HISTORY_FILE = "history.sqlite"  # each sweep adds itself to it, beside the run folders
 RUN_TIMEOUT_S = 1800
 
 Runs = list[dict[int, Samples]]
@@ -132,6 +136,31 @@ def could_see(comparisons: Sequence[Mapping]) -> str:
     return ", ".join(parts)
 
 
+def history_verdicts(folder: Path) -> tuple[list[str], list[str]]:
+    """The history baseline (--baseline history:N) on the same runs: each identical run
+    against the other identical ones (leave one out: under A/A they are exchangeable), each
+    slowed run against all of them; the run noise measured between the stored runs, as
+    the verdict command does (ecsload.history.baseline)."""
+    location = str(folder / "same" / HISTORY_FILE)
+    target = json.loads((run_folders(folder / "same")[0] / "plan.json").read_text())["endpoint"]
+    with store.transaction(location, create=False) as connection:
+        runs = store.run_rows(connection, target)
+        encoded = store.histograms(connection, [run.id for run in runs])
+
+    def verdict(baseline: list[store.StoredRun], run_dir: Path) -> str:
+        noise = between_run_noise(baseline) or pooled.ASSUMED_RUN_NOISE_PERCENT
+        before = pooled_samples(baseline, encoded)
+        now = pooled.level_samples(run_dir)
+        return str(pooled.compare(before, now, pooled.Rule(run_noise_percent=noise))["verdict"])
+
+    same = [
+        verdict([other for other in runs if other is not run], Path(run.run_dir or ""))
+        for run in runs
+    ]
+    slowed = [verdict(runs, run_dir) for run_dir in run_folders(folder / "slowed")]
+    return same, slowed
+
+
 def default_sweeps(folder: Path) -> None:
     """Each default sweep compared with the one before, and its saturation line."""
     runs = run_folders(folder)
@@ -175,6 +204,12 @@ def main() -> None:
     print(f"\nA/A pairs with an alarm: {alarms}/{len(aa)}; could see {could_see(aa)}")
     if ab:
         print(f"slowed pairs caught (slower): {caught}/{len(ab)}")
+    same_verdicts, slowed_verdicts = history_verdicts(options.folder)
+    print(
+        f"history baseline (each identical run against the other {len(same) - 1}): alarms "
+        f"{sum(v != SAME for v in same_verdicts)}/{len(same_verdicts)}; slowed runs against "
+        f"all {len(same)}: caught {slowed_verdicts.count(SLOWER)}/{len(slowed_verdicts)}"
+    )
     print("\nDefault sweeps (-n 1000), each compared with the one before:")
     default_sweeps(options.folder / "defaults")
 

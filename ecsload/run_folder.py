@@ -165,7 +165,7 @@ class SummaryDocument(TypedDict):
 
 class PlanDocument(TypedDict, total=False):
     """plan.json: the plan (ecsload.commands.plan): `created`, `run_dir`, every setting by its
-    key (ecsload.plan.setting_rows), `sources`, `distribution`, `tls`, `notes`."""
+    key (ecsload.setting_rows), `sources`, `distribution`, `tls`, `notes`."""
 
     version: int
     created: str

@@ -5,7 +5,7 @@ setting (options > environment > config file > defaults), checks all of them
 before anything starts, creates the run folder with its plan.json (credentials
 by path only), and prints shell assignments for the script to `eval`.
 
-The settings are declared in ecsload.plan.setting_rows and resolved in
+The settings are declared in ecsload.setting_rows and resolved in
 ecsload.plan.resolve; the checks across them are in ecsload.plan.checks. Standard
 library only: `--help` runs on bare python3.
 """
@@ -42,8 +42,8 @@ from ecsload.plan.resolve import (
     resolve_arrival_levels,
     resolve_history,
 )
-from ecsload.plan.setting_rows import PROG, parser
 from ecsload.run_folder import RunFolderError, WriteError, new_run_folder, write_plan
+from ecsload.setting_rows import PROG, parser
 from ecsload.tls import NOT_VERIFIED, tls_terms
 
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
-from ecsload.plan.setting_rows import PROG
 from ecsload.report.baseline import BaselineError, check_baseline
+from ecsload.setting_rows import PROG
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
 from ecsload.values import PROBE, parse_threshold
 

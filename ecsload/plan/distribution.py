@@ -6,7 +6,7 @@ master). Several machines: one `--master` that runs no users and waits for
 `--expect-workers N`, and `--worker --master-host HOST` on the others. The
 master binds every interface by default, as Locust does: its workers are on
 other machines, and 127.0.0.1 would keep them out. The role's settings are rows of
-ecsload.plan.setting_rows, like every other. Standard library only: `--help` runs on
+ecsload.setting_rows, like every other. Standard library only: `--help` runs on
 bare python3 and imports the plan, which imports this.
 """
 

@@ -2,7 +2,7 @@
 
 Bash runs Locust; Python decides its options. A level's are Locust's own (users,
 ramp, time cap, its files), the locustfile's that carry a setting (each row's
-`locust` option in ecsload.plan.setting_rows: one declaration, the same parser on
+`locust` option in ecsload.setting_rows: one declaration, the same parser on
 both sides), and those of a level spread over processes (--processes) or machines
 (--master). A setting left at its default, or at nothing (0, empty, false), is not
 passed: the locustfile's option has the same default. bash reads the result
@@ -12,9 +12,9 @@ NUL-separated (ecsload.commands.locust_args).
 from collections.abc import Mapping
 from typing import Any
 
-from ecsload.plan.setting_rows import SETTINGS, shell_text
 from ecsload.ports import free_port
 from ecsload.run_folder import LevelFolder, WorkerFolder
+from ecsload.setting_rows import SETTINGS, shell_text
 
 LOOPBACK = "127.0.0.1"
 

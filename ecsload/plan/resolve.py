@@ -2,7 +2,7 @@
 arrival-rate sweep's derived settings, and the plan as bash reads it (shell assignments)
 and as -v prints it.
 
-The settings are the rows of ecsload.plan.setting_rows. Standard library only: `--help`
+The settings are the rows of ecsload.setting_rows. Standard library only: `--help`
 runs on bare python3 and imports the plan, which imports this.
 """
 
@@ -31,8 +31,8 @@ from ecsload.model import (
     default_max_in_flight,
     users_by_kind,
 )
-from ecsload.plan.setting_rows import PROG, SETTINGS, shell_text
 from ecsload.plugin.locust_compat import ramp_seconds
+from ecsload.setting_rows import PROG, SETTINGS, shell_text
 
 PATH_SETTINGS = (
     "credentials",

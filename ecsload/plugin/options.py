@@ -1,6 +1,6 @@
-"""The locustfile's own options, under "ECS load test" in `locust -f locustfile.py --help`.
+"""The locustfile's own options (the group "ECS load test"; Locust's --help lists its own only).
 
-Those that carry a setting are made from its row (ecsload.plan.setting_rows: the
+Those that carry a setting are made from its row (ecsload.setting_rows: the
 row's `locust` option, parser, help and default), so the plan and Locust accept
 the same values; ecsload.plan.locust_command passes them. The others are the
 level's files and its role in a sweep. A master forwards the options that
@@ -9,7 +9,7 @@ differ from their defaults to its workers.
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from ecsload.plan.setting_rows import SETTINGS, Setting
+from ecsload.setting_rows import SETTINGS, Setting
 from ecsload.values import option_type, positive_number
 
 if TYPE_CHECKING:

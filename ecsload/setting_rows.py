@@ -1,10 +1,16 @@
 """Every setting a run has, where each may come from, and the command line that sets them.
 
-A setting is a `Setting` row: its config key (also its plan.json key), the shell
-variable bash reads, its default, how its text (option, environment) and its
-config-file value are parsed, its environment variable. To add one: add a row
-and, when it has one, its option in `parser`. Standard library only: `--help`
-runs on bare python3.
+A setting is declared once, as a `Setting` row: its config key (also its
+plan.json key), the shell variable bash reads (if bash needs it), its default,
+how its text (option, environment) and its config-file value are parsed, its
+environment variable, its option (flags, metavar, --help text) and the
+locustfile option that carries it to every level. `parser` makes the command
+line from the rows, ecsload.plugin.options the locustfile's options, and
+ecsload.plan.locust_command passes them to Locust. To add a setting: add a row,
+put its key in OPTION_ORDER (where --help shows it) and use it (plan.json has
+it; a row with `locust` reaches the level as `level_options(env).<its name>`).
+A base module, below the plan and the plugin that both read it; standard
+library only: `--help` runs on bare python3.
 """
 
 import argparse
