@@ -137,6 +137,7 @@ def test_a_workers_plan_says_its_levels_are_the_masters(tmp_path: Path) -> None:
     args = ("-v", "--worker", "--master-host", "10.0.0.5", "--processes", "2")
     printed = plan(tmp_path, *args, ECS_CREDENTIALS=str(tmp_path / "creds.txt")).stderr
     assert re.search(r"^  processes +2 ", printed, re.M), printed
+    assert re.search(r"^  master_host +10.0.0.5 +\(option\)", printed, re.M), printed
     assert re.search(r"^  levels +the master's: its endpoint, levels", printed, re.M), printed
     assert "level 10" not in printed
     assert "concurrency" not in printed
