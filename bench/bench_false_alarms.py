@@ -15,7 +15,11 @@ each with every identical run shows whether the rule sees the slowdown (verdict
 sweep, `-n 1000`), each compared with the one before, with each one's
 saturation line. Printed: the between-run spread of p50/p95/p99 (SD of their
 logarithm across runs), the A/A pairs with an alarm, the slowed pairs caught,
-what the comparison could see, each run's wall time. The runs stay in `--folder`
+what the comparison could see, the same with the history as the baseline
+(`--baseline history:N`: each identical run against the others, each slowed run
+against all of them), each run's wall time. Run it on a machine that does
+nothing else meanwhile: the stand-in shares the machine, so other work there
+makes the service truly slower (docs/verdicts.md). The runs stay in `--folder`
 (a temporary one by default); given a folder with runs in it, the bench compares
 those instead of running new ones.
 """

@@ -24,7 +24,8 @@ EXIT_CODES = (
         2,
         "CONFIG",
         "invalid or unreadable config file, endpoint, credentials, CA bundle or baseline "
-        "folder, or an https endpoint whose certificate does not verify",
+        "folder, a baseline this run cannot be compared or judged with "
+        "(--fail-on-regression), or an https endpoint whose certificate does not verify",
     ),
     ExitCode(
         3,

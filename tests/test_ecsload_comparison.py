@@ -6,6 +6,7 @@ import numpy as np
 from ecsload.report.comparison.statistics import (
     FASTER,
     MIN_SAMPLES,
+    NOT_JUDGED,
     SAME,
     SLOWER,
     Rule,
@@ -98,6 +99,34 @@ def test_the_run_noise_floor_widens_what_counts_as_noise() -> None:
     before, now = run(1), run(2, median_ms=26)  # +30%
     assert compared(before, now)["verdict"] == SLOWER
     assert compared(before, now, Rule(run_noise_percent=40))["verdict"] == SAME
+
+
+def test_a_level_measured_once_is_shown_not_judged_unless_a_floor_stands_for_the_drift() -> None:
+    """One repeat cannot show the drift between runs: even a +50% copy is not called slower
+    from its windows alone (default sweeps alarmed in 5 of 5 A/A pairs that way)."""
+    before, now = run(1, repeats=1), run(2, median_ms=30, repeats=2)
+    result = compared(before, now)
+    [level] = result["levels"]
+    assert result["verdict"] == level["verdict"] == NOT_JUDGED
+    assert level["could_see"] == {}
+    assert "measured in 1 and 2 repeat(s)" in level["not_judged"]
+    assert level["all"]["p50"]["change_percent"] > 40  # shown: before, now, the change
+    assert level["all"]["p50"]["verdict"] == NOT_JUDGED
+    assert level["types"]["Tasks-Happy-Path"]["verdict"] == NOT_JUDGED
+    assert result["tests"] == 0  # nothing judged: the family is empty
+    assert "not judged: measured in 1 and 2 repeat(s)" in comparison_table(
+        {**result, "baseline": "A", "generator_busy_levels": []}
+    )
+    floored = compared(before, now, Rule(run_noise_percent=10))
+    assert floored["verdict"] == SLOWER and floored["levels"][0]["not_judged"] is None
+
+
+def test_judged_levels_keep_their_verdict_beside_one_that_is_not() -> None:
+    result = compare(
+        {10: run(1), 20: run(3, repeats=1)}, {10: run(2, median_ms=30), 20: run(4)}, Rule()
+    )
+    assert [level["verdict"] for level in result["levels"]] == [SLOWER, NOT_JUDGED]
+    assert result["verdict"] == SLOWER
 
 
 def test_errors_that_start_are_slower() -> None:

@@ -284,6 +284,34 @@ def test_the_verdict_refuses_a_comparison_with_no_level_in_common(tmp_path: Path
     assert not (run / "comparison.json").exists()
 
 
+@pytest.mark.parametrize("gate", [False, True])
+def test_a_gate_on_levels_measured_once_never_passes(tmp_path: Path, gate: bool) -> None:
+    """One repeat per run: the comparison shows the figures but judges none, and
+    --fail-on-regression cannot pass on that (exit 2), nor say slower either."""
+    rows = "".join(
+        f"{1714564800000 + 10 * i},NoOp,{i % 10},1,200,{1 + i % 7},measure,,0.000\n"
+        for i in range(500)
+    )
+    baseline = make_baseline(tmp_path / "A", samples=HEADER + rows)
+    run = make_baseline(tmp_path / "B", samples=HEADER + rows)
+    plan_json = {"baseline": str(baseline), "tolerance": 10, "run_noise": 0}
+    write(run / "plan.json", json.dumps(plan_json | {"fail_on_regression": gate}))
+
+    result = run_module("verdict", str(run), timeout=60)
+
+    comparison = json.loads((run / "comparison.json").read_text())
+    assert comparison["verdict"] == "not judged"
+    assert "not judged: measured in 1 and 1 repeat(s)" in (run / "comparison.txt").read_text()
+    if gate:
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(
+            f"python -m ecsload.commands.verdict: baseline {baseline}: no level could be "
+            "judged, so --fail-on-regression cannot pass: measured in 1 and 1 repeat(s)"
+        )
+    else:
+        assert (result.returncode, result.stderr) == (0, "")
+
+
 def test_fail_on_says_that_it_replaces_the_config_files_thresholds(tmp_path: Path) -> None:
     # Issue 19, case 15: options override the config file; here a user adding one check
     # would lose the file's others without a word, so the plan says it.

@@ -39,7 +39,7 @@ from ecsload.history_location import (
 from ecsload.report.baseline import BaselineError, run_summary
 from ecsload.report.comparison import pooled
 from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import SLOWER, Rule, compare
+from ecsload.report.comparison.statistics import NOT_JUDGED, SLOWER, Rule, compare
 from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
@@ -147,6 +147,12 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
     ]
     saved(lambda: write_comparison(run.comparison, comparison))
     publish(run.comparison_text, table(comparison))
+    if comparison["verdict"] == NOT_JUDGED and plan.get("fail_on_regression"):
+        raise UserError(  # a gate that could not judge has not passed
+            f"baseline {name}: no level could be judged, so --fail-on-regression cannot pass: "
+            + comparison["levels"][0]["not_judged"],
+            EXIT_CONFIG,
+        )
     return str(comparison["verdict"])
 
 

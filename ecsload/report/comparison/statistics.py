@@ -15,6 +15,14 @@ detected at the strictest Holm level (or the tolerance, when larger). A percenti
 compared only with 10 / (1 - p) samples or more in each run (p50: 20, p95: 200, p99:
 1,000): below that a bootstrap of its few samples (the maximum, for p99) cannot tell its
 noise, and a paced type's handful of requests would alarm.
+
+A level is judged only when each run has MIN_REPEATS repeats of it (or a `--run-noise`
+floor is given): a level measured once cannot show the drift between runs minutes apart,
+which is slower than its windows. Measured here (bench/bench_false_alarms.py, a quiet
+machine): six default sweeps (-n 1000, one repeat, 1-2 s levels), each against the one
+before, changed by 11-48% with p-values under 1e-3 in 5 of 5 pairs, while 6 runs of
+-d 10 --repeat 3 alarmed in 1 of 15 A/A pairs. Such a level's figures are shown, not
+judged (NOT_JUDGED), and a comparison with no level judged never passes a gate.
 """
 
 import math
@@ -35,7 +43,8 @@ ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
 MIN_SAMPLES = 10  # of a type in each run, for its percentiles to be compared
 TAIL_SAMPLES = 10  # a percentile p is compared with 10 / (1 - p) samples or more in each run
 CONFIDENCE = 0.95
-SLOWER, FASTER, SAME = "slower", "faster", "same"
+MIN_REPEATS = 2  # of a level in each run, for it to be judged without a --run-noise floor
+SLOWER, FASTER, SAME, NOT_JUDGED = "slower", "faster", "same", "not judged"
 ALL = ""  # the group of every request
 
 
@@ -175,10 +184,43 @@ def judged(test: Test, rejected: bool, rule: Rule, z_strict: float) -> dict[str,
 
 
 def verdict_of(changes: list[str]) -> str:
-    """Slower if anything is slower; faster if something is faster and nothing slower."""
+    """Slower if anything is slower; faster if something is faster and nothing slower; not
+    judged when nothing was (and same when nothing is left to judge)."""
     if SLOWER in changes:
         return SLOWER
-    return FASTER if FASTER in changes else SAME
+    if FASTER in changes:
+        return FASTER
+    return NOT_JUDGED if changes and set(changes) == {NOT_JUDGED} else SAME
+
+
+def repeats(samples: Samples) -> int:
+    return len(np.unique(samples.repeat))
+
+
+def unjudged_reason(pair: tuple[Samples, Samples], rule: Rule) -> str | None:
+    """Why a level cannot be judged (None: it can): a level measured once in a run shows no
+    drift between runs, unless a --run-noise floor stands for it."""
+    counts = [repeats(s) for s in pair]
+    if min(counts) >= MIN_REPEATS or rule.run_noise_percent > 0:
+        return None
+    return (
+        f"measured in {counts[0]} and {counts[1]} repeat(s): one repeat cannot show how far "
+        "runs minutes apart drift (5 of 5 pairs of default sweeps alarmed on a quiet machine); "
+        f"run both with --repeat {MIN_REPEATS} or more (e.g. -d 10 --repeat 3), or give "
+        "--run-noise PCT"
+    )
+
+
+def shown_only(test: Test) -> dict[str, Any]:
+    """A figure of a level that is not judged: before, now and the change, no verdict."""
+    return {
+        "before": round(test.before, 3),
+        "now": round(test.now, 3),
+        "change_percent": round(100 * (test.now / test.before - 1), 1) if test.before else None,
+        "p_value": None,
+        "detectable_percent": None,
+        "verdict": NOT_JUDGED,
+    }
 
 
 def compare(
@@ -188,9 +230,13 @@ def compare(
     (MIN_SAMPLES or more in each); what only one run has is listed, not judged."""
     common = sorted(set(baseline) & set(current))
     tests: list[Test] = []
+    shown: list[Test] = []  # the figures of levels that are not judged
     counts: dict[tuple[int, str], list[int]] = {}
+    reasons: dict[int, str] = {}
     for users in common:
         pair = (baseline[users], current[users])
+        if reason := unjudged_reason(pair, rule):
+            reasons[users] = reason
         draws = tuple(level_draws(s) for s in pair)
         names = sorted(set(pair[0].type_names) & set(pair[1].type_names))
         for name in names:
@@ -214,14 +260,16 @@ def compare(
                 continue
             test = make_test(where, pair, (draws[0], draws[1]), rule)
             if test is not None:
-                tests.append(test)
+                (shown if users in reasons else tests).append(test)
     alpha = 1 - CONFIDENCE
     p_values = [float(2 * stats.norm.sf(abs(t.z))) for t in tests]
     rejected = holm(p_values, alpha)
     z_strict = float(stats.norm.isf(alpha / (2 * max(len(tests), 1))))
     entries = {t.where: judged(t, r, rule, z_strict) for t, r in zip(tests, rejected, strict=True)}
+    entries |= {t.where: shown_only(t) for t in shown}
     levels = [
-        level_result(users, baseline[users], current[users], entries, counts) for users in common
+        level_result(users, baseline[users], current[users], entries, counts, reasons.get(users))
+        for users in common
     ]
     return {
         "rule": rule.as_json(),
@@ -239,14 +287,17 @@ def level_result(
     now: Samples,
     entries: Mapping[tuple[int, str, str], dict[str, Any]],
     counts: Mapping[tuple[int, str], list[int]],
+    not_judged: str | None,
 ) -> dict[str, Any]:
-    """One level's part: its own figures, its types' and what it could have seen."""
+    """One level's part: its own figures, its types' and what it could have seen (nothing,
+    with the reason, for a level that is not judged)."""
 
     def figures(group: str, keys: list[str]) -> dict[str, Any]:
         found = {
             key: entries[(users, group, key)] for key in keys if (users, group, key) in entries
         }
-        return {**found, "verdict": verdict_of([e["verdict"] for e in found.values()])}
+        verdict = NOT_JUDGED if not_judged else verdict_of([e["verdict"] for e in found.values()])
+        return {**found, "verdict": verdict}
 
     percentiles = [f"p{p}" for p in INTERVAL_PERCENTILES]
     overall = figures(ALL, ["goodput", "error_percent", *percentiles])
@@ -258,11 +309,12 @@ def level_result(
     could_see = {
         key: entries[(users, ALL, key)]["detectable_percent"]
         for key in ("p95", "goodput", "error_percent")
-        if (users, ALL, key) in entries
+        if (users, ALL, key) in entries and not not_judged
     }
     return {
         "users": users,
         "verdict": verdict_of([overall["verdict"], *(t["verdict"] for t in types.values())]),
+        "not_judged": not_judged,
         "could_see": could_see,
         "all": overall,
         "types": types,

@@ -6,7 +6,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.comparison.statistics import MIN_SAMPLES, SAME
+from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, SAME
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.tables import framed
 
@@ -42,7 +42,7 @@ def verdict_cell(figures: Mapping[str, Any]) -> str:
     changed = [
         key.removesuffix("_percent")
         for key, change in figures.items()
-        if isinstance(change, dict) and change["verdict"] != SAME
+        if isinstance(change, dict) and change["verdict"] not in (SAME, NOT_JUDGED)
     ]
     if figures["verdict"] == SAME and min(figures.get("samples") or [MIN_SAMPLES]) < MIN_SAMPLES:
         return f"same (under {MIN_SAMPLES} samples)"
@@ -53,6 +53,11 @@ def level_line(level: Mapping[str, Any]) -> str:
     """`At 10 users: goodput 200→120 -40% OK/s, errors 0.0→0.0%; could see: p95 ±12%,
     goodput ±9%, errors ±1 points`."""
     overall, seen = level["all"], level["could_see"]
+    if level.get("not_judged"):
+        return (
+            f"At {level['users']} users: goodput {change_cell(overall.get('goodput'), 0, True)} "
+            f"OK/s; not judged: {level['not_judged']}"
+        )
     parts = [f"{key} ±{seen[key]:g}%" for key in ("p95", "goodput") if key in seen]
     if "error_percent" in seen:
         parts.append(f"errors ±{seen['error_percent']:g} points")
