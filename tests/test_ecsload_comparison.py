@@ -109,14 +109,14 @@ def test_a_level_measured_once_is_shown_not_judged_unless_a_floor_stands_for_the
     [level] = result["levels"]
     assert result["verdict"] == level["verdict"] == NOT_JUDGED
     assert level["could_see"] == {}
-    assert "measured in 1 and 2 repeat(s)" in level["not_judged"]
+    assert level["not_judged"] == "measured in 1 and 2 repeat(s)"
     assert level["all"]["p50"]["change_percent"] > 40  # shown: before, now, the change
     assert level["all"]["p50"]["verdict"] == NOT_JUDGED
     assert level["types"]["Tasks-Happy-Path"]["verdict"] == NOT_JUDGED
     assert result["tests"] == 0  # nothing judged: the family is empty
-    assert "not judged: measured in 1 and 2 repeat(s)" in comparison_table(
-        {**result, "baseline": "A", "generator_busy_levels": []}
-    )
+    text = comparison_table({**result, "baseline": "A", "generator_busy_levels": []})
+    assert "not judged (measured in 1 and 2 repeat(s))" in text
+    assert "NOTE: a level is not judged when one repeat cannot show" in " ".join(text.split())
     floored = compared(before, now, Rule(run_noise_percent=10))
     assert floored["verdict"] == SLOWER and floored["levels"][0]["not_judged"] is None
 

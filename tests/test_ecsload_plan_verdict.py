@@ -301,12 +301,13 @@ def test_a_gate_on_levels_measured_once_never_passes(tmp_path: Path, gate: bool)
 
     comparison = json.loads((run / "comparison.json").read_text())
     assert comparison["verdict"] == "not judged"
-    assert "not judged: measured in 1 and 1 repeat(s)" in (run / "comparison.txt").read_text()
+    assert "not judged (measured in 1 and 1 repeat(s))" in (run / "comparison.txt").read_text()
     if gate:
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(
             f"python -m ecsload.commands.verdict: baseline {baseline}: no level could be "
-            "judged, so --fail-on-regression cannot pass: measured in 1 and 1 repeat(s)"
+            "judged (measured in 1 and 1 repeat(s)), so --fail-on-regression cannot pass: one "
+            "repeat cannot show"
         )
     else:
         assert (result.returncode, result.stderr) == (0, "")

@@ -39,7 +39,13 @@ from ecsload.history_location import (
 from ecsload.report.baseline import BaselineError, run_summary
 from ecsload.report.comparison import pooled
 from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import NOT_JUDGED, SLOWER, Rule, compare
+from ecsload.report.comparison.statistics import (
+    NOT_JUDGED,
+    NOT_JUDGED_WHY,
+    SLOWER,
+    Rule,
+    compare,
+)
 from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
@@ -149,8 +155,8 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
     publish(run.comparison_text, table(comparison))
     if comparison["verdict"] == NOT_JUDGED and plan.get("fail_on_regression"):
         raise UserError(  # a gate that could not judge has not passed
-            f"baseline {name}: no level could be judged, so --fail-on-regression cannot pass: "
-            + comparison["levels"][0]["not_judged"],
+            f"baseline {name}: no level could be judged ({comparison['levels'][0]['not_judged']}),"
+            f" so --fail-on-regression cannot pass: {NOT_JUDGED_WHY}",
             EXIT_CONFIG,
         )
     return str(comparison["verdict"])

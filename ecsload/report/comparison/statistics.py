@@ -203,12 +203,14 @@ def unjudged_reason(pair: tuple[Samples, Samples], rule: Rule) -> str | None:
     counts = [repeats(s) for s in pair]
     if min(counts) >= MIN_REPEATS or rule.run_noise_percent > 0:
         return None
-    return (
-        f"measured in {counts[0]} and {counts[1]} repeat(s): one repeat cannot show how far "
-        "runs minutes apart drift (5 of 5 pairs of default sweeps alarmed on a quiet machine); "
-        f"run both with --repeat {MIN_REPEATS} or more (e.g. -d 10 --repeat 3), or give "
-        "--run-noise PCT"
-    )
+    return f"measured in {counts[0]} and {counts[1]} repeat(s)"
+
+
+NOT_JUDGED_WHY = (
+    "one repeat cannot show how far runs minutes apart drift (5 of 5 pairs of default sweeps "
+    f"alarmed on a quiet machine): run both with --repeat {MIN_REPEATS} or more (e.g. -d 10 "
+    "--repeat 3), or give --run-noise PCT"
+)
 
 
 def shown_only(test: Test) -> dict[str, Any]:

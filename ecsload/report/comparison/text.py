@@ -6,7 +6,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, SAME
+from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, NOT_JUDGED_WHY, SAME
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.tables import framed
 
@@ -56,7 +56,7 @@ def level_line(level: Mapping[str, Any]) -> str:
     if level.get("not_judged"):
         return (
             f"At {level['users']} users: goodput {change_cell(overall.get('goodput'), 0, True)} "
-            f"OK/s; not judged: {level['not_judged']}"
+            f"OK/s; not judged ({level['not_judged']})"
         )
     parts = [f"{key} ±{seen[key]:g}%" for key in ("p95", "goodput") if key in seen]
     if "error_percent" in seen:
@@ -97,6 +97,8 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
         f"all {comparison['tests']} figures compared (Holm), and it is beyond "
         f"{rule['tolerance_percent']:g}% (and {rule['floor_ms']:g} ms); docs/verdicts.md"
     )
+    if any(level.get("not_judged") for level in comparison["levels"]):
+        rule_text += f". NOTE: a level is not judged when {NOT_JUDGED_WHY}"
     lines = [
         framed(title),
         tabulate(rows, headers=headers, disable_numparse=True, colalign=("right",)),
