@@ -81,7 +81,7 @@ MACHINES_HELP = textwrap.fill(
     "`run_load_test.sh --worker --master-host HOST` and follows the whole sweep.",
     width=79,
 )
-PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[2] / "newrelic.ini"
+PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[1] / "newrelic.ini"
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,7 @@ class Setting:
     repeatable: bool = False  # each use of the option adds to the list
     group: str = ""  # the --help group ("": the main options)
     locust: str = ""  # the locustfile's option that carries the value to each level
+    locust_default: Any = None  # that option's default, where not the setting's (None: it is)
 
     @property
     def shell_default(self) -> str:
@@ -168,6 +169,7 @@ SETTINGS = (
         flags=("-n", "--requests"),
         metavar="N",
         locust="--stop-after-requests",
+        locust_default=0,  # Locust alone (a test, a worker): no request limit
     ),
     Setting(
         "level_seconds",

@@ -63,6 +63,13 @@ def kill_leftovers(text: str) -> None:
             os.killpg(int(line.split(":", 1)[0]), signal.SIGKILL)
 
 
+def ctrl_c_as_a_terminal_sends_it() -> None:
+    """SIGINT at its default, as a terminal's script gets it: tests run from a shell's
+    background job (`cmd &` without job control) inherit SIGINT ignored, and a shell cannot
+    trap a signal that was ignored when it started, so its Ctrl-C tests would see nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def script_in_background(
     *args: str, results: Path, **popen: Any
@@ -75,6 +82,7 @@ def script_in_background(
         env=clean_env(),
         text=True,
         start_new_session=True,
+        preexec_fn=ctrl_c_as_a_terminal_sends_it,
         **popen,
     )
     try:

@@ -61,9 +61,11 @@ def by_type(folder: Path, measured: bool = True) -> dict[str, Counter]:
 def run_level(
     node: Target, folder: Path, *args: str, credentials: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """One headless Locust level with the locustfile against the node; it must exit 0."""
+    """One headless Locust level with the locustfile against the node; it must exit 0.
+    `credentials` "": none (the option left out, as the plan leaves it out)."""
     creds = str(node.credentials) if credentials is None else credentials
-    result = run_command(locust_args(node.url, folder, *args, "--ecs-credentials", creds))
+    signing = ("--ecs-credentials", creds) if creds else ()
+    result = run_command(locust_args(node.url, folder, *args, *signing))
     assert result.returncode == 0, result.stderr
     return result
 

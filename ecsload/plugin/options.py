@@ -9,7 +9,7 @@ differ from their defaults to its workers.
 
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from ecsload.setting_rows import SETTINGS, Setting
+from ecsload.setting_rows import SETTINGS, Setting, shell_text
 from ecsload.values import option_type, positive_number
 
 if TYPE_CHECKING:
@@ -53,17 +53,18 @@ def level_options(environment: "Environment") -> LevelOptions:
 
 
 def add_setting_option(group: Any, s: Setting) -> None:
-    """The locustfile's option of a setting: the plan's parser, help and default."""
+    """The locustfile's option of a setting: the plan's parser and help, its default."""
     if not s.metavar:
         group.add_argument(s.locust, action="store_true", help=s.help.replace("%", "%%"))
         return
     assert s.from_text is not None  # a setting with a value has a parser
+    default = s.default if s.locust_default is None else s.locust_default
     group.add_argument(
         s.locust,
         metavar=s.metavar,
         type=option_type(s.from_text),
-        default=None if s.default == "" else s.default,  # argparse would parse a text default
-        help=f"{s.help} (default: {s.shell_default or 'none'})".replace("%", "%%"),
+        default=None if default == "" else default,  # argparse would parse a text default
+        help=f"{s.help} (default: {shell_text(default) or 'none'})".replace("%", "%%"),
     )
 
 
