@@ -112,6 +112,11 @@ class Setting:
     def shell_default(self) -> str:
         return shell_text(self.default)
 
+    @property
+    def locust_default_value(self) -> Any:
+        """The default of the locustfile's option: what a level has when it is left out."""
+        return self.default if self.locust_default is None else self.locust_default
+
 
 SETTINGS = (
     Setting(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.setting_rows import SETTINGS
 from tests.ecsload_support import (
     PAIRS,
     assert_refused,
@@ -75,6 +76,38 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
         "master_port": 5557,
         "worker_wait": 120,
     }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),  # every default: -n 1000 must reach Locust, whose own default is no limit
+        ("-n", "70", "--request-timeout", "2.5", "--happy-image", "a:1", "--insecure"),
+        ("-d", "5", "--warmup", "1", "--repeat", "2"),
+        ("--rates", "40 80", "--arrivals", "poisson", "--max-in-flight", "9"),
+    ],
+)
+def test_locust_reads_every_setting_as_the_plan_resolved_it(tmp_path: Path, args: tuple) -> None:
+    """The contract of one declaration: for each row with a locustfile option, what the
+    level's Locust parses from the command line built for it is the plan's value."""
+    result = plan(tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    saved = planned(result)
+    key = (saved["rates"] or saved["concurrency"])[0]
+    locust = locust_reads(locust_argv(result, key))
+    for s in SETTINGS:
+        if not s.locust:
+            continue
+        read = getattr(locust, s.locust.removeprefix("--").replace("-", "_"))
+        planned_value = saved[s.key]
+        if s.key == "credentials":
+            continue  # the level's own: the local node's pairs, given by bash
+        if s.key == "number_of_requests" and saved["level_seconds"]:
+            assert read == 0, "a timed level has no request limit"
+        elif planned_value in (None, "", 0, False):
+            assert read in (None, "", 0, False), (s.key, read)
+        else:
+            assert read == planned_value, (s.key, read, planned_value)
 
 
 def test_a_deployment_gets_the_seeds_images_and_the_local_node_loopback_ones(

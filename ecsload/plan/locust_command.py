@@ -4,8 +4,8 @@ Bash runs Locust; Python decides its options. A level's are Locust's own (users,
 ramp, time cap, its files), the locustfile's that carry a setting (each row's
 `locust` option in ecsload.setting_rows: one declaration, the same parser on
 both sides), and those of a level spread over processes (--processes) or machines
-(--master). A setting left at its default, or at nothing (0, empty, false), is not
-passed: the locustfile's option has the same default. bash reads the result
+(--master). A setting at its locustfile option's default, or at nothing (0, empty,
+false), is not passed: the level has the same without it. bash reads the result
 NUL-separated (ecsload.commands.locust_args).
 """
 
@@ -20,11 +20,12 @@ LOOPBACK = "127.0.0.1"
 
 
 def setting_options(values: Mapping[str, Any]) -> list[str]:
-    """The locustfile's options of the settings in `values` that differ from their default."""
+    """The locustfile's options of the settings in `values` that differ from the option's
+    default (what the level has without them)."""
     argv: list[str] = []
     for s in SETTINGS:
         value = values.get(s.key)
-        if not s.locust or value in (None, "", 0, s.default):  # 0 is also False
+        if not s.locust or value in (None, "", 0, s.locust_default_value):  # 0 is also False
             continue
         argv += [s.locust] if value is True else [s.locust, shell_text(value)]
     return argv

@@ -58,7 +58,7 @@ def add_setting_option(group: Any, s: Setting) -> None:
         group.add_argument(s.locust, action="store_true", help=s.help.replace("%", "%%"))
         return
     assert s.from_text is not None  # a setting with a value has a parser
-    default = s.default if s.locust_default is None else s.locust_default
+    default = s.locust_default_value
     group.add_argument(
         s.locust,
         metavar=s.metavar,
