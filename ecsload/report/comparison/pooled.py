@@ -37,7 +37,7 @@ from ecsload.report.baseline import (
     measured_samples,
     run_summary,
 )
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT
+from ecsload.report.comparison.text import not_compared_lines
 from ecsload.report.stats import NO_ANSWER
 from ecsload.report.tables import framed
 
@@ -330,29 +330,8 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
         f"{rule['run_noise_percent']:g}%, more for the tails) lies beyond "
         f"{rule['tolerance_percent']:g}% (and {rule['floor_ms']:g} ms); docs/verdicts.md",
     ]
-    only = (
-        ("levels_only_in_run", "Levels only in this run (not compared): {} users"),
-        ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} users"),
+    queueing = (
+        "its own queueing is in those latencies and varies from run to run more than the "
+        "run noise allows"
     )
-    lines += [
-        text.format(", ".join(map(str, comparison[key]))) for key, text in only if comparison[key]
-    ]
-    if comparison["generator_busy_levels"]:
-        users = ", ".join(map(str, comparison["generator_busy_levels"]))
-        lines.append(
-            f"NOTE: the load generator was busy over {GENERATOR_BUSY_PERCENT}% at {users} "
-            "users in one run or both: its own queueing is in those latencies and varies "
-            "from run to run more than the run noise allows; compare the probe's figures "
-            "or run with --processes N"
-        )
-    for level in comparison["levels"]:
-        for key, where in (
-            ("types_only_in_run", "this run"),
-            ("types_only_in_baseline", "the baseline"),
-        ):
-            if level[key]:
-                lines.append(
-                    f"At {level['users']} users, only in {where} (not compared): "
-                    + ", ".join(level[key])
-                )
-    return "\n".join(lines)
+    return "\n".join(lines + not_compared_lines(comparison, queueing))

@@ -109,19 +109,27 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
         ),
         *textwrap.wrap(rule_text, WIDTH),
     ]
+    return "\n".join(
+        lines + not_compared_lines(comparison, "its own queueing is in those latencies")
+    )
+
+
+def not_compared_lines(comparison: Mapping[str, Any], queueing: str) -> list[str]:
+    """What comparison.txt lists apart (either rule's): the levels and types only one run has,
+    and the levels whose generator was busy (`queueing`: what that does to the verdicts)."""
     only = (
         ("levels_only_in_run", "Levels only in this run (not compared): {} users"),
         ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} users"),
     )
-    lines += [
+    lines = [
         text.format(", ".join(map(str, comparison[key]))) for key, text in only if comparison[key]
     ]
     if comparison["generator_busy_levels"]:
         users = ", ".join(map(str, comparison["generator_busy_levels"]))
         lines += textwrap.wrap(
             f"NOTE: the load generator was busy over {GENERATOR_BUSY_PERCENT}% at {users} "
-            "users in one run or both: its own queueing is in those latencies; compare the "
-            "probe's figures or run with --processes N",
+            f"users in one run or both: {queueing}; compare the probe's figures or run with "
+            "--processes N",
             WIDTH,
         )
     for level in comparison["levels"]:
@@ -134,4 +142,4 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
                     f"At {level['users']} users, only in {where} (not compared): "
                     + ", ".join(level[key])
                 )
-    return "\n".join(lines)
+    return lines
