@@ -146,8 +146,9 @@ def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False)
     """goodput and error_percent, and the 95% interval (`ci`) beside each figure
     (ecsload.report.intervals): the level's rates and shares, every group's percentiles
     and trend."""
-    seconds, ok = level["seconds"], (level["all"] or {}).get("ok", 0)
-    level["goodput"] = round(ok / seconds, 3) if seconds else None
+    ok, rps = (level["all"] or {}).get("ok", 0), level["rps"]
+    # from req/s, not the rounded seconds: with no error the two are the same figure
+    level["goodput"] = round(rps * ok / level["requests"], 3) if rps else None
     level["error_percent"] = (
         round(100 * (level["requests"] - ok) / level["requests"], 3) if level["requests"] else None
     )

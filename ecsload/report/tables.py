@@ -127,6 +127,12 @@ def trend_cell(group: Mapping[str, Any]) -> str:
     return text + (" ~0" if ci and ci[0] <= 0 <= ci[1] else "")
 
 
+def interval_cell(group: Mapping[str, Any], key: str) -> str:
+    """A percentile and its interval, marked when it came from too few answers (as the
+    level's table marks it: an interval of two answers is no more to rely on)."""
+    return plus_minus(group[key], group["ci"][key]) + (MARK if marked(group, key) else "")
+
+
 def interval_lines(level: Mapping[str, Any]) -> list[str]:
     """The 95% intervals of the level's latencies and trends, one row per type (all first)."""
     uncertainty = level.get("uncertainty")
@@ -141,7 +147,7 @@ def interval_lines(level: Mapping[str, Any]) -> list[str]:
     )
     groups = [("All", level["all"]), *sorted(level["types"].items())]
     rows = [
-        [name, *(plus_minus(g[f"p{p}"], g["ci"][f"p{p}"]) for p in (50, 95, 99)), trend_cell(g)]
+        [name, *(interval_cell(g, f"p{p}") for p in (50, 95, 99)), trend_cell(g)]
         for name, g in groups
     ]
     headers = ["Request Type", "p50 ms", "p95 ms", "p99 ms", "m ms/s"]
