@@ -92,8 +92,21 @@ class Nginx:
     credentials: Path | None  # plaintext pairs it accepts; None: no authentication
     access_log: Path
 
-    def requests_seen(self) -> int:
-        """Lines in the access log: every request that reached nginx."""
+    def requests_seen(self, settle_seconds: float = 0.2, bound_seconds: float = 5.0) -> int:
+        """Lines in the access log: every request that reached nginx. nginx writes a
+        request's line after its answer is sent, so a client may be done before the last
+        line is there: count once the log has not grown for `settle_seconds` (bounded)."""
+        deadline = time.monotonic() + bound_seconds
+        seen = self._lines()
+        while time.monotonic() < deadline:
+            time.sleep(settle_seconds)
+            now = self._lines()
+            if now == seen:
+                break
+            seen = now
+        return seen
+
+    def _lines(self) -> int:
         return len(self.access_log.read_text().splitlines()) if self.access_log.exists() else 0
 
 
