@@ -1,12 +1,13 @@
-"""The load-test harness's Python, in three layers and a shared base.
+"""The load-test harness's Python: a shared base and five layers above it.
 
-    commands/   what run_load_test.sh runs (`python -m ecsload.commands.<name>`)
+    report/     what turns samples into figures: statistics, summary.json, tables, comparison
     plugin/     what runs inside Locust: the level, its budget, roles and users
-    report/     what turns samples into figures: statistics, summary.json, tables
+    history/    the run history and its views (above report/)
+    plan/       the settings resolved and checked, each level's Locust command line
+    commands/   what run_load_test.sh runs (`python -m ecsload.commands.<name>`)
 
-The modules at this level are the base every layer shares: the API's facts
-(api), exit codes (exits), one-line errors (cli), value parsers (values),
-credentials, TLS trust (tls), the traffic model's weights (model), the samples'
-columns and timestamps. They and the plan command use only the standard
-library, so `run_load_test.sh --help` and the plan work before the venv exists.
+The modules at this level are the base every layer shares (docs/harness.md names each).
+They and the plan command use only the standard library at import time, so
+`run_load_test.sh --help` and the plan work before the venv exists;
+tests/test_import_layers.py checks that and the layers' order.
 """

@@ -2,7 +2,7 @@
 
 The file is the one the creds command writes (`--pairs`, or its stdout), not the
 `.htpasswd` it writes for the server. Its format is the creds command's own
-(`ecsload.pairs`): the pairs read here are byte for byte the ones its
+(`ecsnode.pairs`, through `ecsload.node_files`): the pairs read here are byte for byte the ones its
 `--from-pairs` hashes for a local node, so what is sent is what is checked.
 Standard library only: `--help` runs on bare python3 and imports the plan, which
 imports this.
@@ -15,7 +15,7 @@ from pathlib import Path
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG
 from ecsload.input_files import MIB, InputFileError, read_input_file
-from ecsload.pairs import PairsError, parse_pairs
+from ecsload.node_files import PairsError, parse_pairs
 
 CREDENTIALS_LIMIT = MIB  # some 16,000 pairs
 

@@ -22,7 +22,7 @@ Every file is written whole or not at all (`write_text`: a temp file in the same
 folder, fsync, rename), so a full disk or a crash leaves the previous version
 intact, and its error is one line: `cannot write PATH: No space left on device`
 (WriteError). A document is read whole, from a regular file of at most
-MAX_DOCUMENT_BYTES (ecsload.files); a reader gets a DocumentError that says what
+MAX_DOCUMENT_BYTES (ecsload.input_files); a reader gets a DocumentError that says what
 is wrong with the file, including a document from another version of ecs-load
 (`version` in it; one without is read as this version's, and checked as such).
 
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
-from ecsload.files import FileProblem, read_regular_file
+from ecsload.input_files import InputFileError, read_input_file
 
 MAX_DOCUMENT_BYTES = 16 * 2**20  # a run's summary.json of hundreds of levels is under 1 MB
 PATH_MAX = 4096  # Linux's limit on a path
@@ -391,9 +391,9 @@ def _write(path: str | Path, document: Mapping[str, Any], kind: Document) -> Non
 def _read(path: str | Path, kind: Document) -> dict[str, Any]:
     path = Path(path)
     try:
-        value = json.loads(read_regular_file(path, MAX_DOCUMENT_BYTES))
-    except FileProblem as problem:
-        raise DocumentError(path, f"cannot be read: {problem}", not path.exists()) from None
+        value = json.loads(read_input_file(path, MAX_DOCUMENT_BYTES))
+    except InputFileError as problem:
+        raise DocumentError(path, str(problem), not path.exists()) from None
     except ValueError as error:  # UnicodeDecodeError is a ValueError
         raise DocumentError(path, f"cannot be read: {error}") from None
     except RecursionError:

@@ -30,7 +30,6 @@ from ecsload.cli import OneLineParser
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
 from ecsload.history_location import LABEL_VARIABLES, parse_history, parse_label
-from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.values import (
     json_count,
     json_duration,
@@ -82,6 +81,12 @@ MACHINES_HELP = textwrap.fill(
     width=79,
 )
 PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[1] / "newrelic.ini"
+
+
+# The comparison's defaults (ecsload.report.comparison reads them from here): docs/verdicts.md
+# tells how they were chosen.
+DEFAULT_TOLERANCE_PERCENT = 10
+DEFAULT_RUN_NOISE_PERCENT = 0  # an optional floor: the runs measure their own noise
 
 
 @dataclass(frozen=True)

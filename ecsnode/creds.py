@@ -7,7 +7,7 @@ The first form makes N new `key:secret` pairs: it writes them to PAIRS (a new fi
 folder made 0700 when it does not exist yet, as ssh keeps ~/.ssh) or prints
 them on stdout (keep them: that is the credentials file a load test uses), and appends their
 `key:$apr1$...` hashes to FILE, the htpasswd file the node (or nginx) checks. The second form
-hashes the pairs of an existing credentials file (ecsload/pairs.py says its format) into FILE,
+hashes the pairs of an existing credentials file (ecsnode/pairs.py says its format) into FILE,
 so a node accepts a user's own credentials. Only hashes go into FILE. Every file this command
 creates is mode 0600 from the start, before anything is written to it.
 Exit codes: 0 done; 2 bad arguments, a file that cannot be read or written, a PAIRS file that
@@ -27,7 +27,7 @@ from typing import BinaryIO, NoReturn
 
 from passlib.hash import apr_md5_crypt
 
-from ecsload.pairs import PairsError, parse_pairs
+from ecsnode.pairs import PairsError, parse_pairs
 
 MAX_PAIRS = 10_000
 DEFAULT_PAIRS = 5

@@ -27,7 +27,7 @@ from locust.dispatch import UsersDispatcher
 from locust.env import Environment
 from locust.runners import WorkerNode, WorkerRunner
 
-from ecsload.plugin.locust_compat import (
+from ecsload.locust_compat import (
     LOCUST_VERSION,
     on_new_connection,
     ramp_seconds,

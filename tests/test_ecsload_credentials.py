@@ -1,6 +1,6 @@
 """Reading the plaintext key:secret file that Locust signs its requests with.
 
-The format is the creds command's (ecsload/pairs.py, tested in test_node_creds.py);
+The format is the creds command's (ecsnode/pairs.py, tested in test_node_creds.py);
 these tests are about what the harness makes of it: credentials, byte-exact
 secrets, and one-line errors that never echo a secret.
 """

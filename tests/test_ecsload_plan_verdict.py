@@ -214,11 +214,11 @@ def hostile_baselines(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     fifo = make_baseline(tmp_path / "fifo")
     (fifo / "summary.json").unlink()
     os.mkfifo(fifo / "summary.json")
-    cases["a FIFO"] = (fifo, "its summary.json cannot be read: not a regular file")
+    cases["a FIFO"] = (fifo, "its summary.json is a FIFO (named pipe), not a regular file")
     device = make_baseline(tmp_path / "device")
     (device / "level-10" / "samples.csv").unlink()
     (device / "level-10" / "samples.csv").symlink_to("/dev/zero")
-    cases["a device"] = (device, "samples.csv cannot be read: not a regular file")
+    cases["a device"] = (device, "samples.csv is a character device, not a regular file")
     return cases
 
 

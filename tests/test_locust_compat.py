@@ -1,4 +1,4 @@
-"""The Locust, gevent and geventhttpclient internals that ecsload.plugin.locust_compat uses.
+"""The Locust, gevent and geventhttpclient internals that ecsload.locust_compat uses.
 
 Each test fails when an upgrade changes what the module relies on: then fix the
 module (and only it), as its docstring says. The checks (tests/locust_compat_checks.py)

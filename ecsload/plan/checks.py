@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
+from ecsload.node_files import deployment_problem
 from ecsload.report.baseline import BaselineError, check_baseline
 from ecsload.setting_rows import PROG
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
@@ -69,13 +70,10 @@ def check_credentials_fit(values: Mapping[str, Any], sources: Mapping[str, str])
 
 def check_node_deployment(path: str, source: str) -> None:
     """The local node's deployment.json, checked by the node's own reader before anything
-    starts (imported here only: it needs jsonschema, from the venv)."""
-    from ecsnode.deployment import DeploymentError, read_deployment
-
-    try:
-        read_deployment(path)
-    except DeploymentError as error:
-        raise UserError(f"node_deployment from {source}: {error}", EXIT_CONFIG) from None
+    starts."""
+    problem = deployment_problem(path)
+    if problem is not None:
+        raise UserError(f"node_deployment from {source}: {problem}", EXIT_CONFIG)
 
 
 def ignore_tls_settings(values: dict[str, Any], sources: Mapping[str, str], worker: bool) -> None:

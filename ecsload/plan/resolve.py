@@ -25,13 +25,13 @@ from ecsload.history_location import (
     without_secret,
 )
 from ecsload.input_files import MIB, InputFileError, read_input_file
+from ecsload.locust_compat import ramp_seconds
 from ecsload.model import (
     STALL_ROOM_SECONDS,
     USER_WEIGHTS,
     default_max_in_flight,
     users_by_kind,
 )
-from ecsload.plugin.locust_compat import ramp_seconds
 from ecsload.setting_rows import PROG, SETTINGS, shell_text
 
 PATH_SETTINGS = (

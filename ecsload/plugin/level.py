@@ -81,10 +81,10 @@ from locust.runners import WorkerRunner
 from ecsload.cli import UserError
 from ecsload.credentials import load_credentials
 from ecsload.exits import EXIT_CONFIG
+from ecsload.locust_compat import refresh_loop_clock, set_fixed_counts
 from ecsload.model import default_max_in_flight, users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
-from ecsload.plugin.locust_compat import refresh_loop_clock, set_fixed_counts
 from ecsload.plugin.options import add_options, level_options
 from ecsload.plugin.recorder import InFlight, SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role

@@ -40,8 +40,8 @@ import gevent
 from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
+from ecsload.locust_compat import send_statistics_now
 from ecsload.plugin.budget import RequestBudget, TicketLease, TicketPool
-from ecsload.plugin.locust_compat import send_statistics_now
 from ecsload.plugin.recorder import Batch, SampleFile, SampleRecorder
 from ecsload.run_folder import WorkersInfo, write_worker_info
 

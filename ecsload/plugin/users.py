@@ -27,8 +27,8 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
+from ecsload.locust_compat import on_new_connection
 from ecsload.plugin.level import Level
-from ecsload.plugin.locust_compat import on_new_connection
 from ecsload.plugin.options import LevelOptions
 from ecsload.plugin.recorder import InFlight
 from ecsload.sample_columns import RAMP

@@ -21,11 +21,6 @@ from ecsload.run_folder import DocumentError, RunFolder, read_plan, read_summary
 if TYPE_CHECKING:
     from ecsload.report.samples import Samples
 
-# The comparison's defaults (ecsload.report.comparison), here for the plan: docs/verdicts.md
-# tells how they were chosen.
-DEFAULT_TOLERANCE_PERCENT = 10
-DEFAULT_RUN_NOISE_PERCENT = 0  # an optional floor: the runs measure their own noise
-
 # What the comparison reads of a run's summary.json (docs/summary-json.md has it all).
 SUMMARY_SCHEMA = {
     "type": "object",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecsload.files import FileProblem, read_regular_file
+from ecsload.input_files import InputFileError, read_input_file
 from ecsload.run_folder import LevelFolder
 from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADER
 
@@ -159,9 +159,9 @@ def read_rows(path: str | Path, header: str, row: np.dtype) -> np.ndarray:
 def read_file(path: str | Path) -> bytes:
     """The file whole, if it is a regular file of at most MAX_FILE_BYTES."""
     try:
-        return read_regular_file(path, MAX_FILE_BYTES)
-    except FileProblem as problem:
-        raise SampleFileError(f"{path} cannot be read: {problem}") from None
+        return read_input_file(path, MAX_FILE_BYTES)
+    except InputFileError as problem:
+        raise SampleFileError(f"{path} {problem}") from None
 
 
 def rows_of(path: str | Path, data: bytes, header: str, row: np.dtype) -> np.ndarray:

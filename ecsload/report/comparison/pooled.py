@@ -32,14 +32,11 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from ecsload.report.baseline import (
-    DEFAULT_TOLERANCE_PERCENT,
-    measured_samples,
-    run_summary,
-)
+from ecsload.report.baseline import measured_samples, run_summary
 from ecsload.report.comparison.text import not_compared_lines
 from ecsload.report.stats import NO_ANSWER
 from ecsload.report.tables import framed
+from ecsload.setting_rows import DEFAULT_TOLERANCE_PERCENT
 
 ASSUMED_RUN_NOISE_PERCENT = 20  # with under three stored runs and no --run-noise
 COMPARED_PERCENTILES = (50, 95, 99)

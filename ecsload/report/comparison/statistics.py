@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ecsload.report.baseline import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 from ecsload.report.intervals import INTERVAL_PERCENTILES, LevelDraws, level_draws
 from ecsload.report.samples import Samples
 from ecsload.report.stats import NO_ANSWER
+from ecsload.setting_rows import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
 
 FLOOR_MS = 1.0  # a latency change under a millisecond is never a regression
 ERROR_FLOOR_POINTS = 1.0  # percentage points of requests

@@ -13,7 +13,8 @@ requests with the file must apply too, so that what is hashed is what is sent:
   would mean the file is an `.htpasswd`;
 - a key appears once.
 
-Shared by the harness (ecsload.credentials) and the local node (ecsnode.creds).
+The node's format, read by the node's creds command (ecsnode.creds) and by the harness
+(ecsload.credentials, through ecsload.node_files).
 Standard library only: `--help` runs on bare python3 and imports the plan, which imports
 this. Messages name the line, never its secret.
 """
