@@ -96,14 +96,36 @@ def test_requests_unanswered_at_the_end_are_a_stall_until_the_level_ended() -> N
 
 
 def test_lateness_and_dropped_arrivals() -> None:
+    """500/s from one user (a 2 ms gap): 2% of sends 5 ms late is a busy moment, not a
+    slipped schedule (an absolute 1 ms rule called it behind); 10% of them is."""
     n = 1000
     late = np.where(np.arange(n) % 50 == 0, 5.0, 0.01)
     status = np.where(np.arange(n) < 3, 0, 200).astype(np.int16)
     error = np.where(np.arange(n) < 3, b"Dropped", b"")
     samples = make_samples(np.arange(n) * 2.0, np.ones(n), late_ms=late, status=status, error=error)
     assert omission.dropped(samples) == 3
-    lateness = omission.lateness(samples)
-    assert lateness is not None and lateness["behind"] and lateness["p50"] == 0.01
+    lateness = omission.lateness(samples, 500)
+    assert lateness is not None and lateness["p50"] == 0.01 and lateness["p99"] == 5.0
+    assert not lateness["behind"] and lateness["gap_ms"] == 2.0
+    assert lateness["achieved"] == pytest.approx(500, rel=0.01)
+    late = np.where(np.arange(n) % 10 == 0, 5.0, 0.01)
+    lateness = omission.lateness(make_samples(np.arange(n) * 2.0, np.ones(n), late_ms=late), 500)
+    assert lateness is not None and lateness["behind"]
+    assert "10% of its sends were late by over an arrival gap (2 ms)" in lateness["behind_why"]
+
+
+def test_a_slipping_schedule_is_behind_and_a_late_one_at_a_low_rate_is_not() -> None:
+    n = 1000
+    slipping = np.linspace(0, 400, n)  # the generator loses 0.4 ms a send: 400 ms by the end
+    lateness = omission.lateness(
+        make_samples(np.arange(n) * 2.0, np.ones(n), late_ms=slipping), 500
+    )
+    assert lateness is not None and lateness["behind"]
+    assert "its lateness grew" in lateness["behind_why"] and "it sent" in lateness["behind_why"]
+    assert lateness["achieved"] < 0.95 * 500
+    steady = np.full(n, 3.0)  # 3 ms late throughout at 50/s (a 20 ms gap): on schedule
+    lateness = omission.lateness(make_samples(np.arange(n) * 20.0, np.ones(n), late_ms=steady), 50)
+    assert lateness is not None and not lateness["behind"] and lateness["p99"] == 3.0
 
 
 @pytest.mark.parametrize(("p", "needed"), [(50, 20), (90, 100), (95, 200), (99, 1000)])
@@ -120,29 +142,36 @@ def level(rate: int, p99: float, errors: int = 0, dropped: int = 0) -> dict:
         "model": "open",
         "requests": 1000,
         "dropped": dropped,
+        "goodput": rate * (1000 - errors) / 1000,
         "all": {"ok": 1000 - errors, "error": errors, "no_answer": 0, "p99": p99},
+        "types": {},
     }
 
 
-def test_capacity_is_the_last_rate_held_before_one_broke() -> None:
-    levels = [level(50, 10), level(100, 12), level(200, 25), level(400, 900, errors=40)]
+def test_without_thresholds_there_is_no_capacity_but_the_knee_of_goodput() -> None:
+    """p99 25 ms at 200/s against 10 ms at 50/s is no longer a broken level (the old 2x the
+    lowest p99 rule): only an objective makes a capacity; goodput's knee is said instead."""
+    levels = [level(50, 10), level(100, 12), level(200, 25), level(400, 900, errors=400)]
     result = capacity(levels, [])
-    assert result["rate"] == 100 and result["broken_at"] == 200
-    assert "p99 25.0 ms, over 2x the lowest rate's (10.0 ms)" in result["why"]
+    assert result["rate"] is None and result["knee"] == 200 and result["broken_at"] == 400
+    assert "No capacity without an objective" in result["text"]
+    assert "the knee of goodput is 200/s: at 400/s goodput 240/s, 60% of the rate" in result["text"]
 
 
 def test_capacity_is_not_a_rate_that_held_again_above_a_broken_one() -> None:
     """Non-monotonic: 200/s broke on errors, 400/s looks fine; the capacity stays 100/s."""
     levels = [level(50, 10), level(100, 11), level(200, 12, errors=30, dropped=30), level(400, 12)]
-    result = capacity(levels, [])
+    result = capacity(levels, ["error%<1"])
     assert result["rate"] == 100 and result["broken_at"] == 200
-    assert "3.0% errors, 30 dropped" in result["why"]
+    assert "error%<1 measured 3.00%" in result["why"]
 
 
 def test_capacity_says_when_the_generator_was_behind_where_it_broke() -> None:
     levels = [level(50, 10), level(100, 40)]
-    levels[1]["lateness"] = {"p50": 3.0, "p99": 35.0, "max": 50.0, "behind": True}
-    assert "the generator was behind too" in capacity(levels, [])["why"]
+    levels[1]["lateness"] = {"p99": 35.0, "behind": True, "behind_why": "it sent 80/s"}
+    why = capacity(levels, ["p99<20"])["why"]
+    assert "the generator was behind its schedule (it sent 80/s)" in why
+    assert "the limit is the generator's, not the service's" in why
 
 
 def test_capacity_with_thresholds_and_when_all_or_none_held() -> None:
@@ -219,10 +248,10 @@ def test_an_open_sweep_has_a_capacity_line_and_latency_against_the_rate() -> Non
         )
         one["types"] = {}
         one["all"].update(rate_limited=0, p50=1.0, p95=5.0, few=[])
-    summary = {"endpoint": None, "levels": levels, "capacity": capacity(levels, [])}
+    summary = {"endpoint": None, "levels": levels, "capacity": capacity(levels, ["p99<20"])}
     text = run_table(summary)
     assert text.splitlines()[3].split() == ["Rate", "/s", "50", "100", "200"]
-    assert "Capacity: 100 requests/s" in text and "200/s broke it" in text
+    assert "Capacity: 100 requests/s" in text and "200/s broke them" in text
     ax = latency_chart(levels).figure.axes[0]
     assert ax.get_xlabel() == "arrival rate (requests/s)"
     assert list(ax.lines[0].get_xdata()) == [50, 100, 200]

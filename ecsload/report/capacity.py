@@ -1,84 +1,288 @@
-"""The capacity of an arrival-rate sweep: the highest rate the service sustained, and why not more.
+"""Capacity: an arrival-rate sweep's line, and a capacity search's steps judged and answered.
 
-Going up the rates, a level *holds* when it meets the run's thresholds (any
-`--fail-on` that applies to it) or, without thresholds, when under 1% of its
-requests failed (dropped arrivals included) and its p99 stayed within 2x the
-lowest rate's. The capacity is the last rate that held before the first that
-did not: a rate that holds again above a broken one is not counted on, since
-it was not sustained on the way up. summary.json's `capacity`:
+**A sweep's line** (`capacity`, summary.json's `capacity` of an arrival-rate sweep).
+A capacity needs an objective. With thresholds (`--fail-on`), going up the rates a
+level *holds* when it meets every threshold that applies to it; the capacity is the
+last rate that held before the first that did not (a rate that holds again above a
+broken one is not counted on: it was not sustained on the way up). Without
+thresholds there is no capacity (`rate` null): the line says what the knee of goodput
+shows instead, the highest rate whose goodput (OK answers/s) was at least
+KNEE_PERCENT of the offered rate, and the first below it. Either way, when the
+generator fell behind its schedule where the rates broke (ecsload.report.omission:
+the schedule slipped, not an absolute lateness), the line says the limit is the
+generator's, not the service's.
 
-    rate           the capacity (requests/s), null when even the lowest rate broke
-    broken_at      the first rate that did not hold, null when all held
-    why            what broke there, in words (saying so when the generator was behind
-                   its schedule there: then the limit may be the generator's)
+    rate           the capacity (requests/s); null when the lowest rate broke, or without
+                   thresholds
+    knee           without thresholds: the knee of goodput (null when even the lowest missed)
+    broken_at      the first rate that did not hold (or missed the knee), null when none
+    why            what broke there, in words
     text           the line printed under the table across levels
+
+**A search's step** (`judge_step`, for `run_load_test.sh capacity`,
+ecsload.report.search): a step holds only when, for every SLO expression, the
+figure's whole 95% interval (ecsload.report.intervals) is inside the objective,
+it handled at least ACHIEVED_PERCENT of the offered rate with its schedule on time,
+and it dropped no arrival. A broken step is limited by the generator (its schedule
+slipped), by errors (an error SLO, too many errors to read a latency, dropped
+arrivals) or by the service.
 """
 
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ecsload.report.tables import percent
-from ecsload.report.thresholds import check_thresholds, failure_text
+from ecsload.report import search
+from ecsload.report.omission import ACHIEVED_PERCENT
+from ecsload.report.thresholds import (
+    NotMeasured,
+    check_thresholds,
+    failure_text,
+    measured_value,
+    unit,
+)
+from ecsload.values import PROBE, Threshold, parse_threshold
 
-MAX_ERROR_PERCENT = 1.0
-MAX_P99_RATIO = 2.0
+KNEE_PERCENT = 95.0  # of the offered rate, answered OK: below, goodput has passed its knee
+ERROR_METRICS = ("error%", "rate_limited%")
 
 
-def broken(
-    level: Mapping[str, Any], lowest_p99: float | None, thresholds: Sequence[str]
-) -> str | None:
-    """Why `level` did not hold, or None when it held."""
-    if thresholds:
-        checks = check_thresholds(thresholds, [level])["thresholds"]
-        failed = [check for check in checks if not check["passed"]]
-        return "; ".join(f"{c['expr']} {failure_text(c)}" for c in failed) or None
-    figures = level.get("all")
-    if not figures or not level["requests"]:
-        return "nothing was measured"
-    errors = percent(figures["error"], level["requests"])
-    if errors >= MAX_ERROR_PERCENT:
-        dropped = f", {level['dropped']} dropped" if level.get("dropped") else ""
-        return f"{errors:.1f}% errors{dropped} (limit {MAX_ERROR_PERCENT:g}%)"
-    p99 = figures.get("p99")
-    if p99 is None:
-        return "no answer"
-    if lowest_p99 and p99 > MAX_P99_RATIO * lowest_p99:
-        return f"p99 {p99:.1f} ms, over {MAX_P99_RATIO:g}x the lowest rate's ({lowest_p99:.1f} ms)"
-    return None
+def generator_note(level: Mapping[str, Any]) -> str | None:
+    """`the generator was behind its schedule (…)`, when it was at this level."""
+    late = level.get("lateness") or {}
+    if not late.get("behind"):
+        return None
+    return f"the generator was behind its schedule ({late.get('behind_why') or 'late'})"
+
+
+def broken(level: Mapping[str, Any], thresholds: Sequence[str]) -> str | None:
+    """Why `level` did not meet its thresholds, or None when it did."""
+    checks = check_thresholds(thresholds, [level])["thresholds"]
+    failed = [check for check in checks if not check["passed"]]
+    return "; ".join(f"{c['expr']} {failure_text(c)}" for c in failed) or None
 
 
 def capacity(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> dict[str, Any]:
     """summary.json's `capacity` of an arrival-rate sweep's levels, in rate order."""
-    lowest_p99 = (levels[0].get("all") or {}).get("p99") if levels else None
-    rule = "the thresholds" if thresholds else "errors under 1% and p99 within 2x the lowest rate's"
+    if not thresholds:
+        return goodput_knee(levels)
     held = None
     for level in levels:
-        why = broken(level, lowest_p99, thresholds)
-        late = level.get("lateness") or {}
-        if why is not None and late.get("behind"):
-            why += (
-                f" (the generator was behind too, its sends' lateness p99 {late['p99']:.1f} ms: "
-                "the limit may be the generator's)"
-            )
-        if why is not None:
-            at = f"{level['rate']:g}/s"
-            text = (
-                f"Capacity: {held['rate']:g} requests/s ({rule}); {at} broke it: {why}"
-                if held
-                else f"Capacity: below the lowest rate: {at} broke {rule}: {why}"
-            )
-            return {
-                "rate": held["rate"] if held else None,
-                "broken_at": level["rate"],
-                "why": why,
-                "text": text,
-            }
-        held = level
+        why = broken(level, thresholds)
+        if why is None:
+            held = level
+            continue
+        note = generator_note(level)
+        if note:
+            why += f" ({note}: the limit is the generator's, not the service's)"
+        at = f"{level['rate']:g}/s"
+        text = (
+            f"Capacity: {held['rate']:g} requests/s (the thresholds); {at} broke them: {why}"
+            if held
+            else f"Capacity: below the lowest rate: {at} broke the thresholds: {why}"
+        )
+        return {
+            "rate": held["rate"] if held else None,
+            "broken_at": level["rate"],
+            "why": why,
+            "text": text,
+        }
     assert held is not None
     return {
         "rate": held["rate"],
         "broken_at": None,
         "why": None,
         "text": f"Capacity: at least {held['rate']:g} requests/s, the highest rate measured "
-        f"({rule}): try higher rates",
+        "(the thresholds): try higher rates, or run_load_test.sh capacity",
     }
+
+
+def goodput_knee(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Without an objective, no capacity: the highest rate whose goodput kept up with it."""
+    knee = None
+    for level in levels:
+        goodput = level.get("goodput") or 0.0
+        if goodput >= KNEE_PERCENT / 100 * level["rate"]:
+            knee = level
+            continue
+        why = f"goodput {goodput:.0f}/s, {100 * goodput / level['rate']:.0f}% of the rate"
+        note = generator_note(level)
+        why += f" ({note})" if note else ""
+        shown = f"the knee of goodput is {knee['rate']:g}/s" if knee else "no rate kept up"
+        return {
+            "rate": None,
+            "knee": knee["rate"] if knee else None,
+            "broken_at": level["rate"],
+            "why": why,
+            "text": f"No capacity without an objective (give --fail-on, or run "
+            f"run_load_test.sh capacity --slo EXPR); {shown}: at {level['rate']:g}/s {why}",
+        }
+    top = levels[-1]["rate"] if levels else None
+    return {
+        "rate": None,
+        "knee": None,
+        "broken_at": None,
+        "why": None,
+        "text": "No capacity without an objective (give --fail-on, or run run_load_test.sh "
+        f"capacity --slo EXPR); goodput kept up with every rate, up to {top:g}/s",
+    }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A search step's verdict: held, or what limited it and why; its figures."""
+
+    held: bool
+    limit: str | None
+    marginal: bool
+    why: str
+    figures: dict[str, Any]
+
+
+def figure_interval(threshold: Threshold, level: Mapping[str, Any]) -> list[float] | None:
+    """The 95% interval summary.json gives beside the figure a threshold reads, if any."""
+    if threshold.scope == PROBE:
+        return None
+    if threshold.scope is None and threshold.metric == "error%":
+        return (level.get("ci") or {}).get("error_percent")
+    if threshold.metric == "rps":
+        return (level.get("ci") or {}).get("rps")
+    group = level["all"] if threshold.scope is None else level["types"].get(threshold.scope)
+    return ((group or {}).get("ci") or {}).get(threshold.metric)
+
+
+def slo_check(threshold: Threshold, level: Mapping[str, Any]) -> dict[str, Any]:
+    """One SLO at one step: the figure, its interval, whether the whole interval holds."""
+    check: dict[str, Any] = {"expr": threshold.text}
+    try:
+        value = measured_value(threshold, level)
+    except NotMeasured as why:
+        return {
+            **check,
+            "measured": None,
+            "interval": None,
+            "held": False,
+            "marginal": False,
+            "not_measured": str(why),
+        }
+    ci = figure_interval(threshold, level)
+    low, high = (ci[0], ci[1]) if ci else (value, value)
+    worst, best = (high, low) if threshold.operator.startswith("<") else (low, high)
+    held = threshold.holds(value) and threshold.holds(worst)
+    return {
+        **check,
+        "measured": round(value, 3),
+        "interval": ci,
+        "held": held,
+        "marginal": not held and threshold.holds(best),
+    }
+
+
+def check_text(check: Mapping[str, Any], rate: float) -> str:
+    """`p99 at 390 req/s 71.2 ms [64.0, 80.3]`, or why it was not measured."""
+    threshold = parse_threshold(check["expr"])
+    subject = check["expr"].split(threshold.operator)[0]
+    if check["measured"] is None:
+        return f"{subject} at {rate:g} req/s not measured ({check['not_measured']})"
+    u = unit(threshold.metric).strip()
+    ci = check["interval"]
+    shown = f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""
+    text = f"{subject} at {rate:g} req/s {check['measured']:.3g} {u}{shown}"
+    if check["marginal"]:
+        text += f", its interval across {threshold.limit:g} {u}"
+    return text
+
+
+def processes_needed(level: Mapping[str, Any], offered: float) -> int:
+    """Locust processes (or machines) that would hold `offered`, from what each held here."""
+    processes = max(1, int(level.get("users") or 1))
+    achieved = (level.get("lateness") or {}).get("achieved") or 0.0
+    per_process = min(achieved, offered) / processes
+    if per_process <= 0:
+        return processes + 1
+    return max(processes + 1, math.ceil(1.25 * offered / per_process))
+
+
+def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
+    """Whether a search step (its level of summary.json) held the SLO, or what broke it."""
+    rate = float(level["rate"])
+    late = level.get("lateness") or {}
+    dropped = int(level.get("dropped") or 0)
+    checks = [slo_check(parse_threshold(text), level) for text in slo]
+    achieved = late.get("achieved")
+    figures = {
+        "offered": level["rate"],
+        "achieved": achieved,
+        "requests": level["requests"],
+        "error_percent": level.get("error_percent"),
+        "dropped": dropped,
+        "lateness_p99_ms": late.get("p99"),
+        "generator_behind": bool(late.get("behind")),
+        "slo": checks,
+    }
+    failed = [check for check in checks if not check["held"]]
+    if late.get("behind") or (achieved is not None and achieved < ACHIEVED_PERCENT / 100 * rate):
+        why = late.get("behind_why") or f"it sent {achieved:.0f}/s"
+        needed = processes_needed(level, rate)
+        why = (
+            f"the generator fell behind at {rate:g} req/s: {why}; about {needed} Locust "
+            f"processes (--processes {needed}) or machines would be needed"
+        )
+        return Judgement(False, search.GENERATOR, False, why, figures)
+    if dropped:
+        why = (
+            f"{dropped} arrivals dropped at {rate:g} req/s ({level.get('max_in_flight')} in flight)"
+        )
+        return Judgement(False, search.ERRORS, False, why, figures)
+    if not failed:
+        shown = "; ".join(check_text(check, rate) for check in checks)
+        return Judgement(True, None, False, shown, figures)
+    errors = any(
+        check["measured"] is None or parse_threshold(check["expr"]).metric in ERROR_METRICS
+        for check in failed
+    )
+    why = "; ".join(check_text(check, rate) for check in failed)
+    marginal = all(check["marginal"] for check in failed)
+    return Judgement(False, search.ERRORS if errors else search.SERVICE, marginal, why, figures)
+
+
+def objective_text(slo: Sequence[str]) -> str:
+    """`p99<50 ms and error%<1%`."""
+    return " and ".join(expr + unit(parse_threshold(expr).metric) for expr in slo)
+
+
+LIMIT_WORDS = {
+    search.SERVICE: "the service",
+    search.ERRORS: "errors",
+    search.GENERATOR: "the generator",
+    search.MAX_RATE: "max-rate",
+}
+
+
+def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_rate: int) -> str:
+    """`Capacity: 372 req/s [358, 386] with p99<50 ms (limited by: the service — …)`."""
+    objective = objective_text(slo)
+    step = answer.limiting_step
+    because = f"{LIMIT_WORDS[answer.limited_by]} — {step.why}" if step else ""
+    if answer.rate is None:
+        return (
+            f"Capacity: below {min_rate} req/s, the lowest rate asked, with {objective} "
+            f"(limited by: {because}): give a lower --min-rate"
+        )
+    lo, hi = answer.interval
+    confirmed = "" if answer.confirmed else f" (not confirmed: {answer.stopped})"
+    if answer.limited_by == search.MAX_RATE:
+        return (
+            f"Capacity: at least {answer.rate} req/s with {objective}, held up to --max-rate "
+            f"{max_rate} (limited by: max-rate){confirmed}"
+        )
+    if answer.limited_by == search.GENERATOR:
+        return (
+            f"Capacity: at least {answer.rate} req/s [{lo}, {hi}] with {objective}: the "
+            f"generator's limit, not the service's (limited by: {because}){confirmed}"
+        )
+    return (
+        f"Capacity: {answer.rate} req/s [{lo}, {hi}] with {objective} "
+        f"(limited by: {because}){confirmed}"
+    )

@@ -113,7 +113,9 @@ def model_figures(
         "arrivals": level_info.get("arrivals"),
         "max_in_flight": level_info.get("max_in_flight"),
         "dropped": omission.dropped(measured) if rate else None,
-        "lateness": omission.lateness(measured) if rate else None,
+        "lateness": omission.lateness(measured, rate, level_info.get("users") or 1)
+        if rate
+        else None,
         "stalls": None,
     }
     if everything is None or window is None:

@@ -32,7 +32,8 @@ MAX_SYNTHETIC = 2_000_000  # beyond, synthetic samples are thinned and weighted
 STALL_FLOOR_MS = 100.0
 STALL_P50_RATIO = 20
 LISTED_GAPS = 50  # gaps listed in summary.json (the longest)
-LATE_WARNING_MS = 1.0  # an arrival-rate generator whose p99 lateness exceeds this is behind
+LATE_SHARE_PERCENT = 5.0  # of sends late by over an arrival gap: the generator is behind
+ACHIEVED_PERCENT = 95.0  # of the rate, arrivals handled: below, the generator is behind
 DROPPED = b"Dropped"
 
 
@@ -145,19 +146,57 @@ def stalls(samples: Samples, p50: float | None, window: tuple[float, float]) -> 
     return result
 
 
-def lateness(samples: Samples) -> dict[str, Any] | None:
-    """How long after their schedule an arrival-rate level's requests were sent (ms)."""
+def lateness(samples: Samples, rate: float, users: int = 1) -> dict[str, Any] | None:
+    """How long after their schedule an arrival-rate level's requests were sent (ms), and
+    whether the schedule slipped (`behind`, `behind_why`): more than LATE_SHARE_PERCENT of
+    the sends late by over their user's gap between arrivals, the lateness growing by over
+    that gap from the level's first fifth to its last, or fewer arrivals handled (sent or
+    dropped) than ACHIEVED_PERCENT of the rate. Not an absolute lateness: 1 ms matters at
+    5,000/s and is nothing at 50/s. `users`: the arrival users, each with its share."""
     sent = ~((samples.status == NO_ANSWER) & (samples.error == DROPPED))
     late = samples.late_ms[sent]
     if not late.size:
         return None
     p50, p99 = np.percentile(late, (50, 99))
+    gap_ms = 1000 * max(users, 1) / rate
+    share = 100 * float(np.count_nonzero(late > gap_ms)) / late.size
+    by_due = late[np.argsort(samples.timestamp_ms[sent], kind="stable")]
+    fifth = max(1, late.size // 5)
+    growth = float(np.median(by_due[-fifth:]) - np.median(by_due[:fifth]))
+    achieved = achieved_rate(samples)
+    reasons = []
+    if share > LATE_SHARE_PERCENT:
+        reasons.append(
+            f"{share:.0f}% of its sends were late by over an arrival gap ({gap_ms:.3g} ms)"
+        )
+    if growth > gap_ms:
+        reasons.append(f"its lateness grew {growth:.1f} ms over the level")
+    if achieved is not None and achieved < ACHIEVED_PERCENT / 100 * rate:
+        reasons.append(f"it sent {achieved:.0f}/s, {100 * achieved / rate:.0f}% of the {rate:g}/s")
     return {
         "p50": round(float(p50), 3),
         "p99": round(float(p99), 3),
         "max": round(float(late.max()), 3),
-        "behind": bool(p99 > LATE_WARNING_MS),
+        "gap_ms": round(gap_ms, 3),
+        "late_share_percent": round(share, 2),
+        "growth_ms": round(growth, 3),
+        "achieved": None if achieved is None else round(achieved, 3),
+        "behind": bool(reasons),
+        "behind_why": "; ".join(reasons) or None,
     }
+
+
+def achieved_rate(samples: Samples) -> float | None:
+    """Arrivals handled (sent or dropped) per second, from each repeat's first due time to
+    its last actual send: a generator that falls behind its schedule handles fewer."""
+    handled, seconds = 0, 0.0
+    sends = samples.timestamp_ms + samples.late_ms
+    for r in np.unique(samples.repeat):
+        mine = samples.repeat == r
+        span = float(sends[mine].max() - samples.timestamp_ms[mine].min()) / 1000
+        if span > 0:
+            handled, seconds = handled + int(np.count_nonzero(mine)) - 1, seconds + span
+    return handled / seconds if seconds > 0 else None
 
 
 def service_times(samples: Samples) -> dict[str, float] | None:

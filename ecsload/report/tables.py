@@ -205,10 +205,10 @@ def arrival_notes(level: Mapping[str, Any]) -> list[str]:
             f"{late['max']:.1f} ms after schedule"
         )
         if late["behind"]:
+            why = late.get("behind_why") or f"its sends' lateness p99 is {late['p99']:.2f} ms"
             notes.append(
-                f"WARNING: the generator, not the service, is behind: its sends' lateness p99 "
-                f"is {late['p99']:.2f} ms (over 1 ms): the rate was not held exactly; run with "
-                "--processes N or more machines."
+                f"WARNING: the generator, not the service, is behind its schedule: {why}: "
+                "the rate was not held; run with --processes N or more machines."
             )
     dropped = level.get("dropped") or 0
     if dropped:

@@ -1,0 +1,168 @@
+"""The capacity search's decisions: from the steps measured so far, the next step or the answer.
+
+Pure and small (no file, no clock, no statistics): `decide(steps, settings)` is called
+after every step, so it is tested on hand-made step results. Each step is an
+arrival-rate level judged elsewhere (ecsload.report.capacity.judge_step): it *held*
+the SLO or broke it, and a break is *marginal* when the SLO figure's interval
+straddled the objective (the step could have gone either way).
+
+1. Grow: from `min_rate`, each step GROWTH times the last that held (at most
+   `max_rate`), until one breaks.
+2. Bisect: between the highest rate that held below the lowest that broke (`lo`)
+   and that rate (`hi`), at their geometric mean, until hi <= lo x (1 + resolution).
+3. Confirm: `lo` again for `confirm_seconds`; if it holds, it is the answer, its
+   interval [lo, hi]; if it breaks, it is now the lowest rate that broke, and the
+   search goes on from the rate below it that held (its neighbour: confirmed next,
+   or bisected towards when the bracket is wider than the resolution).
+
+A rate's latest step is its result (a confirmation that broke outranks the short step
+that held). A marginal break while growing (or at the lowest rate) is tested once more
+before it is believed: one noisy step would otherwise bracket the search far too low.
+A rate that held above the lowest rate that broke is not counted on: it was not
+sustained on the way up. The search stops after MAX_STEPS steps whatever happens.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+GROWTH = 2.0
+CONFIRM_FACTOR = 3  # the confirmation step is this many times as long as a step
+MAX_STEPS = 24
+
+SERVICE = "service"
+ERRORS = "errors"
+GENERATOR = "generator"
+MAX_RATE = "max-rate"
+LIMITS = (SERVICE, ERRORS, GENERATOR, MAX_RATE)
+
+GROW = "grow"
+BISECT = "bisect"
+CONFIRM = "confirm"
+RETEST = "retest"
+
+
+@dataclass(frozen=True)
+class Settings:
+    min_rate: int
+    max_rate: int
+    resolution_percent: float
+    step_seconds: float
+    confirm_seconds: float
+
+
+@dataclass(frozen=True)
+class Step:
+    """A measured step: its rate (requests/s), seconds, what it was, and its judgement."""
+
+    rate: int
+    seconds: float
+    phase: str  # GROW, BISECT, CONFIRM or RETEST
+    held: bool
+    limit: str | None = None  # a broken step's: SERVICE, ERRORS or GENERATOR
+    marginal: bool = False  # broke with the SLO figure's interval across the objective
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Next:
+    """The step to run next."""
+
+    rate: int
+    seconds: float
+    phase: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The search's answer: `rate` (None: even min_rate broke) in [lo, hi] (hi None: it held
+    to max_rate), what limited it, the step that set the limit, and why the search stopped."""
+
+    rate: int | None
+    interval: tuple[int | None, int | None]
+    limited_by: str
+    limiting_step: Step | None
+    stopped: str
+    confirmed: bool
+
+
+def latest(steps: Sequence[Step]) -> dict[int, Step]:
+    """Each rate's latest step: its result."""
+    return {step.rate: step for step in steps}
+
+
+def bracket(steps: Sequence[Step]) -> tuple[int | None, int | None]:
+    """(lo, hi): the lowest rate whose result is broken, and the highest below it that held."""
+    results = latest(steps).values()
+    hi = min((step.rate for step in results if not step.held), default=None)
+    lo = max(
+        (step.rate for step in results if step.held and (hi is None or step.rate < hi)),
+        default=None,
+    )
+    return lo, hi
+
+
+def within(lo: int, hi: int, settings: Settings) -> bool:
+    """Whether [lo, hi] is as narrow as the resolution asks (or cannot be split)."""
+    return hi <= lo * (1 + settings.resolution_percent / 100) or hi - lo <= 1
+
+
+def needs_retest(step: Step, steps: Sequence[Step]) -> bool:
+    """A marginal break while growing, not tested again yet."""
+    return (
+        not step.held
+        and step.marginal
+        and step.phase == GROW
+        and sum(s.rate == step.rate for s in steps) == 1
+    )
+
+
+def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
+    """The next step, or the answer."""
+    if not steps:
+        return Next(settings.min_rate, settings.step_seconds, GROW)
+    last = steps[-1]
+    if needs_retest(last, steps) and len(steps) < MAX_STEPS:
+        return Next(last.rate, settings.step_seconds, RETEST)
+    lo, hi = bracket(steps)
+    results = latest(steps)
+    if lo is None:
+        assert hi is not None
+        broken = results[hi]
+        return Answer(
+            None,
+            (None, hi),
+            broken.limit or SERVICE,
+            broken,
+            "broke at the lowest rate",
+            confirmed=False,
+        )
+    if results[lo].phase == CONFIRM:  # held its confirmation
+        return answer(lo, hi, results, "confirmed", confirmed=True)
+    if len(steps) >= MAX_STEPS:
+        return answer(lo, hi, results, f"stopped after {MAX_STEPS} steps", confirmed=False)
+    if hi is None:
+        if lo >= settings.max_rate:
+            return Next(lo, settings.confirm_seconds, CONFIRM)
+        return Next(min(settings.max_rate, round(lo * GROWTH)), settings.step_seconds, GROW)
+    if within(lo, hi, settings):
+        return Next(lo, settings.confirm_seconds, CONFIRM)
+    middle = min(max(round(math.sqrt(lo * hi)), lo + 1), hi - 1)
+    return Next(middle, settings.step_seconds, BISECT)
+
+
+def answer(
+    lo: int, hi: int | None, results: dict[int, Step], stopped: str, confirmed: bool
+) -> Answer:
+    if hi is None:
+        return Answer(lo, (lo, None), MAX_RATE, None, stopped, confirmed)
+    broken = results[hi]
+    return Answer(lo, (lo, hi), broken.limit or SERVICE, broken, stopped, confirmed)
+
+
+def worst_case_steps(settings: Settings) -> int:
+    """Steps of a search whose answer is confirmed first time: growth, bisection, confirmation
+    (the cost docs/capacity.md states)."""
+    grow = max(1, math.ceil(math.log(settings.max_rate / settings.min_rate, GROWTH)) + 1)
+    ratio = math.log(GROWTH) / math.log(1 + settings.resolution_percent / 100)
+    return min(MAX_STEPS, grow + max(0, math.ceil(math.log2(ratio))) + 1)

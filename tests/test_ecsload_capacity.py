@@ -1,0 +1,100 @@
+"""A capacity search's steps judged (ecsload.report.capacity.judge_step) on hand-made levels,
+and its answer line."""
+
+from typing import Any
+
+from ecsload.report import search
+from ecsload.report.capacity import answer_text, judge_step
+
+
+def step_level(
+    rate: int,
+    p99: float,
+    ci: tuple[float, float],
+    errors: int = 0,
+    dropped: int = 0,
+    achieved: float | None = None,
+    behind_why: str | None = None,
+) -> dict[str, Any]:
+    requests = rate * 5
+    return {
+        "rate": rate,
+        "users": 1,
+        "model": "open",
+        "requests": requests,
+        "dropped": dropped,
+        "max_in_flight": 100,
+        "error_percent": 100 * errors / requests,
+        "ci": {"rps": None, "goodput": None, "error_percent": [0.0, 100 * errors / requests]},
+        "lateness": {
+            "p99": 0.5,
+            "achieved": rate if achieved is None else achieved,
+            "behind": behind_why is not None,
+            "behind_why": behind_why,
+        },
+        "all": {
+            "ok": requests - errors,
+            "error": errors,
+            "no_answer": errors,
+            "p99": p99,
+            "ci": {"p50": None, "p95": None, "p99": list(ci)},
+        },
+        "types": {},
+        "probe": None,
+    }
+
+
+def test_a_step_holds_only_when_its_whole_interval_is_inside_the_objective() -> None:
+    held = judge_step(step_level(200, 20.0, (15.0, 31.0)), ["p99<50"])
+    assert held.held and held.limit is None
+    assert held.figures["slo"][0]["interval"] == [15.0, 31.0]
+
+
+def test_a_step_whose_interval_straddles_the_objective_breaks_marginally() -> None:
+    """p99 42.0 ms with its interval [28.4, 55.6] against p99<50: the figure passes, its
+    interval does not: not held, and marginal (the search tests such a step again)."""
+    straddling = judge_step(step_level(300, 42.0, (28.4, 55.6)), ["p99<50"])
+    assert not straddling.held and straddling.marginal and straddling.limit == search.SERVICE
+    assert straddling.why == "p99 at 300 req/s 42 ms [28.4, 55.6], its interval across 50 ms"
+    clear = judge_step(step_level(400, 71.0, (64.0, 80.3)), ["p99<50"])
+    assert not clear.held and not clear.marginal
+    assert clear.why == "p99 at 400 req/s 71 ms [64, 80.3]"
+
+
+def test_dropped_arrivals_break_a_step_whatever_its_latency() -> None:
+    dropped = judge_step(step_level(500, 10.0, (8.0, 12.0), errors=20, dropped=20), ["p99<50"])
+    assert not dropped.held and dropped.limit == search.ERRORS
+    assert dropped.why == "20 arrivals dropped at 500 req/s (100 in flight)"
+
+
+def test_too_many_errors_to_read_a_latency_is_an_errors_limit() -> None:
+    failing = judge_step(step_level(500, 10.0, (8.0, 12.0), errors=500), ["p99<50"])
+    assert not failing.held and failing.limit == search.ERRORS
+    assert "not measured" in failing.why
+    errors = judge_step(step_level(500, 10.0, (8.0, 12.0), errors=50), ["error%<1", "p99<50"])
+    assert errors.limit == search.ERRORS and errors.why.startswith("error% at 500 req/s 2 %")
+
+
+def test_a_generator_that_fell_behind_is_never_the_service_s_limit() -> None:
+    behind = step_level(8000, 5.0, (4.0, 6.0), achieved=5200.0, behind_why="it sent 5200/s")
+    judged = judge_step(behind, ["p99<50"])
+    assert not judged.held and judged.limit == search.GENERATOR and not judged.marginal
+    assert "about 2 Locust processes (--processes 2)" in judged.why
+    short = judge_step(step_level(300, 5.0, (4.0, 6.0), achieved=250.0), ["p99<50"])
+    assert short.limit == search.GENERATOR  # handled under 95% of the rate
+
+
+def test_the_answer_line() -> None:
+    broke = search.Step(390, 5, search.BISECT, False, search.SERVICE, why="p99 at 390 req/s 71 ms")
+    answer = search.Answer(372, (372, 390), search.SERVICE, broke, "confirmed", True)
+    assert answer_text(answer, ["p99<50"], 10_000, 50) == (
+        "Capacity: 372 req/s [372, 390] with p99<50 ms "
+        "(limited by: the service — p99 at 390 req/s 71 ms)"
+    )
+    ceiling = search.Answer(1000, (1000, None), search.MAX_RATE, None, "confirmed", True)
+    assert answer_text(ceiling, ["p99<50", "error%<1"], 1000, 50) == (
+        "Capacity: at least 1000 req/s with p99<50 ms and error%<1%, held up to --max-rate "
+        "1000 (limited by: max-rate)"
+    )
+    low = search.Answer(None, (None, 50), search.SERVICE, broke, "broke", False)
+    assert answer_text(low, ["p99<50"], 1000, 50).startswith("Capacity: below 50 req/s")

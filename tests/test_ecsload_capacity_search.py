@@ -1,0 +1,183 @@
+"""The capacity search's decisions (ecsload.report.search) on hand-made step results.
+
+Each test plays a search to its end: `play` asks `decide` for the next step and
+answers it from a script of what each step "measured", as a real search would.
+"""
+
+import random
+from collections.abc import Callable
+
+import pytest
+
+from ecsload.report.search import (
+    BISECT,
+    CONFIRM,
+    ERRORS,
+    GENERATOR,
+    GROW,
+    MAX_RATE,
+    MAX_STEPS,
+    RETEST,
+    SERVICE,
+    Answer,
+    Next,
+    Settings,
+    Step,
+    bracket,
+    decide,
+    worst_case_steps,
+)
+
+SETTINGS = Settings(
+    min_rate=50, max_rate=10_000, resolution_percent=5, step_seconds=5, confirm_seconds=15
+)
+
+Outcome = Callable[[Next, list[Step]], Step]
+
+
+def play(outcome: Outcome, settings: Settings = SETTINGS) -> tuple[Answer, list[Step]]:
+    steps: list[Step] = []
+    for _ in range(MAX_STEPS + 1):
+        decision = decide(steps, settings)
+        if isinstance(decision, Answer):
+            return decision, steps
+        steps.append(outcome(decision, steps))
+    raise AssertionError(f"the search did not end: {steps}")
+
+
+def edge(capacity: int, limit: str = SERVICE) -> Outcome:
+    """A service that holds up to `capacity` requests/s, clearly broken above."""
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        held = step.rate <= capacity
+        return Step(step.rate, step.seconds, step.phase, held, None if held else limit)
+
+    return outcome
+
+
+def test_a_clean_edge_is_bracketed_within_the_resolution_and_confirmed() -> None:
+    answer, steps = play(edge(380))
+    assert answer.rate is not None and answer.confirmed and answer.limited_by == SERVICE
+    lo, hi = answer.interval
+    assert lo == answer.rate and hi is not None and lo <= 380 < hi <= lo * 1.05
+    assert [(s.rate, s.phase) for s in steps[:5]] == [
+        (50, GROW),
+        (100, GROW),
+        (200, GROW),
+        (400, GROW),
+        (283, BISECT),
+    ]
+    assert steps[-1].phase == CONFIRM and steps[-1].seconds == 15 and steps[-1].rate == lo
+    assert len(steps) <= 12 and len(steps) <= worst_case_steps(SETTINGS) + 1
+    assert answer.limiting_step is not None and answer.limiting_step.rate == hi
+
+
+def test_a_noisy_non_monotonic_series() -> None:
+    """200/s breaks once, marginally (its interval straddled the objective): it is tested
+    again and holds, so the search grows on; above the real edge, 560/s holds although
+    476/s broke: not counted on, it was not sustained on the way up."""
+    script = {
+        (200, 1): (False, True),  # (held, marginal)
+        (476, 1): (False, False),
+        (560, 1): (True, False),
+    }
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        seen = sum(s.rate == step.rate for s in steps) + 1
+        held, marginal = script.get((step.rate, seen), (step.rate <= 500, False))
+        return Step(step.rate, step.seconds, step.phase, held, None if held else SERVICE, marginal)
+
+    answer, steps = play(outcome)
+    assert [(s.rate, s.phase, s.held) for s in steps[2:4]] == [
+        (200, GROW, False),
+        (200, RETEST, True),
+    ]
+    assert steps[4].rate == 400 and steps[5].rate == 800
+    assert all(not (s.rate > 476 and s.held and s.phase == CONFIRM) for s in steps)
+    assert answer.rate is not None and answer.rate < 476 <= (answer.interval[1] or 0)
+    assert answer.confirmed and bracket(steps) == answer.interval
+
+
+def test_a_clear_break_is_believed_at_once() -> None:
+    answer, steps = play(edge(120))
+    assert RETEST not in [s.phase for s in steps]
+    assert answer.rate is not None and 114 <= answer.rate <= 120
+
+
+def test_a_confirmation_that_breaks_retests_its_neighbour() -> None:
+    """Short steps hold up to 390/s, but 15 s at the bracket's top breaks: the rate below
+    that held is confirmed in its place, and the broken confirmation bounds the interval."""
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        held = step.rate <= (370 if step.phase == CONFIRM else 390)
+        return Step(step.rate, step.seconds, step.phase, held, None if held else SERVICE)
+
+    answer, steps = play(outcome)
+    confirmations = [s for s in steps if s.phase == CONFIRM]
+    assert len(confirmations) >= 2 and not confirmations[0].held and confirmations[-1].held
+    assert answer.rate == confirmations[-1].rate <= 370
+    assert answer.interval[1] is not None and answer.interval[1] <= confirmations[0].rate
+    assert answer.confirmed
+
+
+def test_dropped_arrivals_limit_by_errors() -> None:
+    """A step that dropped arrivals is judged broken by errors (the judge's part is in
+    test_ecsload_capacity.py); the search says so."""
+    answer, _ = play(edge(700, limit=ERRORS))
+    assert answer.limited_by == ERRORS and answer.limiting_step is not None
+
+
+def test_a_target_that_breaks_at_the_lowest_rate() -> None:
+    answer, steps = play(edge(10))
+    assert answer.rate is None and answer.interval == (None, 50)
+    assert len(steps) == 1 and answer.limited_by == SERVICE and not answer.confirmed
+
+
+def test_a_marginal_break_at_the_lowest_rate_is_tested_again() -> None:
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        return Step(step.rate, step.seconds, step.phase, False, SERVICE, marginal=True)
+
+    answer, steps = play(outcome)
+    assert [s.phase for s in steps] == [GROW, RETEST] and answer.rate is None
+
+
+def test_held_up_to_the_ceiling_is_limited_by_max_rate() -> None:
+    settings = Settings(50, 1000, 5, 5, 15)
+    answer, steps = play(edge(10**6), settings)
+    assert [s.rate for s in steps] == [50, 100, 200, 400, 800, 1000, 1000]
+    assert steps[-1].phase == CONFIRM
+    assert answer.rate == 1000 and answer.interval == (1000, None)
+    assert answer.limited_by == MAX_RATE and answer.limiting_step is None
+
+
+def test_the_generator_limit_is_named() -> None:
+    answer, _ = play(edge(3000, limit=GENERATOR))
+    assert answer.limited_by == GENERATOR
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_any_series_ends_within_the_step_limit(seed: int) -> None:
+    noise = random.Random(seed)
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        held = noise.random() < 0.5
+        return Step(
+            step.rate,
+            step.seconds,
+            step.phase,
+            held,
+            None if held else SERVICE,
+            marginal=noise.random() < 0.5,
+        )
+
+    answer, steps = play(outcome)
+    assert len(steps) <= MAX_STEPS
+    if answer.rate is not None:
+        assert any(s.rate == answer.rate and s.held for s in steps)
+
+
+def test_bisection_splits_at_the_geometric_mean() -> None:
+    steps = [Step(50, 5, GROW, True), Step(100, 5, GROW, True), Step(200, 5, GROW, False)]
+    assert decide(steps, SETTINGS) == Next(141, 5, BISECT)
+    narrow = [Step(100, 5, GROW, True), Step(101, 5, BISECT, False)]
+    assert decide(narrow, SETTINGS) == Next(100, 15, CONFIRM)
