@@ -30,7 +30,9 @@ from ecsload.cli import OneLineParser
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
 from ecsload.helptext import help_row
 from ecsload.history_location import LABEL_VARIABLES, parse_history, parse_label
+from ecsload.model import ARRIVALS_PER_PROCESS
 from ecsload.values import (
+    AUTO,
     json_count,
     json_duration,
     json_flag,
@@ -371,11 +373,13 @@ SETTINGS = (
     Setting(
         "processes",
         None,  # in Locust's command line (ecsload.plan.locust_command)
-        1,
+        AUTO,  # resolved to a number by the plan (ecsload.plan.distribution)
         parse_processes,
         json_processes,
         help="Locust processes per level on this machine: N > 1 forks N workers under "
-        "a master, -1 one per core; at most the smallest level's users",
+        "a master, -1 one per core; at most the smallest level's users. auto: 1, except "
+        f"with --rates above one process's rate ({ARRIVALS_PER_PROCESS:,}/s), as many as the "
+        "top rate needs, up to one per core less one for the local node",
         flags=("--processes",),
         metavar="N",
     ),

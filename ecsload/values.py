@@ -304,14 +304,19 @@ def parse_image(text: str) -> str:
     return text.strip()
 
 
-def parse_processes(text: str) -> int:
-    """A number of Locust processes: a positive integer, or -1 for one per core."""
+AUTO = "auto"  # --processes auto: as many as the top arrival rate needs (ecsload.plan.distribution)
+
+
+def parse_processes(text: str) -> int | str:
+    """A number of Locust processes: a positive integer, -1 for one per core, or `auto`."""
+    if text.strip().lower() == AUTO:
+        return AUTO
     try:
         value = int(text.strip())
     except ValueError:
         value = 0
     if value < 1 and value != -1:
-        raise ValueError(f"{text!r} is not a positive integer or -1 (one per core)")
+        raise ValueError(f"{text!r} is not a positive integer, -1 (one per core) or auto")
     return value
 
 
@@ -461,9 +466,11 @@ def json_probe_rate(value: object) -> int | float:
     return parse_probe_rate(str(value))
 
 
-def json_processes(value: object) -> int:
+def json_processes(value: object) -> int | str:
+    if value == AUTO:
+        return AUTO
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a positive integer or -1 (one per core)")
+        raise ValueError(f'{value!r} is not a positive integer, -1 (one per core) or "auto"')
     return parse_processes(str(value))
 
 

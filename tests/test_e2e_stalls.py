@@ -146,6 +146,32 @@ def test_an_arrival_rate_level_over_two_processes_loses_no_sample(
     assert not processes_mentioning(str(tmp_path / "out"))
 
 
+def test_two_processes_interleave_their_arrivals_rather_than_send_them_in_pairs(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    """At 100/s over --processes 2, arrivals are due every 10 ms, alternately from each
+    process; each starting its own schedule sent pairs 1 ms apart (gaps of 1 and 19 ms)."""
+    assert nginx.credentials is not None
+    env = clean_env(ECS_ENDPOINT=nginx.url, ECS_CREDENTIALS=str(nginx.credentials))
+    args = ("-q", "--rates", "100", "-n", "400", "-t", "60", "--processes", "2")
+    result = run_script(*args, "--probe-rate", "0", "-o", str(tmp_path / "out"), env=env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    samples = read_samples(only_run_dir(tmp_path / "out") / "level-100" / "samples.csv")
+    order = np.argsort(samples.timestamp_ms, kind="stable")
+    due = samples.timestamp_ms[order].astype(float)  # whole ms
+    users = samples.user_id[order]
+    assert len(set(users.tolist())) == 2
+    due_gaps = np.diff(due)
+    assert due_gaps.min() >= 9, due_gaps[:40]  # never two arrivals due together
+    assert np.median(due_gaps) == 10
+    both = users[1:] != users[:-1]  # the next arrival is the other process's
+    assert both.mean() > 0.9, users[:40]
+    sent = np.sort(due + samples.late_ms[order])
+    send_gaps = np.diff(sent)
+    assert 9 <= np.median(send_gaps) <= 11, send_gaps[:40]
+    assert (send_gaps < 3).mean() < 0.1, send_gaps[:40]  # pairs were half of them
+
+
 def test_an_arrival_rate_level_over_a_master_and_two_workers_loses_no_sample(
     tmp_path: Path, nginx: Nginx
 ) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.model import ARRIVALS_PER_PROCESS, auto_processes
 from tests.ecsload_support import (
     PAIRS,
     assert_refused,
@@ -30,6 +31,60 @@ def test_processes_from_option_config_or_one_per_core(tmp_path: Path) -> None:
     assert port and option(argv, "--master-port") == port and port != "5557"
     assert option(argv, "--master-bind-host") == option(argv, "--master-host") == "127.0.0.1"
     assert "--processes" not in locust_argv(plan(tmp_path), 10)  # one process: no master
+
+
+@pytest.mark.parametrize(
+    ("top_rate", "cores", "local_node", "expected"),
+    [
+        (ARRIVALS_PER_PROCESS, 8, False, 1),  # one process holds it
+        (ARRIVALS_PER_PROCESS + 1, 8, False, 2),
+        (ARRIVALS_PER_PROCESS * 3.5, 8, False, 4),
+        (ARRIVALS_PER_PROCESS * 3.5, 8, True, 4),
+        (ARRIVALS_PER_PROCESS * 20, 8, False, 8),  # one per core at most
+        (ARRIVALS_PER_PROCESS * 20, 8, True, 7),  # less the local node's
+        (ARRIVALS_PER_PROCESS * 20, 2, True, 1),
+        (ARRIVALS_PER_PROCESS * 20, 1, True, 1),
+    ],
+)
+def test_auto_processes_are_what_the_rate_needs_on_the_cores_there_are(
+    top_rate: float, cores: int, local_node: bool, expected: int
+) -> None:
+    assert auto_processes(top_rate, cores, local_node) == expected
+
+
+def test_processes_auto_is_the_default_and_one_process_unless_a_rate_needs_more(
+    tmp_path: Path,
+) -> None:
+    closed = planned(plan(tmp_path))
+    assert closed["processes"] == 1
+    assert closed["sources"]["processes"] == "default, auto: not an arrival-rate sweep"
+    top = ARRIVALS_PER_PROCESS * 4
+    result = plan(tmp_path, "--rates", f"100 {top}", "--no-credentials", **ENDPOINT)
+    cores = os.cpu_count() or 1
+    expected = min(4, cores)
+    saved = planned(result)
+    assert saved["processes"] == expected, saved["sources"]["processes"]
+    assert saved["sources"]["processes"] == (
+        f"default, auto: {top}/s at {ARRIVALS_PER_PROCESS:,}/s a process, {cores} cores"
+    )
+    assert evaluated(result.stdout)["ARRIVAL_USERS"] == str(expected)
+    argv = locust_argv(result, top)
+    assert option(argv, "-u") == str(expected)
+    assert option(argv, "--processes") == (str(expected) if expected > 1 else None)
+    local = planned(plan(tmp_path, "--rates", f"{top}", "--processes", "AUTO"))
+    assert local["processes"] == max(1, min(4, cores - 1))  # a core for the local node
+    assert local["sources"]["processes"].endswith("cores, less 1 for the local node")
+    low = planned(plan(tmp_path, "--rates", "10 20", "--no-credentials", **ENDPOINT))
+    assert low["processes"] == 1
+
+
+def test_processes_auto_in_a_config_file_and_on_a_master(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.json", '{"processes": "auto"}')
+    assert planned(plan(tmp_path, str(config)))["processes"] == 1
+    result = plan(tmp_path, "--master", "--no-credentials", "--rates", "99000", **ENDPOINT)
+    assert result.returncode == 0, result.stderr
+    assert planned(result)["processes"] == 1  # a master runs no users
+    assert planned(result)["sources"]["processes"] == "default, auto: a master"
 
 
 def test_a_master_and_its_defaults(tmp_path: Path) -> None:
@@ -83,8 +138,8 @@ def test_a_worker_takes_its_own_credentials(tmp_path: Path) -> None:
 
 
 BAD = [
-    (["--processes", "0"], {}, "'0' is not a positive integer or -1"),
-    (["--processes", "many"], {}, "'many' is not a positive integer or -1"),
+    (["--processes", "0"], {}, "'0' is not a positive integer, -1 (one per core) or auto"),
+    (["--processes", "many"], {}, "'many' is not a positive integer, -1 (one per core) or auto"),
     (["--master", "--worker", "--master-host", "h"], ENDPOINT, "exclude each other"),
     (["--master"], {}, "--master needs ECS_ENDPOINT"),
     (["--master", "--processes", "2"], ENDPOINT, "--processes does not apply"),

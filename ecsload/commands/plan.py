@@ -33,7 +33,7 @@ from ecsload.plan.checks import (
     ignore_tls_settings,
     resolve_level_end,
 )
-from ecsload.plan.distribution import resolve_role, role_assignments
+from ecsload.plan.distribution import resolve_processes, resolve_role, role_assignments
 from ecsload.plan.newrelic_agent import check_agent_config
 from ecsload.plan.resolve import (
     assignments,
@@ -69,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             EXIT_CONFIG,
         )
     role = resolve_role(values, sources)
+    resolve_processes(values, sources, role["role"])
     resolve_history(values, sources, values["results"], role["role"])
     if values["rates"]:
         resolve_arrival_levels(values, sources, role)

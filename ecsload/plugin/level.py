@@ -147,6 +147,11 @@ class Level:
             if not worker:  # read by each ArrivalUser
                 options.ecs_user_rate = self.arrival_rate / self.users
                 options.ecs_user_in_flight = math.ceil(self.max_in_flight / self.users)
+                options.ecs_user_slots = self.users
+        # This process's place among the arrival users (one per process): where its share of
+        # a constant schedule falls between the others' (ecsload.plugin.users.ArrivalUser).
+        runner = environment.runner
+        self.process_index = max(runner.worker_index, 0) if isinstance(runner, WorkerRunner) else 0
         self.progress_file = "" if worker else options.progress_file
         self.measuring = False
         # a request sent and not answered (by its user's id, or its arrival's number)

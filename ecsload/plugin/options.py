@@ -42,6 +42,7 @@ class LevelOptions(Protocol):
     ecs_ca_pem: str  # the bundle's certificates, set by the level (ecsload.plugin.level)
     ecs_user_rate: float  # an arrival-rate level: each ArrivalUser's share, set by the level
     ecs_user_in_flight: int  # ... and its share of --max-in-flight
+    ecs_user_slots: int  # ... and how many arrival users share the rate (one per process)
 
 
 def level_options(environment: "Environment") -> LevelOptions:

@@ -14,9 +14,10 @@ when it was due: what a user arriving then waited.
 
 import itertools
 import json
+import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,6 +218,7 @@ class ArrivalUser(ECSUser):
         self.concurrency = options.ecs_user_in_flight  # FastHttpUser's pool size
         super().__init__(environment)
         self.rate = options.ecs_user_rate
+        self.slots = options.ecs_user_slots
         self.poisson = options.arrivals == "poisson"
         self.sends = gevent.pool.Group()
         self.cumulative = list(itertools.accumulate(self.weights))
@@ -230,8 +232,8 @@ class ArrivalUser(ECSUser):
         """The schedule: until the budget is spent, one arrival every 1/rate s (on average),
         from when every process's arrival user runs (no ramp: the rate is the level's)."""
         self.level.measure_opened.wait()
-        due = time.time()
-        while True:
+        dues = self.poisson_dues() if self.poisson else self.constant_dues()
+        for due in dues:
             wait_until(due)
             phase = self.level.admit()
             if phase is None:
@@ -241,9 +243,31 @@ class ArrivalUser(ECSUser):
                 self.drop(request, phase, due)
             else:
                 self.sends.spawn(self.send, request, phase, due)
-            due += random.expovariate(self.rate) if self.poisson else 1 / self.rate
         self.sends.join()
         raise StopUser
+
+    def constant_dues(self) -> Iterator[float]:
+        """Evenly spaced arrivals, interleaved with the other processes' (epoch s).
+
+        Each of the level's N arrival users sends every N/R s (R: the level's rate);
+        user i's arrivals fall on the clock's grid k·N/R + i/R, the same grid on every
+        process of the machine, so together they send every 1/R s. Each starting at
+        its own time sent pairs of requests about 1 ms apart instead (issue #29's
+        defect 22: gaps of 1 and 19 ms at 100/s with --processes 2). Each due time is
+        computed from the grid, not summed, so no rounding drifts.
+        """
+        interval = 1 / self.rate
+        offset = (self.level.process_index % self.slots) * interval / self.slots
+        first = math.ceil((time.time() - offset) / interval)
+        for step in itertools.count(first):
+            yield step * interval + offset
+
+    def poisson_dues(self) -> Iterator[float]:
+        """Exponential gaps from now: the processes' independent streams add up to one."""
+        due = time.time()
+        while True:
+            yield due
+            due += random.expovariate(self.rate)
 
     def send(self, request: TaskRequest, phase: str, due: float) -> None:
         sent = time.time()
