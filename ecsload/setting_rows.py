@@ -442,6 +442,17 @@ SETTINGS = (
         note="default: the same endpoint",
     ),
     Setting(
+        "baseline_optional",
+        None,  # read by the plan's check of the baseline
+        False,
+        None,
+        json_flag,
+        help="with a history baseline that has no run yet (a first CI job): run, record and "
+        "pass uncompared instead of refusing --fail-on-regression (exit 2)",
+        flags=("--baseline-optional",),
+        note="default: a gate needs its baseline",
+    ),
+    Setting(
         "tolerance",
         None,  # read by the verdict command from plan.json
         DEFAULT_TOLERANCE_PERCENT,
@@ -724,6 +735,7 @@ OPTION_ORDER = (
     "thresholds",
     "baseline",
     "baseline_any_endpoint",
+    "baseline_optional",
     "tolerance",
     "run_noise",
     "fail_on_regression",

@@ -204,7 +204,7 @@ def hostile_baselines(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         cases[name] = (folder, f"its summary.json is not a run's summary|{message}")
     twice = make_baseline(tmp_path / "twice")
     write(twice / "summary.json", json.dumps({"levels": [{"users": 10}, {"users": 10}]}))
-    cases["users twice"] = (twice, "its summary.json names a level twice (users: [10, 10])")
+    cases["users twice"] = (twice, "its summary.json names a level twice (levels: [10, 10])")
     deep = make_baseline(tmp_path / "deep")
     write(deep / "summary.json", "[" * 100_000 + "]" * 100_000)
     cases["nested 100,000 deep"] = (
@@ -251,8 +251,31 @@ def test_a_baseline_without_a_level_of_this_run_is_refused(tmp_path: Path) -> No
         result,
         tmp_path,
         2,
-        "it has no level in common with this run (its levels: 10; this run's: 7 8)",
+        "it has no level in common with this run (its levels 10 users; this run's levels 7 8 "
+        "users)",
     )
+
+
+def test_closed_users_and_arrival_rates_are_never_compared(tmp_path: Path) -> None:
+    closed = make_baseline(tmp_path / "A")  # 10 users
+    result = plan(tmp_path, "--rates", "10", "--baseline", str(closed), "--fail-on-regression")
+    assert_refused(
+        result,
+        tmp_path,
+        2,
+        "its levels 10 users and this run's levels 10 req/s are not the same kind of level",
+    )
+    rates = make_baseline(tmp_path / "B")
+    (rates / "level-10").rename(rates / "level-200")
+    level = {"users": 1, "model": "open", "rate": 200}
+    write(rates / "summary.json", json.dumps({"version": 2, "levels": [level]}))
+    result = plan(tmp_path, "-c", "1 200", "--baseline", str(rates))
+    assert_refused(
+        result, tmp_path, 2, "its levels 200 req/s and this run's levels 1 200 users are not"
+    )
+    result = plan(tmp_path, "--rates", "100 200", "--baseline", str(rates))
+    assert result.returncode == 0, result.stderr  # rate runs are paired by rate
+    assert list(level_samples(rates)) == [200]
 
 
 def test_only_the_levels_a_summary_names_are_read(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from ecsload.history import histograms, store
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history_location import Reference
+from ecsload.report.baseline import BaselineError, check_common_levels
 from ecsload.report.comparison.pooled import TypeSamples
 
 MIN_NOISE_RUNS = 3
@@ -59,6 +60,24 @@ def chosen_runs(location: str, target: str, reference: Reference) -> list[store.
             f"history {location}: it has no run of {where} for --baseline "
             f"{reference.text} ({reference.describe()}): run once without it first"
         )
+    return runs
+
+
+def check_stored_baseline(
+    location: str, target: str, reference: Reference, this_run: tuple[str, Sequence[int]]
+) -> list[store.StoredRun]:
+    """The stored runs a reference names when they fit this run (`this_run`: its model,
+    "closed" or "open", and its level keys): checked by the plan before the first level.
+    NoStoredRun when there is none; a BaselineError when they are of the other kind of level
+    or have no level in common."""
+    runs = chosen_runs(location, target, reference)
+    for run in runs:
+        models = set(run.models.values()) or {"closed"}
+        model = "open" if "open" in models else "closed"
+        try:
+            check_common_levels((model, list(run.levels)), this_run)
+        except BaselineError as error:
+            raise BaselineError(f"run {run.id} of {run.created}: {error}") from None
     return runs
 
 

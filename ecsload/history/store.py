@@ -58,6 +58,7 @@ class StoredRun:
     run_dir: str | None
     levels: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     generator_share: dict[int, float | None] = field(default_factory=dict)
+    models: dict[int, str] = field(default_factory=dict)  # "closed" (users) or "open" (rate)
 
 
 def wait_seconds(environ: Mapping[str, str] = os.environ) -> float:
@@ -244,6 +245,7 @@ def run_rows(
         select(schema.levels).where(schema.levels.c.run_id.in_(list(by_id)))
     ):
         by_id[level.run_id].generator_share[level.users] = level.generator_share
+        by_id[level.run_id].models[level.users] = level.model or "closed"
     return found
 
 

@@ -182,12 +182,12 @@ def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -
         check_history_baseline(values, sources, reference)
     elif values["baseline"]:
         try:
-            levels = values["rates"] or values["concurrency"]
             check_baseline(
                 Path(values["baseline"]),
                 values["endpoint"],
-                levels,
+                this_levels(values),
                 values["baseline_any_endpoint"],
+                "open" if values["rates"] else "closed",
             )
         except BaselineError as error:
             raise UserError(
@@ -207,23 +207,40 @@ def check_history_baseline(
             "--no-history turns it off: drop one of them",
             EXIT_USAGE,
         )
-    from ecsload.history.baseline import chosen_runs
+    from ecsload.history.baseline import check_stored_baseline
     from ecsload.history.store import HistoryError, NoStoredRun
     from ecsload.history_location import without_secret
 
+    shown = without_secret(values["history"])
+    model = "open" if values["rates"] else "closed"
     try:
-        chosen_runs(values["history"], values["endpoint"], reference)
+        check_stored_baseline(
+            values["history"], values["endpoint"], reference, (model, this_levels(values))
+        )
     except NoStoredRun as error:
+        message = str(error).replace(values["history"], shown)
+        if values["fail_on_regression"] and not values["baseline_optional"]:
+            raise UserError(
+                f"{sources['baseline']}: baseline {reference.text}: {message}; "
+                "--fail-on-regression cannot pass with nothing to compare (a first CI job: "
+                "add --baseline-optional)",
+                EXIT_CONFIG,
+            ) from None
         sys.stderr.write(
-            f"{PROG}: note: baseline {reference.text}: {error}; this run is not compared\n".replace(
-                values["history"], without_secret(values["history"])
-            )
+            f"{PROG}: note: baseline {reference.text}: {message}; this run is not compared\n"
         )
         values["baseline"] = ""
-    except HistoryError as error:
+    except (HistoryError, BaselineError) as error:
         raise UserError(
-            f"{sources['baseline']}: baseline {reference.text}: {error}", EXIT_CONFIG
+            f"{sources['baseline']}: baseline {reference.text}: "
+            + str(error).replace(values["history"], shown),
+            EXIT_CONFIG,
         ) from None
+
+
+def this_levels(values: Mapping[str, Any]) -> list[int]:
+    """What this run's levels are keyed by in a comparison: its arrival rates, else users."""
+    return [int(rate) for rate in values["rates"]] if values["rates"] else values["concurrency"]
 
 
 def resolve_level_end(values: dict[str, Any], sources: Mapping[str, str]) -> None:

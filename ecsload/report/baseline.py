@@ -79,12 +79,48 @@ def run_summary(folder: Path) -> dict[str, Any]:
             f"its summary.json is not a run's summary: {where or 'the document'}: "
             f"{error.message[:200]}"
         )
-    users = [level["users"] for level in summary["levels"]]
-    if not users:
+    keys = [level_of(level) for level in summary["levels"]]
+    if not keys:
         raise BaselineError("its summary.json has no level: give a run that measured one")
-    if len(set(users)) != len(users):
-        raise BaselineError(f"its summary.json names a level twice (users: {users})")
+    if len(set(keys)) != len(keys):
+        raise BaselineError(f"its summary.json names a level twice (levels: {keys})")
     return summary
+
+
+def level_of(level: Mapping[str, Any]) -> int:
+    """A summary level's key in a comparison: its arrival rate (req/s, whole) in an
+    arrival-rate sweep, else its users: rate levels are paired by rate."""
+    return int(level.get("rate") or level["users"])
+
+
+def model_of(levels: Iterable[Mapping[str, Any]]) -> str:
+    """ "open" when a run's levels are arrival rates, else "closed"."""
+    rates = any(level.get("model") == "open" or level.get("rate") for level in levels)
+    return "open" if rates else "closed"
+
+
+def level_kind(model: str, keys: Iterable[int]) -> str:
+    """`levels 10 20 users` or `levels 100 200 req/s`: what a run's levels are."""
+    unit = "req/s" if model == "open" else "users"
+    return f"levels {' '.join(map(str, keys))} {unit}"
+
+
+def check_common_levels(before: tuple[str, Iterable[int]], now: tuple[str, Iterable[int]]) -> None:
+    """A BaselineError unless both runs vary the same thing (closed users or arrival rates:
+    never compared with each other) and have a level in common; each is (model, keys)."""
+    (model_before, keys_before), (model_now, keys_now) = before, now
+    keys_before, keys_now = sorted(set(keys_before)), sorted(set(keys_now))
+    if model_before != model_now:
+        raise BaselineError(
+            f"its {level_kind(model_before, keys_before)} and this run's "
+            f"{level_kind(model_now, keys_now)} are not the same kind of level (closed users "
+            "vs arrival rates are never compared): give a baseline run of the same kind"
+        )
+    if not set(keys_before) & set(keys_now):
+        raise BaselineError(
+            f"it has no level in common with this run (its {level_kind(model_before, keys_before)};"
+            f" this run's {level_kind(model_now, keys_now)}): give a run of some of the same levels"
+        )
 
 
 def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"]:
@@ -118,11 +154,16 @@ def target_name(endpoint: str | None) -> str:
 
 
 def check_baseline(
-    folder: Path, endpoint: str, levels: Iterable[int], any_endpoint: bool = False
+    folder: Path,
+    endpoint: str,
+    levels: Iterable[int],
+    any_endpoint: bool = False,
+    model: str = "closed",
 ) -> list[int]:
-    """The baseline's levels (users) when `folder` fits a run of `levels` against `endpoint`
-    ("" for the local node), or against any endpoint with `any_endpoint` (blue/green,
-    canary); a BaselineError otherwise."""
+    """The baseline's levels (users, or rates) when `folder` fits a run of `levels` of
+    `model` ("closed" users or "open" arrival rates) against `endpoint` ("" for the local
+    node), or against any endpoint with `any_endpoint` (blue/green, canary); a
+    BaselineError otherwise."""
     if not folder.is_dir():
         raise BaselineError("it is not a folder: give a previous run's results/<run> folder")
     summary = run_summary(folder)
@@ -133,11 +174,7 @@ def check_baseline(
             f"{target_name(endpoint)}: compare runs of the same target (or add "
             "--baseline-any-endpoint to compare two deployments on purpose)"
         )
-    users = [level["users"] for level in summary["levels"]]
-    if not set(users) & set(levels):
-        raise BaselineError(
-            f"it has no level in common with this run (its levels: {' '.join(map(str, users))}; "
-            f"this run's: {' '.join(map(str, levels))}): give a run of some of the same users"
-        )
-    measured_samples(folder, users)
-    return users
+    keys = [level_of(level) for level in summary["levels"]]
+    check_common_levels((model_of(summary["levels"]), keys), (model, levels))
+    measured_samples(folder, keys)
+    return keys
