@@ -244,9 +244,10 @@ write_report() {
   eval "$paths"
   [[ $SUMMARIZED == 1 ]] || return 0
   [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
-  launch - env "ECS_LOAD_HISTORY=$HISTORY" timeout --kill-after=5 "$REPORT_SECONDS" \
-    "$PY" -m ecsload.commands.report "$RUN_DIR" \
-    "${graphs[@]}"
+  # The URL (its password) reaches the report in the environment, never on a command line.
+  local -x ECS_LOAD_HISTORY=$HISTORY
+  launch - timeout --kill-after=5 "$REPORT_SECONDS" "$PY" -m ecsload.commands.report \
+    "$RUN_DIR" "${graphs[@]}"
   REPORT_PID=$LAUNCHED
   wait "$REPORT_PID" || rc=$?
   stop_group "$REPORT_PID" 0

@@ -34,6 +34,7 @@ bare python3 and imports the plan, which imports this.
 """
 
 import json
+import math
 import os
 import shlex
 import sys
@@ -385,13 +386,32 @@ def write_text(path: str | Path, text: str, durable: bool = True) -> None:
 
 def _write(path: str | Path, document: Mapping[str, Any], kind: Document) -> None:
     versioned = {"version": kind.version, **document} if kind.version else document
-    write_text(path, json.dumps(versioned, indent=2) + "\n", kind.durable)
+    text = json.dumps(finite(versioned), indent=2, allow_nan=False)
+    write_text(path, text + "\n", kind.durable)
+
+
+def finite(value: Any) -> Any:
+    """A document with every NaN or infinite number made null (no figure): JSON has
+    neither, and parsers other than Python's refuse them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def refuse_constant(name: str) -> Any:
+    raise ValueError(f"it holds {name}, which is not JSON (a number must be finite)")
 
 
 def _read(path: str | Path, kind: Document) -> dict[str, Any]:
     path = Path(path)
     try:
-        value = json.loads(read_input_file(path, MAX_DOCUMENT_BYTES))
+        value = json.loads(
+            read_input_file(path, MAX_DOCUMENT_BYTES), parse_constant=refuse_constant
+        )
     except InputFileError as problem:
         raise DocumentError(path, str(problem), not path.exists()) from None
     except ValueError as error:  # UnicodeDecodeError is a ValueError

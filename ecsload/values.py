@@ -38,6 +38,8 @@ MAX_HOST_LENGTH = 253
 MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 MAX_SECONDS = 7 * 24 * 3600
 MAX_REPEAT = 100  # repeats of a sweep's levels
+MAX_RATE = 1_000_000  # requests per second of one level: far beyond what one generator sends
+MAX_CHANGE_PERCENT = 1000  # a tolerance or run noise: 1000% is a figure 11 times its baseline
 
 # Thresholds (`--fail-on`): [SCOPE.]METRIC OP NUMBER[@LEVEL]. The percentiles are those
 # of summary.json (ecsload.report.stats.PERCENTILES); the probe has fewer.
@@ -134,13 +136,18 @@ def check_levels(levels: list[int], what: str = "concurrency level") -> list[int
 
 def parse_rates(text: str) -> list[int]:
     """Arrival rates (requests per second) from `"50 100 200"` (spaces and/or commas)."""
-    return check_levels([parse_count(word) for word in text.replace(",", " ").split()], "rate")
+    return check_levels([a_rate(word) for word in text.replace(",", " ").split()], "rate")
+
+
+def a_rate(text: str) -> int:
+    """One arrival rate: a whole number of requests per second from 1 to MAX_RATE."""
+    return whole_number(1, MAX_RATE)(text.strip())
 
 
 def json_rates(value: object) -> list[int]:
     if not isinstance(value, list):
         raise ValueError(f"{json.dumps(value)} is not a list of positive integers")
-    return check_levels([json_count(rate) for rate in value], "rate")
+    return check_levels([a_rate(str(json_count(rate))) for rate in value], "rate")
 
 
 ARRIVALS = ("constant", "poisson")
@@ -338,8 +345,11 @@ def non_negative_number(text: str) -> float:
 
 
 def parse_percent(text: str) -> int | float:
-    """A percentage: a number of 0 or more (integral ones stay integers, for the plan)."""
+    """A percentage of change: a number from 0 to MAX_CHANGE_PERCENT (integral ones stay
+    integers, for the plan)."""
     value = non_negative_number(text)
+    if value > MAX_CHANGE_PERCENT:
+        raise ValueError(f"{text!r} is not a percentage from 0 to {MAX_CHANGE_PERCENT}")
     return int(value) if value.is_integer() else value
 
 

@@ -18,6 +18,10 @@ CASES = [
     ("unknown option", {}, ["--bogus"], {}, 1, "unrecognized arguments: --bogus"),
     ("level not an integer", {}, ["-c", "10 x"], {}, 1, "'x' is not a positive integer"),
     ("zero requests", {}, ["-n", "0"], {}, 1, "'0' is not a positive integer"),
+    # OverflowError in gevent when the arrival user started; the level sat to its time cap.
+    ("rate too high", {}, ["--rates", "99999999999999999999"], {}, 1, "from 1 to 1000000"),
+    # OverflowError after the whole sweep.
+    ("run noise too high", {}, ["--run-noise", "1e100"], {}, 1, "from 0 to 1000"),
     ("negative hatch rate", {}, ["-r", "-5"], {}, 1, "is not a positive number"),
     ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "does not exist"),
     ("bad threshold", {}, ["--fail-on", "NoOp.p99<"], {}, 1, "bad threshold 'NoOp.p99<'"),

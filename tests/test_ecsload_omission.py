@@ -266,3 +266,26 @@ def test_the_stall_warning_of_a_level_without_any_answer() -> None:
         "WARNING: no answer for 2.00 s (100% of the level, gaps over 100 ms); "
         "no request of the level was answered."
     )
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+@pytest.mark.parametrize("same_user", [True, False])
+def test_a_small_level_has_every_statistic(n: int, same_user: bool) -> None:
+    """-c 5 -n 5 crashed: no user sent twice, and expected_intervals indexed a plain False."""
+    from ecsload.report.documents import level_summary
+
+    users = np.ones(n, dtype=np.int64) if same_user else np.arange(n, dtype=np.int64)
+    samples = make_samples(np.arange(n) * 10.0, np.full(n, 5.0), user_id=users)
+    intervals = omission.expected_intervals(samples)
+    assert intervals.shape == (n,)
+    if n >= 2 and same_user:
+        assert intervals[0] == 10.0
+    else:
+        assert np.all(np.isinf(intervals))
+    corrected = omission.corrected(samples, intervals)
+    assert (corrected is None) == (n == 0)
+    assert omission.stalls(samples, 5.0, (0.0, 100.0))["count"] == 0
+    level = level_summary(samples, 5, {"users_by_kind": {"NoOp": 5}, "stopped_by": "requests"})
+    assert level["requests"] == n
+    level_table(level)
+    level_notes(level)

@@ -414,7 +414,7 @@ def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--rates", "50 0"), "'0' is not a positive integer"),
+        (("--rates", "50 0"), "'0' is not a whole number from 1 to 1000000"),
         (("--rates", "50 50"), "level 50 is given more than once"),
         (("--arrivals", "bursty"), "'bursty' is not one of constant, poisson"),
         (("--max-in-flight", "-1"), "'-1' is not a positive integer"),

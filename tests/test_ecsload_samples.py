@@ -121,6 +121,12 @@ def test_a_last_line_cut_short_is_dropped(tmp_path: Path) -> None:
         (HEADER + "1000,NoOp,1,1,200\n", "is malformed"),
         (HEADER + "soon,NoOp,1,1,200,1.0\n", "is malformed"),
         ("time,name\n1,2\n", "its header is not timestamp_ms"),
+        # A baseline's samples crashed the verdict (int(NaN) in make_blocks): refused on read.
+        (HEADER + "1000,NoOp,1,1,200,nan,measure,,0.0\n", "line 2: response_time_ms nan"),
+        (HEADER + "1,NoOp,1,1,200,1,measure,,0\n2,NoOp,1,1,200,inf,measure,,0\n", "line 3"),
+        (HEADER + "1000,NoOp,1,1,200,1e300,measure,,0.0\n", r"1e\+300 is not a number of ms"),
+        (HEADER + "1000,NoOp,1,1,200,-1,measure,,0.0\n", "response_time_ms -1.0"),
+        (HEADER + "1000,NoOp,1,1,200,1.0,measure,,nan\n", "late_ms nan"),
     ],
 )
 def test_malformed_files(tmp_path: Path, text: str, message: str) -> None:

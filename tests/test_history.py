@@ -168,9 +168,9 @@ def test_location_masks_secrets_and_labels_from_ci() -> None:
     with pytest.raises(ValueError, match="mysql"):
         parse_history("mysql://x/y")
     sha = "0123456789abcdef0123456789abcdef01234567"
-    assert default_label({"GITHUB_SHA": sha, "GITHUB_REF_NAME": "main"}) == (sha[:12], "main")
-    assert default_label({"BUILD_NUMBER": "42", "GIT_BRANCH": "origin/dev"}) == ("42", "dev")
-    assert default_label({}) == ("", "")
+    assert default_label({"GITHUB_SHA": sha, "GITHUB_REF_NAME": "main"})[:2] == (sha[:12], "main")
+    assert default_label({"BUILD_NUMBER": "42", "GIT_BRANCH": "origin/dev"})[:2] == ("42", "dev")
+    assert default_label({}) == ("", "", None, None)
     assert parse_reference("last").runs == 1
     assert parse_reference("history").runs == 10
     assert parse_reference("history:3").runs == 3
@@ -206,3 +206,190 @@ def test_histograms_hold_answered_requests_only_over_every_repeat(tmp_path: Path
     )
     noop = pooled_samples([run], {1: {10: found}})[10]["NoOp"]
     assert (noop.count, noop.no_answer, noop.requests, noop.error_percent) == (40, 10, 50, 20.0)
+
+
+def test_reading_a_history_takes_no_write_lock_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every read took BEGIN IMMEDIATE and set WAL: a history on read-only storage, or one
+    another process was writing, could not be read."""
+    location = str(tmp_path / "h.sqlite")
+    store.append(location, *made_run(1, latencies(1)))
+    data = Path(location).read_bytes()
+    monkeypatch.setenv("ECS_LOAD_HISTORY_WAIT", "0.1")
+    writer = sqlite3.connect(location, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another sweep appending its run
+    try:
+        with store.transaction(location, create=False) as connection:
+            assert [run.label for run in store.run_rows(connection, "")] == ["build-1"]
+        with pytest.raises(store.HistoryError, match="locked"):
+            store.append(location, *made_run(2, latencies(2)))
+    finally:
+        writer.close()
+    assert Path(location).read_bytes() == data
+
+
+def test_runs_are_in_the_order_they_were_added_never_by_their_date(tmp_path: Path) -> None:
+    """A run imported with `created` 9999-12-31 survived prune and was `last` forever."""
+    location = str(tmp_path / "h.sqlite")
+    future, spaced = made_run(1, latencies(1)), made_run(2, latencies(2))
+    future[0]["created"] = "9999-12-31T00:00:00Z"
+    spaced[0]["created"] = "2026-01-01 23:00:00Z"  # a space sorts before T
+    for run in (future, spaced, *(made_run(n, latencies(n)) for n in (3, 4, 5))):
+        store.append(location, *run)
+    with store.transaction(location, create=False) as connection:
+        assert [r.label for r in store.run_rows(connection, "", last=2)] == ["build-4", "build-5"]
+    assert store.prune(location, keep=2) == 3
+    with store.transaction(location, create=False) as connection:
+        assert [r.label for r in store.run_rows(connection, "")] == ["build-4", "build-5"]
+
+
+def test_a_symlink_a_foreign_database_and_a_bad_schema_version_are_refused(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "elsewhere.sqlite"
+    link = tmp_path / "h.sqlite"
+    link.symlink_to(target)
+    with pytest.raises(store.HistoryError, match="symbolic link"):
+        store.append(str(link), *made_run(1, latencies(1)))
+    assert not target.exists()
+    foreign = tmp_path / "app.sqlite"
+    with sqlite3.connect(foreign) as db:
+        db.execute("CREATE TABLE accounts (id INTEGER)")
+    with pytest.raises(store.HistoryError, match="a database of something else"):
+        store.append(str(foreign), *made_run(1, latencies(1)))
+    with sqlite3.connect(foreign) as db:
+        assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["accounts"]
+    odd = tmp_path / "odd.sqlite"
+    store.append(str(odd), *made_run(1, latencies(1)))
+    with sqlite3.connect(odd) as db:
+        db.execute("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'")
+    for attempt in (
+        lambda: store.append(str(odd), *made_run(2, latencies(2))),
+        lambda: store.transaction(str(odd), create=False).__enter__(),
+    ):
+        with pytest.raises(store.HistoryError, match="is not a number"):
+            attempt()
+
+
+@pytest.mark.parametrize("wait", ["inf", "nan", "-1", "abc", "1e9"])
+def test_a_history_wait_out_of_range_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wait: str
+) -> None:
+    monkeypatch.setenv("ECS_LOAD_HISTORY_WAIT", wait)
+    with pytest.raises(store.HistoryError, match="ECS_LOAD_HISTORY_WAIT"):
+        store.append(str(tmp_path / "h.sqlite"), *made_run(1, latencies(1)))
+
+
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("postgresql://ecsu:p/ss/word@127.0.0.1:1/h", "p/ss/word"),
+        ("postgresql://ecsw:Pw#tail@127.0.0.1:1/h", "Pw#tail"),
+        ("postgresql://ecsw:Pw@tail@127.0.0.1:1/h", "tail"),
+        ("postgresql://ecsw:Pw@127.0.0.1:1/h?password=qz9", "qz9"),
+        ("postgresql://u:secret7@127.0.0.1:abc/db", "secret7"),
+    ],
+)
+def test_masking_parses_a_url_as_sqlalchemy_does(url: str, password: str) -> None:
+    shown = without_secret(url)
+    assert password not in shown
+    assert shown.startswith("postgresql://")
+    with pytest.raises(store.HistoryError) as refused:
+        store.append(url, *made_run(1, latencies(1)))
+    assert password not in str(refused.value)
+
+
+def test_a_history_url_sqlalchemy_cannot_use_is_refused_at_the_door() -> None:
+    for url in ("postgresql://u:p@127.0.0.1:abc/db", "mysql://u:p@h/db"):
+        with pytest.raises(ValueError) as refused:
+            parse_history(url)
+        assert ":p@" not in str(refused.value)
+
+
+def test_ci_variables_are_made_one_printable_line_with_a_note() -> None:
+    """A 300-character branch failed PostgreSQL's column (the run lost); BUILD_NUMBER with
+    a newline went around the one-line rule; bytes that are not UTF-8 crashed the run."""
+    found = default_label(
+        {
+            "BUILD_NUMBER": "12\n34\x1b[31m",
+            "GITHUB_REF_NAME": "b" * 300,
+        }
+    )
+    assert found.label == "12?34?[31m"
+    assert found.branch == "b" * 256
+    assert found.label_note and "BUILD_NUMBER" in found.label_note
+    assert found.branch_note and "GITHUB_REF_NAME" in found.branch_note
+    not_utf8 = b"rel-\xff\xfe".decode("utf-8", "surrogateescape")  # as os.environ has it
+    assert default_label({"BUILD_ID": not_utf8}).label == "rel-\ufffd\ufffd"
+
+
+def test_a_label_is_one_printable_line() -> None:
+    from ecsload.history_location import parse_label
+
+    assert parse_label(b"\xff\xfe".decode("utf-8", "surrogateescape")) == "\ufffd\ufffd"
+    for bad in ("a\nb", "a\rb", "\x1b[2Jgone", "x" * 257):
+        with pytest.raises(ValueError, match="one line of at most 256 printable"):
+            parse_label(bad)
+
+
+def test_change_points_from_zero_have_no_infinite_percentage() -> None:
+    """Errors appearing (0 before) wrote "change_percent": Infinity, which is not JSON."""
+    import json
+
+    from ecsload.history.trend import history_json, history_table
+
+    runs = []
+    for n in range(12):
+        run = store.StoredRun(n + 1, "", None, f"b{n}", "", f"2026-01-01T00:00:{n:02d}Z", "", None)
+        errors = 0 if n < 6 else 50
+        run.levels[10] = {ALL_TYPES: {"requests": 100, "errors": errors, "p95": 10.0, "rps": 5.0}}
+        runs.append(run)
+    changes = change_points(runs, figures=("error_percent",))
+    assert changes and changes[0].change_percent is None
+    json.dumps(history_json("h", "", runs, changes), allow_nan=False)
+    assert "from 0 to 50 slower" in changes[0].short()
+    assert "inf" not in history_table("local", runs, changes)
+
+
+def write_run_folder(folder: Path, summary: dict) -> Path:
+    import json
+
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps({"created": "2026-01-01T00:00:00Z"}))
+    (folder / "summary.json").write_text(json.dumps(summary))
+    return folder
+
+
+def level_of(users: object = 2, p50: object = 5.0, ci: object = None) -> dict:
+    return {
+        "users": users,
+        "seconds": 1.0,
+        "all": {"ok": 10, "error": 0, "p50": p50, "p95": 6.0, "p99": 7.0, "ci": ci},
+        "types": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("level", "why"),
+    [
+        (level_of(users="2; DROP TABLE runs"), "not one ecs-load wrote"),
+        (level_of(ci=3), "not one ecs-load wrote"),
+        (level_of(p50=float("nan")), "NaN"),
+        (level_of(p50=-4.0), "p50 -4.0 is not what the history holds"),
+        (level_of(p50=float("inf")), "Infinity"),
+    ],
+)
+def test_history_import_checks_each_value_of_a_summary(
+    tmp_path: Path, level: dict, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A hostile summary.json crashed `history import`, or stored NaN or a negative p50
+    that crashed a later --baseline history:3."""
+    from ecsload.commands.history import import_runs
+
+    folder = write_run_folder(tmp_path / "run", {"version": 2, "levels": [level]})
+    location = str(tmp_path / "h.sqlite")
+    assert import_runs(location, [folder]) == 2
+    err = capsys.readouterr().err
+    assert "not imported" in err and why in err, err
+    assert err.count("\n") == 1

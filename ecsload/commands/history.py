@@ -18,15 +18,22 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ecsload.cli import OneLineParser, UserError, run
-from ecsload.exits import EXIT_CONFIG, EXIT_HISTORY, EXIT_OK
+from ecsload.exits import EXIT_CONFIG, EXIT_HISTORY, EXIT_INTERRUPTED, EXIT_OK
 from ecsload.history import store
 from ecsload.history.changes import change_points
 from ecsload.history.record import RecordError, run_record
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import history_json, history_table
-from ecsload.history_location import DEFAULT_FILE, parse_history, without_secret
+from ecsload.history_location import (
+    DEFAULT_FILE,
+    NO_PASSWORD,
+    hidden_password,
+    parse_history,
+    without_secret,
+)
 from ecsload.run_folder import DocumentError, RunFolder, read_plan
 from ecsload.values import option_type, parse_count, parse_endpoint
 
@@ -102,8 +109,16 @@ def command_parser(name: str) -> argparse.ArgumentParser:
 
 
 def location_of(option: str | None) -> str:
-    found = option or os.environ.get("ECS_LOAD_HISTORY", "").strip()
-    return found or os.path.abspath(Path("results") / DEFAULT_FILE)
+    """--history, else ECS_LOAD_HISTORY (checked as the option is), else the default."""
+    if option:
+        return option
+    found = os.environ.get("ECS_LOAD_HISTORY", "").strip()
+    if not found:
+        return os.path.abspath(Path("results") / DEFAULT_FILE)
+    try:
+        return parse_history(found)
+    except ValueError as error:
+        raise UserError(f"ECS_LOAD_HISTORY: {error}", EXIT_CONFIG) from None
 
 
 def target_of(text: str | None) -> str | None:
@@ -137,7 +152,9 @@ def show(options: argparse.Namespace) -> int:
         raise UserError(f"history {shown} has no run{where}", EXIT_CONFIG)
     changes = change_points(runs, levels=options.level, types=[options.type])
     if options.json:
-        print(json.dumps(history_json(shown, target or "", runs, changes), indent=2))
+        print(
+            json.dumps(history_json(shown, target or "", runs, changes), indent=2, allow_nan=False)
+        )
     else:
         print(
             history_table(
@@ -147,13 +164,28 @@ def show(options: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def folder_record(
+    folder: Path,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """A run folder's rows; RecordError for a summary.json of another shape than this
+    version writes (a text for a number, an object for a list): each value is then
+    checked at the door by the store (store.check_row)."""
+    try:
+        return run_record(folder)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        raise RecordError(
+            f"its summary.json is not one ecs-load wrote ({type(error).__name__}: "
+            f"{str(error)[:80]})"
+        ) from None
+
+
 def import_runs(location: str, folders: Sequence[Path]) -> int:
     code = EXIT_OK
     for folder in folders:
         try:
-            record = run_record(folder)
+            record = folder_record(folder)
             added = store.append(location, *record)
-        except RecordError as error:
+        except (RecordError, store.BadRow) as error:
             sys.stderr.write(f"{folder}: not imported: {error}\n")
             code = EXIT_CONFIG
             continue
@@ -173,8 +205,17 @@ def append_run(folder: Path) -> int:
     if not location:
         return EXIT_OK
     explicit = not (plan.get("sources") or {}).get("history", "default").startswith("default")
+    if hidden_password(location):
+        raise UserError(f"history {without_secret(location)}: {NO_PASSWORD}", EXIT_CONFIG)
     try:
-        added = store.append(location, *run_record(folder), replace=True)
+        added = store.append(location, *folder_record(folder), replace=True)
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"{os.environ.get('ECSLOAD_PROG', PROG)}: interrupted: this run was not added to "
+            f"the history {without_secret(location)}; its results are complete in {folder} "
+            f"(add it with: history import {folder})\n"
+        )
+        return EXIT_INTERRUPTED
     except (store.HistoryError, RecordError) as error:
         outcome = "exit 8" if explicit else "the run's exit code is unchanged"
         sys.stderr.write(

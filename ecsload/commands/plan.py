@@ -85,9 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunFolderError as error:
         raise UserError(str(error), EXIT_CONFIG) from None
     run_dir = run.path
-    label, branch = default_label(os.environ)
-    if sources["label"] == "default" and label:
-        values["label"], sources["label"] = label, "the CI's variables"
+    ci = default_label(os.environ)
+    label_notes = [note for note in (ci.branch_note,) if note]
+    if sources["label"] == "default" and ci.label:
+        values["label"], sources["label"] = ci.label, "the CI's variables"
+        label_notes += [ci.label_note] if ci.label_note else []
+    for note in label_notes:
+        sys.stderr.write(f"{PROG}: note: {note}\n")
     tls_notes = [NOT_VERIFIED] if values["insecure"] else []
     warning = clear_text_warning(values, sources)
     if warning:
@@ -97,11 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run_dir": str(run_dir),
         **{key: None if value == "" else value for key, value in values.items()},
         "history": without_secret(values["history"]) or None,
-        "branch": branch,
+        "branch": ci.branch,
         "sources": sources,
         "distribution": role,
         "tls": tls_terms(values["endpoint"], values["insecure"], values["ca_bundle"]),
-        "notes": [*tls_notes, *([warning] if warning else [])],
+        "notes": [*tls_notes, *([warning] if warning else []), *label_notes],
     }
     try:
         write_plan(run.plan, plan)

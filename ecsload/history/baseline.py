@@ -18,7 +18,7 @@ import numpy as np
 
 from ecsload.history import histograms, store
 from ecsload.history.schema import ALL_TYPES
-from ecsload.history_location import Reference
+from ecsload.history_location import Reference, without_secret
 from ecsload.report.baseline import BaselineError, check_common_levels
 from ecsload.report.comparison.pooled import TypeSamples
 
@@ -38,14 +38,15 @@ class StoredBaseline:
         first, last = self.runs[0], self.runs[-1]
         labels = f", label {last.label}" if len(self.runs) == 1 and last.label else ""
         if len(self.runs) == 1:
-            return f"history {location}: run {last.id} of {last.created}{labels}"
+            return f"history {without_secret(location)}: run {last.id} of {last.created}{labels}"
         noise = (
             f"run noise {self.run_noise_percent:.0f}% measured between them"
             if self.run_noise_percent is not None
-            else f"under {MIN_NOISE_RUNS} runs: the assumed run noise"
+            else f"under {MIN_NOISE_RUNS} runs with a p50: the assumed run noise"
         )
         return (
-            f"history {location}: {len(self.runs)} runs {first.created} … {last.created} "
+            f"history {without_secret(location)}: {len(self.runs)} runs {first.created} … "
+            f"{last.created} "
             f"pooled ({noise})"
         )
 
@@ -57,7 +58,7 @@ def chosen_runs(location: str, target: str, reference: Reference) -> list[store.
     if not runs:
         where = target or "the local ECS node"
         raise store.NoStoredRun(
-            f"history {location}: it has no run of {where} for --baseline "
+            f"history {without_secret(location)}: it has no run of {where} for --baseline "
             f"{reference.text} ({reference.describe()}): run once without it first"
         )
     return runs
@@ -131,7 +132,8 @@ def stored_baseline(location: str, target: str, reference: Reference) -> StoredB
     samples = pooled_samples(runs, encoded)
     if not samples:
         raise store.HistoryError(
-            f"history {location}: {reference.describe()} of {target or 'the local ECS node'} "
+            f"history {without_secret(location)}: {reference.describe()} of "
+            f"{target or 'the local ECS node'} "
             "has no stored histograms to compare with"
         )
     shares: dict[int, float] = {}

@@ -42,7 +42,7 @@ class ChangePoint:
     figure: str
     before: float  # mean of the runs before it (since the previous change)
     after: float  # mean from it on (to the next change)
-    change_percent: float
+    change_percent: float | None  # None from a mean of 0 (errors appearing): no percentage
     direction: str  # "slower" or "faster" (for rates: lower is slower)
     p_value: float
 
@@ -51,6 +51,8 @@ class ChangePoint:
 
     def short(self) -> str:
         where = f"{self.figure}@{self.users}" + ("" if self.type == ALL_TYPES else f" {self.type}")
+        if self.change_percent is None:
+            return f"{where} from {self.before:g} to {self.after:g} {self.direction}"
         return f"{where} {self.change_percent:+.0f}% {self.direction}"
 
 
@@ -87,7 +89,7 @@ def series_changes(
     for point in found:
         stats = point.stats
         before, after = float(stats.mean_1), float(stats.mean_2)
-        change = 100.0 * (after / before - 1) if before else math.inf
+        change = round(100.0 * (after / before - 1), 1) if before else None
         worse = (after > before) == RISE_IS_WORSE[figure]
         run = kept[point.index]
         changes.append(
@@ -100,7 +102,7 @@ def series_changes(
                 figure=figure,
                 before=round(before, 3),
                 after=round(after, 3),
-                change_percent=round(change, 1),
+                change_percent=change,
                 direction="slower" if worse else "faster",
                 p_value=float(stats.pvalue),
             )

@@ -10,7 +10,12 @@ from ecsload.history import store
 from ecsload.history.changes import change_points
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import CHANGE_MARK, cell, figure, levels_of, sparkline
-from ecsload.history_location import history_location, without_secret
+from ecsload.history_location import (
+    NO_PASSWORD,
+    hidden_password,
+    history_location,
+    without_secret,
+)
 
 SECTION_RUNS = 20
 SECTION_FIGURES = ("p95", "goodput")
@@ -22,6 +27,8 @@ def history_section(folder: Path, plan: Mapping[str, Any]) -> dict[str, Any] | N
     location = history_location(plan, os.environ)
     if not location:
         return None
+    if hidden_password(location):
+        return {"note": f"The history cannot be shown: {NO_PASSWORD}"}
     target = plan.get("endpoint") or ""
     try:
         with store.transaction(location, create=False) as connection:

@@ -1,6 +1,8 @@
 """Reading and writing a history through SQLAlchemy Core, SQLite or PostgreSQL alike.
 
-Every write is one transaction: a run appears whole or not at all. SQLite runs in
+Every write is one transaction: a run appears whole or not at all; a read opens a
+SQLite file read-only. Runs are in the order they were added (their id), never by a
+date a run folder says. SQLite runs in
 WAL mode and takes its write lock when a transaction begins (BEGIN IMMEDIATE), so
 two sweeps appending at once queue for up to ECS_LOAD_HISTORY_WAIT seconds (30)
 instead of failing halfway; PostgreSQL serialises schema changes with an advisory
@@ -8,16 +10,24 @@ lock. Whatever goes wrong becomes a HistoryError whose message names the cause a
 what to do, with no password in it.
 """
 
+import math
 import os
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Engine,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
     create_engine,
     delete,
     event,
@@ -30,9 +40,16 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from ecsload.history import schema
-from ecsload.history_location import database_url, is_url, without_secret
+from ecsload.history_location import (
+    database_url,
+    is_url,
+    printable_line,
+    scrubbed,
+    without_secret,
+)
 
 WAIT_SECONDS = 30.0  # for a lock (SQLite) or a connection (PostgreSQL)
+MIN_WAIT, MAX_WAIT = 0.1, 3600.0  # ECS_LOAD_HISTORY_WAIT's range
 MIGRATION_LOCK = 7_210_022  # PostgreSQL advisory lock key: one migration at a time
 
 
@@ -62,17 +79,41 @@ class StoredRun:
 
 
 def wait_seconds(environ: Mapping[str, str] = os.environ) -> float:
-    try:
-        return max(0.1, float(environ.get("ECS_LOAD_HISTORY_WAIT", WAIT_SECONDS)))
-    except ValueError:
+    """ECS_LOAD_HISTORY_WAIT, checked: seconds from MIN_WAIT to MAX_WAIT."""
+    text = environ.get("ECS_LOAD_HISTORY_WAIT", "").strip()
+    if not text:
         return WAIT_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not MIN_WAIT <= value <= MAX_WAIT:
+        raise HistoryError(
+            f"ECS_LOAD_HISTORY_WAIT={text[:40]!r} is not a number of seconds from {MIN_WAIT:g} "
+            f"to {MAX_WAIT:g}"
+        )
+    return value
 
 
-def engine_for(location: str) -> Engine:
-    """An engine whose SQLite connections run in WAL mode with writes that lock at BEGIN."""
+def sqlite_path(location: str) -> Path | None:
+    """The file of a SQLite history (a path, or a sqlite:/// URL); None for a server's."""
+    if not is_url(location):
+        return Path(location)
+    url = database_url(location)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///"))
+    return None
+
+
+def engine_for(location: str, *, write: bool) -> Engine:
+    """An engine whose SQLite connections run in WAL mode with writes that lock at BEGIN,
+    or, to read, open the file read-only and change nothing in it."""
     url = database_url(location)
     wait = wait_seconds()
-    if url.startswith("sqlite"):
+    path = sqlite_path(location)
+    if path is not None and not write:
+        return create_engine("sqlite://", creator=lambda: read_only(path, wait))
+    if path is not None:
         engine = create_engine(url, connect_args={"timeout": wait})
 
         @event.listens_for(engine, "connect")
@@ -91,9 +132,24 @@ def engine_for(location: str) -> Engine:
     return create_engine(url, connect_args={"connect_timeout": max(1, round(wait))})
 
 
+def read_only(path: Path, wait: float) -> sqlite3.Connection:
+    """A read-only connection to a SQLite file. On read-only storage SQLite cannot make a
+    WAL file's shared memory: a file nobody here can write is opened immutable (as it is)."""
+    uri = path.absolute().as_uri()
+    connection = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=wait)
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        connection.close()
+        if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+            raise
+        connection = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=wait)
+    return connection
+
+
 def cause_of(error: Exception, location: str) -> str:
     """What went wrong, in the user's words, and what to do."""
-    message = str(getattr(error, "orig", None) or error).splitlines()[0]
+    message = scrubbed(str(getattr(error, "orig", None) or error).splitlines()[0], location)
     lowered = message.lower()
     if "locked" in lowered or "busy" in lowered:
         return (
@@ -109,43 +165,89 @@ def cause_of(error: Exception, location: str) -> str:
     return f"{message}; docs/history.md"
 
 
+def check_path(path: Path, shown: str) -> None:
+    """A history file is a regular file at its own path: a symbolic link is refused (a
+    database would be written wherever it points)."""
+    if path.is_symlink():
+        raise HistoryError(
+            f"history {shown}: is a symbolic link: give the file's own path (docs/history.md)"
+        )
+    if path.exists() and not path.is_file():
+        raise HistoryError(f"history {shown}: is not a regular file")
+
+
 @contextmanager
-def transaction(location: str, *, create: bool) -> Iterator[Connection]:
+def transaction(location: str, *, create: bool, write: bool | None = None) -> Iterator[Connection]:
     """A connection in one transaction on an up-to-date schema; HistoryError on any
-    failure. Without `create`, a SQLite file that does not exist is an error."""
+    failure. Without `create`, a SQLite file that does not exist is an error. Without
+    `write` (by default: without `create`), the history is only read: a SQLite file is
+    opened read-only, and a schema older than this version's is a history with no run."""
+    write = create if write is None else write
     shown = without_secret(location)
-    if not create and not is_url(location) and not Path(location).is_file():
-        raise NoStoredRun(f"history {shown}: no such file: a run makes it (or give --history)")
-    if create and not is_url(location):
-        Path(location).parent.mkdir(parents=True, exist_ok=True)
-    engine = engine_for(location)
+    path = sqlite_path(location)
+    if path is not None:
+        check_path(path, shown)
+        if not create and not path.is_file():
+            raise NoStoredRun(f"history {shown}: no such file: a run makes it (or give --history)")
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    engine = None
     try:
+        engine = engine_for(location, write=write)
         with engine.begin() as connection:
-            migrate(connection, shown)
+            if write:
+                migrate(connection, shown)
+            elif schema_version(connection, shown) < schema.SCHEMA_VERSION:
+                raise NoStoredRun(f"history {shown}: holds no run yet")
             yield connection
     except SQLAlchemyError as error:
         raise HistoryError(f"history {shown}: {cause_of(error, location)}") from None
     except OSError as error:
-        raise HistoryError(f"history {shown}: {error.strerror}") from None
+        raise HistoryError(f"history {shown}: {error.strerror or error}") from None
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise HistoryError(
+            f"history {shown}: {scrubbed(str(error), location)}; docs/history.md"
+        ) from None
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
 
 
-def migrate(connection: Connection, shown: str) -> None:
-    """Bring the schema to SCHEMA_VERSION; refuse a newer one."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-    version = 0
-    if inspect(connection).has_table("meta"):
-        found = connection.execute(
-            select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
-        ).scalar()
-        version = int(found or 0)
+def schema_version(connection: Connection, shown: str) -> int:
+    """The history's schema version (0: none yet); a HistoryError for a database that is
+    not a history (tables of its own, or a version that is not a number) or a newer one."""
+    tables = set(inspect(connection).get_table_names())
+    if "meta" not in tables:
+        foreign = tables - {table.name for table in schema.metadata.sorted_tables}
+        if foreign:
+            raise HistoryError(
+                f"history {shown}: is a database of something else (tables "
+                f"{', '.join(sorted(foreign)[:3])}): give a new file or an empty database"
+            )
+        return 0
+    found = connection.execute(
+        select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+    ).scalar()
+    text = str(found or "0")
+    if not text.isascii() or not text.isdigit():
+        raise HistoryError(
+            f"history {shown}: its schema version {text[:20]!r} is not a number: not a history "
+            "of ecs-load (move it away, or give another --history)"
+        )
+    version = int(text)
     if version > schema.SCHEMA_VERSION:
         raise HistoryError(
             f"history {shown}: its schema is version {version}, newer than this ecs-load's "
             f"{schema.SCHEMA_VERSION}: upgrade ecs-load, or give another --history"
         )
+    return version
+
+
+def migrate(connection: Connection, shown: str) -> None:
+    """Bring the schema to SCHEMA_VERSION; refuse a newer one or a foreign database."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    version = schema_version(connection, shown)
     if version == schema.SCHEMA_VERSION:
         return
     for made, step in schema.MIGRATIONS:
@@ -178,13 +280,51 @@ def append(
         return insert_run(connection, run, levels, rows)
 
 
+class BadRow(HistoryError):
+    """A row a run folder gave that the history would not hold as it is (NaN, a text for
+    a number, a label over its column's length)."""
+
+
+def check_row(table: Table, row: Mapping[str, Any], where: str) -> None:
+    """Each value of a row fits its column: a whole number for an Integer column (within
+    PostgreSQL's), a finite number of 0 or more for a Float one, one line of printable
+    text within a String's length, bytes for a LargeBinary; None only where nullable."""
+    for name, value in row.items():
+        column = table.c.get(name)
+        if column is None:
+            raise BadRow(f"{where}: {name} is not a column of the history")
+        kind = column.type
+        if value is None:
+            ok = bool(column.nullable) or bool(column.primary_key and column.autoincrement)
+        elif isinstance(kind, Integer):
+            ok = isinstance(value, Integral) and not isinstance(value, bool)
+            ok = ok and -(2**31) <= value < 2**31
+        elif isinstance(kind, Float):
+            ok = isinstance(value, Real) and not isinstance(value, bool)
+            ok = ok and 0 <= value < math.inf
+        elif isinstance(kind, LargeBinary):
+            ok = isinstance(value, bytes)
+        elif isinstance(kind, String) and kind.length is not None:
+            ok = isinstance(value, str) and len(value) <= kind.length and value.isprintable()
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            shown = repr(value) if not isinstance(value, str) else repr(value[:40])
+            raise BadRow(f"{where}: {name} {shown} is not what the history holds there")
+
+
 def insert_run(
     connection: Connection,
     run: Mapping[str, Any],
     levels: Sequence[Mapping[str, Any]],
     rows: Sequence[Mapping[str, Any]],
 ) -> int:
-    """Insert one run's rows in the connection's transaction; its id."""
+    """Insert one run's rows in the connection's transaction, each checked; its id."""
+    check_row(schema.runs, run, "the run")
+    for level in levels:
+        check_row(schema.levels, level, f"level {level.get('users')!r}")
+    for row in rows:
+        check_row(schema.figures, row, f"level {row.get('users')!r} {row.get('type')!r}")
     key = connection.execute(insert(schema.runs).values(**run)).inserted_primary_key
     assert key is not None
     run_id = int(key[0])
@@ -216,7 +356,7 @@ def run_rows(
     query = select(schema.runs).where(schema.runs.c.target == target)
     if label is not None:
         query = query.where(schema.runs.c.label == label)
-    query = query.order_by(schema.runs.c.created.desc(), schema.runs.c.id.desc())
+    query = query.order_by(schema.runs.c.id.desc())  # insertion order: never a stored date
     if last is not None:
         query = query.limit(last)
     found = [
@@ -224,10 +364,10 @@ def run_rows(
             id=row.id,
             target=row.target,
             endpoint=row.endpoint,
-            label=row.label,
-            branch=row.branch,
-            created=row.created,
-            verdict=row.verdict,
+            label=printable_line(row.label or ""),
+            branch=printable_line(row.branch or ""),
+            created=printable_line(row.created or ""),
+            verdict=printable_line(row.verdict or ""),
             run_dir=row.run_dir,
         )
         for row in connection.execute(query)
@@ -240,13 +380,24 @@ def run_rows(
         select(*columns).where(schema.figures.c.run_id.in_(list(by_id)))
     ).mappings():
         levels = by_id[figures["run_id"]].levels
-        levels.setdefault(figures["users"], {})[figures["type"]] = dict(figures)
+        levels.setdefault(figures["users"], {})[figures["type"]] = checked_figures(figures)
     for level in connection.execute(
         select(schema.levels).where(schema.levels.c.run_id.in_(list(by_id)))
     ):
         by_id[level.run_id].generator_share[level.users] = level.generator_share
         by_id[level.run_id].models[level.users] = level.model or "closed"
     return found
+
+
+def checked_figures(figures: Mapping[Any, Any]) -> dict[str, Any]:
+    """A figures row as read: a number that is not finite or is below 0 (rows a
+    hand-edited or older history may hold) is no figure (None)."""
+    checked = dict(figures)
+    for name, value in figures.items():
+        number = isinstance(value, float | int) and not isinstance(value, bool)
+        if number and name not in ("run_id", "users") and not 0 <= value < math.inf:
+            checked[name] = None
+    return checked
 
 
 def histograms(
@@ -266,12 +417,10 @@ def histograms(
 
 
 def prune(location: str, keep: int) -> int:
-    """Keep the newest `keep` runs of each target; the number of runs deleted."""
-    with transaction(location, create=False) as connection:
+    """Keep the `keep` runs of each target added last; the number of runs deleted."""
+    with transaction(location, create=False, write=True) as connection:
         ranked = connection.execute(
-            select(schema.runs.c.id, schema.runs.c.target).order_by(
-                schema.runs.c.created.desc(), schema.runs.c.id.desc()
-            )
+            select(schema.runs.c.id, schema.runs.c.target).order_by(schema.runs.c.id.desc())
         ).all()
         seen: dict[str, int] = {}
         doomed = []

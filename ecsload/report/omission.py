@@ -53,9 +53,10 @@ def expected_intervals(samples: Samples) -> np.ndarray:
     gap_users, gaps = gap_users[by_user], gaps[by_user]
     known, first, count = np.unique(gap_users, return_index=True, return_counts=True)
     medians = (gaps[first + (count - 1) // 2] + gaps[first + count // 2]) / 2
-    where = np.clip(np.searchsorted(known, samples.user_id), 0, max(known.size - 1, 0))
-    found = known.size > 0 and known[where] == samples.user_id
-    return np.where(found, medians[where] if known.size else np.inf, np.inf)
+    if known.size == 0:  # no user sent twice: every interval is unknown
+        return np.full(len(samples.user_id), np.inf)
+    where = np.clip(np.searchsorted(known, samples.user_id), 0, known.size - 1)
+    return np.where(known[where] == samples.user_id, medians[where], np.inf)
 
 
 def corrected(

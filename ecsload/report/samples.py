@@ -19,6 +19,7 @@ from ecsload.sample_columns import HEADER, MEASURE, PREVIOUS_HEADER, PROBE_HEADE
 MAX_FILE_BYTES = 4 * 2**30
 MAX_TYPE_BYTES = 64  # request type names are truncated to this when read
 MAX_ERROR_BYTES = 64
+MAX_MS = 1e9  # a time in a samples file: 11.6 days, over a level's longest time cap (7 days)
 ROW = np.dtype(
     [
         ("timestamp_ms", "i8"),
@@ -176,15 +177,28 @@ def check_header(path: str | Path, data: bytes, header: str) -> None:
 
 
 def parse_rows(path: str | Path, body: bytes, row: np.dtype) -> np.ndarray:
-    """Whole CSV lines (no header) as rows of `row`; `path` names them in an error."""
+    """Whole CSV lines (no header) as rows of `row`; `path` names them in an error. A
+    time (ms) that is not finite or out of range (a baseline's file may hold nan, inf or
+    1e300) is a SampleFileError: every statistic after this trusts them."""
     try:
-        return (
+        rows = (
             np.loadtxt(io.BytesIO(body), dtype=row, delimiter=",", ndmin=1, comments=None)
             if body
             else np.empty(0, dtype=row)
         )
     except ValueError as error:
         raise SampleFileError(f"{path} is malformed: {error}") from None
+    for name, low in (("response_time_ms", 0.0), ("late_ms", -MAX_MS)):
+        if name in (row.names or ()):
+            values = rows[name]
+            bad = np.flatnonzero(~((values >= low) & (values <= MAX_MS)))  # NaN fails too
+            if bad.size:
+                value = float(values[bad[0]])
+                raise SampleFileError(
+                    f"{path} is malformed: line {bad[0] + 2}: {name} {value!r} is not a number "
+                    f"of ms from {low:g} to {MAX_MS:g}"
+                )
+    return rows
 
 
 class GrowingRows:
