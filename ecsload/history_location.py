@@ -187,6 +187,7 @@ def parse_label(text: str) -> str:
 
 
 DEFAULT_HISTORY_RUNS = 10
+MAX_HISTORY_RUNS = 1000  # history:N
 REFERENCE = re.compile(r"last|label:(?P<label>.+)|history(:(?P<runs>[1-9][0-9]*))?")
 
 
@@ -210,7 +211,12 @@ def parse_reference(text: str) -> Reference | None:
     if not found:
         return None
     if found["label"] is not None:
-        return Reference(text, label=found["label"])
+        return Reference(text, label=parse_label(found["label"]))
     if text.strip().startswith("history"):
-        return Reference(text, runs=int(found["runs"] or DEFAULT_HISTORY_RUNS))
+        runs = int(found["runs"] or DEFAULT_HISTORY_RUNS)
+        if runs > MAX_HISTORY_RUNS:
+            raise ValueError(
+                f"{text.strip()[:40]!r}: history:N pools at most {MAX_HISTORY_RUNS} runs"
+            )
+        return Reference(text, runs=runs)
     return Reference(text)

@@ -103,6 +103,7 @@ class WorkersInfo(TypedDict):
     joined: int
     finished: int
     lost: int
+    rejected: NotRequired[int]  # harness messages without the run's token, dropped
 
 
 class LevelInfo(TypedDict, total=False):

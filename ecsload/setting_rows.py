@@ -68,6 +68,7 @@ from ecsload.values import (
     parse_repeat,
     parse_seconds,
     parse_thresholds,
+    parse_token_file,
     parse_warmup,
     parse_word,
     threshold_help,
@@ -597,6 +598,22 @@ SETTINGS = (
         flags=("--master-port",),
         metavar="PORT",
         group=MACHINES,
+    ),
+    Setting(
+        "master_token_file",
+        None,
+        "",
+        parse_token_file,
+        json_text(parse_token_file),
+        "ECS_LOAD_MASTER_TOKEN_FILE",
+        help="master and worker: a file holding the run's secret, the same on every machine: "
+        "the master drops a harness message without it (docs/scale.md)",
+        flags=("--master-token-file",),
+        metavar="FILE",
+        note="default: none, the master checks nothing (--processes' workers share a random "
+        "token of their own)",
+        group=MACHINES,
+        locust="--master-token-file",
     ),
     Setting(
         "worker_wait",

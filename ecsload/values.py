@@ -239,6 +239,27 @@ def parse_path(text: str) -> str:
     return os.path.expanduser(text.strip())
 
 
+MIN_TOKEN, MAX_TOKEN = 16, 1024  # characters of a --master-token-file's secret
+
+
+def parse_token_file(text: str) -> str:
+    """A file whose first line is the run's secret: 16 to 1024 printable ASCII characters
+    (e.g. `openssl rand -hex 32 > token; chmod 600 token`)."""
+    path = os.path.abspath(parse_path(text))
+    try:
+        with open(path, encoding="ascii") as file:
+            secret = file.readline(MAX_TOKEN + 2).strip()
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or error
+        raise ValueError(f"{text!r} cannot be read: {why}") from None
+    if not (MIN_TOKEN <= len(secret) <= MAX_TOKEN and secret.isprintable()):
+        raise ValueError(
+            f"{text!r} does not start with a secret of {MIN_TOKEN} to {MAX_TOKEN} printable "
+            "ASCII characters (e.g. openssl rand -hex 32)"
+        )
+    return path
+
+
 def parse_baseline(text: str) -> str:
     """A run folder's path, or a reference to the history: last, label:X, history[:N]."""
     return text.strip() if parse_reference(text) else parse_path(text)

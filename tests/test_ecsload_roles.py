@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.exits import EXIT_USAGE
 from ecsload.model import ARRIVALS_PER_PROCESS, auto_processes
 from tests.ecsload_support import (
     PAIRS,
@@ -197,3 +198,33 @@ def test_a_workers_plan_says_its_levels_are_the_masters(tmp_path: Path) -> None:
     assert "level 10" not in printed
     assert "concurrency" not in printed
     assert "number_of_requests" not in printed
+
+
+def test_a_master_and_its_workers_share_a_token_file(tmp_path: Path) -> None:
+    """Only the run's own processes speak to its master: with --master/--worker the run's
+    secret is in a file both sides read, its path (never the secret) on Locust's line."""
+    secret = "9f" * 16
+    token = write(tmp_path / "token", secret + "\n")
+    master = plan(
+        tmp_path, "--master", "--master-token-file", str(token), "--no-credentials", **ENDPOINT
+    )
+    argv = locust_argv(master, 10)
+    assert option(argv, "--master-token-file") == str(token)
+    assert secret not in " ".join(argv) and secret not in master.stdout + master.stderr
+    worker = plan(tmp_path, "--worker", "--master-host", "m", ECS_LOAD_MASTER_TOKEN_FILE=str(token))
+    assert option(worker_argv(worker), "--master-token-file") == str(token)
+    (tmp_path / "other").mkdir()
+    for text in ("short", ""):
+        write(tmp_path / "bad", text)
+        assert_refused(
+            plan(
+                tmp_path / "other",
+                "--master",
+                "--master-token-file",
+                str(tmp_path / "bad"),
+                **ENDPOINT,
+            ),
+            tmp_path / "other",
+            EXIT_USAGE,
+            "does not start with a secret of 16 to 1024",
+        )

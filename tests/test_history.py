@@ -393,3 +393,21 @@ def test_history_import_checks_each_value_of_a_summary(
     err = capsys.readouterr().err
     assert "not imported" in err and why in err, err
     assert err.count("\n") == 1
+
+
+def test_history_n_is_bounded_and_the_history_command_checks_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """history:99999999999999999999 overflowed SQL's LIMIT; `history` with
+    ECS_LOAD_HISTORY=mysql://… gave a traceback."""
+    from ecsload.cli import UserError
+    from ecsload.commands.history import location_of
+
+    with pytest.raises(ValueError, match="at most 1000 runs"):
+        parse_reference("history:99999999999999999999")
+    assert parse_reference("history:1000") is not None
+    for url in ("mysql://u:pw9@h/db", "postgresql+psycopg2://u:pw9@h/db"):
+        monkeypatch.setenv("ECS_LOAD_HISTORY", url)
+        with pytest.raises(UserError, match=r"ECS_LOAD_HISTORY: .* is not a history") as refused:
+            location_of(None)
+        assert "pw9" not in str(refused.value)

@@ -91,5 +91,7 @@ def worker_command(plan: Mapping[str, Any], folder: WorkerFolder) -> list[str]:
         *("--master-port", str(role["master_port"])),
         *(["--processes", str(processes)] if processes != 1 else []),
         *("--logfile", str(folder.locust_log), "--worker-info", str(folder.info)),
-        *setting_options({"credentials": plan["credentials"]}),
+        *setting_options(
+            {"credentials": plan["credentials"], "master_token_file": plan["master_token_file"]}
+        ),
     ]

@@ -153,7 +153,14 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
 
 
 # What a worker takes from its own settings; everything else of a level comes from the master.
-WORKER_OWN_SETTINGS = ("credentials", "processes", "quiet", "master_host", "master_port")
+WORKER_OWN_SETTINGS = (
+    "credentials",
+    "processes",
+    "quiet",
+    "master_host",
+    "master_port",
+    "master_token_file",
+)
 FOLLOWS_THE_MASTER = (
     "the master's: its endpoint, levels, requests, ramp, time cap, images and TLS settings "
     "(this worker runs its share of each level's users)"

@@ -188,6 +188,8 @@ class Level:
                 stop_reason=self.stop_reason,
                 generator_share=self.generator_share,
                 connections=lambda: self.connections,
+                token_file=options.master_token_file,
+                forked=bool(getattr(options, "processes", None)),
             ),
         )
         if self.role.budget is not None:

@@ -30,6 +30,7 @@ class LevelOptions(Protocol):
     level_info: str
     progress_file: str
     worker_info: str
+    master_token_file: str
     last_level: bool
     ca_bundle: str | None
     insecure: bool

@@ -29,8 +29,20 @@ sends it on to them, after which they ask for tickets.
 
 ZeroMQ keeps one connection's messages in order, so a worker's ecs_final comes
 after its last samples and its last statistics (sent just before it).
+
+Only the run's own processes speak to its master: every message a worker sends
+carries the run's token (`"token"`), and the master drops one without it,
+counting it (level.json's workers.rejected, a WARNING in the level's notes and
+log). The token is `--master-token-file`'s secret when given (every machine
+reads the same one: docs/scale.md), else PROCESS_TOKEN: random, made when the
+locustfile is imported, before Locust forks its --processes workers, so they
+share it in memory and it is in no file, environment or command line. A master
+of other machines (--master) without a token file checks nothing.
 """
 
+import hmac
+import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +57,7 @@ from ecsload.plugin.budget import RequestBudget, TicketLease, TicketPool
 from ecsload.plugin.recorder import Batch, SampleFile, SampleRecorder
 from ecsload.run_folder import WorkersInfo, write_worker_info
 
+PROCESS_TOKEN = secrets.token_hex(16)  # this run's, for the workers --processes forks
 FINAL_WAIT_SECONDS = 15.0  # how long the master waits for its workers' last samples
 WATCH_SECONDS = 0.2  # how often the master checks whether the budget's last request is done
 USER_IDS_PER_WORKER = 1_000_000  # worker i's users are i * this + 1, + 2, …
@@ -76,6 +89,8 @@ class LevelTerms:
     stop_reason: Callable[..., str]  # why it ends: the given reason if none is settled yet
     generator_share: Callable[[], dict[str, Any]]  # how busy this process was measuring
     connections: Callable[[], int]  # new connections this process's users opened
+    token_file: str = ""  # --master-token-file: the run's secret; "" none
+    forked: bool = False  # Locust's --processes: the master forked its workers
 
 
 class Role(Protocol):
@@ -113,6 +128,21 @@ def make_role(environment: Environment, terms: LevelTerms) -> Role:
     if isinstance(runner, WorkerRunner):
         return WorkerRole(runner, terms)
     return LocalRole(terms)
+
+
+def read_token(path: str) -> str:
+    """The secret of a --master-token-file (checked by the plan: ecsload.values)."""
+    with open(path, encoding="utf-8") as file:
+        return file.readline().strip()
+
+
+def run_token(terms: "LevelTerms", master: bool) -> str | None:
+    """The token this process sends, or on a master checks (None: no check)."""
+    if terms.token_file:
+        return read_token(terms.token_file)
+    if master and not terms.forked:
+        return None  # --master without a token file: workers elsewhere cannot know one
+    return PROCESS_TOKEN
 
 
 def open_samples(terms: LevelTerms) -> SampleFile | None:
@@ -169,17 +199,35 @@ class MasterRole:
         self.finals: dict[str, dict[str, Any]] = {}
         self.collected = False
         self.sweep_over = terms.last_level
+        self.token = run_token(terms, master=True)
+        self.rejected = 0
         for name, listener in (
             ("ecs_want", self._on_want),
             ("ecs_samples", self._on_samples),
             ("ecs_idle", self._on_idle),
             ("ecs_final", self._on_final),
         ):
-            runner.register_message(name, listener)
+            runner.register_message(name, self._checked(listener))
         events = environment.events
         events.worker_connect.add_listener(lambda client_id, **_: self.joined.add(client_id))
         events.test_start.add_listener(lambda **_: gevent.spawn(self._watch))
         events.test_stopping.add_listener(lambda **_: self._on_stopping())
+
+    def _checked(self, listener: Callable[..., None]) -> Callable[..., None]:
+        """`listener`, for messages that carry the run's token only; the others are
+        dropped and counted."""
+
+        def checked(msg: Any, **kwargs: Any) -> None:
+            data = msg.data if isinstance(msg.data, dict) else {}
+            token = data.get("token")
+            if self.token is not None and not (
+                isinstance(token, str) and hmac.compare_digest(token, self.token)
+            ):
+                self.rejected += 1
+                return
+            listener(msg, **kwargs)
+
+        return checked
 
     def live_workers(self) -> set[str]:
         return {c.id for c in self.runner.clients.all if c.state != STATE_MISSING}
@@ -242,6 +290,12 @@ class MasterRole:
 
     def on_quitting(self) -> None:
         self.collect(interrupted=True)
+        if self.rejected:
+            logging.getLogger(__name__).warning(
+                "%d harness message(s) without this run's token were dropped: a process "
+                "outside the run sent them to this master",
+                self.rejected,
+            )
         samples, self.samples = self.samples, None
         if samples is not None:
             samples.close()
@@ -256,6 +310,7 @@ class MasterRole:
                 "joined": len(self.joined),
                 "finished": len(self.finals),
                 "lost": len(self.joined - set(self.finals)),
+                "rejected": self.rejected,
             },
         }
 
@@ -267,8 +322,9 @@ class WorkerRole:
         self.runner = runner
         self.terms = terms
         self.user_id_base = max(runner.worker_index, 0) * USER_IDS_PER_WORKER
+        self.token = run_token(terms, master=False)
         self.budget = TicketLease(
-            lambda want: runner.send_message("ecs_want", {"want": want}), self._on_idle
+            lambda want: self._send("ecs_want", {"want": want}), self._on_idle
         )
         self.recorder = SampleRecorder(self._ship)
         self.shipped = 0
@@ -282,13 +338,17 @@ class WorkerRole:
     def close_budget(self) -> None:
         """The master closes the level's pool and says so (ecs_grant 0)."""
 
+    def _send(self, name: str, data: dict[str, Any]) -> None:
+        """A message to the master, with the run's token."""
+        self.runner.send_message(name, {**data, "token": self.token})
+
     def _ship(self, batch: Batch) -> None:
         """The sample recorder's sink: one message to the master per batch."""
         self.shipped += len(batch)
-        self.runner.send_message("ecs_samples", {"lines": batch})
+        self._send("ecs_samples", {"lines": batch})
 
     def _on_idle(self, completed: int) -> None:
-        self.runner.send_message("ecs_idle", {"requests": completed})
+        self._send("ecs_idle", {"requests": completed})
 
     def _on_finish(self, msg: Any, **_: Any) -> None:
         self.sweep_over = msg.data["sweep_over"]
@@ -299,7 +359,7 @@ class WorkerRole:
         self.runner.stop()  # kills the users; the level records what was in flight (test_stop)
         self.recorder.flush()
         send_statistics_now(self.runner)  # else the master's locust_requests falls short
-        self.runner.send_message(
+        self._send(
             "ecs_final",
             {
                 "requests": self.budget.completed,

@@ -418,6 +418,11 @@ def completeness_notes(level: Mapping[str, Any]) -> list[str]:
             f"Workers: {workers['finished']} of {workers['joined']} sent all their samples; "
             f"{answered} samples received, Locust counted {counted} requests"
         )
+    if workers and workers.get("rejected"):
+        notes.append(
+            f"WARNING: {workers['rejected']} harness message(s) without this run's token were "
+            "dropped: a process outside the run sent them to its master (none is counted)."
+        )
     if workers and workers["lost"]:
         notes.append(
             f"NOTE: {workers['lost']} of {workers['joined']} workers lost mid-level: "
