@@ -237,6 +237,7 @@ class LevelFolder:
     probe_log = property(lambda self: self.path / "probe.log")
     info = property(lambda self: self.path / LEVEL_INFO.name)
     progress = property(lambda self: self.path / PROGRESS.name)
+    remote_write = property(lambda self: self.path / "remote_write.json")  # --remote-write
     summary = property(lambda self: self.path / SUMMARY.name)
     summary_text = property(lambda self: self.path / "summary.txt")
     output = property(lambda self: self.path / "output.txt")

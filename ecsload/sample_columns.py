@@ -1,6 +1,7 @@
 """The columns of samples.csv, the file every figure of the tables comes from, and of probe.csv.
 
-One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,measure,,0.012`:
+One line per request, with this header, e.g.
+`1732712400123,NoOp,7,1,200,1.234,measure,,0.012,4bf92f3577b34da6a3ce929d0e0e4736`:
 
     timestamp_ms      UTC time the request was sent, ms since the epoch
     request_type      the request's name in the traffic model (never holds a comma)
@@ -19,12 +20,16 @@ One line per request, with this header, e.g. `1732712400123,NoOp,7,1,200,1.234,m
                       in an arrival-rate level, after its scheduled time; in a closed
                       level, after its user's previous answer plus its wait (0 for a
                       user's first request)
+    trace_id          the W3C trace id (32 hex digits) of the `traceparent` header the
+                      request carried (ecsload.plugin.tracing), to find it in the
+                      service's traces; empty for an arrival dropped before it was sent
 
 In an arrival-rate level timestamp_ms is when the request was due and
 response_time_ms is counted from then (what a user arriving then waited); its
 service time, from the actual send, is response_time_ms - late_ms. In a closed
 level both are from the actual send. Files of ecs-load before late_ms
-(PREVIOUS_HEADER) still read, as if every request was sent on time.
+(PREVIOUS_HEADER) still read, as if every request was sent on time, and so do
+those before trace_id (UNTRACED_HEADER).
 
 The plugin writes it (ecsload.plugin.recorder), the report reads it (ecsload.report.samples).
 """
@@ -39,9 +44,11 @@ COLUMNS = (
     "phase",
     "error",
     "late_ms",
+    "trace_id",
 )
 HEADER = ",".join(COLUMNS) + "\n"
-PREVIOUS_HEADER = ",".join(COLUMNS[:-1]) + "\n"
+UNTRACED_HEADER = ",".join(COLUMNS[:-1]) + "\n"
+PREVIOUS_HEADER = ",".join(COLUMNS[:-2]) + "\n"
 RAMP = "ramp"
 MEASURE = "measure"
 WARMUP = "warmup"

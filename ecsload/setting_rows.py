@@ -43,6 +43,7 @@ from ecsload.values import (
     json_processes,
     json_rate,
     json_rates,
+    json_ratio,
     json_repeat,
     json_seconds,
     json_text,
@@ -58,6 +59,7 @@ from ecsload.values import (
     parse_endpoint,
     parse_image,
     parse_levels,
+    parse_metrics_url,
     parse_path,
     parse_pdf_path,
     parse_percent,
@@ -65,6 +67,7 @@ from ecsload.values import (
     parse_processes,
     parse_rate,
     parse_rates,
+    parse_ratio,
     parse_repeat,
     parse_seconds,
     parse_thresholds,
@@ -251,6 +254,46 @@ SETTINGS = (
         flags=("--request-timeout",),
         metavar="SECONDS",
         locust="--request-timeout",
+    ),
+    Setting(
+        "trace_sample",
+        None,  # carried to Locust by its locustfile option
+        0,
+        parse_ratio,
+        json_ratio,
+        "ECS_LOAD_TRACE_SAMPLE",
+        help="the share of requests (0 to 1) whose W3C traceparent header says sampled; "
+        "every request carries one, its trace id in samples.csv (docs/metrics.md)",
+        flags=("--trace-sample",),
+        metavar="RATIO",
+        locust="--trace-sample",
+    ),
+    Setting(
+        "remote_write",
+        None,  # carried to Locust by its locustfile option
+        "",
+        parse_metrics_url,
+        json_text(parse_metrics_url),
+        "ECS_LOAD_REMOTE_WRITE",
+        help="push live metrics every 2 s to this Prometheus remote-write URL, e.g. "
+        "http://127.0.0.1:9090/api/v1/write (docs/metrics.md); a receiver that is down "
+        "costs a WARNING, never the run",
+        flags=("--remote-write",),
+        metavar="URL",
+        locust="--remote-write",
+    ),
+    Setting(
+        "remote_write_credentials",
+        None,  # carried to Locust by its locustfile option (the path, never the secret)
+        "",
+        parse_path,
+        json_text(parse_path),
+        "ECS_LOAD_REMOTE_WRITE_CREDENTIALS",
+        help="the remote-write receiver's credentials: a file whose first line is "
+        "`bearer TOKEN` or `basic USER:PASSWORD`",
+        flags=("--remote-write-credentials",),
+        metavar="FILE",
+        locust="--remote-write-credentials",
     ),
     Setting(
         "endpoint",
@@ -748,6 +791,9 @@ OPTION_ORDER = (
     "ca_bundle",
     "insecure",
     "probe_rate",
+    "trace_sample",
+    "remote_write",
+    "remote_write_credentials",
     "processes",
     "thresholds",
     "baseline",

@@ -365,6 +365,38 @@ def non_negative_number(text: str) -> float:
     return value
 
 
+def parse_ratio(text: str) -> int | float:
+    """A share from 0 to 1 (--trace-sample)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ValueError(f"{text!r} is not a number from 0 to 1")
+    return int(value) if value.is_integer() else value
+
+
+def parse_metrics_url(text: str) -> str:
+    """A metrics receiver's http(s) URL (its path too, e.g. /api/v1/write). Credentials in it
+    are refused, and not repeated in the message: they go in a file of their own."""
+    url = text.strip()
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "the URL holds credentials (user@ or user:password@): put them in the file of "
+            "--remote-write-credentials instead"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
+        raise ValueError(
+            f"{text!r} is not an http(s) URL such as http://127.0.0.1:9090/api/v1/write"
+        )
+    return url
+
+
 def parse_percent(text: str) -> int | float:
     """A percentage of change: a number from 0 to MAX_CHANGE_PERCENT (integral ones stay
     integers, for the plan)."""
@@ -509,6 +541,12 @@ def json_thresholds(value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ValueError(f'{json.dumps(value)} is not a list of thresholds such as ["p95<500"]')
     return [parse_threshold(item).text for item in value]
+
+
+def json_ratio(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a number from 0 to 1")
+    return parse_ratio(str(value))
 
 
 def json_percent(value: object) -> int | float:

@@ -5,7 +5,8 @@ generator, not the target, is the bottleneck. As in front of a real ECS node,
 nginx checks HTTP Basic credentials (an .htpasswd) and, optionally, serves TLS.
 The task answers follow the traffic model's `?comment=`: image-not-found is a
 404, bad-request-body a 400, anything else a 201. Its access log (one line per
-request, `access.log`) shows what reached it. For tests of a slower target,
+request, `access.log`, nginx's combined format with the request's traceparent
+header last) shows what reached it. For tests of a slower target,
 `delays` makes chosen endpoints answer later: nginx asks tests/delay_server.py,
 which waits, before it sends its answer (`auth_request`).
 """
@@ -36,6 +37,9 @@ error_log {dir}/error.log warn;
 daemon off;
 events {{ worker_connections 4096; }}
 http {{
+    # nginx's combined format, and the request's W3C traceparent header last ("-": none)
+    log_format traced '$remote_addr - $remote_user [$time_local] "$request" $status '
+                      '$body_bytes_sent "$http_referer" "$http_user_agent" $http_traceparent';
     access_log {access_log};
     default_type application/json;
     keepalive_requests {keepalive_requests};
@@ -180,7 +184,7 @@ def nginx_ecs(
             ssl=" ssl" if tls else "",
             tls=tls_conf,
             auth=auth_conf,
-            access_log=str(log) if access_log else "off",
+            access_log=f"{log} traced" if access_log else "off",
             keepalive_requests=keepalive_requests,
             **delay_settings(delays or {}, delay_port),
         )

@@ -85,6 +85,7 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
         ("-n", "70", "--request-timeout", "2.5", "--happy-image", "a:1", "--insecure"),
         ("-d", "5", "--warmup", "1", "--repeat", "2"),
         ("--rates", "40 80", "--arrivals", "poisson", "--max-in-flight", "9"),
+        ("--trace-sample", "0.25", "--remote-write", "http://127.0.0.1:9/api/v1/write"),
     ],
 )
 def test_locust_reads_every_setting_as_the_plan_resolved_it(tmp_path: Path, args: tuple) -> None:
@@ -258,6 +259,8 @@ BAD_OPTIONS = [
     (["--no-credentials"], "--no-credentials goes with ECS_ENDPOINT"),
     (["--graphs", "sweep.png"], "argument --graphs: 'sweep.png' does not end in .pdf"),
     (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--trace-sample", "2"], "argument --trace-sample: '2' is not a number from 0 to 1"),
+    (["--remote-write", "ftp://x/"], "argument --remote-write: 'ftp://x/' is not an http(s) URL"),
     (["a.json", "b.json"], "unrecognized arguments: b.json"),
 ]
 

@@ -8,7 +8,9 @@ import pytest
 
 from ecsload.plugin.recorder import InFlight, SampleFile, SampleRecorder
 from ecsload.report.samples import SampleFileError, read_samples
-from ecsload.sample_columns import HEADER, PREVIOUS_HEADER
+from ecsload.sample_columns import HEADER, PREVIOUS_HEADER, UNTRACED_HEADER
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
 def request_event(
@@ -20,6 +22,7 @@ def request_event(
     rt: float = 1.5,
     phase: str = "measure",
     late: float = 0.0,
+    trace: str = TRACE_ID,
 ) -> dict:
     """The keyword arguments Locust fires `events.request` with (FastHttpUser's)."""
     no_answer = SimpleNamespace(status_code=0, error=ConnectionRefusedError())
@@ -29,7 +32,7 @@ def request_event(
         "response_time": rt,
         "response_length": 10,
         "response": no_answer if status is None else SimpleNamespace(status_code=status),
-        "context": {"user_id": user, "phase": phase, "late_ms": late},
+        "context": {"user_id": user, "phase": phase, "late_ms": late, "trace_id": trace},
         "exception": None if ok else RuntimeError("got 500"),
         "start_time": start,
         "url": "http://127.0.0.1/x",
@@ -53,17 +56,20 @@ def test_line_format() -> None:
     recorder.on_request(**request_event("Tasks-Happy-Path", 201, user=7, rt=12.34567, late=0.0123))
     recorder.on_request(**request_event("NoOp", 503, ok=False, user=3, start=1_700_000_001.0))
     recorder.on_request(**request_event("Version", None, ok=False))  # connection error
-    recorder.on_request(**request_event("NoOp", 200, phase="ramp"))
-    request = InFlight(1_700_000_002.0, "NoOp", "measure", 4, 2.5)
+    recorder.on_request(**request_event("NoOp", 200, phase="ramp", trace=""))  # dropped
+    request = InFlight(
+        1_700_000_002.0, "NoOp", "measure", 4, 2.5, "0af7651916cd43dd8448eb211c80319c"
+    )
     recorder.unanswered(request, 1_700_000_012.5, "no answer")
     recorder.flush()
     lines = [line for batch in batches for line in batch]
     assert lines == [
-        "1700000000123,Tasks-Happy-Path,7,1,201,12.346,measure,,0.012\n",
-        "1700000001000,NoOp,3,0,503,1.500,measure,,0.000\n",
-        "1700000000123,Version,1,0,0,1.500,measure,ConnectionRefusedError,0.000\n",
-        "1700000000123,NoOp,1,1,200,1.500,ramp,,0.000\n",
-        "1700000002000,NoOp,4,0,0,10500.000,measure,no answer,2.500\n",
+        f"1700000000123,Tasks-Happy-Path,7,1,201,12.346,measure,,0.012,{TRACE_ID}\n",
+        f"1700000001000,NoOp,3,0,503,1.500,measure,,0.000,{TRACE_ID}\n",
+        f"1700000000123,Version,1,0,0,1.500,measure,ConnectionRefusedError,0.000,{TRACE_ID}\n",
+        "1700000000123,NoOp,1,1,200,1.500,ramp,,0.000,\n",
+        "1700000002000,NoOp,4,0,0,10500.000,measure,no answer,2.500,"
+        "0af7651916cd43dd8448eb211c80319c\n",
     ]
 
 
@@ -102,6 +108,20 @@ def test_samples_of_the_previous_format_read_as_sent_on_time(tmp_path: Path) -> 
     path.write_text(PREVIOUS_HEADER + "1000,NoOp,1,1,200,1.0,measure,\n")
     samples = read_samples(path)
     assert samples.response_time_ms.tolist() == [1.0] and samples.late_ms.tolist() == [0.0]
+
+
+def test_samples_before_trace_ids_read_as_they_were(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(UNTRACED_HEADER + "1000,NoOp,1,1,200,1.0,measure,,0.5\n")
+    samples = read_samples(path)
+    assert samples.response_time_ms.tolist() == [1.0] and samples.late_ms.tolist() == [0.5]
+
+
+def test_the_trace_id_column_is_written_and_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + f"1000,NoOp,1,1,200,1.0,measure,,0.5,{TRACE_ID}\n")
+    assert read_samples(path).late_ms.tolist() == [0.5]
+    assert HEADER.rstrip().endswith(",late_ms,trace_id")
 
 
 def test_a_header_only_file_has_no_samples(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from ecsload.plan.checks import (
     check_credentials_fit,
     check_node_deployment,
     check_processes_fit,
+    check_remote_write,
     check_tls_settings,
     check_verdict_settings,
     clear_text_warning,
@@ -59,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ignore_local_node_settings(values, sources)
     ignore_tls_settings(values, sources, values["worker"])
     check_tls_settings(values, sources)
+    check_remote_write(values, sources)
     resolve_level_end(values, sources)
     if values["newrelic"]:
         check_agent_config(values["newrelic"], os.environ)

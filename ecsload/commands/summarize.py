@@ -13,6 +13,7 @@ probe's), or, when Locust failed, says why from its log;
 """
 
 import argparse
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,32 @@ def summarize_run(folder: Path) -> None:
     summary = run_document(folder)
     run = RunFolder(folder)
     publish(run.summary_text, run.summary, run_table(summary), summary)
+    warning = remote_write_warning(run)
+    if warning:
+        print(warning, flush=True)
+
+
+def remote_write_warning(run: RunFolder) -> str | None:
+    """One line for the whole run when pushes to the --remote-write receiver failed (each
+    level's remote_write.json, ecsload.plugin.live_metrics); None when all went through."""
+    deliveries = []
+    for level in run.levels():
+        for part in level.repeats():
+            try:
+                deliveries.append(json.loads(part.remote_write.read_text()))
+            except (OSError, ValueError):
+                continue
+    failed = [d for d in deliveries if d["failed"]]
+    if not failed:
+        return None
+    pushes = sum(d["pushes"] for d in deliveries)
+    lost = sum(d["failed"] for d in deliveries)
+    finals = sum(not d["final_delivered"] for d in deliveries)
+    return (
+        f"WARNING: remote write to {failed[-1]['url']}: {lost} of {pushes} pushes failed "
+        f"({failed[-1]['last_error']}); the receiver misses those points, and the final "
+        f"figures of {finals} of {len(deliveries)} levels (the run's files are whole)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

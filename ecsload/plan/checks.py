@@ -20,6 +20,7 @@ from ecsload.cli import UserError
 from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
 from ecsload.node_files import deployment_problem
+from ecsload.receiver_auth import AuthFileError, read_auth
 from ecsload.report.baseline import BaselineError, check_baseline
 from ecsload.setting_rows import PROG
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
@@ -106,6 +107,27 @@ def check_tls_settings(values: Mapping[str, Any], sources: Mapping[str, str]) ->
             read_ca_bundle(values["ca_bundle"])
         except CABundleError as error:
             raise UserError(f"{sources['ca_bundle']}: {error}", EXIT_CONFIG) from None
+
+
+def check_remote_write(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
+    """The receiver's credentials file must be usable before the sweep starts; it goes with
+    --remote-write."""
+    path = values["remote_write_credentials"]
+    if not path:
+        return
+    if not values["remote_write"]:
+        raise UserError(
+            f"remote_write_credentials ({sources['remote_write_credentials']}) goes with "
+            "--remote-write URL: give the receiver's URL too",
+            EXIT_USAGE,
+        )
+    try:
+        read_auth(path)
+    except AuthFileError as error:
+        raise UserError(
+            f"remote_write_credentials ({sources['remote_write_credentials']}): {error}",
+            EXIT_CONFIG,
+        ) from None
 
 
 def clear_text_warning(values: Mapping[str, Any], sources: Mapping[str, str]) -> str | None:

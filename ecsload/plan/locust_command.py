@@ -9,11 +9,14 @@ false), is not passed: the level has the same without it. bash reads the result
 NUL-separated (ecsload.commands.locust_args).
 """
 
+import calendar
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from ecsload.ports import free_port
-from ecsload.run_folder import LevelFolder, WorkerFolder
+from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, WorkerFolder
 from ecsload.setting_rows import SETTINGS, shell_text
 
 LOOPBACK = "127.0.0.1"
@@ -78,6 +81,22 @@ def level_command(
         *(["--arrival-rate", str(key)] if plan["rates"] else []),
         *setting_options(values),
         *spread_options(plan, last),
+        *(metrics_options(plan, folder, key, last) if plan.get("remote_write") else []),
+    ]
+
+
+def metrics_options(
+    plan: Mapping[str, Any], folder: LevelFolder, key: int, last: bool
+) -> list[str]:
+    """With --remote-write: the level's labels (run, level, repeat) and the run's start, and
+    whether its end is the run's (ecsload.plugin.live_metrics)."""
+    repeat = folder.path.name.removeprefix(REPEAT_PREFIX)
+    started = calendar.timegm(time.strptime(plan["created"], "%Y-%m-%dT%H:%M:%SZ"))
+    return [
+        *("--run-name", Path(plan["run_dir"]).name, "--level-key", str(key)),
+        *("--level-repeat", repeat if repeat.isdigit() else "1"),
+        *("--run-started", str(started)),
+        *(["--run-ends"] if last else []),
     ]
 
 

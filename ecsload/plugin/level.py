@@ -85,6 +85,7 @@ from ecsload.locust_compat import refresh_loop_clock, set_fixed_counts
 from ecsload.model import default_max_in_flight, users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
+from ecsload.plugin.live_metrics import LevelMetrics, live_metrics
 from ecsload.plugin.options import add_options, level_options
 from ecsload.plugin.recorder import InFlight, SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role
@@ -192,6 +193,8 @@ class Level:
                 forked=bool(getattr(options, "processes", None)),
             ),
         )
+        # --remote-write: the figures pushed while the level runs (None without it)
+        self.live: LevelMetrics | None = live_metrics(self, options)
         if self.role.budget is not None:
             events.request.add_listener(self.role.budget.on_request)
         if self.role.recorder is not None:
@@ -278,6 +281,8 @@ class Level:
             self._flusher = gevent.spawn(self._flush_forever, recorder)
         if self.progress_file and self._reporter is None:
             self._reporter = gevent.spawn(self._report_forever)
+        if self.live is not None:
+            self.live.start()
 
     def _on_spawning_complete(self, **_: Any) -> None:
         """All the level's users run: the warmup, then the measured phase, begins."""
@@ -378,6 +383,8 @@ class Level:
         if self.role.recorder is not None:
             self.role.recorder.flush()
         self.role.on_quitting()
+        if self.live is not None:  # after the role's last samples
+            self.live.finish()
         info = self.info()
         if self.level_info and info is not None:
             try:

@@ -40,6 +40,14 @@ class LevelOptions(Protocol):
     arrival_rate: float | None
     arrivals: str
     max_in_flight: int
+    trace_sample: float
+    remote_write: str
+    remote_write_credentials: str
+    run_name: str  # with --remote-write: the level's labels and marks (ecsload.plugin.live_metrics)
+    level_key: str
+    level_repeat: str
+    run_started: float
+    run_ends: bool
     ecs_ca_pem: str  # the bundle's certificates, set by the level (ecsload.plugin.level)
     ecs_user_rate: float  # an arrival-rate level: each ArrivalUser's share, set by the level
     ecs_user_in_flight: int  # ... and its share of --max-in-flight
@@ -106,6 +114,22 @@ def add_options(parser: Any, **_: Any) -> None:
         default="",
         help="on a worker: write what it did, as JSON, to FILE at quit "
         "(sweep_over: the master said no level follows)",
+    )
+    group.add_argument("--run-name", default="", help="with --remote-write: the run's label")
+    group.add_argument("--level-key", default="", help="with --remote-write: the level's label")
+    group.add_argument(
+        "--level-repeat", default="1", help="with --remote-write: the repeat's label"
+    )
+    group.add_argument(
+        "--run-started",
+        type=float,
+        default=0.0,
+        help="with --remote-write: when the run started (epoch s), for its annotation",
+    )
+    group.add_argument(
+        "--run-ends",
+        action="store_true",
+        help="with --remote-write: the sweep's last level, whose end is the run's",
     )
     group.add_argument(
         "--last-level",

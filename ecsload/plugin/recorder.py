@@ -25,6 +25,7 @@ class InFlight(NamedTuple):
     phase: str
     user_id: int
     late_ms: float
+    trace_id: str
 
 
 class SampleRecorder:
@@ -52,7 +53,8 @@ class SampleRecorder:
         error = "" if status else type(getattr(response, "error", None) or exception).__name__
         self._batch.append(
             f"{int(start_time * 1000)},{name},{context['user_id']},{0 if exception else 1},"
-            f"{status},{response_time:.3f},{context['phase']},{error},{context['late_ms']:.3f}\n"
+            f"{status},{response_time:.3f},{context['phase']},{error},{context['late_ms']:.3f},"
+            f"{context['trace_id']}\n"
         )
         if len(self._batch) >= self._batch_size:
             self.flush()
@@ -62,7 +64,7 @@ class SampleRecorder:
         self._batch.append(
             f"{int(request.start_time * 1000)},{request.name},{request.user_id},0,0,"
             f"{(ended - request.start_time) * 1000:.3f},{request.phase},{why},"
-            f"{request.late_ms:.3f}\n"
+            f"{request.late_ms:.3f},{request.trace_id}\n"
         )
 
     def flush(self) -> None:
@@ -77,7 +79,8 @@ class SampleFile:
 
     A write that fails (a full disk) is reported once to `on_error` (or raised, without
     one), and the file takes nothing more: a level whose samples cannot be kept has
-    nothing to measure.
+    nothing to measure. Each batch written is also handed to the `observers` (the live
+    metrics, ecsload.plugin.live_metrics).
     """
 
     def __init__(self, path: str | Path, on_error: Callable[[OSError], None] | None = None) -> None:
@@ -85,6 +88,7 @@ class SampleFile:
         self._on_error = on_error
         self.failed = False
         self.lines = 0
+        self.observers: list[Callable[[Batch], None]] = []
         self._file = self.path.open("w", encoding="utf-8", newline="")
         self.write([HEADER])
         self.lines = 0
@@ -103,6 +107,8 @@ class SampleFile:
             self._on_error(error)
             return
         self.lines += len(batch)
+        for observe in self.observers:
+            observe(batch)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):  # what could not be flushed was reported

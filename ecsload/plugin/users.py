@@ -30,8 +30,9 @@ from locust.exception import StopUser
 from ecsload.api import API_ROOT
 from ecsload.locust_compat import on_new_connection
 from ecsload.plugin.level import Level
-from ecsload.plugin.options import LevelOptions
+from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.recorder import InFlight
+from ecsload.plugin.tracing import new_trace
 from ecsload.sample_columns import RAMP
 
 
@@ -88,12 +89,14 @@ class ECSUser(FastHttpUser):
         self.insecure = self.level.insecure
         self.ssl_context_factory = self.level.ssl_context
         self.network_timeout = self.connection_timeout = self.level.request_timeout
+        # The share of requests whose traceparent says "sampled" (a worker's, its master's).
+        self.trace_sample = float(level_options(environment).trace_sample)
         super().__init__(environment)
         # A user reuses its keep-alive connection: more connections than users means the
         # server or a proxy closed some.
         on_new_connection(self.client, self.host or "", self.level.count_connection)
         self.user_id = self.level.role.user_id_base + next(ECSUser._ids)
-        self._context = {"user_id": self.user_id, "phase": RAMP, "late_ms": 0.0}
+        self._context = {"user_id": self.user_id, "phase": RAMP, "late_ms": 0.0, "trace_id": ""}
         self._due: float | None = None  # when the next request is due: last answer + wait
         self._pause = self.wait_time  # the kind's own wait between requests
         # What Locust calls between requests: a method of User, replaced on the instance.
@@ -132,10 +135,13 @@ class ECSUser(FastHttpUser):
             raise StopUser
         now = time.time()
         late_ms = 0.0 if self._due is None else max(0.0, now - self._due) * 1000
-        self._context["phase"], self._context["late_ms"] = phase, late_ms
+        trace_id, traceparent = new_trace(self.trace_sample)
+        context = self._context
+        context["phase"], context["late_ms"], context["trace_id"] = phase, late_ms, trace_id
         headers = random.choice(self.level.get_headers if body is None else self.level.post_headers)
+        headers = {**headers, "traceparent": traceparent}
         in_flight = self.level.in_flight
-        in_flight[self.user_id] = InFlight(now, name, phase, self.user_id, late_ms)
+        in_flight[self.user_id] = InFlight(now, name, phase, self.user_id, late_ms, trace_id)
         with self.client.request(
             method,
             path,
@@ -274,11 +280,18 @@ class ArrivalUser(ECSUser):
         late_ms = max(0.0, sent - due) * 1000
         key = -next(ArrivalUser._keys)  # closed users' keys are their (positive) ids
         in_flight = self.level.in_flight
-        in_flight[key] = InFlight(due, request.name, phase, self.user_id, late_ms)
         level = self.level
+        trace_id, traceparent = new_trace(self.trace_sample)
+        in_flight[key] = InFlight(due, request.name, phase, self.user_id, late_ms, trace_id)
         posted = request.method == "POST"
         headers = random.choice(level.post_headers if posted else level.get_headers)
-        context = {"user_id": self.user_id, "phase": phase, "late_ms": late_ms}
+        headers = {**headers, "traceparent": traceparent}
+        context = {
+            "user_id": self.user_id,
+            "phase": phase,
+            "late_ms": late_ms,
+            "trace_id": trace_id,
+        }
         with self.client.request(
             request.method,
             request.path,
@@ -301,7 +314,7 @@ class ArrivalUser(ECSUser):
             response_time=late_ms,
             response_length=0,
             response=None,
-            context={"user_id": self.user_id, "phase": phase, "late_ms": late_ms},
+            context={"user_id": self.user_id, "phase": phase, "late_ms": late_ms, "trace_id": ""},
             exception=Dropped(f"{self.concurrency} requests in flight"),
             start_time=due,
             url=request.path,

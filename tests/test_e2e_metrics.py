@@ -1,0 +1,103 @@
+"""End to end: live metrics to Debian's Prometheus (remote write), a receiver that is down, and
+the traceparent header on every request as nginx's access log records it."""
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import clean_env, only_run_dir, read_json, run_script
+from tests.nginx_support import Nginx, free_port
+from tests.prometheus_support import prometheus_missing, prometheus_receiver
+from tests.test_grafana_dashboard import dashboard_metrics
+
+pytestmark = pytest.mark.e2e
+
+LEVELS = ("3", "6")
+TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]")
+
+
+def sweep(nginx: Nginx, results: Path, *args: str) -> tuple[int, str, Path]:
+    env = clean_env(ECS_ENDPOINT=nginx.url, ECS_CREDENTIALS=str(nginx.credentials))
+    result = run_script(
+        "-c", " ".join(LEVELS), "-n", "300", "-r", "100", "-o", str(results), *args, env=env
+    )
+    return result.returncode, result.stdout + result.stderr, only_run_dir(results)
+
+
+def test_a_sweep_writes_each_levels_counts_and_histogram_to_prometheus(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    if missing := prometheus_missing():
+        pytest.skip(missing)
+    with prometheus_receiver(tmp_path / "prometheus") as prometheus:
+        code, output, run_dir = sweep(
+            nginx, tmp_path / "results", "--remote-write", prometheus.write_url
+        )
+        assert code == 0, output
+        assert "remote write" not in output  # every push went through: no WARNING
+        run = run_dir.name
+        totals = prometheus.query(
+            f'sum by (level) (ecs_load_requests_total{{phase="measure", run="{run}"}})'
+        )
+        pushed = {item["metric"]["level"]: float(item["value"][1]) for item in totals}
+        summary = read_json(run_dir / "summary.json")
+        expected = {str(level["users"]): float(level["requests"]) for level in summary["levels"]}
+        assert pushed == expected
+        buckets = prometheus.query(
+            f'sum by (level, le) (ecs_load_response_seconds_bucket{{phase="measure", run="{run}"}})'
+        )
+        assert {item["metric"]["level"] for item in buckets} == set(LEVELS)
+        names = prometheus.names()
+        for name in (
+            "ecs_load_users",
+            "ecs_load_lateness_seconds",
+            "ecs_load_generator_busy_ratio",
+            "ecs_load_level_start_seconds",
+            "ecs_load_level_end_seconds",
+            "ecs_load_run_start_seconds",
+            "ecs_load_run_end_seconds",
+        ):
+            assert name in names
+        # every query of the Grafana dashboard has data; the offered rate is an arrival-rate
+        # level's (test_ecsload_live_metrics checks it is written there)
+        assert dashboard_metrics() - {"ecs_load_offered_rate"} <= names
+        ends = prometheus.query(f'ecs_load_run_end_seconds{{run="{run}"}}')
+        assert [item["metric"]["level"] for item in ends] == [LEVELS[-1]]
+
+
+def test_a_receiver_that_is_down_costs_one_warning_never_the_run(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    down = f"http://127.0.0.1:{free_port()}/api/v1/write"  # nothing listens there
+    code, output, run_dir = sweep(nginx, tmp_path / "results", "--remote-write", down)
+    assert code == 0, output
+    assert (run_dir / "report.html").is_file()
+    warnings = [line for line in output.splitlines() if "WARNING: remote write" in line]
+    assert len(warnings) == 1, output
+    assert down in warnings[0] and "ConnectionError" in warnings[0]
+
+
+def test_every_request_carries_a_traceparent_whose_id_is_in_the_samples(
+    tmp_path: Path, nginx: Nginx
+) -> None:
+    code, output, run_dir = sweep(nginx, tmp_path / "results", "--trace-sample", "0.5")
+    assert code == 0, output
+    # Locust's requests (FastHttpUser's agent); the probe's carry no traceparent
+    logged = [
+        line for line in nginx.access_log.read_text().splitlines() if "gevent-http-client" in line
+    ]
+    assert len(logged) >= len(LEVELS) * 300
+    headers = [line.rsplit(" ", 1)[1] for line in logged]
+    matches = [TRACEPARENT.fullmatch(header) for header in headers]
+    assert all(matches), [h for h, m in zip(headers, matches, strict=True) if not m][:3]
+    trace_ids = [m.group(1) for m in matches if m]
+    assert "0" * 32 not in trace_ids and len(set(trace_ids)) == len(trace_ids)
+    flags = {header[-2:] for header in headers}
+    assert flags == {"00", "01"}  # sampled at 0.5: both, over hundreds of requests
+    recorded = set()
+    for level in LEVELS:
+        with (run_dir / f"level-{level}" / "samples.csv").open() as f:
+            recorded |= {row["trace_id"] for row in csv.DictReader(f)}
+    assert recorded == set(trace_ids)
