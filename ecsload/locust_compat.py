@@ -37,21 +37,52 @@ def ramp_seconds(users: int, hatch_rate: float) -> float:
     return (math.ceil(users / batch) - 1) * batch / hatch_rate
 
 
+def _connection_pool(session: FastHttpSession, url: str) -> Any:
+    """The geventhttpclient ConnectionPool of `session`'s requests to `url`.
+
+    Upstream: geventhttpclient/client.py, HTTPClient.__init__ makes
+    `self._connection_pool` (private); locust/contrib/fasthttp.py keeps one
+    HTTPClient per host in `session.client.clientpool`, made on the first request.
+    Making it now (get_client, as the first request would) lets a hook be set once.
+    """
+    from geventhttpclient.url import URL
+
+    return session.client.clientpool.get_client(URL(url))._connection_pool
+
+
 def on_new_connection(session: FastHttpSession, url: str, callback: Callable[[Any], None]) -> None:
     """Call `callback(sock)` for each new connection of `session` to `url`, at no cost per
     request.
 
-    Upstream: geventhttpclient/client.py, HTTPClient.__init__ makes
-    `self._connection_pool` (private), whose ConnectionPool.after_connect(sock)
-    (geventhttpclient/connectionpool.py) runs once per connection it opens, after
-    the TCP (and TLS) handshake; locust/contrib/fasthttp.py keeps one HTTPClient
-    per host in `session.client.clientpool`, made on the first request. Making it
-    now (get_client, as the first request would) lets the hook be set once.
+    Upstream: geventhttpclient/connectionpool.py, ConnectionPool.after_connect(sock)
+    runs once per connection the pool opens, after the TCP (and TLS) handshake.
     """
-    from geventhttpclient.url import URL
+    _connection_pool(session, url).after_connect = callback
 
-    client = session.client.clientpool.get_client(URL(url))
-    client._connection_pool.after_connect = callback  # type: ignore[method-assign,assignment]
+
+def resolve_at_most_every(session: FastHttpSession, url: str, seconds: float) -> None:
+    """Look the host of `session`'s connections to `url` up at most once in `seconds`.
+
+    Upstream: geventhttpclient/connectionpool.py, ConnectionPool._create_socket
+    calls `self._resolve()` (private: gevent.socket.getaddrinfo) for every
+    connection it opens, and gevent resolves on a thread of its pool: the answer
+    waits for the GIL, up to the interpreter's switch interval (5 ms) when the event
+    loop is busy. An arrival-rate level that falls behind sends a burst of arrivals,
+    each on a new connection, and each paid that wait.
+    """
+    import time
+
+    pool = _connection_pool(session, url)
+    resolve = pool._resolve
+    answer: list[tuple[float, Any]] = []  # (when it expires, getaddrinfo's answer)
+
+    def resolve_cached() -> Any:
+        now = time.monotonic()
+        if not answer or answer[0][0] <= now:
+            answer[:] = [(now + seconds, resolve())]
+        return answer[0][1]
+
+    pool._resolve = resolve_cached
 
 
 def send_statistics_now(runner: WorkerRunner) -> None:

@@ -97,6 +97,7 @@ class GeneratorInfo(TypedDict):
     processes: int
     cpu_percent: list[float | None]
     busy_percent: list[float | None]
+    loop_lag_ms: NotRequired[list[dict[str, float] | None]]  # an arrival-rate level's
 
 
 class WorkersInfo(TypedDict):
@@ -142,7 +143,7 @@ class Progress(TypedDict, total=False):
     phase: str
     started: float
     measure_started: float | None
-    generator: dict[str, float | None] | None
+    generator: dict[str, Any] | None
 
 
 class WorkerInfo(TypedDict, total=False):

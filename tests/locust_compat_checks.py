@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import gevent
 from locust import User
@@ -32,6 +33,7 @@ from ecsload.locust_compat import (
     on_new_connection,
     ramp_seconds,
     refresh_loop_clock,
+    resolve_at_most_every,
     set_fixed_counts,
 )
 
@@ -143,6 +145,38 @@ def connections(server: str) -> None:
     assert session.get("/close").status_code == 200
     assert session.get("/").status_code == 200
     assert len(opened) == 2  # the closed one was replaced
+
+
+def check_resolve_cache() -> None:
+    with server() as url:
+        looked_up(url)
+
+
+def looked_up(server: str) -> None:
+    """Each new connection looks the host up (gevent.socket.getaddrinfo, counted here);
+    with the cache, once per period however many connections open."""
+    import gevent.socket
+
+    lookups: list[object] = []
+    original = gevent.socket.getaddrinfo
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        lookups.append(args)
+        return original(*args, **kwargs)
+
+    gevent.socket.getaddrinfo = counted
+    try:
+        environment = Environment()
+        for cached, expected in ((False, 3), (True, 1)):
+            lookups.clear()
+            session = FastHttpSession(server, environment.events.request, user=None)
+            if cached:
+                resolve_at_most_every(session, server, 60)
+            for _ in range(3):
+                assert session.get("/close").status_code == 200  # a new connection each
+            assert len(lookups) == expected, (cached, lookups)
+    finally:
+        gevent.socket.getaddrinfo = original
 
 
 def main() -> None:

@@ -156,7 +156,11 @@ def test_two_processes_interleave_their_arrivals_rather_than_send_them_in_pairs(
     args = ("-q", "--rates", "100", "-n", "400", "-t", "60", "--processes", "2")
     result = run_script(*args, "--probe-rate", "0", "-o", str(tmp_path / "out"), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
-    samples = read_samples(only_run_dir(tmp_path / "out") / "level-100" / "samples.csv")
+    level_dir = only_run_dir(tmp_path / "out") / "level-100"
+    lags = read_json(level_dir / "level.json")["generator"]["loop_lag_ms"]
+    assert lags[0] is None and all(lag["samples"] > 0 for lag in lags[1:]), lags  # the master's
+    assert len(lags) == 3  # the master and each worker's event loop
+    samples = read_samples(level_dir / "samples.csv")
     order = np.argsort(samples.timestamp_ms, kind="stable")
     due = samples.timestamp_ms[order].astype(float)  # whole ms
     users = samples.user_id[order]

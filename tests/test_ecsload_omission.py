@@ -289,3 +289,22 @@ def test_a_small_level_has_every_statistic(n: int, same_user: bool) -> None:
     assert level["requests"] == n
     level_table(level)
     level_notes(level)
+
+
+def test_an_open_sweep_charts_the_time_the_generator_adds() -> None:
+    from ecsload.report.charts import sweep_charts
+
+    levels = [level(50, 10), level(100, 12)]
+    for i, one in enumerate(levels):
+        one.update(users_measured=1, seconds=10.0, rps=one["rate"], probe=None)
+        one["all"].update(rate_limited=0, p50=1.0, p95=5.0, few=[])
+        one["lateness"] = {"p50": 0.1 * (i + 1), "p99": 0.5, "max": 1.0, "behind": False}
+        one["generator"] = {
+            "cpu_percent_max": 30.0,
+            "busy_percent_max": 40.0,
+            "loop_lag_ms": {"p50": 0.05, "p99": 0.3 * (i + 1), "max": 2.0, "samples": 100},
+        }
+    [chart] = [c for c in sweep_charts(levels) if c.key == "generator_time"]
+    lines = {line.get_label(): list(line.get_ydata()) for line in chart.figure.axes[0].lines}
+    assert lines["sent late, p50"] == pytest.approx([0.1, 0.2])
+    assert lines["event-loop lag, p99"] == pytest.approx([0.3, 0.6])

@@ -263,3 +263,40 @@ def test_run_table() -> None:
         "Generator CPU %": ["-", "91"],
         "Generator busy %": ["-", "99"],
     }
+
+
+def open_level(p50: float, late_p50: float, lag: dict | None) -> dict:
+    one = level(1)
+    one.update(model="open", rate=1000, arrivals="constant", dropped=0, max_in_flight=1500)
+    one["all"] = {**one["all"], "p50": p50, "service": None}
+    one["lateness"] = {"p50": late_p50, "p99": 0.4, "max": 2.0, "behind": False}
+    one["generator"] = {
+        "processes": 1,
+        "cpu_percent_max": 40.0,
+        "busy_percent_max": 50.0,
+        "cpu_percent": [40.0],
+        "busy_percent": [50.0],
+        "loop_lag_ms": lag,
+    }
+    return one
+
+
+def test_an_arrival_level_says_its_loop_lag_and_warns_when_the_generator_adds_much() -> None:
+    lag = {"p50": 0.15, "p99": 0.9, "max": 3.0, "samples": 500}
+    quiet = level_table(open_level(5.0, 0.05, lag))
+    assert (
+        "Generator: sent p50 0.050 ms, p99 0.400 ms, max 2.0 ms after schedule; answers "
+        "waited for its event loop p50 0.150 ms, p99 0.900 ms"
+    ) in quiet
+    assert "WARNING: the generator adds" not in quiet  # 0.2 ms of 5 ms: 4%
+    loud = level_table(open_level(0.8, 0.05, lag))
+    assert (
+        "WARNING: the generator adds about 0.20 ms to a typical answer (25% of the p50 0.80 ms: "
+        "sent 0.05 ms late, timed 0.15 ms after it came)"
+    ) in " ".join(loud.split())
+    tiny = level_table(open_level(0.2, 0.01, {**lag, "p50": 0.02}))
+    assert "WARNING: the generator adds" not in tiny  # 0.03 ms: under what the clocks resolve
+    without = level_table(open_level(0.8, 0.3, None))
+    assert "event loop" not in without and "WARNING: the generator adds about 0.30 ms" in (
+        " ".join(without.split())
+    )

@@ -58,3 +58,7 @@ def test_a_worker_sends_its_statistics_as_send_stats_does(results: dict) -> None
 
 def test_the_connection_hook_sees_each_new_connection_once(results: dict) -> None:
     passed(results, "connection_hook")
+
+
+def test_the_resolve_cache_looks_the_host_up_once_for_many_connections(results: dict) -> None:
+    passed(results, "resolve_cache")

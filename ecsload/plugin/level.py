@@ -41,7 +41,10 @@ level.json then tells the summary what happened:
                             Locust process's CPU use (user + system ÷ wall) while
                             measuring, and its event loop's time on a CPU or waiting for
                             one (ecsload.plugin.cpu); the master first; null where
-                            nothing was measured
+                            nothing was measured. An arrival-rate level adds
+                            "loop_lag_ms": [{"p50", "p99", "max", "samples"} | null, ...]:
+                            how late each process's event loop got to what was ready
+                            (ecsload.plugin.clock.LoopLag; null: a master, or no sample)
     workers                 with workers only: {"joined", "finished", "lost"}
     connections             new connections the users opened (each a TCP and, for https, a
                             TLS handshake), summed over the workers that finished
@@ -84,12 +87,20 @@ from ecsload.exits import EXIT_CONFIG
 from ecsload.locust_compat import refresh_loop_clock, set_fixed_counts
 from ecsload.model import default_max_in_flight, users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
+from ecsload.plugin.clock import LoopLag
 from ecsload.plugin.cpu import CpuReading, cpu_share, read_cpu
 from ecsload.plugin.live_metrics import LevelMetrics, live_metrics
 from ecsload.plugin.options import add_options, level_options
 from ecsload.plugin.recorder import InFlight, SampleRecorder
 from ecsload.plugin.roles import LevelTerms, Role, make_role
-from ecsload.run_folder import LevelInfo, Progress, WriteError, write_level_info, write_progress
+from ecsload.run_folder import (
+    GeneratorInfo,
+    LevelInfo,
+    Progress,
+    WriteError,
+    write_level_info,
+    write_progress,
+)
 from ecsload.sample_columns import MEASURE, RAMP, WARMUP
 from ecsload.timestamps import iso_utc
 from ecsload.tls import client_context, read_ca_bundle, tls_terms
@@ -168,6 +179,7 @@ class Level:
         self.ended: float | None = None
         self.cpu_measured: CpuReading | None = None
         self.cpu_ended: CpuReading | None = None
+        self.loop_lag = LoopLag()
         self.users_started = 0
         self._flusher: gevent.Greenlet | None = None
         self._reporter: gevent.Greenlet | None = None
@@ -268,11 +280,13 @@ class Level:
             self.stopped_by = reason
         return self.stopped_by
 
-    def generator_share(self) -> dict[str, float | None]:
-        """How busy this process was while measuring (ecsload.plugin.cpu)."""
+    def generator_share(self) -> dict[str, Any]:
+        """How busy this process was while measuring (ecsload.plugin.cpu), and in an
+        arrival-rate level its event loop's lag (ecsload.plugin.clock)."""
+        lag = {"loop_lag_ms": self.loop_lag.summary()} if self.arrival_rate is not None else {}
         if self.cpu_measured is None:
-            return {"cpu_percent": None, "busy_percent": None}
-        return cpu_share(self.cpu_measured, self.cpu_ended or read_cpu())
+            return {"cpu_percent": None, "busy_percent": None, **lag}
+        return {**cpu_share(self.cpu_measured, self.cpu_ended or read_cpu()), **lag}
 
     def _on_test_start(self, **_: Any) -> None:
         self.started = time.time()
@@ -301,6 +315,8 @@ class Level:
         self.measured, self.cpu_measured = time.time(), read_cpu()
         self.warming = False
         self.measuring = True
+        if self.arrival_rate is not None and self.role.budget is not None:
+            self.loop_lag.start()  # what the process's users send, their answers wait for
 
     def _run_phases(self) -> None:
         """The warmup's seconds, then the measured phase; a timed level's budget closes
@@ -356,6 +372,7 @@ class Level:
         if self.ended is not None:
             return
         self.ended, self.cpu_ended = time.time(), read_cpu()
+        self.loop_lag.stop()
         runner = self.environment.runner
         if self.spawned is not None:  # all had started; some may have stopped (budget spent)
             self.users_started = self.users
@@ -393,6 +410,17 @@ class Level:
                 logging.getLogger(__name__).error("%s", error)  # finds it; Locust exits 1
                 self.environment.process_exit_code = 1
 
+    def generator_info(self, shares: list[dict[str, Any]]) -> GeneratorInfo:
+        """level.json's `generator`: each process's share, this one first."""
+        info: GeneratorInfo = {
+            "processes": len(shares),
+            "cpu_percent": [share["cpu_percent"] for share in shares],
+            "busy_percent": [share["busy_percent"] for share in shares],
+        }
+        if self.arrival_rate is not None:
+            info["loop_lag_ms"] = [share.get("loop_lag_ms") for share in shares]
+        return info
+
     def info(self) -> LevelInfo | None:
         """level.json's document (see the module's docstring); None on a worker."""
         role = self.role.info()
@@ -425,13 +453,7 @@ class Level:
             "started": iso_utc(self.started * 1000),
             "ended": iso_utc(ended * 1000),
             "seconds": round(ended - self.started, 3),
-            "generator": {
-                "processes": len(shares),
-                "cpu_percent": [share["cpu_percent"] for share in shares],
-                "busy_percent": [share["busy_percent"] for share in shares],
-            }
-            if self.measured
-            else None,
+            "generator": self.generator_info(shares) if self.measured else None,
             "connections": self.connections + role["worker_connections"],
             "tls": tls_terms(self.environment.host or "", options.insecure, options.ca_bundle),
             "samples": role["samples"],

@@ -28,7 +28,8 @@ from locust.env import Environment
 from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
-from ecsload.locust_compat import on_new_connection
+from ecsload.locust_compat import on_new_connection, resolve_at_most_every
+from ecsload.plugin.clock import Timer
 from ecsload.plugin.level import Level
 from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.recorder import InFlight
@@ -166,20 +167,7 @@ def judge(response: ResponseContextManager, expected: int) -> None:
         response.failure(f"got 0 ({error}), expected {expected}")
 
 
-TIMER_GRAIN = 0.001  # s: gevent's loop (epoll) wakes a sleeper up to this late
-
-
-def wait_until(due: float) -> None:
-    """Sleep until the epoch time `due`, yielding to the other greenlets, on time to ~10 µs.
-
-    A plain gevent.sleep wakes up to a millisecond late (epoll's timeout is in
-    whole ms): measured here, 0.7 ms late at the median at 200 arrivals/s. So it
-    sleeps until one grain before, then yields (gevent.sleep(0)) until due.
-    """
-    if due - time.time() > TIMER_GRAIN:
-        gevent.sleep(due - time.time() - TIMER_GRAIN)
-    while time.time() < due:
-        gevent.sleep(0)
+RESOLVE_SECONDS = 1.0  # an arrival user looks its host up at most this often
 
 
 class Dropped(Exception):
@@ -227,11 +215,15 @@ class ArrivalUser(ECSUser):
         self.slots = options.ecs_user_slots
         self.poisson = options.arrivals == "poisson"
         self.sends = gevent.pool.Group()
+        self.timer = Timer()
+        # A burst of arrivals opens connections together: one lookup of the host serves them.
+        resolve_at_most_every(self.client, self.host or "", RESOLVE_SECONDS)
         self.cumulative = list(itertools.accumulate(self.weights))
 
     def on_stop(self) -> None:
         """The level stops: requests still out are recorded as unanswered by the level."""
         self.sends.kill(block=True, timeout=1)
+        self.timer.close()
 
     @task
     def arrive(self) -> None:
@@ -240,7 +232,7 @@ class ArrivalUser(ECSUser):
         self.level.measure_opened.wait()
         dues = self.poisson_dues() if self.poisson else self.constant_dues()
         for due in dues:
-            wait_until(due)
+            self.timer.wait_until(due)
             phase = self.level.admit()
             if phase is None:
                 break

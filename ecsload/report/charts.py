@@ -102,6 +102,8 @@ def sweep_charts(levels: Sequence[Mapping[str, Any]]) -> list[Chart]:
             charts.append(probe_chart(levels))
         if any((level["generator"] or {}).get("cpu_percent_max") is not None for level in levels):
             charts.append(generator_chart(levels))
+        if any(level.get("lateness") for level in levels):
+            charts.append(generator_time_chart(levels))
         charts.append(latency_by_type_chart(levels, type_colours(levels)))
     return charts
 
@@ -352,6 +354,42 @@ def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         "GET _noop from the probe (a process of its own, a few requests a second, so "
         "the load generator cannot delay it) beside the same request from the traffic "
         "model's users, in ms. A gap between them is the generator's own queueing.",
+        fig,
+    )
+
+
+def generator_time_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    """An arrival-rate sweep's time the generator adds: its sends' lateness, and how long an
+    answer waited for its event loop before being timed."""
+
+    def late(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: (lv.get("lateness") or {}).get(key)
+
+    def lag(key: str) -> Callable[[Mapping[str, Any]], Any]:
+        return lambda lv: ((lv["generator"] or {}).get("loop_lag_ms") or {}).get(key)
+
+    fig = figure(2.8)
+    ax = fig.add_subplot()
+    against_users(
+        ax,
+        levels,
+        [
+            ("sent late, p50", late("p50"), {"marker": "o"}),
+            ("sent late, p99", late("p99"), {"marker": "o", "linestyle": "--"}),
+            ("event-loop lag, p50", lag("p50"), {"marker": "s"}),
+            ("event-loop lag, p99", lag("p99"), {"marker": "s", "linestyle": "--"}),
+        ],
+        "ms",
+    )
+    ax.set_title("Load generator: the time it adds")
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
+    return Chart(
+        "generator_time",
+        "Generator's time",
+        "How late the generator sent its arrivals after their schedule (part of each "
+        "latency: requests are timed from when they were due), and how long an answer "
+        "waited for the generator's event loop before it was timed (the busiest process's), "
+        "in ms.",
         fig,
     )
 

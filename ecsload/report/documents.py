@@ -241,7 +241,15 @@ def generator_summary(generator: Mapping[str, Any] | None) -> dict[str, Any] | N
         "busy_percent_max": highest(generator["busy_percent"]),
         "cpu_percent": generator["cpu_percent"],
         "busy_percent": generator["busy_percent"],
+        "loop_lag_ms": worst_lag(generator.get("loop_lag_ms") or []),
     }
+
+
+def worst_lag(lags: Iterable[Mapping[str, float] | None]) -> dict[str, float] | None:
+    """The event-loop lag of the process whose p99 was highest (an arrival-rate level's);
+    None for a closed level or where none was sampled."""
+    known = [lag for lag in lags if lag]
+    return dict(max(known, key=lambda lag: (lag["p99"], lag["p50"]))) if known else None
 
 
 def highest(values: Iterable[float | None]) -> float | None:

@@ -18,6 +18,8 @@ from ecsload.report.stats import PERCENTILES
 from ecsload.tls import NOT_VERIFIED
 
 RATE_LIMIT_WARNING_RATIO = 0.01
+ADDED_SHARE = 0.2  # of the p50, the generator's added time that is material (a WARNING)
+ADDED_MS_FLOOR = 0.1  # ms: less is within what the clocks here resolve
 QUEUEING_RATIO = 2  # the model's NoOp p50 over the probe's p50 that says "generator"
 LEVEL_COLUMNS = ("Request Type", "Ok", "Error", "m", "b", "Min", *map(str, PERCENTILES), "Max")
 LEVEL_FORMATS = ("", "d", "d", ".3f", ".2f", ".2f", *[".2f"] * len(PERCENTILES), ".2f", ".2f")
@@ -199,11 +201,18 @@ def arrival_notes(level: Mapping[str, Any]) -> list[str]:
             f"p99 {service['p99']:.2f} ms"
         )
     late = level.get("lateness")
+    lag = (level.get("generator") or {}).get("loop_lag_ms")
     if late:
+        answered = (
+            f"; answers waited for its event loop p50 {lag['p50']:.3f} ms, p99 {lag['p99']:.3f} ms"
+            if lag
+            else ""
+        )
         notes.append(
             f"Generator: sent p50 {late['p50']:.3f} ms, p99 {late['p99']:.3f} ms, max "
-            f"{late['max']:.1f} ms after schedule"
+            f"{late['max']:.1f} ms after schedule{answered}"
         )
+        notes += added_time_warning(level["all"].get("p50"), late["p50"], lag)
         if late["behind"]:
             why = late.get("behind_why") or f"its sends' lateness p99 is {late['p99']:.2f} ms"
             notes.append(
@@ -218,6 +227,22 @@ def arrival_notes(level: Mapping[str, Any]) -> list[str]:
             "they are errors (Dropped), the service could not keep up with this rate."
         )
     return notes
+
+
+def added_time_warning(
+    p50: float | None, late_p50: float, lag: Mapping[str, float] | None
+) -> list[str]:
+    """A WARNING when what the generator adds to a typical answer (its sends' lateness and
+    its event loop's lag, at their medians) is a material share of the level's p50."""
+    added = late_p50 + (lag["p50"] if lag else 0.0)
+    if not p50 or added < ADDED_MS_FLOOR or added < ADDED_SHARE * p50:
+        return []
+    return [
+        f"WARNING: the generator adds about {added:.2f} ms to a typical answer "
+        f"({100 * added / p50:.0f}% of the p50 {p50:.2f} ms: sent {late_p50:.2f} ms late, "
+        f"timed {lag['p50'] if lag else 0.0:.2f} ms after it came): the service's own "
+        "latency is less; run with --processes N or more machines."
+    ]
 
 
 def stall_warning(level: Mapping[str, Any], stalls: Mapping[str, Any]) -> str:
