@@ -2,6 +2,7 @@
 # Usage: ./run_load_test.sh [-v] [options] [CONFIG.json]     (./run_load_test.sh --help)
 #        ./run_load_test.sh --master --expect-workers N ...   (with ECS_ENDPOINT)
 #        ./run_load_test.sh --worker --master-host HOST       (on each worker machine)
+#        ./run_load_test.sh capacity --slo EXPR [--min-rate R] [--max-rate R] [options]
 #        ./run_load_test.sh report RUN_DIR [--graphs FILE.pdf]
 #        ./run_load_test.sh history [--last N] [--json] | history import DIR... | history prune --keep N
 #
@@ -40,6 +41,7 @@ PY="" RUN_DIR="" LEVELS="" REQUESTS="" REPEAT="" ENDPOINT="" CREDENTIALS="" LEVE
 VERBOSE="" HAPPY_IMAGE="" NEWRELIC_CONFIG="" NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" ROLE="" MASTER_HOST="" MASTER_PORT="" GRAPHS="" QUIET="" RATES=""
 ARRIVAL_USERS="" HISTORY=""
+SEARCH="" # "capacity": a capacity search (ecsload/commands/capacity.py decides its steps)
 TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 
 say() { printf '%s\n' "$*"; }
@@ -276,15 +278,17 @@ record_history() {
   return 0
 }
 
-# run_level USERS I N R: level I of N (counting every repeat), repeat R of REPEAT: one
-# headless Locust run with the probe and the live line beside it, then its table (or,
+# run_level USERS I N R [SECONDS]: level I of N (counting every repeat), repeat R of REPEAT:
+# one headless Locust run with the probe and the live line beside it, then its table (or,
 # when Locust failed, one line saying why). Repeats keep their files apart. With
 # --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
+# A capacity search's step has its SECONDS, and its files in level-RATE/repeat-R.
 run_level() {
-  local users=$1 rc=0 repeat=$(((REPEAT > 1) * $4)) paths LEVEL_DIR
+  local users=$1 rc=0 repeat=$(((REPEAT > 1) * $4)) seconds=${5:-} paths LEVEL_DIR
   local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG
   NODE_STAGE="during level $1"
   [[ -z $RATES ]] || users=$ARRIVAL_USERS
+  [[ -z $seconds ]] || repeat=$4
   # With --repeat K > 1 each repeat's files are in level-N/repeat-R/.
   paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$repeat") ||
     fail "$EXIT_LOCUST" "cannot make the folder of level $1"
@@ -296,16 +300,29 @@ run_level() {
   start_probe
   start_watch "$LEVEL_DIR" "$2" "$3" "$users" "${RATES:+$1}"
   run_locust "$LOCUST_OUTPUT" level "$RUN_DIR" "$1" "$repeat" "$(($2 == $3))" "$ENDPOINT" \
-    "$CREDENTIALS" || rc=$?
+    "$CREDENTIALS" ${seconds:+"$seconds"} || rc=$?
   stop_watch
   stop_probe
   NODE_STAGE="after level $1"
+  # A search step's table is only in its summary.txt: the search prints a line a step.
   "$PY" -m ecsload.commands.summarize level "$LEVEL_DIR" --concurrency "$users" --locust-exit "$rc" \
-    --probe-rate "$PROBE_RATE"
+    --probe-rate "$PROBE_RATE" ${seconds:+--quiet}
   if ((REPEAT > 1 && $4 == REPEAT)); then # the level's figures over all its repeats
     "$PY" -m ecsload.commands.summarize level "${LEVEL_DIR%/*}" --concurrency "$users" \
       --probe-rate "$PROBE_RATE"
   fi
+}
+
+# run_search: a capacity search: each step an arrival-rate level; after each, Python judges
+# it and says the next (STEP_RATE, STEP_SECONDS, ...) or, once it has the answer, none.
+run_search() {
+  local STEP_RATE STEP_SECONDS STEP_REPEAT STEP_INDEX STEPS_AT_MOST next
+  while :; do
+    next=$("$PY" -m ecsload.commands.capacity next "$RUN_DIR") || exit $?
+    eval "$next"
+    [[ -n $STEP_RATE ]] || return 0
+    run_level "$STEP_RATE" "$STEP_INDEX" "$STEPS_AT_MOST" "$STEP_REPEAT" "$STEP_SECONDS"
+  done
 }
 
 # run_worker: Locust workers for each level of a master's sweep. The master runs
@@ -354,11 +371,15 @@ main() {
     PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
     ECSLOAD_PROG="run_load_test.sh history" exec "$PY" -m ecsload.commands.history "$@"
   fi
+  if [[ ${1:-} == capacity ]]; then
+    SEARCH=capacity
+    shift
+  fi
   if wants_help "$@"; then
-    exec python3 -m ecsload.commands.plan --help
+    exec python3 -m ecsload.commands.plan ${SEARCH:+"$SEARCH"} --help
   fi
   PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
-  plan=$("$PY" -m ecsload.commands.plan "$@") || exit $?
+  plan=$("$PY" -m ecsload.commands.plan ${SEARCH:+"$SEARCH"} "$@") || exit $?
   eval "$plan"
   if [[ $INSECURE == true ]]; then
     TLS=(--insecure)
@@ -378,13 +399,17 @@ main() {
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
   watch_node
-  # Repeats interleave (10 15 20, 10 15 20, …): a slow drift falls on every level alike.
-  for ((repeat = 1; repeat <= REPEAT; repeat++)); do
-    for level in "${levels[@]}"; do
-      index=$((index + 1))
-      run_level "$level" "$index" $((${#levels[@]} * REPEAT)) "$repeat"
+  if [[ -n $SEARCH ]]; then
+    run_search
+  else
+    # Repeats interleave (10 15 20, 10 15 20, …): a slow drift falls on every level alike.
+    for ((repeat = 1; repeat <= REPEAT; repeat++)); do
+      for level in "${levels[@]}"; do
+        index=$((index + 1))
+        run_level "$level" "$index" $((${#levels[@]} * REPEAT)) "$repeat"
+      done
     done
-  done
+  fi
   trap - CHLD # every level is measured: the node's end no longer matters
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.

@@ -5,6 +5,7 @@
       summary.json, summary.txt                SummaryDocument (summarize run; verdict adds
                                                `verdict`)
       thresholds.txt, junit.xml, comparison.txt, comparison.json, report.html
+      capacity.json          SearchDocument    (a capacity search's steps and answer)
       node/                  NodeFiles         (the local node's config, credentials, logs)
       level-N/               LevelFolder       (one per level, N = its users)
         samples.csv, probe.csv                 (ecsload.sample_columns)
@@ -180,12 +181,30 @@ class PlanDocument(TypedDict, total=False):
     thresholds: list[str]
     fail_on_regression: bool
     history: str | None
+    search: bool  # run_load_test.sh capacity
+    probe_rate: float
+    slo: list[str]
+    min_rate: int
+    max_rate: int
+    resolution: float
+    level_seconds: float | None
     label: str | None
     branch: str | None
     sources: dict[str, str]
     distribution: dict[str, Any]
     tls: dict[str, Any]
     notes: list[str]
+
+
+class SearchDocument(TypedDict, total=False):
+    """capacity.json: a capacity search so far (ecsload.commands.capacity): each judged step
+    (rate, seconds, phase, repeat, held, limit, marginal, why, figures), the step running
+    (`pending`, null between steps) and, once found, `answer`."""
+
+    version: int
+    steps: list[dict[str, Any]]
+    pending: dict[str, Any] | None
+    answer: dict[str, Any] | None
 
 
 class NodeStatus(TypedDict):
@@ -216,6 +235,7 @@ COMPARISON = Document("comparison.json")
 LEVEL_INFO = Document("level.json", version=1)
 PROGRESS = Document("progress.json", durable=False)
 WORKER_INFO = Document("worker.json")
+SEARCH = Document("capacity.json", version=1)
 NODE_STATUS = Document("status.json")
 
 
@@ -300,6 +320,7 @@ class RunFolder:
     junit = property(lambda self: self.path / "junit.xml")
     comparison = property(lambda self: self.path / COMPARISON.name)
     comparison_text = property(lambda self: self.path / COMPARISON_TEXT)
+    search = property(lambda self: self.path / SEARCH.name)
     report = property(lambda self: self.path / "report.html")
     node = property(lambda self: NodeFiles(self.path / "node"))
 
@@ -479,6 +500,14 @@ def read_worker_info(path: str | Path) -> WorkerInfo:
 
 def write_worker_info(path: str | Path, info: WorkerInfo) -> None:
     _write(path, info, WORKER_INFO)
+
+
+def read_search(path: str | Path) -> SearchDocument:
+    return cast(SearchDocument, _read(path, SEARCH))
+
+
+def write_search(path: str | Path, search: SearchDocument) -> None:
+    _write(path, search, SEARCH)
 
 
 def read_node_status(path: str | Path) -> NodeStatus:

@@ -45,7 +45,9 @@ from ecsload.values import (
     json_rates,
     json_ratio,
     json_repeat,
+    json_resolution,
     json_seconds,
+    json_slo,
     json_text,
     json_thresholds,
     json_warmup,
@@ -69,7 +71,9 @@ from ecsload.values import (
     parse_rates,
     parse_ratio,
     parse_repeat,
+    parse_resolution,
     parse_seconds,
+    parse_slo,
     parse_thresholds,
     parse_token_file,
     parse_warmup,
@@ -79,6 +83,14 @@ from ecsload.values import (
 )
 
 PROG = "run_load_test.sh"
+SEARCH = "run_load_test.sh capacity (docs/capacity.md)"
+SEARCH_HELP = textwrap.fill(
+    "Instead of a sweep, a search for the highest arrival rate that holds the SLO: rates "
+    "grow from --min-rate until a step breaks it, are bisected to --resolution, and the "
+    "answer is confirmed by a step 3x as long; each step is measured for -d seconds "
+    "(default 5). Exit 0 when the search ended; --fail-on 'capacity>=R' makes it a gate.",
+    width=79,
+)
 MACHINES = "several machines (see docs/scale.md)"
 MACHINES_HELP = textwrap.fill(
     "The master runs no users: it sweeps the levels, hands the workers their share of each "
@@ -575,6 +587,56 @@ SETTINGS = (
         note="default: ./results",
     ),
     Setting(
+        "slo",
+        None,  # read by the capacity command from plan.json
+        [],
+        parse_slo,
+        json_slo,
+        help="the objective a search step must hold, with its figure's whole 95% interval "
+        "(repeat, or separate with commas): as --fail-on reads it, without @; e.g. p99<50, "
+        "error%<1, Tasks-Happy-Path.p95<200",
+        refused_with=EXIT_USAGE,
+        flags=("--slo",),
+        metavar="EXPR",
+        note=None,
+        repeatable=True,
+        group=SEARCH,
+    ),
+    Setting(
+        "min_rate",
+        None,
+        50,
+        parse_count,
+        json_count,
+        help="the search's first rate (requests/s); it grows 2x a step from there",
+        flags=("--min-rate",),
+        metavar="R",
+        group=SEARCH,
+    ),
+    Setting(
+        "max_rate",
+        None,
+        10_000,
+        parse_count,
+        json_count,
+        help="the highest rate the search tries: held there, the answer is 'at least' it",
+        flags=("--max-rate",),
+        metavar="R",
+        group=SEARCH,
+    ),
+    Setting(
+        "resolution",
+        None,
+        5,
+        parse_resolution,
+        json_resolution,
+        help="percent: the search bisects until the lowest rate that broke is within this "
+        "of the highest that held",
+        flags=("--resolution",),
+        metavar="PCT",
+        group=SEARCH,
+    ),
+    Setting(
         "master",
         None,  # the plan prints the role (ecsload.plan.distribution)
         False,
@@ -695,6 +757,9 @@ def config_help() -> str:
 def commands_help() -> str:
     return (
         "other commands:\n"
+        "  run_load_test.sh capacity --slo EXPR [--min-rate R] [--max-rate R] [options]\n"
+        "      the highest arrival rate that holds the SLO, with its interval and what\n"
+        "      limited it (the search's options below; docs/capacity.md)\n"
         "  run_load_test.sh report RUN_DIR [--graphs FILE.pdf]\n"
         "      (re)write RUN_DIR/report.html, and the PDF of its charts, for a run that\n"
         "      ended or was copied from CI (a sweep writes it by itself)\n"
@@ -758,10 +823,11 @@ def parser() -> argparse.ArgumentParser:
     for key in OPTION_ORDER:
         add_option(p, settings[key])
     p.add_argument("config", nargs="?", metavar="CONFIG.json", help="optional config file")
-    machines = p.add_argument_group(MACHINES, MACHINES_HELP)
-    for s in SETTINGS:
-        if s.group == MACHINES:
-            add_option(machines, s)
+    for name, text in ((SEARCH, SEARCH_HELP), (MACHINES, MACHINES_HELP)):
+        group = p.add_argument_group(name, text)
+        for s in SETTINGS:
+            if s.group == name:
+                add_option(group, s)
     return p
 
 

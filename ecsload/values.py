@@ -52,6 +52,7 @@ THRESHOLD_METRICS = (
     "rate_limited%",
 )
 LEVEL_ONLY_METRICS = ("rps",)  # of all the level's requests, not of one type
+CAPACITY = "capacity"  # `--fail-on 'capacity>=R'`: the capacity search's answer (req/s)
 PROBE = "probe"
 PROBE_METRICS = ("p50", "p95", "p99", "max", "error%")
 THRESHOLD_OPERATORS = ("<", "<=", ">", ">=")
@@ -433,7 +434,8 @@ def threshold_help() -> str:
         f"{' '.join(THRESHOLD_METRICS)}, or {' '.join(LEVEL_ONLY_METRICS)} (all requests) or "
         f"probe.{{{','.join(PROBE_METRICS)}}}; TYPE one of {' '.join(REQUEST_TYPES)}; "
         f"OP one of {' '.join(THRESHOLD_OPERATORS)}; times in ms, error% and rate_limited% "
-        "in percent of the requests; e.g. p95<500, NoOp.p99<50, error%<1@top, rps>=100@25"
+        "in percent of the requests; e.g. p95<500, NoOp.p99<50, error%<1@top, rps>=100@25; "
+        f"with run_load_test.sh capacity, {CAPACITY}>=R (req/s) gates the search's answer"
     )
 
 
@@ -456,7 +458,7 @@ def parse_threshold(text: str) -> Threshold:
     scope, metric = threshold_scope(scope, refuse), metric.lower()
     allowed = PROBE_METRICS if scope == PROBE else THRESHOLD_METRICS
     if scope is None:
-        allowed += LEVEL_ONLY_METRICS
+        allowed += (*LEVEL_ONLY_METRICS, CAPACITY)
     if metric not in allowed:
         where = "the probe" if scope == PROBE else scope or "a level"
         raise refuse(f"unknown metric {metric!r} for {where}")
@@ -467,6 +469,8 @@ def parse_threshold(text: str) -> Threshold:
     if metric.endswith("%") and limit > 100:
         raise refuse(f"{metric} is a percentage: {parts['number']} is over 100")
     level = threshold_level(level_text, refuse) if "@" in expression else None
+    if metric == CAPACITY and level is not None:
+        raise refuse("capacity is the search's answer, of no level: give no @")
     text = f"{scope + '.' if scope else ''}{metric}{parts['operator']}{parts['number']}"
     return Threshold(
         text + ("" if level is None else f"@{level}"),
@@ -501,6 +505,42 @@ def parse_thresholds(text: str) -> list[str]:
     """One or more threshold expressions separated by commas, each checked."""
     parts = [part for part in text.split(",") if part.strip()]
     return [parse_threshold(part).text for part in parts or [text]]
+
+
+def parse_slo(text: str) -> list[str]:
+    """A capacity search's objective(s): thresholds judged at every step (no @LEVEL), not the
+    capacity itself."""
+    found = parse_thresholds(text)
+    for expr in found:
+        threshold = parse_threshold(expr)
+        if threshold.level is not None or threshold.metric == CAPACITY:
+            what = "no @LEVEL" if threshold.level is not None else f"not {CAPACITY}"
+            raise ValueError(
+                f"bad SLO {text.strip()!r}: an SLO is judged at every step of the search, "
+                f"{what}; e.g. p99<50, error%<1, Tasks-Happy-Path.p95<200"
+            )
+    return found
+
+
+def json_slo(value: object) -> list[str]:
+    texts = value if isinstance(value, list) else [value]
+    if not texts or not all(isinstance(text, str) for text in texts):
+        raise ValueError(f"{json.dumps(value)} is not an SLO expression or a list of them")
+    return [expr for text in texts for expr in parse_slo(str(text))]
+
+
+def parse_resolution(text: str) -> int | float:
+    """The capacity search's resolution: a percentage above 0, at most 50."""
+    value = positive_number(text)
+    if value > 50:
+        raise ValueError(f"{text!r} is over 50 (percent)")
+    return int(value) if value.is_integer() else value
+
+
+def json_resolution(value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{json.dumps(value)} is not a percentage above 0")
+    return parse_resolution(str(value))
 
 
 def json_count(value: object) -> int:

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +48,12 @@ def answer_of(request_line: bytes) -> tuple[int, bytes]:
     return OTHER
 
 
-async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def serve_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    before_answer: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Each request on a keep-alive connection, answered (after `before_answer`, if any)."""
     try:
         while head := await reader.readuntil(b"\r\n\r\n"):
             length = 0
@@ -57,6 +62,8 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
                     length = int(line.split(b":", 1)[1])
             if length:
                 await reader.readexactly(length)
+            if before_answer:
+                await before_answer()
             status, body = answer_of(head.split(b"\r\n", 1)[0])
             writer.write(
                 b"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"

@@ -4,7 +4,7 @@ and its answer line."""
 from typing import Any
 
 from ecsload.report import search
-from ecsload.report.capacity import answer_text, judge_step
+from ecsload.report.capacity import answer_text, judge_step, search_grid
 
 
 def step_level(
@@ -84,6 +84,22 @@ def test_a_generator_that_fell_behind_is_never_the_service_s_limit() -> None:
     assert short.limit == search.GENERATOR  # handled under 95% of the rate
 
 
+def test_an_overloaded_service_is_the_limit_even_when_the_generator_fell_behind_too() -> None:
+    """Beyond the service's capacity its queue grows, and so do the open generator's
+    connections: it falls behind as well, but the service's own time (from the actual send)
+    broke the objective, so the limit is the service's."""
+    overloaded = step_level(800, 900.0, (700.0, 1100.0), achieved=600.0, behind_why="late")
+    overloaded["all"]["service"] = {"p50": 400.0, "p95": 800.0, "p99": 850.0}
+    judged = judge_step(overloaded, ["p99<50"])
+    assert judged.limit == search.SERVICE and judged.why == "p99 at 800 req/s 900 ms [700, 1100]"
+    overloaded["all"]["service"] = {"p50": 2.0, "p95": 3.0, "p99": 4.0}
+    assert judge_step(overloaded, ["p99<50"]).limit == search.GENERATOR
+    overloaded["all"]["service"] = {"p50": 400.0, "p95": 800.0, "p99": 850.0}
+    overloaded["generator"] = {"cpu_percent_max": 30.0, "busy_percent_max": 98.0}
+    saturated = judge_step(overloaded, ["p99<50"])  # its own timing is not to be trusted
+    assert saturated.limit == search.GENERATOR
+
+
 def test_the_answer_line() -> None:
     broke = search.Step(390, 5, search.BISECT, False, search.SERVICE, why="p99 at 390 req/s 71 ms")
     answer = search.Answer(372, (372, 390), search.SERVICE, broke, "confirmed", True)
@@ -98,3 +114,22 @@ def test_the_answer_line() -> None:
     )
     low = search.Answer(None, (None, 50), search.SERVICE, broke, "broke", False)
     assert answer_text(low, ["p99<50"], 1000, 50).startswith("Capacity: below 50 req/s")
+
+
+def test_the_search_path_as_a_table() -> None:
+    """The report's search path: offered and achieved rate, the SLO figure with its
+    interval, held or what broke it."""
+    held = judge_step(step_level(200, 20.0, (15.0, 31.0)), ["p99<50"])
+    broke = judge_step(step_level(400, 71.0, (64.0, 80.3), achieved=390.0), ["p99<50"])
+    steps = [
+        {"rate": 200, "seconds": 5, "phase": "grow", "held": True, "why": held.why,
+         "limit": None, "figures": held.figures},
+        {"rate": 400, "seconds": 5, "phase": "grow", "held": False, "why": broke.why,
+         "limit": broke.limit, "figures": broke.figures},
+    ]  # fmt: skip
+    grid = search_grid({"slo": ["p99<50"], "steps": steps})
+    assert grid["headers"][5] == "p99<50 [95% interval]"
+    assert grid["tabular_data"] == [
+        [1, "grow", 200, "200", "5", "20 [15, 31]", "held", ""],
+        [2, "grow", 400, "390", "5", "71 [64, 80.3]", "broke: the service", broke.why],
+    ]

@@ -181,3 +181,27 @@ def test_bisection_splits_at_the_geometric_mean() -> None:
     assert decide(steps, SETTINGS) == Next(141, 5, BISECT)
     narrow = [Step(100, 5, GROW, True), Step(101, 5, BISECT, False)]
     assert decide(narrow, SETTINGS) == Next(100, 15, CONFIRM)
+
+
+def test_a_confirmation_that_broke_marginally_is_confirmed_once_more() -> None:
+    """A busy moment during the confirmation: its interval straddled the objective. It is
+    run again (as long) before the search believes it; a second marginal break stands."""
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        first = step.phase == CONFIRM and not any(s.phase == CONFIRM for s in steps)
+        held = step.rate <= 390 and not first
+        return Step(step.rate, step.seconds, step.phase, held, None if held else SERVICE,
+                    marginal=first)  # fmt: skip
+
+    answer, steps = play(outcome)
+    confirmations = [(s.rate, s.held) for s in steps if s.phase == CONFIRM]
+    assert len(confirmations) == 2 and confirmations[0][0] == confirmations[1][0]
+    assert confirmations == [(answer.rate, False), (answer.rate, True)] and answer.confirmed
+    twice = [
+        Step(100, 5, GROW, True),
+        Step(104, 5, BISECT, False),
+        Step(100, 15, CONFIRM, False, SERVICE, marginal=True),
+        Step(100, 15, CONFIRM, False, SERVICE, marginal=True),
+    ]
+    stops = Answer(None, (None, 100), SERVICE, twice[-1], "broke at the lowest rate", False)
+    assert decide(twice, SETTINGS) == stops

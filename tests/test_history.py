@@ -411,3 +411,46 @@ def test_history_n_is_bounded_and_the_history_command_checks_its_variable(
         with pytest.raises(UserError, match=r"ECS_LOAD_HISTORY: .* is not a history") as refused:
             location_of(None)
         assert "pw9" not in str(refused.value)
+
+
+def test_a_capacity_search_is_stored_and_shown_with_its_sparkline(tmp_path: Path) -> None:
+    from ecsload.history.record import capacity_columns
+    from ecsload.history.trend import history_json, history_table
+
+    location = str(tmp_path / "h.sqlite")
+    answers = [(372, 386, "service"), (351, 367, "service"), (None, 50, "errors")]
+    for n, (rate, high, limited) in enumerate(answers):
+        run, levels, rows = made_run(n, latencies(n))
+        found = {"rate": rate, "interval": [rate, high], "limited_by": limited}
+        store.append(location, {**run, **capacity_columns(found)}, levels, rows)
+    store.append(location, *made_run(3, latencies(3)))  # a sweep: no capacity
+    with store.transaction(location, create=False) as connection:
+        runs = store.run_rows(connection, "")
+    assert [run.capacity for run in runs] == [
+        {"rate": 372.0, "interval": [372.0, 386.0], "limited_by": "service"},
+        {"rate": 351.0, "interval": [351.0, 367.0], "limited_by": "service"},
+        {"rate": None, "interval": [None, 50.0], "limited_by": "errors"},
+        None,
+    ]
+    table = history_table("the local node", runs, [])
+    assert "Capacity req/s" in table.splitlines()[1]
+    assert "372 [372, 386] service" in table and "below 50 errors" in table
+    assert "   capacity req/s   █▁    351.0 to 372.0" in table
+    assert history_json(location, "", runs, [])["runs"][0]["capacity"]["rate"] == 372.0
+
+
+def test_a_version_1_history_gains_the_capacity_columns(tmp_path: Path) -> None:
+    """A history written before capacity searches (schema 1) is migrated in place."""
+    old = tmp_path / "v1.sqlite"
+    store.append(str(old), *made_run(1, latencies(1)))
+    with sqlite3.connect(old) as db:
+        for column in ("capacity", "capacity_low", "capacity_high", "capacity_limited_by"):
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    store.append(str(old), *made_run(2, latencies(2)))
+    with sqlite3.connect(old) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert {"capacity", "capacity_limited_by"} <= columns and version == (str(SCHEMA_VERSION),)
+    with store.transaction(str(old), create=False) as connection:
+        assert [run.capacity for run in store.run_rows(connection, "")] == [None, None]

@@ -33,6 +33,7 @@ from ecsload.plan.checks import (
     ignore_local_node_settings,
     ignore_tls_settings,
     resolve_level_end,
+    resolve_search,
 )
 from ecsload.plan.distribution import resolve_processes, resolve_role, role_assignments
 from ecsload.plan.newrelic_agent import check_agent_config
@@ -49,8 +50,11 @@ from ecsload.tls import NOT_VERIFIED, tls_terms
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    search = argv[:1] == ["capacity"]  # run_load_test.sh capacity: a capacity search
+    options = parser().parse_args(argv[search:])
     values, sources = resolve(options, os.environ)
+    resolve_search(values, sources, search)
     if values["credentials"]:
         try:
             load_credentials(values["credentials"])
@@ -108,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "distribution": role,
         "tls": tls_terms(values["endpoint"], values["insecure"], values["ca_bundle"]),
         "notes": [*tls_notes, *([warning] if warning else []), *label_notes],
+        "search": search,
     }
     try:
         write_plan(run.plan, plan)

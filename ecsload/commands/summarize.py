@@ -52,6 +52,11 @@ def parser() -> argparse.ArgumentParser:
         help="the level's Locust exit code: not 0 means it failed; say why (exit 4)",
     )
     level.add_argument(
+        "--quiet",
+        action="store_true",
+        help="write the table to LEVEL_DIR/summary.txt without printing it",
+    )
+    level.add_argument(
         "--probe-rate",
         type=float,
         metavar="R",
@@ -90,7 +95,11 @@ def read_probes(folder: LevelFolder) -> np.ndarray | None:
 
 
 def summarize_level(
-    folder: LevelFolder, concurrency: int | None, locust_exit: int, probe_rate: float | None
+    folder: LevelFolder,
+    concurrency: int | None,
+    locust_exit: int,
+    probe_rate: float | None,
+    show: bool = True,
 ) -> None:
     info = merged_info(folder)
     concurrency = concurrency or info.get("users")
@@ -116,7 +125,7 @@ def summarize_level(
     if repeat.isdigit():  # one repeat of a level run K times
         level["repeat"] = level["repeats"][0]["repeat"] = int(repeat)
     summary = run_summary(info.get("host"), [level])
-    publish(folder.summary_text, folder.summary, level_table(level), summary)
+    publish(folder.summary_text, folder.summary, level_table(level), summary, show)
 
 
 def summarize_run(folder: Path) -> None:
@@ -161,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.concurrency,
             options.locust_exit,
             options.probe_rate,
+            show=not options.quiet,
         )
     else:
         summarize_run(options.folder)

@@ -49,7 +49,12 @@ from ecsload.report.comparison.statistics import (
 from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
-from ecsload.report.thresholds import check_thresholds, thresholds_table
+from ecsload.report.thresholds import (
+    SEARCH_LEVEL,
+    capacity_gates,
+    check_thresholds,
+    thresholds_table,
+)
 from ecsload.run_folder import (
     DocumentError,
     PlanDocument,
@@ -82,6 +87,17 @@ def judge_thresholds(run: RunFolder, thresholds: Sequence[str], summary: Summary
     summary["verdict"] = verdict
     saved(lambda: write_summary(run.summary, summary))
     saved(lambda: write_junit(run.junit, verdict, summary["levels"]))
+    publish(run.thresholds_text, thresholds_table(verdict))
+    return verdict["passed"]
+
+
+def judge_capacity(run: RunFolder, gates: Sequence[str], summary: SummaryDocument) -> bool:
+    """A capacity search's gates (`capacity>=R`) against its answer, as thresholds are."""
+    verdict = capacity_gates(gates, summary.get("capacity") or {})
+    summary["verdict"] = verdict
+    saved(lambda: write_summary(run.summary, summary))
+    started = {"users": SEARCH_LEVEL, "started": summary["levels"][0].get("started")}
+    saved(lambda: write_junit(run.junit, verdict, [started]))
     publish(run.thresholds_text, thresholds_table(verdict))
     return verdict["passed"]
 
@@ -179,7 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError(f"{run.path} has no summary.json with levels to judge", EXIT_LOCUST)
     code = EXIT_OK
     thresholds = plan.get("thresholds")
-    if thresholds and not judge_thresholds(run, thresholds, summary):
+    if thresholds and plan.get("search"):
+        if not judge_capacity(run, thresholds, summary):
+            code = EXIT_THRESHOLDS
+    elif thresholds and not judge_thresholds(run, thresholds, summary):
         code = EXIT_THRESHOLDS
     if plan.get("baseline"):
         slower = judge_against_baseline(run, plan, summary) == SLOWER

@@ -173,5 +173,18 @@ def run_record(
         "run_dir": str(run_dir.resolve()),
         "verdict": verdict_text(summary, comparison),
         "plan": json.dumps(plan, sort_keys=True),
+        **capacity_columns(summary.get("capacity") if plan.get("search") else None),
     }
     return run, levels, rows
+
+
+def capacity_columns(found: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A capacity search's answer as the runs' columns (all null for a sweep)."""
+    found = found or {}
+    low, high = found.get("interval") or (None, None)
+    return {
+        "capacity": found.get("rate"),
+        "capacity_low": low,
+        "capacity_high": high,
+        "capacity_limited_by": found.get("limited_by"),
+    }

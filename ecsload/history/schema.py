@@ -22,12 +22,22 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
+    text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ALL_TYPES = "(all)"  # the `type` of a level's every request, beside each request type
 
 metadata = MetaData()
+
+# A capacity search's answer (req/s), its interval and what limited it: version 2.
+CAPACITY_COLUMNS = (
+    Column("capacity", Float),
+    Column("capacity_low", Float),
+    Column("capacity_high", Float),
+    Column("capacity_limited_by", String(16)),
+)
 
 meta = Table(
     "meta",
@@ -52,6 +62,7 @@ runs = Table(
     Column("run_dir", String(4096)),
     Column("verdict", String(64), nullable=False),  # "" when nothing was judged
     Column("plan", Text, nullable=False),  # plan.json (credentials by path, URLs masked)
+    *CAPACITY_COLUMNS,  # a capacity search's answer (version 2); null for a sweep
 )
 Index("runs_by_target", runs.c.target, runs.c.created)
 Index("runs_by_label", runs.c.label)
@@ -92,5 +103,17 @@ def create_version_1(connection: Connection) -> None:
     metadata.create_all(connection)
 
 
+def add_capacity(connection: Connection) -> None:
+    """Version 2: the runs' capacity columns (a history made at version 2 has them already)."""
+    present = {column["name"] for column in inspect(connection).get_columns("runs")}
+    for column in CAPACITY_COLUMNS:
+        if column.name not in present:
+            kind = column.type.compile(connection.dialect)
+            connection.execute(text(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}"))
+
+
 # (version it makes, step): applied in order to a history below SCHEMA_VERSION.
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, create_version_1),)
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, create_version_1),
+    (2, add_capacity),
+)

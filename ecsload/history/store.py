@@ -76,6 +76,7 @@ class StoredRun:
     levels: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     generator_share: dict[int, float | None] = field(default_factory=dict)
     models: dict[int, str] = field(default_factory=dict)  # "closed" (users) or "open" (rate)
+    capacity: dict[str, Any] | None = None  # a capacity search's: rate, interval, limited_by
 
 
 def wait_seconds(environ: Mapping[str, str] = os.environ) -> float:
@@ -369,6 +370,7 @@ def run_rows(
             created=printable_line(row.created or ""),
             verdict=printable_line(row.verdict or ""),
             run_dir=row.run_dir,
+            capacity=stored_capacity(row),
         )
         for row in connection.execute(query)
     ][::-1]
@@ -398,6 +400,17 @@ def checked_figures(figures: Mapping[Any, Any]) -> dict[str, Any]:
         if number and name not in ("run_id", "users") and not 0 <= value < math.inf:
             checked[name] = None
     return checked
+
+
+def stored_capacity(row: Any) -> dict[str, Any] | None:
+    """A run row's capacity search answer; None for a sweep (or a search with no answer)."""
+    if row.capacity_limited_by is None:
+        return None
+    return {
+        "rate": row.capacity,
+        "interval": [row.capacity_low, row.capacity_high],
+        "limited_by": row.capacity_limited_by,
+    }
 
 
 def histograms(

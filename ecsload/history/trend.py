@@ -51,13 +51,17 @@ def history_table(
     levels: Sequence[int] | None = None,
     name: str = ALL_TYPES,
 ) -> str:
-    """One row per run (time, label, verdict, per level p95 and req/s, change points),
-    then a p95 and a req/s sparkline per level."""
+    """One row per run (time, label, verdict, a capacity search's answer, per level p95 and
+    req/s, change points), then a sparkline of the capacity, and a p95 and a req/s one per
+    level."""
     shown = levels_of(runs, levels)
     by_run: dict[int, list[ChangePoint]] = {}
     for change in changes:
         by_run.setdefault(change.run_id, []).append(change)
     headers = ["Run", "Time (UTC)", "Label", "Verdict"]
+    searched = any(run.capacity for run in runs)
+    if searched:
+        headers.append("Capacity req/s")
     for users in shown:
         headers += [f"p95 ms @{users}", f"req/s @{users}"]
     headers.append("Change points")
@@ -65,6 +69,8 @@ def history_table(
     for run in runs:
         row = [run.id, run.created.replace("T", " ").removesuffix("Z")[:16], run.label or "-"]
         row.append(run.verdict or "-")
+        if searched:
+            row.append(capacity_cell(run))
         for users in shown:
             row += [cell(figure(run, users, name, "p95")), cell(figure(run, users, name, "rps"))]
         marks = [f"{CHANGE_MARK} {c.short()}" for c in by_run.get(run.id, [])]
@@ -77,6 +83,11 @@ def history_table(
     ]
     if len(runs) > 1:
         lines.append("")
+        if searched:
+            values = [capacity_of(run) for run in runs]
+            known = [v for v in values if v is not None]
+            span = f"{cell(min(known))} to {cell(max(known))}" if known else "-"
+            lines.append(f"{'capacity':>11} {'req/s':<7} {sparkline(values)}  {span}")
         for users in shown:
             for key, unit in (("p95", "p95 ms"), ("rps", "req/s")):
                 values = [figure(run, users, name, key) for run in runs]
@@ -91,6 +102,22 @@ def history_table(
             "from that run on differs from before it; docs/history.md"
         )
     return "\n".join(lines)
+
+
+def capacity_of(run: StoredRun) -> float | None:
+    return (run.capacity or {}).get("rate")
+
+
+def capacity_cell(run: StoredRun) -> str:
+    """`372 [372, 390] service`; `-` for a sweep, `below 50` when no rate held."""
+    if not run.capacity:
+        return "-"
+    low, high = (None if v is None else f"{v:.0f}" for v in run.capacity["interval"])
+    limited = run.capacity["limited_by"]
+    if run.capacity["rate"] is None:
+        return f"below {high} {limited}"
+    shown = f"[{low}, {high}]" if high is not None else "at least"
+    return f"{run.capacity['rate']:.0f} {shown} {limited}"
 
 
 def history_json(
@@ -108,6 +135,7 @@ def history_json(
                 "verdict": run.verdict,
                 "endpoint": run.endpoint,
                 "run_dir": run.run_dir,
+                "capacity": run.capacity,
                 "levels": {
                     str(users): {
                         name: {

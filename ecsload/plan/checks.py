@@ -22,9 +22,84 @@ from ecsload.history_location import Reference, parse_reference
 from ecsload.node_files import deployment_problem
 from ecsload.receiver_auth import AuthFileError, read_auth
 from ecsload.report.baseline import BaselineError, check_baseline
+from ecsload.report.search import CONFIRM_FACTOR
 from ecsload.setting_rows import PROG
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
-from ecsload.values import PROBE, parse_threshold
+from ecsload.values import CAPACITY, PROBE, parse_threshold
+
+SEARCH_KEYS = ("slo", "min_rate", "max_rate", "resolution")
+STEP_SECONDS = 5  # a search step's default -d
+
+
+def resolve_search(values: dict[str, Any], sources: Mapping[str, str], search: bool) -> None:
+    """The capacity search's settings (run_load_test.sh capacity), checked together before
+    anything starts; a sweep refuses them. A search's steps are timed arrival-rate levels:
+    `rates` holds its first step's rate (each step's is decided as it goes)."""
+    if not search:
+        given = [key for key in SEARCH_KEYS if sources[key] != "default"]
+        if given:
+            raise UserError(
+                f"{sources[given[0]]} {given[0]} goes with the capacity search: "
+                f"run_load_test.sh capacity --slo EXPR ...",
+                EXIT_USAGE,
+            )
+        return
+    if not values["slo"]:
+        raise UserError(
+            "capacity needs an objective: --slo EXPR (e.g. --slo 'p99<50'; repeat for more)",
+            EXIT_USAGE,
+        )
+    for key, what in (
+        ("rates", "the search chooses its rates (--min-rate, --max-rate)"),
+        ("concurrency", "a search varies the arrival rate, not users"),
+        ("number_of_requests", "its steps are timed: -d SECONDS per step"),
+        ("repeat", "each step is one measurement; the answer is confirmed by a longer one"),
+        (
+            "baseline",
+            "a search is not compared with a baseline (its capacity is kept in the history)",
+        ),
+        *(
+            (
+                key,
+                "a worker machine cannot be told which step is the search's last: use "
+                "--processes N on one machine",
+            )
+            for key in ("master", "worker")
+        ),
+    ):
+        if sources[key] != "default":
+            raise UserError(f"{sources[key]} {key} does not go with capacity: {what}", EXIT_USAGE)
+    if values["min_rate"] > values["max_rate"]:
+        raise UserError(
+            f"--min-rate {values['min_rate']} ({sources['min_rate']}) is above --max-rate "
+            f"{values['max_rate']} ({sources['max_rate']}): give min <= max",
+            EXIT_USAGE,
+        )
+    for text in values["thresholds"]:
+        if parse_threshold(text).metric != CAPACITY:
+            raise UserError(
+                f"threshold {text!r}: with capacity, --fail-on gates the answer only "
+                f"({CAPACITY}>=R); give what each step must hold as --slo {text!r}",
+                EXIT_USAGE,
+            )
+    for text in values["slo"]:
+        if parse_threshold(text).scope == PROBE and not values["probe_rate"]:
+            raise UserError(
+                f"SLO {text!r} reads the probe, but --probe-rate is 0: no probe runs", EXIT_USAGE
+            )
+    if not values["level_seconds"]:
+        values["level_seconds"] = STEP_SECONDS
+    confirm = values["level_seconds"] * CONFIRM_FACTOR + values["warmup"]
+    if confirm >= values["level_time_cap"]:
+        raise UserError(
+            f"the search's confirmation step ({confirm:g} s: {CONFIRM_FACTOR}x -d, and the "
+            f"warmup) must fit under a level's time cap (-t {values['level_time_cap']} s): "
+            "raise -t or lower -d",
+            EXIT_CONFIG,
+        )
+    values["number_of_requests"] = 0
+    values["rates"] = [values["min_rate"]]
+
 
 # An IPv4 address in inet_aton's legacy forms (one to four parts, decimal, octal or hex);
 # checked first because inet_aton ignores whatever follows a space.
@@ -181,6 +256,14 @@ def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -
     regression exit without a baseline (exit 1), and a baseline that does not fit (exit 2)."""
     for text in values["thresholds"]:
         threshold = parse_threshold(text)
+        if threshold.metric == CAPACITY and not values["slo"]:
+            raise UserError(
+                f"threshold {text!r} gates a capacity search's answer: run_load_test.sh "
+                "capacity --slo EXPR --fail-on ...",
+                EXIT_USAGE,
+            )
+        if threshold.metric == CAPACITY:
+            continue
         if isinstance(threshold.level, int) and threshold.level not in values["concurrency"]:
             levels = " ".join(map(str, values["concurrency"]))
             raise UserError(

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecsload.model import default_max_in_flight
 from ecsload.ports import free_port
 from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, WorkerFolder
 from ecsload.setting_rows import SETTINGS, shell_text
@@ -66,12 +67,18 @@ def level_command(
     last: bool,
     endpoint: str,
     credentials: str,
+    seconds: float | None = None,
 ) -> list[str]:
     """Locust's options for the level whose users (or, with --rates, arrival rate) are `key`,
     writing into `folder`; the endpoint and credentials are the ones the level uses (the local
-    node's, once it runs)."""
+    node's, once it runs). A capacity search's step: its own `seconds`, and unless given, a
+    cap on requests in flight from its own rate."""
     users, hatch = (plan["arrival_users"],) * 2 if plan["rates"] else (key, plan["hatch_rate"])
     values = {**plan, "endpoint": endpoint, "credentials": credentials}
+    if seconds is not None:
+        values["level_seconds"] = seconds
+    if plan.get("search") and plan["sources"]["max_in_flight"].startswith("default"):
+        values["max_in_flight"] = default_max_in_flight(key)
     return [
         *("--headless", "--host", endpoint, "-u", str(users), "-r", shell_text(hatch)),
         *("--run-time", f"{plan['level_time_cap']}s", "--exit-code-on-error", "0"),

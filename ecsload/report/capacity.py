@@ -23,9 +23,12 @@ generator's, not the service's.
 ecsload.report.search): a step holds only when, for every SLO expression, the
 figure's whole 95% interval (ecsload.report.intervals) is inside the objective,
 it handled at least ACHIEVED_PERCENT of the offered rate with its schedule on time,
-and it dropped no arrival. A broken step is limited by the generator (its schedule
-slipped), by errors (an error SLO, too many errors to read a latency, dropped
-arrivals) or by the service.
+and it dropped no arrival. A broken step is limited by errors when it dropped
+arrivals (its requests in flight reached the cap), by the generator when its
+schedule slipped (unless the service's own time, from the actual send, broke a
+latency SLO too while the generator's process was not saturated: then its own
+timing can be trusted), and otherwise by errors (an error SLO, too many errors to
+read a latency) or the service.
 """
 
 import math
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecsload.report import search
+from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.omission import ACHIEVED_PERCENT
 from ecsload.report.thresholds import (
     NotMeasured,
@@ -179,6 +183,11 @@ def slo_check(threshold: Threshold, level: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def number(value: float) -> str:
+    """Three significant figures, whole numbers from 100 on: 0.25, 42.1, 1100."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def check_text(check: Mapping[str, Any], rate: float) -> str:
     """`p99 at 390 req/s 71.2 ms [64.0, 80.3]`, or why it was not measured."""
     threshold = parse_threshold(check["expr"])
@@ -187,8 +196,8 @@ def check_text(check: Mapping[str, Any], rate: float) -> str:
         return f"{subject} at {rate:g} req/s not measured ({check['not_measured']})"
     u = unit(threshold.metric).strip()
     ci = check["interval"]
-    shown = f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci else ""
-    text = f"{subject} at {rate:g} req/s {check['measured']:.3g} {u}{shown}"
+    shown = f" [{number(ci[0])}, {number(ci[1])}]" if ci else ""
+    text = f"{subject} at {rate:g} req/s {number(check['measured'])} {u}{shown}"
     if check["marginal"]:
         text += f", its interval across {threshold.limit:g} {u}"
     return text
@@ -202,6 +211,19 @@ def processes_needed(level: Mapping[str, Any], offered: float) -> int:
     if per_process <= 0:
         return processes + 1
     return max(processes + 1, math.ceil(1.25 * offered / per_process))
+
+
+def service_broke(failed: Sequence[Mapping[str, Any]], level: Mapping[str, Any]) -> bool:
+    """Whether a latency SLO broke on the service's own time (from each request's actual send,
+    without the generator's lateness): an overloaded service makes an open generator juggle
+    ever more connections, and it falls behind too, but the limit is the service's."""
+    service = (level.get("all") or {}).get("service") or {}
+    for check in failed:
+        threshold = parse_threshold(check["expr"])
+        own = service.get(threshold.metric) if threshold.scope is None else None
+        if own is not None and not threshold.holds(own):
+            return True
+    return False
 
 
 def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
@@ -222,7 +244,16 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
         "slo": checks,
     }
     failed = [check for check in checks if not check["held"]]
-    if late.get("behind") or (achieved is not None and achieved < ACHIEVED_PERCENT / 100 * rate):
+    if dropped:
+        why = (
+            f"{dropped} arrivals dropped at {rate:g} req/s ({level.get('max_in_flight')} in flight)"
+        )
+        return Judgement(False, search.ERRORS, False, why, figures)
+    behind = late.get("behind") or (
+        achieved is not None and achieved < ACHIEVED_PERCENT / 100 * rate
+    )
+    saturated = (generator_busy(level) or 0) >= GENERATOR_BUSY_PERCENT
+    if behind and (saturated or not service_broke(failed, level)):
         why = late.get("behind_why") or f"it sent {achieved:.0f}/s"
         needed = processes_needed(level, rate)
         why = (
@@ -230,11 +261,6 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
             f"processes (--processes {needed}) or machines would be needed"
         )
         return Judgement(False, search.GENERATOR, False, why, figures)
-    if dropped:
-        why = (
-            f"{dropped} arrivals dropped at {rate:g} req/s ({level.get('max_in_flight')} in flight)"
-        )
-        return Judgement(False, search.ERRORS, False, why, figures)
     if not failed:
         shown = "; ".join(check_text(check, rate) for check in checks)
         return Judgement(True, None, False, shown, figures)
@@ -265,6 +291,12 @@ def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_ra
     objective = objective_text(slo)
     step = answer.limiting_step
     because = f"{LIMIT_WORDS[answer.limited_by]} — {step.why}" if step else ""
+    if answer.rate is None and answer.limited_by == search.GENERATOR:
+        return (
+            f"Capacity: not measured: the generator could not send the lowest rate asked, "
+            f"{min_rate} req/s (limited by: {because}): the generator's limit, not the "
+            "service's"
+        )
     if answer.rate is None:
         return (
             f"Capacity: below {min_rate} req/s, the lowest rate asked, with {objective} "
@@ -286,3 +318,28 @@ def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_ra
         f"Capacity: {answer.rate} req/s [{lo}, {hi}] with {objective} "
         f"(limited by: {because}){confirmed}"
     )
+
+
+def search_grid(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The search path as a table grid (ecsload.report.tables' shape): each step's offered
+    and achieved rate, its SLO figures with their intervals, and whether it held."""
+    slo = found.get("slo") or []
+    headers = ["Step", "Phase", "Offered /s", "Achieved /s", "Seconds"]
+    headers += [f"{expr} [95% interval]" for expr in slo] + ["Result", "Why it broke"]
+    rows = []
+    for index, step in enumerate(found.get("steps") or [], 1):
+        figures = step.get("figures") or {}
+        achieved = figures.get("achieved")
+        row = [index, step["phase"], step["rate"], "-" if achieved is None else f"{achieved:.0f}"]
+        row.append(f"{step['seconds']:g}")
+        for check in figures.get("slo") or []:
+            if check["measured"] is None:
+                row.append("not measured")
+                continue
+            ci = check.get("interval")
+            shown = f" [{number(ci[0])}, {number(ci[1])}]" if ci else ""
+            row.append(f"{number(check['measured'])}{shown}")
+        row.append("held" if step["held"] else f"broke: {LIMIT_WORDS[step['limit']]}")
+        row.append("" if step["held"] else step["why"])
+        rows.append(row)
+    return {"tabular_data": rows, "headers": headers, "disable_numparse": True}

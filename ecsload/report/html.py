@@ -15,6 +15,7 @@ import matplotlib
 from markupsafe import Markup
 from tabulate import tabulate
 
+from ecsload.report.capacity import search_grid
 from ecsload.report.charts import Chart, svg
 from ecsload.report.documents import level_key
 from ecsload.report.tables import (
@@ -133,6 +134,8 @@ def report_html(run: RunPart, written: str) -> str:
             planned=planned,
             saturation=saturation,
             saturation_notes=found.get("notes", []),
+            search=html_table(search_grid(found)) if found.get("steps") else None,
+            search_stopped=found.get("stopped"),
             texts=[(title, run.texts[name]) for name, title in TEXT_FILES if name in run.texts],
             settings=settings_rows(run.plan),
             sweep_charts=[chart_context(chart) for chart in run.sweep],

@@ -32,7 +32,7 @@ MAX_SYNTHETIC = 2_000_000  # beyond, synthetic samples are thinned and weighted
 STALL_FLOOR_MS = 100.0
 STALL_P50_RATIO = 20
 LISTED_GAPS = 50  # gaps listed in summary.json (the longest)
-LATE_SHARE_PERCENT = 5.0  # of sends late by over an arrival gap: the generator is behind
+LATE_SHARE_PERCENT = 50.0  # of sends late by over an arrival gap: the generator is behind
 ACHIEVED_PERCENT = 95.0  # of the rate, arrivals handled: below, the generator is behind
 DROPPED = b"Dropped"
 
@@ -166,7 +166,7 @@ def lateness(samples: Samples, rate: float, users: int = 1) -> dict[str, Any] | 
     growth = float(np.median(by_due[-fifth:]) - np.median(by_due[:fifth]))
     achieved = achieved_rate(samples)
     reasons = []
-    if share > LATE_SHARE_PERCENT:
+    if share >= LATE_SHARE_PERCENT:
         reasons.append(
             f"{share:.0f}% of its sends were late by over an arrival gap ({gap_ms:.3g} ms)"
         )

@@ -7,6 +7,7 @@ the run's summary is built from its levels'.
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_LOCUST
@@ -21,6 +22,7 @@ from ecsload.run_folder import (
     WriteError,
     read_level_info,
     read_plan,
+    read_search,
     read_summary,
     write_summary,
     write_text,
@@ -53,11 +55,14 @@ def saved(write: Callable[[], None]) -> None:
         raise UserError(str(error), EXIT_LOCUST) from None
 
 
-def publish(text_path: Path, json_path: Path, text: str, document: SummaryDocument) -> None:
-    """Print the table and save it with its JSON document."""
+def publish(
+    text_path: Path, json_path: Path, text: str, document: SummaryDocument, show: bool = True
+) -> None:
+    """Print the table (unless not `show`) and save it with its JSON document."""
     saved(lambda: write_text(text_path, text + "\n"))
     saved(lambda: write_summary(json_path, document))
-    print(text, flush=True)
+    if show:
+        print(text, flush=True)
 
 
 def run_document(folder: Path) -> SummaryDocument:
@@ -67,11 +72,31 @@ def run_document(folder: Path) -> SummaryDocument:
         raise UserError(f"no level of {folder} has a summary (level-*/summary.json)", EXIT_LOCUST)
     endpoint = next((doc["endpoint"] for doc in documents if doc["endpoint"]), None)
     summary = run_summary(endpoint, [level for doc in documents for level in doc["levels"]])
-    if any(level.get("model") == "open" for level in summary["levels"]):
-        summary["capacity"] = capacity(summary["levels"], plan_thresholds(RunFolder(folder)))
+    run = RunFolder(folder)
+    if run.search.exists():
+        summary["capacity"] = search_answer(run)
+    elif any(level.get("model") == "open" for level in summary["levels"]):
+        summary["capacity"] = capacity(summary["levels"], plan_thresholds(run))
     else:
         summary["saturation"] = saturation(summary["levels"])
     return summary
+
+
+def search_answer(run: RunFolder) -> dict[str, Any]:
+    """A capacity search's answer (capacity.json); a search stopped before its answer has
+    none (`rate` null), with the steps it measured."""
+    try:
+        state = read_search(run.search)
+    except DocumentError as error:
+        raise UserError(str(error), EXIT_LOCUST) from None
+    steps = state.get("steps") or []
+    return state.get("answer") or {
+        "rate": None,
+        "interval": None,
+        "limited_by": None,
+        "steps": steps,
+        "text": f"Capacity: no answer: the search stopped after {len(steps)} step(s)",
+    }
 
 
 def plan_thresholds(run: RunFolder) -> list[str]:

@@ -18,7 +18,9 @@ from tabulate import tabulate
 from ecsload.report.documents import level_key
 from ecsload.report.sample_size import MARK, marked
 from ecsload.report.tables import framed, percent
-from ecsload.values import PROBE, TOP_LEVEL, Threshold, parse_threshold
+from ecsload.values import CAPACITY, PROBE, TOP_LEVEL, Threshold, parse_threshold
+
+SEARCH_LEVEL = "search"  # a capacity gate's "level": the search's answer, of no one level
 
 MAX_ERROR_PERCENT = 5  # of a figure's requests failed, above which it is "not measured"
 
@@ -26,7 +28,7 @@ MAX_ERROR_PERCENT = 5  # of a figure's requests failed, above which it is "not m
 def unit(metric: str) -> str:
     if metric.endswith("%"):
         return "%"
-    return " req/s" if metric == "rps" else " ms"
+    return " req/s" if metric in ("rps", CAPACITY) else " ms"
 
 
 def applies(threshold: Threshold, users: float, top: float) -> bool:
@@ -116,6 +118,30 @@ def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) 
                 check.update(measured=round(measured, 3), passed=threshold.holds(measured))
             check["few"] = few_answers(threshold, level)
             checks.append(check)
+    return {"passed": all(check["passed"] for check in checks), "thresholds": checks}
+
+
+def capacity_gates(texts: Sequence[str], found: Mapping[str, Any]) -> dict[str, Any]:
+    """summary.json's `verdict` of a capacity search: each `capacity>=R` against its answer. An
+    answer that is a lower bound (the generator's limit) below R could not judge R: failed."""
+    checks = []
+    for text in texts:
+        threshold = parse_threshold(text)
+        rate = found.get("rate")
+        check: dict[str, Any] = {"expr": threshold.text, "level": SEARCH_LEVEL, "few": False}
+        if rate is None:
+            why = "no rate held the SLO" if found.get("steps") else "the search has no answer"
+            check.update(measured=None, passed=False, not_measured=why)
+        elif found.get("limited_by") == "generator" and not threshold.holds(rate):
+            check.update(
+                measured=None,
+                passed=False,
+                not_measured=f"the generator's limit ({rate} req/s), not the service's, came "
+                "first: add --processes or machines",
+            )
+        else:
+            check.update(measured=rate, passed=threshold.holds(rate))
+        checks.append(check)
     return {"passed": all(check["passed"] for check in checks), "thresholds": checks}
 
 
