@@ -353,9 +353,38 @@ run_worker() {
   return 0
 }
 
+# hide_history_url ARGS...: a --history URL (and its password) leaves the command line,
+# where every user of the machine sees it: the script runs again without it, the URL in
+# the environment (ECSLOAD_HISTORY_OPTION), which the plan and the history command read
+# as the option (ecsload/history_location.py).
+hide_history_url() {
+  local found="" arg
+  local -a kept=()
+  while (($#)); do
+    arg=$1
+    shift
+    case $arg in
+      --history=*://*) found=${arg#--history=} ;;
+      --history)
+        if [[ ${1:-} == *://* ]]; then
+          found=$1
+          shift
+        else
+          kept+=("$arg")
+        fi
+        ;;
+      *) kept+=("$arg") ;;
+    esac
+  done
+  [[ -n $found ]] || return 0
+  export ECSLOAD_HISTORY_OPTION=$found
+  exec "$ROOT/run_load_test.sh" "${kept[@]}"
+}
+
 main() {
   local plan level index=0 exit_codes repeat
   local -a levels
+  hide_history_url "$@"
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
   # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
   # known before Python runs (tests/test_exits.py holds the two together).

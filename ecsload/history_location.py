@@ -6,7 +6,7 @@ library only: the plan resolves these before anything else runs.
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,6 +58,16 @@ def parsed_url(location: str) -> Any:
     except (ArgumentError, ValueError, TypeError):
         return None
     return url
+
+
+HISTORY_OPTION = "ECSLOAD_HISTORY_OPTION"  # a --history URL that run_load_test.sh hid
+
+
+def with_history_option(argv: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """The command line as the user gave it: run_load_test.sh moves a --history URL into
+    the environment (it holds a password, and every user sees a command line)."""
+    hidden = environ.get(HISTORY_OPTION, "")
+    return [*argv, "--history", hidden] if hidden else list(argv)
 
 
 def default_history(results: str) -> str:

@@ -2,12 +2,17 @@
 
 import sqlite3
 import subprocess
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e_support import (
+    SCRIPT,
+    clean_env,
     level_under_way,
     only_run_dir,
     processes_mentioning,
@@ -15,6 +20,7 @@ from tests.e2e_support import (
     run_script,
     script_in_background,
 )
+from tests.postgres_support import postgres_missing, postgres_server
 
 pytestmark = pytest.mark.e2e
 
@@ -102,3 +108,96 @@ def test_a_rogue_client_sending_samples_to_the_master_changes_no_figure(
     assert level["workers"]["rejected"] == sent
     assert f"WARNING: {sent} harness message(s) without this run's token were dropped" in out
     assert not processes_mentioning(str(tmp_path))
+
+
+def run_watching_for(secret: str, *args: str, env: dict[str, str]) -> tuple[int, str, list[str]]:
+    """The script run to its end while every process's arguments are polled for `secret`:
+    (exit code, its output, the command lines that held it). The script's own first
+    command line (the user's, which the test gives it) holds it until the script runs
+    itself again without it, at once: a later sight of it there counts."""
+    seen: list[str] = []
+    with subprocess.Popen(
+        [str(SCRIPT), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as script:
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.append(script.stdout.read()))  # type: ignore[union-attr]
+        reader.start()
+        deadline = time.monotonic() + 300
+        own = f"{script.pid}: "
+        hidden = False
+        while script.poll() is None and time.monotonic() < deadline:
+            found = processes_mentioning(secret)
+            hidden = hidden or not any(line.startswith(own) for line in found)
+            seen += [line for line in found if hidden or not line.startswith(own)]
+            time.sleep(0.05)
+        if script.poll() is None:
+            script.kill()
+        script.wait()
+        reader.join(10)
+    return script.returncode, "".join(output), seen
+
+
+def assert_nowhere(secret: str, output: str, seen: list[str], folder: Path) -> None:
+    assert not seen, seen
+    assert secret not in output
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    if missing := postgres_missing():
+        pytest.skip(missing)
+    with postgres_server(Path(tempfile.mkdtemp(prefix="ecs-red-pg-"))) as url:
+        yield url
+
+
+PLANTED = "pl4nt-8c1e/zz"  # an unencoded / as well: SQLAlchemy's parse takes it whole
+
+
+def test_a_history_password_is_in_no_command_line_output_or_file(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The password was on the report's command line (`env ECS_LOAD_HISTORY=…`), in
+    baseline messages, and leaked by a masking that did not parse as SQLAlchemy does."""
+    down = f"postgresql://ecs:{PLANTED}@127.0.0.1:1/history"
+    code, output, seen = run_watching_for(
+        PLANTED,
+        "-v",
+        "-c",
+        "2",
+        "-n",
+        "10",
+        "-r",
+        "100",
+        "--history",
+        down,
+        "-o",
+        str(tmp_path / "down"),
+        env=clean_env(),
+    )
+    assert code == 8, output  # the history it was told to use could not be written
+    assert "postgresql://ecs:***@127.0.0.1:1/history" in output
+    assert_nowhere(PLANTED, output, seen, tmp_path / "down")
+    up_password = postgres_url.split(":")[2].split("@")[0]
+    for run in ("first", "second"):  # the second reads the first as its baseline
+        code, output, seen = run_watching_for(
+            up_password,
+            "-v",
+            "-c",
+            "2",
+            "-n",
+            "10",
+            "-r",
+            "100",
+            "--baseline",
+            "last",
+            "-o",
+            str(tmp_path / run),
+            env=clean_env(ECS_LOAD_HISTORY=postgres_url),
+        )
+        assert code == 0, output
+        assert "Added to the history postgresql://ecs:***@127.0.0.1" in output
+        assert_nowhere(up_password, output, seen, tmp_path / run)
+    assert (only_run_dir(tmp_path / "second") / "report.html").is_file()

@@ -454,3 +454,43 @@ def test_a_version_1_history_gains_the_capacity_columns(tmp_path: Path) -> None:
     assert {"capacity", "capacity_limited_by"} <= columns and version == (str(SCHEMA_VERSION),)
     with store.transaction(str(old), create=False) as connection:
         assert [run.capacity for run in store.run_rows(connection, "")] == [None, None]
+
+
+def test_the_report_never_logs_in_with_a_masked_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report RUN` on a PostgreSQL-history run logged in with the literal password ***
+    (plan.json's) and replaced the History section with the failed login."""
+    from ecsload.history.report_section import history_section
+
+    monkeypatch.delenv("ECS_LOAD_HISTORY", raising=False)
+    plan = {"history": without_secret("postgresql://ci:hunter2@127.0.0.1:1/h"), "endpoint": ""}
+    section = history_section(tmp_path, plan)
+    assert section is not None and "ECS_LOAD_HISTORY" in section["note"]
+    assert "unreachable" not in section["note"]
+
+
+def test_ctrl_c_during_the_history_append_is_said_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C while the run was being added: a KeyboardInterrupt traceback, exit 0, no word
+    that the history did not get the run. (store.append is replaced by one that raises
+    KeyboardInterrupt: a real SIGINT cannot be aimed at that moment.)"""
+    import json
+
+    from ecsload.commands import history as command
+    from ecsload.exits import EXIT_INTERRUPTED
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps({"history": str(tmp_path / "h.sqlite")}))
+    (folder / "summary.json").write_text(json.dumps({"version": 2, "levels": []}))
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "folder_record", lambda folder: ({}, [], []))
+    monkeypatch.setattr(store, "append", interrupted)
+    assert command.append_run(folder) == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert "interrupted: this run was not added to the history" in err

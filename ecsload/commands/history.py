@@ -32,6 +32,7 @@ from ecsload.history_location import (
     NO_PASSWORD,
     hidden_password,
     parse_history,
+    with_history_option,
     without_secret,
 )
 from ecsload.run_folder import DocumentError, RunFolder, read_plan
@@ -238,7 +239,8 @@ def subcommand(args: list[str]) -> tuple[str | None, list[str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    name, args = subcommand(list(sys.argv[1:] if argv is None else argv))
+    given = sys.argv[1:] if argv is None else argv
+    name, args = subcommand(with_history_option(given, os.environ))
     if name is not None:
         options = command_parser(name).parse_args(args)
         if name == "append":

@@ -20,6 +20,7 @@ from ecsload.credentials import CredentialsError, load_credentials
 from ecsload.exits import EXIT_CONFIG
 from ecsload.history_location import (
     default_label,
+    with_history_option,
     without_secret,
 )
 from ecsload.plan.checks import (
@@ -52,7 +53,7 @@ from ecsload.tls import NOT_VERIFIED, tls_terms
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     search = argv[:1] == ["capacity"]  # run_load_test.sh capacity: a capacity search
-    options = parser().parse_args(argv[search:])
+    options = parser().parse_args(with_history_option(argv[search:], os.environ))
     values, sources = resolve(options, os.environ)
     resolve_search(values, sources, search)
     if values["credentials"]:
