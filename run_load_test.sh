@@ -35,6 +35,7 @@ WATCH_PID=""
 NODE_STAGE="" # while the local node is watched: "during level 5", "after level 5"
 REPORT_PID=""
 REPORTED=0
+INTERRUPTED=0 # set by a Ctrl-C or SIGTERM: the run is summarised as far as it went
 # Set by the plan (python -m ecsload.commands.plan), which main evals.
 # Locust's command line is built in Python (ecsload.commands.locust_args), not from these.
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" REPEAT="" ENDPOINT="" CREDENTIALS="" LEVEL_TIME_CAP=""
@@ -73,11 +74,16 @@ cleanup() {
   NODE_PID=""
   stop_group "$REPORT_PID" 0
   REPORT_PID=""
+  if ((INTERRUPTED && !SUMMARY_WRITTEN)) && [[ -n $RUN_DIR && $ROLE != worker ]]; then
+    # As far as it went: the levels (and repeats) that finished, marked interrupted.
+    "$PY" -m ecsload.commands.summarize partial "$RUN_DIR" || true
+  fi
   write_report || true
 }
 
 on_signal() {
   trap - INT TERM
+  INTERRUPTED=1
   if ((SUMMARY_WRITTEN)); then
     local unfinished=""
     [[ -z $REPORT_PID ]] || unfinished="; the report was not: write it with $0 report $RUN_DIR"

@@ -165,6 +165,7 @@ class SummaryDocument(TypedDict):
     saturation: NotRequired[dict[str, Any]]  # a closed sweep's
     capacity: NotRequired[dict[str, Any]]  # an arrival-rate sweep's
     verdict: NotRequired[dict[str, Any]]
+    interrupted: NotRequired[bool]  # the run was stopped (Ctrl-C): its finished levels only
 
 
 class PlanDocument(TypedDict, total=False):

@@ -1,5 +1,7 @@
 """End to end: what the red team broke (issue 29), each on the real script."""
 
+import os
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -201,3 +203,32 @@ def test_a_history_password_is_in_no_command_line_output_or_file(
         assert "Added to the history postgresql://ecs:***@127.0.0.1" in output
         assert_nowhere(up_password, output, seen, tmp_path / run)
     assert (only_run_dir(tmp_path / "second") / "report.html").is_file()
+
+
+def test_ctrl_c_between_repeats_leaves_a_partial_run_with_its_report(tmp_path: Path) -> None:
+    """SIGINT during repeat 2 left no report.html, and `report RUN` refused the folder
+    ("holds no level summary"); nothing marked the run partial."""
+    with script_in_background(
+        *("-c", "2 3", "-d", "1", "-r", "100", "--repeat", "2"),
+        results=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as script:
+        deadline = time.monotonic() + 180
+        while not list(tmp_path.glob("*/level-2/repeat-2/samples.csv")):
+            assert script.poll() is None and time.monotonic() < deadline, "no repeat 2"
+            time.sleep(0.1)
+        os.killpg(script.pid, signal.SIGINT)  # as a terminal's Ctrl-C
+        _, err = script.communicate(timeout=120)
+    assert script.returncode == 130, err
+    run_dir = only_run_dir(tmp_path)
+    summary = read_json(run_dir / "summary.json")
+    assert summary["interrupted"] is True
+    assert [level["users"] for level in summary["levels"]] == [2, 3]
+    assert [r["repeat"] for r in summary["levels"][0]["repeats"]] == [1]
+    assert "NOTE: the run was interrupted" in (run_dir / "summary.txt").read_text()
+    assert (run_dir / "report.html").is_file()
+    (run_dir / "report.html").unlink()
+    again = run_script("report", str(run_dir))
+    assert again.returncode == 0, again.stderr
+    assert (run_dir / "report.html").is_file()

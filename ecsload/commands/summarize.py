@@ -2,6 +2,7 @@
 
     python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
     python -m ecsload.commands.summarize run RUN_DIR
+    python -m ecsload.commands.summarize partial RUN_DIR   (an interrupted run, as far as it went)
 
 `level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
 (with --repeat, those of each LEVEL_DIR/repeat-R/ together) and probe.csv (the
@@ -64,13 +65,25 @@ def parser() -> argparse.ArgumentParser:
     )
     run_ = commands.add_parser("run", help="summarise a run across its levels")
     run_.add_argument("folder", metavar="RUN_DIR", type=Path)
+    partial = commands.add_parser("partial", help="summarise an interrupted run as far as it went")
+    partial.add_argument("folder", metavar="RUN_DIR", type=Path)
     return p
+
+
+def finished_repeats(folder: LevelFolder) -> list[LevelFolder]:
+    """The level's repeats that were summarised (each repeat is as it ends): a repeat a
+    Ctrl-C cut short has no summary, and no figure of it counts. The level itself when it
+    ran once."""
+    repeats = folder.repeats()
+    if repeats == [folder]:
+        return repeats
+    return [part for part in repeats if part.summary.is_file()]
 
 
 def merged_info(folder: LevelFolder) -> dict[str, Any]:
     """level.json, or for a level run K times its repeats' level.json together: the first's
     settings, the sums of the counts, each repeat's `stopped_by` (and the worst of them)."""
-    parts: list[dict[str, Any]] = [dict(level_info(part.info)) for part in folder.repeats()]
+    parts: list[dict[str, Any]] = [dict(level_info(part.info)) for part in finished_repeats(folder)]
     if len(parts) == 1:
         return parts[0]
     merged = dict(parts[0])
@@ -89,7 +102,7 @@ def merged_info(folder: LevelFolder) -> dict[str, Any]:
 
 def read_probes(folder: LevelFolder) -> np.ndarray | None:
     """The probe's rows of the level (of all its repeats); None without a probe."""
-    paths = [part.probe for part in folder.repeats()]
+    paths = [part.probe for part in finished_repeats(folder)]
     rows = [read_probe(path) for path in paths if path.exists()]
     return np.concatenate(rows) if rows else None
 
@@ -108,7 +121,7 @@ def summarize_level(
     if locust_exit:
         raise UserError(locust_failure(folder, concurrency, locust_exit), EXIT_LOCUST)
     try:
-        samples = read_level(folder.path)
+        samples = read_level(folder.path, finished_repeats(folder))
     except SampleFileError as error:
         raise UserError(
             f"the level at {concurrency} users recorded no samples: {error}", EXIT_LOCUST
@@ -128,10 +141,34 @@ def summarize_level(
     publish(folder.summary_text, folder.summary, level_table(level), summary, show)
 
 
-def summarize_run(folder: Path) -> None:
-    summary = run_document(folder)
+def summarize_partial(folder: Path) -> None:
+    """An interrupted run (Ctrl-C, SIGTERM) as far as it went: each level of --repeat K
+    from its finished repeats, then the run's summary marked interrupted, so that its
+    report is written (and `report RUN` works on it). Nothing when no level finished."""
     run = RunFolder(folder)
-    publish(run.summary_text, run.summary, run_table(summary), summary)
+    for level in run.levels():
+        parts = level.repeats()
+        if level.summary.is_file() or parts == [level]:
+            continue
+        finished = finished_repeats(level)
+        if finished:
+            summarize_level(level, None, 0, None)
+    if run.level_summaries():
+        summarize_run(folder, interrupted=True)
+
+
+def summarize_run(folder: Path, interrupted: bool = False) -> None:
+    summary = run_document(folder)
+    if interrupted:
+        summary["interrupted"] = True
+    run = RunFolder(folder)
+    text = run_table(summary)
+    if interrupted:
+        text += (
+            "\nNOTE: the run was interrupted: these are the levels (and repeats) that "
+            "finished before it; the others were not measured."
+        )
+    publish(run.summary_text, run.summary, text, summary)
     warning = remote_write_warning(run)
     if warning:
         print(warning, flush=True)
@@ -172,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.probe_rate,
             show=not options.quiet,
         )
+    elif options.command == "partial":
+        summarize_partial(options.folder)
     else:
         summarize_run(options.folder)
     return 0

@@ -93,9 +93,11 @@ class Samples:
         )
 
 
-def read_level(level_dir: Path) -> Samples:
-    """Every sample of a level, over its repeats (each marked with its `repeat`)."""
-    parts = [read_samples(part.samples) for part in LevelFolder(level_dir).repeats()]
+def read_level(level_dir: Path, repeats: "list[LevelFolder] | None" = None) -> Samples:
+    """Every sample of a level, over its repeats (each marked with its `repeat`), or over
+    `repeats` only (those that finished, of an interrupted run)."""
+    folders = LevelFolder(level_dir).repeats() if repeats is None else repeats
+    parts = [read_samples(part.samples) for part in folders]
     if len(parts) == 1:
         return parts[0]
     names = tuple(dict.fromkeys(name for part in parts for name in part.type_names))
