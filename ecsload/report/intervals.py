@@ -250,11 +250,13 @@ def level_draws(
     repeats = int(blocks.repeat.max()) + 1
     factor = math.sqrt(repeats / (repeats - 1)) if repeats > 1 else 1.0
     return LevelDraws(
-        rps=widened(rate_draws(weights, requests, blocks), factor),
-        goodput=widened(rate_draws(weights, oks, blocks), factor),
-        error_percent=widened(share_draws(weights, requests - oks, requests), factor),
+        rps=widened(rate_draws(weights, requests, blocks), factor, lowest=0.0),
+        goodput=widened(rate_draws(weights, oks, blocks), factor, lowest=0.0),
+        error_percent=widened(share_draws(weights, requests - oks, requests), factor, lowest=0.0),
         groups={
-            name: GroupDraws(widened(g.percentiles, factor), widened(g.trend, factor), g.count)
+            name: GroupDraws(
+                widened(g.percentiles, factor, lowest=0.0), widened(g.trend, factor), g.count
+            )
             for name, g in groups.items()
         },
         blocks=blocks,
@@ -262,16 +264,19 @@ def level_draws(
     )
 
 
-def widened(draws: np.ndarray, factor: float) -> np.ndarray:
+def widened(draws: np.ndarray, factor: float, lowest: float | None = None) -> np.ndarray:
     """Draws spread `factor` times as far from their median: drawing K repeats with
     replacement gives (K-1)/K of their variance (K = 2: half), so the repeats' share of
-    the spread is put back with factor sqrt(K/(K-1))."""
+    the spread is put back with factor sqrt(K/(K-1)). A figure that cannot be below
+    `lowest` (a latency, a rate, a share: 0) is not widened past it: a p50 interval that
+    reached -13 ms was no interval of a latency (the history refused it)."""
     if factor == 1.0:
         return draws
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a column drawn empty throughout
         centre = np.nanmedian(draws, axis=0)
-    return centre + (draws - centre) * factor
+    spread = centre + (draws - centre) * factor
+    return spread if lowest is None else np.maximum(spread, lowest)  # NaN stays missing
 
 
 def group_intervals(draws: GroupDraws) -> dict[str, list[float] | None]:
