@@ -196,7 +196,7 @@ def test_an_arrival_rate_level_over_a_master_and_two_workers_loses_no_sample(
     level_dir = only_run_dir(tmp_path / "master") / "level-400"
     assert_every_arrival_on_the_master(level_dir, nginx, 2000)
     level = read_json(level_dir / "summary.json")["levels"][0]
-    assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0}
+    assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0, "rejected": 0}
 
 
 def test_the_probe_times_each_request_from_its_slot_and_skips_none(

@@ -156,3 +156,22 @@ def test_a_closed_pool_grants_nothing_and_its_unlimited_workers_stop() -> None:
     assert idle == []
     lease.on_request(context=MEASURED)
     assert idle == [2]
+
+
+def test_an_arrival_rate_lease_asks_for_its_schedules_demand_however_few_it_took() -> None:
+    """A worker's arrival user at 4,000/s wants 1,000 tickets a lease period from its first
+    ask, and asks ahead a quarter before running out, even when its takes fell behind."""
+    asks: list[int] = []
+    clock = Clock()
+    lease = TicketLease(asks.append, lambda _: None, clock)
+    lease.scheduled = round(4000 * LEASE_SECONDS)
+    taken = gevent.spawn(lease.take)
+    gevent.sleep(0)
+    assert asks == [1000]
+    lease.on_grant(1000)
+    assert taken.get(timeout=1) is True
+    for _ in range(748):  # a few takes in the last period: still a full period asked for
+        assert lease.take()
+    assert asks == [1000] and lease.available == 251
+    assert lease.take()
+    assert asks == [1000, 1000] and lease.available == 250

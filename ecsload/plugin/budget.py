@@ -131,6 +131,9 @@ class TicketLease:
         self.completed = 0
         self.waiting = 0  # users waiting for the master's answer
         self.recent: deque[float] = deque()  # when this worker's last takes were
+        # Tickets a lease period takes on schedule (an arrival-rate rate x LEASE_SECONDS):
+        # its demand from the start, and however far behind its takes fall.
+        self.scheduled = 0
         self._answered = gevent.event.Event()
 
     def take(self) -> bool:
@@ -149,15 +152,23 @@ class TicketLease:
             self.waiting -= 1
         if not self.unlimited:
             self.available -= 1
-            if self.recent and self.available <= len(self.recent) // 4:
+            if (self.recent or self.scheduled) and self.available <= max(
+                len(self.recent), self.scheduled
+            ) // 4:
                 self._request()  # takes come fast: ask before running out
         self.recent.append(now)
         self.started += 1
         return True
 
     def demand(self) -> int:
-        """Tickets to ask for: what was taken in the last LEASE_SECONDS, and who waits."""
-        return len(self.recent) + self.waiting
+        """Tickets to ask for: what was taken in the last LEASE_SECONDS, and who waits, or
+        at least what the schedule takes in that time.
+
+        Without the schedule's floor, an arrival-rate worker's demand followed its takes,
+        and its takes its grants: one that fell behind (a round trip to a busy master
+        taking over LEASE_SECONDS) asked for less each time, and --processes auto sent
+        about 800/s whatever the rate (bench_open_model, a loaded machine)."""
+        return max(len(self.recent) + self.waiting, self.scheduled)
 
     def _request(self) -> None:
         if not (self.asking or self.exhausted or self.unlimited):

@@ -29,6 +29,7 @@ from locust.exception import StopUser
 
 from ecsload.api import API_ROOT
 from ecsload.locust_compat import on_new_connection, resolve_at_most_every
+from ecsload.plugin.budget import LEASE_SECONDS, TicketLease
 from ecsload.plugin.clock import Timer
 from ecsload.plugin.level import Level
 from ecsload.plugin.options import LevelOptions, level_options
@@ -219,6 +220,9 @@ class ArrivalUser(ECSUser):
         # A burst of arrivals opens connections together: one lookup of the host serves them.
         resolve_at_most_every(self.client, self.host or "", RESOLVE_SECONDS)
         self.cumulative = list(itertools.accumulate(self.weights))
+        budget = self.level.budget
+        if isinstance(budget, TicketLease):  # a worker: its master's tickets at its rate
+            budget.scheduled = math.ceil(self.rate * LEASE_SECONDS)
 
     def on_stop(self) -> None:
         """The level stops: requests still out are recorded as unanswered by the level."""
