@@ -28,9 +28,9 @@ def test_at_1000_per_second_the_harness_p50_is_httperfs_within_half_a_millisecon
     [row] = compare([QUICK_RATE], QUICK_SECONDS, auto=False, folder=tmp_path)
     reference, harness = row["httperf"], row["one"]
     assert reference["errors"] == 0 and reference["ok"] == reference["requests"], reference
-    assert harness["errors"] == 0 and harness["dropped"] == 0, harness
     assert harness["requests"] == round(QUICK_RATE * QUICK_SECONDS)
     assert harness["lag_p50_ms"] is not None  # the event loop's lag was measured
     if reference["reply_ms"] > QUIET_REPLY_MS:
         pytest.skip(f"the machine is too busy to compare latencies: {row}")
+    assert harness["errors"] == 0 and harness["dropped"] == 0, harness
     assert abs(harness["p50_ms"] - reference["reply_ms"]) <= TOLERANCE_MS, row
