@@ -8,9 +8,10 @@
 #
 # Sweeps concurrency levels with headless Locust against ECS_ENDPOINT or, when
 # no endpoint is given, against a local ECS node that it starts, checks and
-# stops itself. Shows a live line while each level runs, prints a table per
-# level and one across levels, and writes report.html; everything a run makes
-# lands in one results folder (`report` rewrites the report of one). Python
+# stops itself. Shows a live line while each level runs, then a line per level,
+# a short table across levels and the answers (-v: every table), and writes
+# report.html; everything a run makes lands in one results folder (`report`
+# rewrites the report of one). Python
 # (ecsload/) resolves the plan and does the statistics; this script runs the
 # processes.
 #
@@ -41,9 +42,10 @@ INTERRUPTED=0 # set by a Ctrl-C or SIGTERM: the run is summarised as far as it w
 PY="" RUN_DIR="" LEVELS="" REQUESTS="" REPEAT="" ENDPOINT="" CREDENTIALS="" LEVEL_TIME_CAP=""
 VERBOSE="" HAPPY_IMAGE="" NEWRELIC_CONFIG="" NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
 PROBE_RATE="" ROLE="" MASTER_HOST="" MASTER_PORT="" GRAPHS="" QUIET="" RATES=""
-ARRIVAL_USERS="" HISTORY=""
+ARRIVAL_USERS="" HISTORY="" NODE_DELAY=""
 SEARCH="" # "capacity": a capacity search (ecsload/commands/capacity.py decides its steps)
-TLS=() # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
+TLS=()    # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
+SHORT=()  # the terminal's short form (a line per level, the answers) unless -v: --short
 
 say() { printf '%s\n' "$*"; }
 fail() {
@@ -128,7 +130,7 @@ node_credentials() {
 # start_local_node: credentials, the node on a free loopback port, a health
 # check; sets ENDPOINT (and CREDENTIALS, unless the user gave theirs).
 start_local_node() {
-  local NODE_RUNNER node paths
+  local NODE_RUNNER node paths delay
   local -a agent=() limits=()
   # The node's folder, made 0700 (it holds the credentials: nobody else may read it).
   paths=$("$PY" -m ecsload.run_folder node "$RUN_DIR") || fail "$EXIT_NODE" "cannot make the node's folder"
@@ -143,6 +145,9 @@ start_local_node() {
     [[ $VERBOSE == 1 ]] && say "Running ECS under the New Relic agent; config file '$NEWRELIC_CONFIG'"
   fi
   [[ -z $NODE_DEPLOYMENT ]] || limits=(--deployment "$NODE_DEPLOYMENT")
+  for delay in $NODE_DELAY; do # NAME=MS words (--node-delay), checked by the plan
+    limits+=(--delay "$delay")
+  done
   launch "$NODE_STDOUT" "${agent[@]}" "$PY" "$ROOT/ecservice.py" --config "$NODE_CONFIG" \
     --htpasswd "$NODE_HTPASSWD" "${limits[@]}" --images="$HAPPY_IMAGE" --log-file "$NODE_LOG" \
     --status-file "$NODE_STATUS"
@@ -255,7 +260,7 @@ write_report() {
   # The URL (its password) reaches the report in the environment, never on a command line.
   local -x ECS_LOAD_HISTORY=$HISTORY
   launch - timeout --kill-after=5 "$REPORT_SECONDS" "$PY" -m ecsload.commands.report \
-    "$RUN_DIR" "${graphs[@]}"
+    "$RUN_DIR" -q "${graphs[@]}"
   REPORT_PID=$LAUNCHED
   wait "$REPORT_PID" || rc=$?
   stop_group "$REPORT_PID" 0
@@ -265,7 +270,7 @@ write_report() {
       "write it with: $0 report '$RUN_DIR'" >&2
   elif [[ $rc != 0 ]]; then
     say "run_load_test.sh: note: the report could not be written (exit $rc)" >&2
-  elif [[ $VERBOSE == 1 ]]; then
+  else
     say "Find the report @ '$REPORT_FILE'"
   fi
   return 0
@@ -291,17 +296,21 @@ record_history() {
 # A capacity search's step has its SECONDS, and its files in level-RATE/repeat-R.
 run_level() {
   local users=$1 rc=0 repeat=$(((REPEAT > 1) * $4)) seconds=${5:-} paths LEVEL_DIR
+  local named="$1 concurrency"
   local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG
+  local -a limits=()
   NODE_STAGE="during level $1"
-  [[ -z $RATES ]] || users=$ARRIVAL_USERS
+  [[ -z $RATES ]] || users=$ARRIVAL_USERS named="the rate $1/s"
   [[ -z $seconds ]] || repeat=$4
+  # The local node's own limits: the rate-limit WARNING names them as its likely cause.
+  [[ -z $NODE_PID || -z $NODE_DEPLOYMENT ]] || limits=(--node-deployment "$NODE_DEPLOYMENT")
   # With --repeat K > 1 each repeat's files are in level-N/repeat-R/.
   paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$repeat") ||
     fail "$EXIT_LOCUST" "cannot make the folder of level $1"
   eval "$paths"
   if [[ $VERBOSE == 1 ]]; then
-    say "Find locust log file @ '$LOCUST_LOG' for $users concurrency"
-    say "Find locust output @ '$LOCUST_OUTPUT' for $users concurrency"
+    say "Find locust log file @ '$LOCUST_LOG' for $named"
+    say "Find locust output @ '$LOCUST_OUTPUT' for $named"
   fi
   start_probe
   start_watch "$LEVEL_DIR" "$2" "$3" "$users" "${RATES:+$1}"
@@ -312,10 +321,10 @@ run_level() {
   NODE_STAGE="after level $1"
   # A search step's table is only in its summary.txt: the search prints a line a step.
   "$PY" -m ecsload.commands.summarize level "$LEVEL_DIR" --concurrency "$users" --locust-exit "$rc" \
-    --probe-rate "$PROBE_RATE" ${seconds:+--quiet}
+    --probe-rate "$PROBE_RATE" ${seconds:+--quiet} "${limits[@]}" "${SHORT[@]}"
   if ((REPEAT > 1 && $4 == REPEAT)); then # the level's figures over all its repeats
     "$PY" -m ecsload.commands.summarize level "${LEVEL_DIR%/*}" --concurrency "$users" \
-      --probe-rate "$PROBE_RATE"
+      --probe-rate "$PROBE_RATE" "${limits[@]}" "${SHORT[@]}"
   fi
 }
 
@@ -416,6 +425,7 @@ main() {
   PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
   plan=$("$PY" -m ecsload.commands.plan ${SEARCH:+"$SEARCH"} "$@") || exit $?
   eval "$plan"
+  [[ $VERBOSE == 1 ]] || SHORT=(--short)
   if [[ $INSECURE == true ]]; then
     TLS=(--insecure)
   elif [[ -n $CA_BUNDLE ]]; then
@@ -446,9 +456,9 @@ main() {
     done
   fi
   trap - CHLD # every level is measured: the node's end no longer matters
-  "$PY" -m ecsload.commands.summarize run "$RUN_DIR"
+  "$PY" -m ecsload.commands.summarize run "$RUN_DIR" "${SHORT[@]}"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
-  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.verdict "$RUN_DIR" || VERDICT=$?
+  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.verdict "$RUN_DIR" "${SHORT[@]}" || VERDICT=$?
   SUMMARY_WRITTEN=1
   record_history
   write_report

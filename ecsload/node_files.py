@@ -9,7 +9,7 @@ time: `--help` runs on bare python3.
 
 from ecsnode.pairs import PairsError, parse_pairs
 
-__all__ = ["PairsError", "deployment_problem", "parse_pairs"]
+__all__ = ["PairsError", "deployment_problem", "deployment_rates", "parse_pairs"]
 
 
 def deployment_problem(path: str) -> str | None:
@@ -22,3 +22,17 @@ def deployment_problem(path: str) -> str | None:
     except DeploymentError as error:
         return str(error)
     return None
+
+
+def deployment_rates(path: str) -> dict[str, float]:
+    """The request rates (per second) a node applies from the deployment.json at `path`, by
+    zone (`per_key`, `per_ip`), as the node reads them; {} when it has none or cannot be read
+    (the plan checked it before the run)."""
+    from ecsnode.deployment import DeploymentError, read_deployment
+
+    try:
+        limits = read_deployment(path)
+    except DeploymentError:
+        return {}
+    zones = (("per_key", limits.per_key), ("per_ip", limits.per_ip))
+    return {name: limit.rate_per_s for name, limit in zones if limit and limit.rate_per_s}

@@ -38,6 +38,7 @@ from ecsload.values import (
     json_flag,
     json_levels,
     json_max_in_flight,
+    json_node_delay,
     json_percent,
     json_probe_rate,
     json_processes,
@@ -62,6 +63,7 @@ from ecsload.values import (
     parse_image,
     parse_levels,
     parse_metrics_url,
+    parse_node_delay,
     parse_path,
     parse_pdf_path,
     parse_percent,
@@ -416,6 +418,19 @@ SETTINGS = (
         note="default: no limits",
     ),
     Setting(
+        "node_delay",
+        "NODE_DELAY",
+        [],
+        parse_node_delay,
+        json_node_delay,
+        help="milliseconds the local node adds to each answer (its --delay): MS on every "
+        "endpoint, or NAME=MS[,NAME=MS] with NAME noop, version, health or tasks; to see "
+        "the harness against a slower service",
+        flags=("--node-delay",),
+        metavar="MS|NAME=MS",
+        note="default: none",
+    ),
+    Setting(
         "probe_rate",
         "PROBE_RATE",
         2,
@@ -467,7 +482,8 @@ SETTINGS = (
         json_thresholds,
         help="a threshold (repeat, or separate with commas): "
         + threshold_help()
-        + "; checked at every level unless @USERS or @top names one; any that fails: exit 6",
+        + "; checked at every level unless @USERS (@RATE with --rates) or @top names one; "
+        "any that fails: exit 6",
         refused_with=EXIT_USAGE,
         flags=("--fail-on",),
         metavar="EXPR",
@@ -872,6 +888,7 @@ OPTION_ORDER = (
     "no_history",
     "label",
     "node_deployment",
+    "node_delay",
     "quiet",
     "graphs",
     "results",

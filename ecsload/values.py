@@ -333,6 +333,39 @@ def parse_image(text: str) -> str:
     return text.strip()
 
 
+NODE_ENDPOINTS = ("noop", "version", "health", "tasks")  # ecsnode.settings.ENDPOINTS (tested)
+MAX_NODE_DELAY_MS = 60_000
+
+
+def parse_node_delay(text: str) -> list[str]:
+    """The local node's added latency (its --delay, for trying the harness against a slower
+    service): `MS` on every endpoint, or `NAME=MS[,NAME=MS]` with NAME one of
+    NODE_ENDPOINTS; as the node's --delay words, `noop=10`."""
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    delays = []
+    for word in words or [text]:
+        name, equals, millis = word.rpartition("=")
+        names = [name.strip().lower()] if equals else list(NODE_ENDPOINTS)
+        try:
+            value = float(millis)
+        except ValueError:
+            value = -1.0
+        if not (set(names) <= set(NODE_ENDPOINTS)) or not 0 <= value <= MAX_NODE_DELAY_MS:
+            raise ValueError(
+                f"{text!r} is not a delay in ms from 0 to {MAX_NODE_DELAY_MS} (every endpoint) "
+                f"or NAME=MS[,NAME=MS] with NAME one of {', '.join(NODE_ENDPOINTS)}"
+            )
+        delays += [f"{name}={value:g}" for name in names]
+    return delays
+
+
+def json_node_delay(value: object) -> list[str]:
+    """A config file's node_delay: a number of ms, or the option's text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{json.dumps(value)} is not a number of ms or a string")
+    return parse_node_delay(str(value))
+
+
 AUTO = "auto"  # --processes auto: as many as the top arrival rate needs (ecsload.plan.distribution)
 
 
@@ -430,7 +463,7 @@ class Threshold:
 def threshold_help() -> str:
     """What a threshold may say, for --help and for the error about a bad one."""
     return (
-        "[TYPE.]METRIC OP NUMBER[@USERS|@top], METRIC one of "
+        "[TYPE.]METRIC OP NUMBER[@USERS|@RATE|@top], METRIC one of "
         f"{' '.join(THRESHOLD_METRICS)}, or {' '.join(LEVEL_ONLY_METRICS)} (all requests) or "
         f"probe.{{{','.join(PROBE_METRICS)}}}; TYPE one of {' '.join(REQUEST_TYPES)}; "
         f"OP one of {' '.join(THRESHOLD_OPERATORS)}; times in ms, error% and rate_limited% "
@@ -493,11 +526,12 @@ def threshold_scope(scope: str, refuse: Callable[[str], ValueError]) -> str | No
 
 
 def threshold_level(text: str, refuse: Callable[[str], ValueError]) -> int | str | None:
-    """The text after `@`: `25` (the level of 25 users) or `top` (the highest level)."""
+    """The text after `@`: `25` (the level of 25 users, or of 25 requests/s in an
+    arrival-rate sweep) or `top` (the highest level)."""
     if text.lower() == TOP_LEVEL:
         return TOP_LEVEL
     if not ascii_digits(text) or int(text) < 1:
-        raise refuse(f"level {text!r} is not a number of users or top")
+        raise refuse(f"level {text!r} is not a number of users (a rate with --rates) or top")
     return int(text)
 
 

@@ -66,8 +66,9 @@ def test_requests_unanswered_at_the_time_cap_are_errors_and_the_sweep_goes_on(
 ) -> None:
     env = clean_env(ECS_ENDPOINT=silent_server)
     result = run_script(
-        "-n", "200", "-c", "2 5", "-t", "5", "--no-credentials", "-o", str(tmp_path), env=env
-    )
+        "-v", "-n", "200", "-c", "2 5", "-t", "5", "--no-credentials", "-o", str(tmp_path),
+        env=env,
+    )  # fmt: skip
 
     assert result.returncode == 0, result.stderr + result.stdout
     run_dir = only_run_dir(tmp_path)

@@ -30,7 +30,7 @@ def raw_samples(level_dir: Path) -> dict[str, list[dict[str, str]]]:
 def test_the_default_hatch_rate_measures_every_level_at_its_users_with_every_kind(
     tmp_path: Path,
 ) -> None:
-    result = run_script("-c", "10 25", "-n", "600", "-o", str(tmp_path))  # hatch rate: 5/s
+    result = run_script("-v", "-c", "10 25", "-n", "600", "-o", str(tmp_path))  # hatch rate: 5/s
 
     assert result.returncode == 0, result.stderr + result.stdout
     run_dir = only_run_dir(tmp_path)
@@ -56,7 +56,8 @@ def test_a_saturated_generator_is_warned_about_and_the_probe_shows_the_service(
     # nginx answers in microseconds: one Locust process of 40 users is the bottleneck.
     env = clean_env(ECS_ENDPOINT=quiet_nginx.url, ECS_CREDENTIALS=str(quiet_nginx.credentials))
     results = tmp_path / "results"
-    result = run_script("-c", "40", "-n", "20000", "-r", "1000", "-o", str(results), env=env)
+    args = ("-c", "40", "-n", "20000", "-r", "1000", "-o", str(results))
+    result = run_script("-v", *args, env=env)
 
     assert result.returncode == 0, result.stderr + result.stdout
     level = read_json(only_run_dir(results) / "summary.json")["levels"][0]

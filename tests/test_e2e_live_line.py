@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.report.tables import level_line
 from tests.e2e_support import SCRIPT, clean_env, kill_leftovers, only_run_dir, run_script
 from tests.ecsload_support import run_module
 
@@ -78,10 +79,11 @@ def test_on_a_terminal_the_line_is_redrawn_then_replaced_by_the_table(tmp_path: 
     requests = [int(match[3].replace(",", "")) for match in heads]
     assert requests == sorted(requests) and requests[-1] <= 3000
     assert {match[4] for match in heads} == {"3,000"}
-    # erased at the end: the level's table follows on a clean line, exactly as saved
+    # erased at the end: the level's line follows on a clean line, as its summary says
     level_dir = only_run_dir(tmp_path) / "level-5"
     table = (level_dir / "summary.txt").read_text()
-    assert ERASE + table.replace("\n", "\r\n") in out
+    level = json.loads((level_dir / "summary.json").read_text())["levels"][0]
+    assert ERASE + level_line(level, "level-5/summary.txt") + "\r\n" in out
     after = out.split(ERASE)[-1]
     assert "level 1/1" not in after
     # summary.json is what the samples say, with or without a watcher reading them
@@ -109,7 +111,9 @@ def test_in_a_file_a_plain_line_every_ten_seconds(tmp_path: Path) -> None:
     assert match[4] == "1,000,000"
     assert "\r" not in result.stderr and "\x1b" not in result.stderr
     assert "level 1/1" not in result.stdout
-    assert "NOTE: the level hit its time cap of 12 s" in result.stdout
+    assert "5 users: " in result.stdout and "! time cap hit" in result.stdout
+    level_dir = only_run_dir(tmp_path) / "level-5"
+    assert "NOTE: the level hit its time cap of 12 s" in (level_dir / "summary.txt").read_text()
 
 
 def test_quiet_prints_no_live_line(tmp_path: Path) -> None:
@@ -117,4 +121,4 @@ def test_quiet_prints_no_live_line(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert "@ 5 from" in result.stdout
+    assert "5 users: " in result.stdout

@@ -40,16 +40,29 @@ def test_a_tight_limit_shows_as_rate_limited_with_a_warning(tmp_path: Path) -> N
         "1000",
         "--node-deployment",
         str(limits),
+        "--node-delay",
+        "tasks=5",
         "-o",
         str(tmp_path / "results"),
     )
 
     assert result.returncode == 0, result.stderr + result.stdout
-    level = read_json(only_run_dir(tmp_path / "results") / "summary.json")["levels"][0]
+    run_dir = only_run_dir(tmp_path / "results")
+    level = read_json(run_dir / "summary.json")["levels"][0]
     limited = sum(t["rate_limited"] for t in level["types"].values())
     assert limited > 0.5 * level["requests"]
-    assert "these numbers mostly measure the rate limiter" in result.stdout
-    assert "api_rate_limiting (see deployment.json.example)" in result.stdout
+    # The line of the level marks it; its notes name the local node's limiter as the cause.
+    share = 100 * limited / level["requests"]
+    assert f"{share:.1f}% rate limited" in result.stdout
+    notes = (run_dir / "level-15" / "summary.txt").read_text()
+    assert "these numbers mostly measure the local node's limiter" in notes
+    assert f"(--node-deployment {limits})" in notes
+    assert "like nginx's limit_req without burst" in notes and "per_key 20r/s: 50.0 ms" in notes
+    assert level["rate_limiter"] == {
+        "by": "local node", "deployment": str(limits), "rates": {"per_key": 20.0}
+    }  # fmt: skip
+    # --node-delay reached the node (its --delay): it logs the test-only latency.
+    assert "test-only latency (--delay): tasks +5 ms" in (run_dir / "node" / "ecs.log").read_text()
 
 
 def test_a_deployment_the_node_would_refuse_is_refused_before_anything_starts(

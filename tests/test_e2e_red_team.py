@@ -35,7 +35,9 @@ def test_a_level_of_five_requests_by_five_users_with_a_label_that_is_not_utf8(
     """-c 5 -n 5: no user sent twice, and the corrected percentiles crashed (IndexError);
     a label of bytes that are not UTF-8 crashed the plan (UnicodeEncodeError): exit 1,
     no summary, no report, no history row."""
-    result = run_script("-c", "5", "-n", "5", "-r", "100", "--label", NOT_UTF8, "-o", str(tmp_path))
+    result = run_script(
+        "-v", "-c", "5", "-n", "5", "-r", "100", "--label", NOT_UTF8, "-o", str(tmp_path)
+    )  # -v: every table printed
 
     assert result.returncode == 0, result.stderr + result.stdout
     assert "Traceback" not in result.stderr

@@ -61,7 +61,11 @@ def test_a_sweeps_report_opens_offline_in_chromium_with_every_chart(tmp_path: Pa
         [str(SCRIPT), "report", str(run_dir)], env=clean_env(), capture_output=True,
         text=True, timeout=120, check=False,
     )  # fmt: skip
-    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
+    assert (again.returncode, again.stdout, again.stderr) == (
+        0,
+        f"Find the report @ '{page}'\n",
+        "",
+    )
     assert page.read_text().count('<figure class="chart"') == SWEEP_CHARTS + 2
 
 

@@ -61,7 +61,7 @@ def test_a_closed_level_warns_of_stalls_and_its_corrected_p99_is_the_truth(
     tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
 ) -> None:
     server, env = stand_in
-    args = ("-q", "-c", "20", "-r", "100", "-n", "15000", "-t", "60", "--probe-rate", "0")
+    args = ("-q", "-v", "-c", "20", "-r", "100", "-n", "15000", "-t", "60", "--probe-rate", "0")
     result = run_script(*args, "-o", str(tmp_path / "out"), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
     level = read_json(only_run_dir(tmp_path / "out") / "level-20" / "summary.json")["levels"][0]
@@ -79,7 +79,7 @@ def test_an_arrival_rate_level_times_each_request_from_its_schedule(
     tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
 ) -> None:
     server, env = stand_in
-    args = ("-q", "--rates", "200", "-n", "2400", "-t", "60", "--probe-rate", "0")
+    args = ("-q", "-v", "--rates", "200", "-n", "2400", "-t", "60", "--probe-rate", "0")
     result = run_script(*args, "-o", str(tmp_path / "out"), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
     level_dir = only_run_dir(tmp_path / "out") / "level-200"
@@ -92,6 +92,7 @@ def test_an_arrival_rate_level_times_each_request_from_its_schedule(
     assert level["stalls"]["count"] >= 1
     assert "WARNING: no answer for" in result.stdout
     assert "200/s (constant arrivals, timed from their schedule)" in result.stdout
+    assert "1 users" not in result.stdout  # its rate names it, never its arrival users
     samples = read_samples(level_dir / "samples.csv")
     due = samples.timestamp_ms[samples.measured]
     assert abs(float(due.max() - due.min()) / 1000 - 2399 / 200) < 0.1  # on its schedule
@@ -101,7 +102,18 @@ def test_a_rate_beyond_the_stand_in_is_never_a_silently_lower_rate(
     tmp_path: Path, stand_in: tuple[StallServer, dict[str, str]]
 ) -> None:
     _, env = stand_in
-    args = ("-q", "--rates", "3000", "-n", "9000", "--max-in-flight", "50", "--probe-rate", "0")
+    args = (
+        "-q",
+        "-v",
+        "--rates",
+        "3000",
+        "-n",
+        "9000",
+        "--max-in-flight",
+        "50",
+        "--probe-rate",
+        "0",
+    )
     result = run_script(*args, "-t", "60", "-o", str(tmp_path / "out"), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
     level = read_json(only_run_dir(tmp_path / "out") / "level-3000" / "summary.json")["levels"][0]

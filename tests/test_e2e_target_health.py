@@ -36,7 +36,7 @@ def test_latency_thresholds_fail_as_not_measured_on_a_service_that_never_answers
 ) -> None:
     env = clean_env(ECS_ENDPOINT=silent_server)
     result = run_script(
-        *("-c", "5", "-n", "100", "-t", "3", "--probe-rate", "0", "--no-credentials"),
+        *("-v", "-c", "5", "-n", "100", "-t", "3", "--probe-rate", "0", "--no-credentials"),
         *("--fail-on", "p95<5000", "--fail-on", "max<5000"),
         *("--fail-on", "Tasks-Happy-Path.p99<4000", "-o", str(tmp_path)),
         env=env,
@@ -68,7 +68,10 @@ def test_a_level_where_no_request_connects_says_so_in_one_line(tmp_path: Path) -
     )
 
     assert result.returncode == 0, result.stderr + result.stdout
-    [line] = [line for line in result.stdout.splitlines() if line.startswith("WARNING: none")]
+    [short] = [line for line in result.stdout.splitlines() if line.startswith("2 users: ")]
+    assert "! no request answered" in short
+    notes = (only_run_dir(tmp_path) / "level-2" / "summary.txt").read_text().splitlines()
+    [line] = [line for line in notes if line.startswith("WARNING: none")]
     assert "at 2 users was answered" in line and "ConnectionRefusedError" in line
     assert "is the target up and reachable?" in line
 

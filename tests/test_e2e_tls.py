@@ -149,7 +149,7 @@ def test_connections_count_over_plain_http_and_closed_keep_alives_are_noted(
 ) -> None:
     # nginx closes each connection after 40 requests: 600 requests need at least 15.
     target = server(tls=False, keepalive_requests=40)
-    result = sweep(tmp_path, target, "-c", "5", "-n", "600")
+    result = sweep(tmp_path, target, "-v", "-c", "5", "-n", "600")
 
     assert result.returncode == 0, result.stderr + result.stdout
     (level,) = levels_of(tmp_path)

@@ -51,6 +51,7 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
         "INSECURE": "false",
         "HAPPY_IMAGE": "127.0.0.1:5000/ubuntu:14.04",
         "NODE_DEPLOYMENT": "",
+        "NODE_DELAY": "",
         "NEWRELIC_CONFIG": "",
         "PROBE_RATE": "2",
         "VERBOSE": "0",
@@ -454,3 +455,36 @@ def test_timed_levels_and_repeats(tmp_path: Path) -> None:
 )
 def test_timed_levels_refused(tmp_path: Path, args: list[str], code: int, says: str) -> None:
     assert_refused(plan(tmp_path, *args), tmp_path, code, says)
+
+
+def test_node_delay_reaches_bash_as_the_nodes_delay_words(tmp_path: Path) -> None:
+    every = plan(tmp_path, "--node-delay", "5")
+    assert every.returncode == 0, every.stderr
+    assert evaluated(every.stdout)["NODE_DELAY"] == "noop=5 version=5 health=5 tasks=5"
+    some = plan(tmp_path, "--node-delay", "tasks=12.5, NoOp=0")
+    assert evaluated(some.stdout)["NODE_DELAY"] == "tasks=12.5 noop=0"
+    config = write(tmp_path / "c.json", '{"node_delay": 7}')
+    assert planned(plan(tmp_path, str(config)))["node_delay"] == [
+        f"{name}=7" for name in ("noop", "version", "health", "tasks")
+    ]
+    for bad in ("fast", "-1", "tasks=", "disk=5", "70000"):
+        refused = plan(tmp_path, "--node-delay", bad)
+        assert refused.returncode == 1, bad
+        assert "NAME=MS[,NAME=MS] with NAME one of noop, version, health, tasks" in refused.stderr
+    against = plan(
+        tmp_path,
+        "--node-delay",
+        "5",
+        ECS_ENDPOINT="http://127.0.0.1:9",
+        ECS_CREDENTIALS=str(write(tmp_path / "creds", "k:s\n")),
+    )
+    assert against.returncode == 0, against.stderr
+    assert "note: option ignored against ECS_ENDPOINT: only the local node" in against.stderr
+    assert evaluated(against.stdout)["NODE_DELAY"] == ""
+
+
+def test_node_delay_names_are_the_nodes() -> None:
+    from ecsload.values import NODE_ENDPOINTS
+    from ecsnode.settings import ENDPOINTS
+
+    assert NODE_ENDPOINTS == ENDPOINTS

@@ -90,8 +90,13 @@ def test_the_page_holds_every_chart_table_and_link_and_nothing_to_fetch(tmp_path
 
     result = report(run_dir)
 
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    page = (run_dir / "report.html").read_text()
+    page_path = run_dir / "report.html"
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        f"Find the report @ '{page_path}'\n",  # `report RUN` says where the report is
+        "",
+    )
+    page = page_path.read_text()
     assert charts_in(page) == SWEEP_CHARTS + 2
     assert "Load test of http://x" in page
     assert "5, 10 users" in page

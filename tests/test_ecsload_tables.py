@@ -4,7 +4,14 @@ import re
 
 import pytest
 
-from ecsload.report.tables import level_table, run_table
+from ecsload.report.tables import (
+    SHORT_TABLE_NOTE,
+    attention,
+    level_line,
+    level_notes,
+    level_table,
+    run_table,
+)
 from ecsload.tls import NOT_VERIFIED
 
 
@@ -300,3 +307,87 @@ def test_an_arrival_level_says_its_loop_lag_and_warns_when_the_generator_adds_mu
     assert "event loop" not in without and "WARNING: the generator adds about 0.30 ms" in (
         " ".join(without.split())
     )
+
+
+def test_a_levels_line_says_its_figures_and_what_needs_a_look() -> None:
+    quiet = level(all={**type_stats(1000, 0, base=10.0), "ci": {"p95": [10.5, 11.5]}})
+    assert level_line(quiet) == (
+        "10 users: 100.0 ±10.0 req/s, no errors, p50 10.50, p95 10.95 ±0.55, p99 10.99 ms"
+    )
+    generator = {"processes": 1, "cpu_percent_max": 97.0, "busy_percent_max": 99.0}
+    busy = level(
+        rate_limited=20, generator=generator, unanswered=3, stopped_by="time", samples=1043
+    )
+    line = level_line(busy, "level-10/summary.txt")
+    assert line.startswith("10 users: 100.0 ±10.0 req/s, errors 5.00%, p50 10.50,")
+    assert line.endswith(
+        "  ! time cap hit, 3 unanswered, 2.0% rate limited, generator busy 99% "
+        "(level-10/summary.txt)"
+    )
+    few = {**type_stats(30, base=10.0), "few": ["p95", "p99"]}
+    assert "p95 10.95*, p99 10.99*" in level_line(level(all=few))
+    # A note the short words do not name still gets a mark.
+    assert level_line(level(locust_requests=1043)).endswith("! see the notes (summary.txt)")
+
+
+def test_every_warning_or_note_of_a_level_gets_a_mark() -> None:
+    probe = {"rate": 2, "count": 21, "errors": 1, "p50": 0.41, "p95": 0.8, "p99": 0.9, "max": 1}
+    for noted in (
+        level(users=25, users_measured=23),
+        level(probe=probe),
+        level(connections=25),
+        level(tls={"verified": False, "ca_bundle": None}),
+        level(stopped_by="other", target_requests=5000),
+        level(workers={"joined": 2, "finished": 1, "lost": 1}),
+    ):
+        assert any(n.startswith(("WARNING", "NOTE", NOT_VERIFIED)) for n in level_notes(noted))
+        assert attention(noted), noted
+
+
+def test_an_arrival_rate_level_says_its_rate_never_its_users() -> None:
+    rate = level(users=1, model="open", rate=200, arrivals="constant", max_in_flight=300)
+    assert level_line(rate).startswith("200/s: 100.0 ±10.0 req/s")
+    text = level_table(rate)
+    assert "Ramp: 1 arrival user (one per Locust process) in 2.0 s" in text
+    assert "1 users" not in text
+    table = run_table({"endpoint": None, "levels": [rate, {**rate, "rate": 300}]}, full=False)
+    assert table.splitlines()[3].split() == ["Rate", "/s", "200", "300"]
+    assert "users" not in table.lower().replace("user", "")
+
+
+def test_the_short_run_table_keeps_what_a_person_reads() -> None:
+    quiet = run_table({"endpoint": None, "levels": [level(), level(users=20)]}, full=False)
+    rows = [re.split(r"\s{2,}", line.strip())[0] for line in quiet.splitlines()[5:]]
+    assert rows == ["Requests/s", "Error %", "p50", "p95", "p99", "p99 corrected", SHORT_TABLE_NOTE]
+    generator = {"processes": 1, "cpu_percent_max": 97.0, "busy_percent_max": 99.0}
+    probe = {"rate": 2, "count": 21, "errors": 0, "p50": 0.41, "p95": 0.8, "p99": 0.9, "max": 1}
+    stalls = {"count": 2, "longest_ms": 1000.0}
+    levels = [
+        level(rate_limited=20, generator=generator, probe=probe, stalls=stalls),
+        level(users=20, users_measured=18),
+    ]
+    loud = run_table({"endpoint": None, "levels": levels}, full=False)
+    rows = [re.split(r"\s{2,}", line.strip())[0] for line in loud.splitlines()[5:]]
+    assert rows[:-1] == [
+        "Users measured",
+        "Requests/s",
+        "Error %",
+        "Rate limited %",
+        "p50",
+        "p95",
+        "p99",
+        "p99 corrected",
+        "Longest stall ms",
+        "Probe p50",
+        "Generator busy %",
+    ]
+
+
+def test_the_local_nodes_own_limiter_is_named_as_the_likely_cause() -> None:
+    limiter = {"by": "local node", "deployment": "d.json", "rates": {"per_key": 500.0}}
+    text = level_table(level(rate_limited=11, rate_limiter=limiter))
+    [warning] = [line for line in text.splitlines() if line.startswith("WARNING")]
+    assert "measure the local node's limiter (--node-deployment d.json)" in warning
+    assert "nginx's limit_req without burst" in warning
+    assert "(per_key 500r/s: 2.0 ms)" in warning
+    assert "api_rate_limiting (see deployment.json.example)" not in warning

@@ -10,7 +10,7 @@ from ecsload.model import REQUEST_TYPES
 from ecsload.report.junit import write_junit
 from ecsload.report.omission import CORRECTED_PERCENTILES
 from ecsload.report.stats import PERCENTILES
-from ecsload.report.thresholds import check_thresholds, thresholds_table
+from ecsload.report.thresholds import check_thresholds, thresholds_answer, thresholds_table
 from ecsload.values import THRESHOLD_METRICS, Threshold, parse_threshold, parse_thresholds
 from tests.ecsload_support import ROOT, assert_refused, plan
 
@@ -64,10 +64,13 @@ def test_the_metrics_are_the_summarys_percentiles() -> None:
         ("p95<-1", "'-1' is not a number of 0 or more"),
         ("p95<nan", "'nan' is not a number of 0 or more"),
         ("error%<101", "error% is a percentage: 101 is over 100"),
-        ("p95<5@x", "level 'x' is not a number of users or top"),
-        ("p95<5@0", "level '0' is not a number of users or top"),
-        ("p95<500@²", "level '²' is not a number of users or top"),  # issue 19, case 12
-        ("p95<500@", "level '' is not a number of users or top"),
+        ("p95<5@x", "level 'x' is not a number of users (a rate with --rates) or top"),
+        ("p95<5@0", "level '0' is not a number of users (a rate with --rates) or top"),
+        (
+            "p95<500@²",
+            "level '²' is not a number of users (a rate with --rates) or top",
+        ),  # issue 19, case 12
+        ("p95<500@", "level '' is not a number of users (a rate with --rates) or top"),
         (".p95<5", "no request type before the '.'"),
         ("p95", "it needs a metric, an operator and a number"),
         ("<5", "it needs a metric, an operator and a number"),
@@ -81,7 +84,7 @@ def test_a_bad_expression_is_named_with_its_problem_and_what_is_allowed(
         parse_threshold(text)
     message = str(raised.value)
     assert message.startswith(f"bad threshold {text.strip()!r}: {problem}; allowed: ")
-    assert "[TYPE.]METRIC OP NUMBER[@USERS|@top]" in message
+    assert "[TYPE.]METRIC OP NUMBER[@USERS|@RATE|@top]" in message
     assert " ".join(REQUEST_TYPES) in message
     assert "\n" not in message
 
@@ -215,3 +218,53 @@ def test_a_port_in_other_digits_is_a_usage_error(tmp_path: Path) -> None:
     # Issue 19, case 12: "²".isdigit() is true, int("²") fails.
     result = plan(tmp_path, "--worker", "--master-host", "127.0.0.1", "--master-port", "²")
     assert_refused(result, tmp_path, 1, "argument --master-port: '²' is not a whole number")
+
+
+def test_the_terminals_answer_is_one_line_or_the_first_failures() -> None:
+    passed = check_thresholds(["p95<500"], [level(10, 40), level(20, 40)])
+    assert thresholds_answer(passed) == "Thresholds: all 2 checks passed"
+    levels = [level(n, 60) for n in (10, 20, 30, 40, 50)]
+    failed = check_thresholds(["p95<500", "NoOp.p99<50"], levels)
+    assert thresholds_answer(failed).splitlines() == [
+        "Thresholds: 5 of 10 checks FAILED (thresholds.txt)",
+        "  FAIL NoOp.p99<50 at 10 users: measured 60.00 ms, limit < 50 ms",
+        "  FAIL NoOp.p99<50 at 20 users: measured 60.00 ms, limit < 50 ms",
+        "  FAIL NoOp.p99<50 at 30 users: measured 60.00 ms, limit < 50 ms",
+        "  … and 2 more",
+    ]
+
+
+def test_an_arrival_rate_sweeps_checks_name_rates(tmp_path: Path) -> None:
+    levels = [{**level(1, 60), "rate": rate, "model": "open"} for rate in (100, 200)]
+    verdict = check_thresholds(["NoOp.p99<50@200", "Version.p99<50@top"], levels)
+    assert [(c["level"], c["label"]) for c in verdict["thresholds"]] == [
+        (200, "200/s"),
+        (200, "200/s"),
+    ]
+    table = thresholds_table(verdict)
+    assert table.splitlines()[3].split() == [
+        "Threshold",
+        "Rate",
+        "/s",
+        "Limit",
+        "Measured",
+        "Result",
+    ]
+    assert (
+        "Not measured: Version.p99<50@top at 200/s: no Version request was sent at 200/s" in table
+    )
+    assert " users" not in table
+    write_junit(tmp_path / "junit.xml", verdict, levels)
+    suites = {suite.name: list(suite) for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml"))}
+    assert list(suites) == ["level 100/s", "level 200/s"]
+    assert [case.name for case in suites["level 200/s"]] == [
+        "NoOp.p99<50@200",
+        "Version.p99<50@top",
+    ]
+
+
+def test_a_rate_the_sweep_does_not_have_is_refused_as_a_rate(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--rates", "10 15 20 25", "--fail-on", "p99<50@200")
+    assert result.returncode == 1
+    assert "this run has no level of 200/s (its rates: 10 15 20 25)" in result.stderr
+    assert plan(tmp_path, "--rates", "10 200", "--fail-on", "p99<50@200").returncode == 0

@@ -494,3 +494,20 @@ def test_ctrl_c_during_the_history_append_is_said_and_exits_130(
     assert command.append_run(folder) == EXIT_INTERRUPTED
     err = capsys.readouterr().err
     assert "interrupted: this run was not added to the history" in err
+
+
+def test_an_arrival_rate_level_is_named_by_its_rate_in_the_history(tmp_path: Path) -> None:
+    from ecsload.history.trend import history_table
+
+    location = str(tmp_path / "h.sqlite")
+    for n in range(2):
+        run, levels, rows = made_run(n, latencies(n))
+        levels = [{**levels[0], "users": 200, "model": "open"}]
+        store.append(location, run, levels, [{**row, "users": 200} for row in rows])
+    with store.transaction(location, create=False) as connection:
+        runs = store.run_rows(connection, "")
+    assert runs[0].models == {200: "open"}
+    text = history_table("the local ECS node", runs, [])
+    assert "p95 ms @200/s" in text and "req/s @200/s" in text
+    assert "      200/s p95 ms " in text
+    assert "users" not in text

@@ -8,7 +8,7 @@ levels that finished; run it by hand on an old run or one copied from CI. It
 reads RUN_DIR/summary.json (or, when the run ended before it was written, each
 level-*/summary.json), plan.json, thresholds.txt and comparison.txt where
 present, and each level's samples.csv for its scatter. It writes
-RUN_DIR/report.html, whole or not at all, and prints nothing on success.
+RUN_DIR/report.html, whole or not at all, and says where it is (nothing with -q).
 
 Exit codes: 0 written; 1 usage (RUN_DIR is not a run folder, a bad --graphs), or a
 file could not be written; 4 a summary.json that cannot be read.
@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE.pdf",
         type=option_type(parse_pdf_path),
         help="also write the charts as a PDF, one page per chart group",
+    )
+    p.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing on success (the sweep's own)"
     )
     return p
 
@@ -119,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"cannot write the report of {folder}: {error.strerror} ({error.filename})",
             EXIT_USAGE,
         ) from None
+    if not options.quiet:
+        print(f"Find the report @ '{RunFolder(folder).report}'")
+        if graphs is not None:
+            print(f"Find the charts @ '{graphs}'")
     return 0
 
 

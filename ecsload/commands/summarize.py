@@ -1,8 +1,13 @@
-"""Summarise a level, or a run's levels: print the table, write summary.txt and summary.json.
+"""Summarise a level, or a run's levels: write summary.txt and summary.json, print the answer.
 
     python -m ecsload.commands.summarize level LEVEL_DIR [--concurrency N] [--locust-exit CODE]
-    python -m ecsload.commands.summarize run RUN_DIR
+                                         [--node-deployment FILE] [--short]
+    python -m ecsload.commands.summarize run RUN_DIR [--short]
     python -m ecsload.commands.summarize partial RUN_DIR   (an interrupted run, as far as it went)
+
+It prints the whole tables and notes that summary.txt holds or, with --short (what
+run_load_test.sh passes unless -v), the terminal's short form: a level's one line,
+the run's short table and its answer lines.
 
 `level` reads LEVEL_DIR/samples.csv and level.json (what the locustfile wrote)
 (with --repeat, those of each LEVEL_DIR/repeat-R/ together) and probe.csv (the
@@ -23,11 +28,12 @@ import numpy as np
 
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
+from ecsload.node_files import deployment_rates
 from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.locust_failure import locust_failure
 from ecsload.report.samples import SampleFileError, read_level, read_probe
 from ecsload.report.summary_files import level_info, publish, run_document
-from ecsload.report.tables import level_table, run_table
+from ecsload.report.tables import level_line, level_table, run_table
 from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, RunFolder
 from ecsload.values import option_type, parse_count
 
@@ -63,10 +69,22 @@ def parser() -> argparse.ArgumentParser:
         metavar="R",
         help="the probe's requests per second, for the table (LEVEL_DIR/probe.csv)",
     )
+    level.add_argument(
+        "--node-deployment",
+        metavar="FILE",
+        help="the deployment.json whose limits the local node applied (the rate limiter's "
+        "likely cause, in the notes)",
+    )
     run_ = commands.add_parser("run", help="summarise a run across its levels")
     run_.add_argument("folder", metavar="RUN_DIR", type=Path)
     partial = commands.add_parser("partial", help="summarise an interrupted run as far as it went")
     partial.add_argument("folder", metavar="RUN_DIR", type=Path)
+    for command in (level, run_):
+        command.add_argument(
+            "--short",
+            action="store_true",
+            help="print the short form (a level's line; the short table), not summary.txt",
+        )
     return p
 
 
@@ -107,28 +125,37 @@ def read_probes(folder: LevelFolder) -> np.ndarray | None:
     return np.concatenate(rows) if rows else None
 
 
+def node_limiter(deployment: str | None) -> dict[str, Any] | None:
+    """summary.json's `rate_limiter`: the local node's limits from its deployment.json (what
+    nginx's limit_req without burst does), or None when no limit of ours was in the way."""
+    rates = deployment_rates(deployment) if deployment else {}
+    return {"by": "local node", "deployment": deployment, "rates": rates} if rates else None
+
+
 def summarize_level(
     folder: LevelFolder,
     concurrency: int | None,
     locust_exit: int,
     probe_rate: float | None,
     show: bool = True,
+    node_deployment: str | None = None,
+    short: bool = False,
 ) -> None:
     info = merged_info(folder)
     concurrency = concurrency or info.get("users")
     if not concurrency:
         raise UserError(f"give --concurrency: {folder}/level.json does not say", EXIT_USAGE)
+    rate = info.get("arrival_rate")
+    named = f"{rate:g}/s" if rate else f"{concurrency} users"
     if locust_exit:
         raise UserError(locust_failure(folder, concurrency, locust_exit), EXIT_LOCUST)
     try:
         samples = read_level(folder.path, finished_repeats(folder))
     except SampleFileError as error:
-        raise UserError(
-            f"the level at {concurrency} users recorded no samples: {error}", EXIT_LOCUST
-        ) from None
+        raise UserError(f"the level at {named} recorded no samples: {error}", EXIT_LOCUST) from None
     if not len(samples):
         raise UserError(
-            f"the level at {concurrency} users recorded no samples: see "
+            f"the level at {named} recorded no samples: see "
             f"{folder.output} and {folder.locust_log}",
             EXIT_LOCUST,
         )
@@ -137,8 +164,10 @@ def summarize_level(
     repeat = folder.path.name.removeprefix(REPEAT_PREFIX)
     if repeat.isdigit():  # one repeat of a level run K times
         level["repeat"] = level["repeats"][0]["repeat"] = int(repeat)
+    level["rate_limiter"] = node_limiter(node_deployment)
     summary = run_summary(info.get("host"), [level])
-    publish(folder.summary_text, folder.summary, level_table(level), summary, show)
+    shown = level_line(level, run_relative(folder.summary_text)) if short else None
+    publish(folder.summary_text, folder.summary, level_table(level), summary, show, shown)
 
 
 def summarize_partial(folder: Path) -> None:
@@ -157,7 +186,16 @@ def summarize_partial(folder: Path) -> None:
         summarize_run(folder, interrupted=True)
 
 
-def summarize_run(folder: Path, interrupted: bool = False) -> None:
+def run_relative(path: Path) -> str:
+    """`level-10/summary.txt`: a level's file as named from its run folder (the one with
+    plan.json); the whole path when there is none."""
+    for folder in path.parents:
+        if RunFolder(folder).plan.exists():
+            return str(path.relative_to(folder))
+    return str(path)
+
+
+def summarize_run(folder: Path, interrupted: bool = False, short: bool = False) -> None:
     summary = run_document(folder)
     if interrupted:
         summary["interrupted"] = True
@@ -168,7 +206,10 @@ def summarize_run(folder: Path, interrupted: bool = False) -> None:
             "\nNOTE: the run was interrupted: these are the levels (and repeats) that "
             "finished before it; the others were not measured."
         )
-    publish(run.summary_text, run.summary, text, summary)
+    shown = run_table(summary, full=False) if short else None
+    if shown is not None and interrupted:
+        shown += text.removeprefix(run_table(summary))
+    publish(run.summary_text, run.summary, text, summary, shown=shown)
     warning = remote_write_warning(run)
     if warning:
         print(warning, flush=True)
@@ -208,11 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.locust_exit,
             options.probe_rate,
             show=not options.quiet,
+            node_deployment=options.node_deployment,
+            short=options.short,
         )
     elif options.command == "partial":
         summarize_partial(options.folder)
     else:
-        summarize_run(options.folder)
+        summarize_run(options.folder, short=options.short)
     return 0
 
 

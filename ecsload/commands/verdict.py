@@ -1,6 +1,6 @@
 """A run's verdict after its summary: thresholds, comparison with a baseline, the exit code.
 
-    python -m ecsload.commands.verdict RUN_DIR
+    python -m ecsload.commands.verdict RUN_DIR [--short]
 
 Reads the settings from RUN_DIR/plan.json and the figures from RUN_DIR/summary.json
 (`summarize run` wrote it). With thresholds: prints their table and writes
@@ -10,7 +10,9 @@ comparison.txt and comparison.json. Exit codes: 0 nothing failed (or nothing to
 judge), 6 a threshold failed, 7 the comparison said slower and fail_on_regression
 is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary, or a
 file that cannot be written (a full disk: each file is replaced whole, so the summary
-stays as it was).
+stays as it was). With --short (what run_load_test.sh passes unless -v) it prints each
+answer in a line or a few (ecsload.report.thresholds.thresholds_answer, the comparison's
+title), not the tables, which are in the files.
 """
 
 import argparse
@@ -49,10 +51,12 @@ from ecsload.report.comparison.statistics import (
 from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
+from ecsload.report.tables import headline
 from ecsload.report.thresholds import (
     SEARCH_LEVEL,
     capacity_gates,
     check_thresholds,
+    thresholds_answer,
     thresholds_table,
 )
 from ecsload.run_folder import (
@@ -72,13 +76,19 @@ PROG = "python -m ecsload.commands.verdict"
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("folder", metavar="RUN_DIR", type=Path)
+    p.add_argument(
+        "--short", action="store_true", help="print the answers in a line each, not the tables"
+    )
     return p
 
 
-def publish(path: Path, text: str) -> None:
-    """Print a table and save it."""
+SHORT = False  # --short: the answers, not the tables
+
+
+def publish(path: Path, text: str, answer: str) -> None:
+    """Save a table; print it, or with --short its `answer` in its place."""
     saved(lambda: write_text(path, text + "\n"))
-    print(f"\n{text}", flush=True)
+    print(answer if SHORT else f"\n{text}", flush=True)
 
 
 def judge_thresholds(run: RunFolder, thresholds: Sequence[str], summary: SummaryDocument) -> bool:
@@ -87,7 +97,7 @@ def judge_thresholds(run: RunFolder, thresholds: Sequence[str], summary: Summary
     summary["verdict"] = verdict
     saved(lambda: write_summary(run.summary, summary))
     saved(lambda: write_junit(run.junit, verdict, summary["levels"]))
-    publish(run.thresholds_text, thresholds_table(verdict))
+    publish(run.thresholds_text, thresholds_table(verdict), thresholds_answer(verdict))
     return verdict["passed"]
 
 
@@ -98,7 +108,7 @@ def judge_capacity(run: RunFolder, gates: Sequence[str], summary: SummaryDocumen
     saved(lambda: write_summary(run.summary, summary))
     started = {"users": SEARCH_LEVEL, "started": summary["levels"][0].get("started")}
     saved(lambda: write_junit(run.junit, verdict, [started]))
-    publish(run.thresholds_text, thresholds_table(verdict))
+    publish(run.thresholds_text, thresholds_table(verdict), thresholds_answer(verdict))
     return verdict["passed"]
 
 
@@ -168,7 +178,8 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
         if users in compared
     ]
     saved(lambda: write_comparison(run.comparison, comparison))
-    publish(run.comparison_text, table(comparison))
+    text = table(comparison)
+    publish(run.comparison_text, text, f"{headline(text)} ({run.comparison_text.name})")
     if comparison["verdict"] == NOT_JUDGED and plan.get("fail_on_regression"):
         raise UserError(  # a gate that could not judge has not passed
             f"baseline {name}: no level could be judged ({comparison['levels'][0]['not_judged']}),"
@@ -188,7 +199,10 @@ def plan_of(run: RunFolder) -> PlanDocument:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    run = RunFolder(parser().parse_args(argv).folder)
+    global SHORT
+    options = parser().parse_args(argv)
+    SHORT = options.short
+    run = RunFolder(options.folder)
     plan = plan_of(run)
     summary = summary_of(run.summary) if run.summary.exists() else None
     if not summary or not summary.get("levels"):

@@ -9,7 +9,14 @@ from typing import Any
 from ecsload.history import store
 from ecsload.history.changes import change_points
 from ecsload.history.schema import ALL_TYPES
-from ecsload.history.trend import CHANGE_MARK, cell, figure, levels_of, sparkline
+from ecsload.history.trend import (
+    CHANGE_MARK,
+    cell,
+    figure,
+    level_named,
+    levels_of,
+    sparkline,
+)
 from ecsload.history_location import (
     NO_PASSWORD,
     hidden_password,
@@ -41,7 +48,11 @@ def history_section(folder: Path, plan: Mapping[str, Any]) -> dict[str, Any] | N
     changes = change_points(runs, types=[ALL_TYPES], figures=SECTION_FIGURES)
     shown = levels_of(runs, None)
     headers = ["Run", "Time (UTC)", "Label", "Verdict"]
-    headers += [f"{name} @{users}" for users in shown for name in ("p95 ms", "goodput/s")]
+    headers += [
+        f"{name} @{level_named(runs, users).removesuffix(' users')}"
+        for users in shown
+        for name in ("p95 ms", "goodput/s")
+    ]
     headers.append("Change points")
     rows = []
     for run in runs:
@@ -59,7 +70,7 @@ def history_section(folder: Path, plan: Mapping[str, Any]) -> dict[str, Any] | N
             values = [figure(run, users, ALL_TYPES, key) for run in runs]
             marked = {c.run_id for c in changes if c.users == users and c.figure == key}
             trends.append(
-                f"{users:>5} users {unit:<9} "
+                f"{level_named(runs, users):>11} {unit:<9} "
                 f"{sparkline(values, [run.id in marked for run in runs])}"
             )
     return {

@@ -39,6 +39,12 @@ def figure(run: StoredRun, users: int, name: str, key: str) -> float | None:
     return (run.levels.get(users, {}).get(name) or {}).get(key)
 
 
+def level_named(runs: Sequence[StoredRun], level: int) -> str:
+    """`10 users`, or `200/s` where the runs measured the level as an arrival rate."""
+    rate = any(run.models.get(level) == "open" for run in runs)
+    return f"{level}/s" if rate else f"{level} users"
+
+
 def levels_of(runs: Sequence[StoredRun], wanted: Sequence[int] | None) -> list[int]:
     found = sorted({users for run in runs for users in run.levels})
     return [users for users in found if not wanted or users in wanted]
@@ -63,7 +69,8 @@ def history_table(
     if searched:
         headers.append("Capacity req/s")
     for users in shown:
-        headers += [f"p95 ms @{users}", f"req/s @{users}"]
+        at = level_named(runs, users).removesuffix(" users")
+        headers += [f"p95 ms @{at}", f"req/s @{at}"]
     headers.append("Change points")
     rows = []
     for run in runs:
@@ -95,7 +102,8 @@ def history_table(
                 flags = [run.id in marked for run in runs]
                 known = [v for v in values if v is not None]
                 span = f"{cell(min(known))} to {cell(max(known))}" if known else "-"
-                lines.append(f"{users:>5} users {unit:<7} {sparkline(values, flags)}  {span}")
+                named = level_named(runs, users)
+                lines.append(f"{named:>11} {unit:<7} {sparkline(values, flags)}  {span}")
     if changes:
         lines.append(
             f"{CHANGE_MARK} a change point (Apache Otava, p < 0.001): the figure's mean "

@@ -113,13 +113,14 @@ def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str
         "(see README, New Relic)",
         "node_deployment": "a deployment's limits are set when it is spun up "
         "(see README, Rate limiting)",
+        "node_delay": "only the local node can be slowed down",
     }
     for key, reason in why.items():
         if values[key]:
             sys.stderr.write(
                 f"{PROG}: note: {sources[key]} ignored against ECS_ENDPOINT: {reason}\n"
             )
-            values[key] = ""
+            values[key] = [] if isinstance(values[key], list) else ""
 
 
 def check_credentials_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
@@ -264,11 +265,13 @@ def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -
             )
         if threshold.metric == CAPACITY:
             continue
-        if isinstance(threshold.level, int) and threshold.level not in values["concurrency"]:
-            levels = " ".join(map(str, values["concurrency"]))
+        rates = values["rates"]  # an arrival-rate sweep's levels are its rates
+        levels = rates or values["concurrency"]
+        if isinstance(threshold.level, int) and threshold.level not in levels:
+            named = f"{threshold.level}/s" if rates else f"{threshold.level} users"
             raise UserError(
-                f"threshold {text!r}: this run has no level of {threshold.level} users "
-                f"(its levels: {levels})",
+                f"threshold {text!r}: this run has no level of {named} (its "
+                f"{'rates' if rates else 'levels'}: {' '.join(f'{level:g}' for level in levels)})",
                 EXIT_USAGE,
             )
         if threshold.scope == PROBE and not values["probe_rate"]:

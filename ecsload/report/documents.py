@@ -292,3 +292,8 @@ def run_summary(endpoint: str | None, levels: Iterable[dict[str, Any]]) -> Summa
 def level_key(level: Mapping[str, Any]) -> float:
     """What a sweep varies from level to level: its arrival rate, or its users."""
     return level.get("rate") or level["users"]
+
+
+def level_label(level: Mapping[str, Any]) -> str:
+    """`20 users`, or `200/s` for an arrival-rate level."""
+    return f"{level['rate']:g}/s" if level.get("rate") else f"{level['users']} users"

@@ -112,6 +112,7 @@ def report_html(run: RunPart, written: str) -> str:
     verdict = verdict_context(summary.get("verdict"))
     found = summary.get("saturation") or summary.get("capacity") or {}
     saturation = found.get("text")
+    open_sweep = bool(run.plan.get("rates")) or any(level.get("rate") for level in levels)
     planned = run.plan.get("rates") or run.plan.get("concurrency") or []  # levels as named
     measured = {level["users"] for level in levels} | {level.get("rate") for level in levels}
     unfinished = [level for level in planned if level not in measured]
@@ -125,7 +126,9 @@ def report_html(run: RunPart, written: str) -> str:
             title=f"Load test of {endpoint}",
             endpoint=endpoint,
             date=run.plan.get("created") or levels[0].get("started") or "unknown",
-            levels=[level["users"] for level in levels],
+            levels=", ".join(f"{level_key(level):g}" for level in levels)
+            + (" req/s" if open_sweep else " users"),
+            unit="req/s" if open_sweep else "users",
             requests=sum(level["requests"] for level in levels),
             ramp_requests=sum((level.get("ramp") or {}).get("requests") or 0 for level in levels),
             run_name=run.name,

@@ -12,6 +12,7 @@ from typing import Any
 
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
+from ecsload.report.documents import level_key, level_label
 from ecsload.report.thresholds import failure_text
 from ecsload.run_folder import level_name, write_file
 
@@ -23,13 +24,13 @@ def write_junit(
 ) -> None:
     report = JUnitXml(REPORT_NAME)
     for level in levels:
-        users = level["users"]
-        suite = TestSuite(f"level {users} users")
+        key = level_key(level)  # its users, or an arrival-rate level's rate
+        suite = TestSuite(f"level {level_label(level)}")
         suite.timestamp = level["started"]
         for check in verdict["thresholds"]:
-            if check["level"] != users:
+            if check["level"] != key:
                 continue
-            case = TestCase(check["expr"], classname=f"ecs-load.{level_name(users)}", time=0)
+            case = TestCase(check["expr"], classname=f"ecs-load.{level_name(key)}", time=0)
             if not check["passed"]:
                 case.result = [Failure(failure_text(check), type_="threshold")]
             suite.add_testcase(case)

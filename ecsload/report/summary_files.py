@@ -56,13 +56,19 @@ def saved(write: Callable[[], None]) -> None:
 
 
 def publish(
-    text_path: Path, json_path: Path, text: str, document: SummaryDocument, show: bool = True
+    text_path: Path,
+    json_path: Path,
+    text: str,
+    document: SummaryDocument,
+    show: bool = True,
+    shown: str | None = None,
 ) -> None:
-    """Print the table (unless not `show`) and save it with its JSON document."""
+    """Save the table with its JSON document and print it (unless not `show`), or `shown`
+    in its place (the terminal's short form: every figure stays in the files)."""
     saved(lambda: write_text(text_path, text + "\n"))
     saved(lambda: write_summary(json_path, document))
     if show:
-        print(text, flush=True)
+        print(text if shown is None else shown, flush=True)
 
 
 def run_document(folder: Path) -> SummaryDocument:

@@ -7,11 +7,12 @@ an unverified certificate and reopened connections, the ramp, the probe, the
 generator, and anything that makes a figure less than it seems.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
 
+from ecsload.report.documents import level_label
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT
 from ecsload.report.sample_size import MARK, marked, needs_text
 from ecsload.report.stats import PERCENTILES
@@ -29,6 +30,11 @@ CORRECTED_COLUMN = "99 corrected"  # a closed level's p99 from intended sends
 def framed(title: str) -> str:
     rule = "=" * len(title)
     return f"{rule}\n{title}\n{rule}"
+
+
+def headline(text: str) -> str:
+    """A table's title: its first line that is not a rule."""
+    return next((line for line in text.splitlines() if line.strip("=- ")), "")
 
 
 def percent(part: int, whole: int) -> float:
@@ -102,6 +108,76 @@ def corrected_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
     if value is None or not marked(figures, key):
         return value
     return f"{value:.2f}{MARK}"
+
+
+def level_line(level: Mapping[str, Any], notes: str = "summary.txt") -> str:
+    """The terminal's one line of a finished level: its load, req/s, errors, p50/p95/p99 with
+    their intervals and, after `!`, what needs a look (its table and notes are in `notes`):
+    `10 users: 232.0 ±18.8 req/s, no errors, p50 24.97 ±2.90, p95 …, p99 57.11 ±4.85 ms`."""
+    head = level_label(level)
+    repeats = level.get("repeats") or []
+    if len(repeats) > 1:
+        head += f" over {len(repeats)} repeats"
+    elif level.get("repeat"):
+        head += f" (repeat {level['repeat']})"
+    if level["requests"]:
+        ci = level.get("ci") or {}
+        rps = "n/a" if level["rps"] is None else plus_minus(level["rps"], ci.get("rps"), ".1f")
+        failed = (level["all"] or {}).get("error") or 0
+        errors = (
+            f"errors {plus_minus(level.get('error_percent'), ci.get('error_percent'))}%"
+            if failed
+            else "no errors"
+        )
+        latency = ", ".join(
+            f"p{p} {with_ci(lambda lv: lv['all'], f'p{p}')(level) or '-'}" for p in (50, 95, 99)
+        )
+        line = f"{head}: {rps} req/s, {errors}, {latency} ms"
+    else:
+        line = f"{head}: no request was measured"
+    look = attention(level)
+    return line + (f"  ! {', '.join(look)} ({notes})" if look else "")
+
+
+def attention(level: Mapping[str, Any]) -> list[str]:
+    """What needs a look, in a few words each: what the level's WARNING and NOTE lines say
+    at length (level_notes); "see the notes" for one these words do not name."""
+    requests, figures = level["requests"], level["all"] or {}
+    found = []
+    if requests and figures.get("no_answer") == requests:
+        found.append("no request answered")
+    if not level["ramp"]["completed"]:
+        found.append("stopped in its ramp")
+    elif level.get("stopped_by") == "time":
+        found.append("time cap hit")
+    elif level.get("stopped_by") == "other":
+        found.append("stopped early")
+    if level.get("unanswered"):
+        found.append(f"{level['unanswered']} unanswered")
+    limited = figures.get("rate_limited") or 0
+    if limited > RATE_LIMIT_WARNING_RATIO * requests:
+        found.append(f"{percent(limited, requests):.1f}% rate limited")
+    generator = level.get("generator") or {}
+    busy = max(generator.get("cpu_percent_max") or 0, generator.get("busy_percent_max") or 0)
+    if busy > GENERATOR_BUSY_PERCENT:
+        found.append(f"generator busy {busy:.0f}%")
+    if (level.get("lateness") or {}).get("behind"):
+        found.append("generator behind schedule")
+    if level.get("dropped"):
+        found.append(f"{level['dropped']} dropped")
+    stalls = level.get("stalls") or {}
+    if stalls.get("count"):
+        found.append(f"stalls (longest {stalls['longest_ms']:.0f} ms)")
+    lost = (level.get("workers") or {}).get("lost")
+    if lost:
+        found.append(f"{lost} worker(s) lost")
+    said = [note for note in level_notes(level) if note.startswith(("WARNING", "NOTE"))]
+    if len(said) > len(found):  # a note the words above do not name (one each)
+        found.append("see the notes")
+    tls = level.get("tls")
+    if tls and not tls["verified"]:  # its note is no WARNING or NOTE: the TLS line
+        found.append("certificate not verified")
+    return found
 
 
 def level_table(level: Mapping[str, Any]) -> str:
@@ -304,12 +380,30 @@ def throughput_notes(level: Mapping[str, Any]) -> list[str]:
         f"Rate limited: {limited} ({percent(limited, requests):.1f}% answered 503)",
     ]
     if limited > RATE_LIMIT_WARNING_RATIO * requests:
-        notes.append(
-            f"WARNING: {percent(limited, requests):.1f}% of the requests were rate limited, so "
-            "these numbers mostly measure the rate limiter: raise the deployment's "
-            "api_rate_limiting (see deployment.json.example) for load tests."
-        )
+        notes.append(rate_limit_warning(level, percent(limited, requests)))
     return notes
+
+
+def rate_limit_warning(level: Mapping[str, Any], share: float) -> str:
+    """Over 1% answered 503: the limiter measured, not the service; with the local node's own
+    limits (--node-deployment), their likely cause: nginx's limit_req without burst."""
+    said = f"WARNING: {share:.1f}% of the requests were rate limited, so these numbers mostly "
+    limiter = level.get("rate_limiter")
+    if not limiter:
+        return (
+            said + "measure the rate limiter: raise the deployment's api_rate_limiting (see "
+            "deployment.json.example) for load tests."
+        )
+    rates = ", ".join(
+        f"{name} {rate:g}r/s: {1000 / rate:.1f} ms" for name, rate in limiter["rates"].items()
+    )
+    return (
+        said + f"measure the local node's limiter (--node-deployment {limiter['deployment']}). "
+        "Likely cause: like nginx's limit_req without burst, it refuses a request that comes "
+        f"sooner than 1/rate after the previous one let in ({rates}), so bursts are refused "
+        "even when the average rate is far below the limit; raise rate_limit in that file, or "
+        "leave out --node-deployment, to measure the service."
+    )
 
 
 def connection_notes(level: Mapping[str, Any]) -> list[str]:
@@ -337,17 +431,21 @@ def connection_notes(level: Mapping[str, Any]) -> list[str]:
 def ramp_notes(level: Mapping[str, Any]) -> list[str]:
     ramp, users = level["ramp"], level["users"]
     seconds = "?" if ramp["seconds"] is None else f"{ramp['seconds']:.1f}"
+    started = (
+        f"{users} arrival user{'' if users == 1 else 's'} (one per Locust process)"
+        if level.get("model") == "open"
+        else f"{users} users"
+    )
     if ramp["completed"]:
         warmup = level.get("warmup_seconds")
         then = f", then {warmup:g} s warmup;" if warmup else ","
         notes = [
-            f"Ramp: {users} users in {seconds} s{then} {ramp['requests']} requests, "
-            "not in the table"
+            f"Ramp: {started} in {seconds} s{then} {ramp['requests']} requests, not in the table"
         ]
     else:
         notes = [
             f"NOTE: the level stopped during its ramp, after {seconds} s with "
-            f"{ramp['users_started']} of {users} users started and {ramp['requests']} requests: "
+            f"{ramp['users_started']} of {started} started and {ramp['requests']} requests: "
             "nothing was measured at the full concurrency; raise -t or the hatch rate (-r)."
         ]
     measured = level["users_measured"]
@@ -425,7 +523,7 @@ def completeness_notes(level: Mapping[str, Any]) -> list[str]:
     if requests and level["all"].get("no_answer") == requests:  # absent: an older summary
         why = ", ".join(f"{n} {name}" for name, n in level["no_answer_errors"].items())
         notes.append(
-            f"WARNING: none of the {requests} requests at {level['users']} users was answered "
+            f"WARNING: none of the {requests} requests at {level_label(level)} was answered "
             f"({why}): is the target up and reachable? No latency was measured."
         )
     unanswered = level.get("unanswered") or 0
@@ -471,10 +569,12 @@ def run_title(summary: Mapping[str, Any]) -> str:
     )
 
 
-def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
+def run_grid(summary: Mapping[str, Any], full: bool = True) -> dict[str, Any]:
     """The table across levels as tabulate's arguments: one column per level, one row per
     figure, so each figure's trend as load grows reads left to right (volume, errors, rate
-    limiting, overall and per-type latency, probe, generator)."""
+    limiting, overall and per-type latency, probe, generator). Not `full`, the terminal's:
+    only the rows a person reads first (SHORT_ROWS), and of those that only matter when
+    something went wrong only the ones where it did."""
     levels = summary["levels"]
     names = sorted({name for level in levels for name in level["types"]})
     open_sweep = any(level.get("model") == "open" for level in levels)
@@ -504,6 +604,8 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
         ("Generator CPU %", ".0f", lambda lv: (lv["generator"] or {}).get("cpu_percent_max")),
         ("Generator busy %", ".0f", lambda lv: (lv["generator"] or {}).get("busy_percent_max")),
     ]
+    if not full:
+        figures = [row for row in figures if shown_short(row[0], levels)]
     return {
         "tabular_data": [
             [label, *(cell(value(level), fmt) for level in levels)] for label, fmt, value in figures
@@ -517,14 +619,48 @@ def run_grid(summary: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_table(summary: Mapping[str, Any]) -> str:
+SHORT_ROWS = ("Requests/s", "Error %", "p50", "p95", "p99", "p99 corrected")
+SHORT_WHEN_SEEN = {  # a row of the short table only where some level has one of these
+    "Users measured": lambda lv: lv["requests"] and lv["users_measured"] != lv["users"],
+    "Rate limited %": lambda lv: (lv["all"] or {}).get("rate_limited"),
+    "Longest stall ms": lambda lv: (lv.get("stalls") or {}).get("count"),
+    "Dropped": lambda lv: lv.get("dropped"),
+    "Probe p50": lambda lv: lv["probe"],
+    "Generator busy %": lambda lv: (
+        max(
+            (lv["generator"] or {}).get("cpu_percent_max") or 0,
+            (lv["generator"] or {}).get("busy_percent_max") or 0,
+        )
+        > GENERATOR_BUSY_PERCENT
+    ),
+}
+
+
+SHORT_TABLE_NOTE = (
+    "Every figure, per request type too: summary.txt and level-*/summary.txt (-v prints them)"
+)
+
+
+def shown_short(label: str, levels: Sequence[Mapping[str, Any]]) -> bool:
+    seen = SHORT_WHEN_SEEN.get(label)
+    return label in SHORT_ROWS or bool(seen and any(seen(level) for level in levels))
+
+
+def run_table(summary: Mapping[str, Any], full: bool = True) -> str:
     """The run's title, its table across levels and, under it, where the service saturates
-    (ecsload.report.saturation)."""
+    (ecsload.report.saturation) or its capacity; not `full`, the terminal's short table."""
     found = summary.get("saturation")
     saturation = [found["text"], *found.get("notes", [])] if found else []
     capacity = [summary["capacity"]["text"]] if summary.get("capacity") else []
+    more = [] if full else [SHORT_TABLE_NOTE]
     return "\n".join(
-        [framed(run_title(summary)), tabulate(**run_grid(summary)), *saturation, *capacity]
+        [
+            framed(run_title(summary)),
+            tabulate(**run_grid(summary, full)),
+            *more,
+            *saturation,
+            *capacity,
+        ]
     )
 
 
@@ -534,11 +670,6 @@ def cell(value: Any, fmt: str) -> str:
     if isinstance(value, str):
         return value
     return "-" if value is None else format(value, fmt)
-
-
-def level_label(level: Mapping[str, Any]) -> str:
-    """`20 users`, or `200/s` for an arrival-rate level."""
-    return f"{level['rate']:g}/s" if level.get("rate") else f"{level['users']} users"
 
 
 def type_figures(name: str) -> Callable[[Mapping[str, Any]], Mapping[str, Any] | None]:

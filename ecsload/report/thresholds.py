@@ -15,7 +15,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.documents import level_key
+from ecsload.report.documents import level_key, level_label
 from ecsload.report.sample_size import MARK, marked
 from ecsload.report.tables import framed, percent
 from ecsload.values import CAPACITY, PROBE, TOP_LEVEL, Threshold, parse_threshold
@@ -49,22 +49,24 @@ def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float:
     if threshold.scope == PROBE:
         probe = level["probe"] or {}
         if not probe.get("count"):
-            raise NotMeasured(f"no probe figure at {level_key(level)} users")
+            raise NotMeasured(f"no probe figure at {level_label(level)}")
         errors = percent(probe["errors"], probe["count"])
         if metric == "error%":
             return errors
-        trusted(errors, probe["count"] - probe["errors"], "probe requests", level_key(level))
+        trusted(errors, probe["count"] - probe["errors"], "probe requests", level_label(level))
         return probe[metric]
     figures = level["types"].get(threshold.scope) if threshold.scope else level["all"]
     what = f"{threshold.scope} requests" if threshold.scope else "requests"
     if not figures:
-        raise NotMeasured(f"no {what[:-1]} was sent at {level_key(level):g} users")
+        raise NotMeasured(f"no {what[:-1]} was sent at {level_label(level)}")
     count = figures["ok"] + figures["error"]
     if metric == "error%":
         return percent(figures["error"], count)
     if metric == "rate_limited%":
         return percent(figures["rate_limited"], count)
-    trusted(percent(figures["error"], count), count - figures["no_answer"], what, level_key(level))
+    trusted(
+        percent(figures["error"], count), count - figures["no_answer"], what, level_label(level)
+    )
     if metric == "rps":
         value = level["rps"]
     elif metric.endswith("c"):  # corrected; an arrival-rate level's own are timed from schedule
@@ -73,17 +75,18 @@ def measured_value(threshold: Threshold, level: Mapping[str, Any]) -> float:
     else:
         value = figures[metric]
     if value is None:
-        raise NotMeasured(f"no {metric} at {level_key(level)} users")
+        raise NotMeasured(f"no {metric} at {level_label(level)}")
     return value
 
 
-def trusted(error_percent: float, answered: int, what: str, users: float) -> None:
-    """NotMeasured unless some requests were answered and at most MAX_ERROR_PERCENT failed."""
+def trusted(error_percent: float, answered: int, what: str, at: str) -> None:
+    """NotMeasured unless some requests were answered and at most MAX_ERROR_PERCENT failed
+    (`at`: the level, `20 users` or `200/s`)."""
     if not answered:
-        raise NotMeasured(f"none of the {what} at {users:g} users was answered")
+        raise NotMeasured(f"none of the {what} at {at} was answered")
     if error_percent > MAX_ERROR_PERCENT:
         raise NotMeasured(
-            f"{error_percent:.1f}% of the {what} at {users:g} users failed, over the "
+            f"{error_percent:.1f}% of the {what} at {at} failed, over the "
             f"{MAX_ERROR_PERCENT:g}% a latency or throughput figure allows"
         )
 
@@ -109,7 +112,11 @@ def check_thresholds(texts: Sequence[str], levels: Sequence[Mapping[str, Any]]) 
         for threshold in thresholds:
             if not applies(threshold, level_key(level), top):
                 continue
-            check: dict[str, Any] = {"expr": threshold.text, "level": level_key(level)}
+            check: dict[str, Any] = {
+                "expr": threshold.text,
+                "level": level_key(level),
+                "label": level_label(level),
+            }
             try:
                 measured = measured_value(threshold, level)
             except NotMeasured as why:
@@ -154,6 +161,14 @@ def failure_text(check: Mapping[str, Any]) -> str:
     return f"measured {check['measured']:.2f}{unit(threshold.metric)}, {limit}"
 
 
+def at_level(check: Mapping[str, Any]) -> str:
+    """The check's level as words: `20 users`, `200/s` (a verdict without labels: users)."""
+    level = check["level"]
+    if check.get("label") or isinstance(level, str):  # a label, or the search's answer
+        return str(check.get("label") or f"the {level}")
+    return f"{level:g} users"
+
+
 def thresholds_table(verdict: Mapping[str, Any]) -> str:
     """thresholds.txt: one row per threshold and level, its limit, the figure, pass or FAIL."""
     checks = verdict["thresholds"]
@@ -178,13 +193,34 @@ def thresholds_table(verdict: Mapping[str, Any]) -> str:
                 "pass" if check["passed"] else "FAIL",
             ]
         )
-    headers = ["Threshold", "Users", "Limit", "Measured", "Result"]
+    rates = any(str(check.get("label", "")).endswith("/s") for check in checks)
+    headers = ["Threshold", "Rate /s" if rates else "Users", "Limit", "Measured", "Result"]
     table = tabulate(rows, headers=headers, disable_numparse=True, colalign=("left", "right"))
     few = [f"{MARK}: a percentile from too few answers to rely on (see the level's table)"]
     reasons = [
-        f"Not measured: {check['expr']} at {check['level']} users: {check['not_measured']}"
+        f"Not measured: {check['expr']} at {at_level(check)}: {check['not_measured']}"
         for check in checks
         if check["measured"] is None
     ]
     marked = few if any(c.get("few") for c in checks) else []
     return "\n".join([framed(title), table, *reasons, *marked])
+
+
+SHORT_FAILURES = 3  # failed checks the terminal's answer names; the rest are in thresholds.txt
+
+
+def thresholds_answer(verdict: Mapping[str, Any]) -> str:
+    """The terminal's answer: the thresholds' title and, when some failed, the first few
+    in a line each (every check is in thresholds.txt)."""
+    checks = verdict["thresholds"]
+    failed = [check for check in checks if not check["passed"]]
+    if not failed:
+        return f"Thresholds: all {len(checks)} checks passed"
+    lines = [f"Thresholds: {len(failed)} of {len(checks)} checks FAILED (thresholds.txt)"]
+    lines += [
+        f"  FAIL {check['expr']} at {at_level(check)}: {failure_text(check)}"
+        for check in failed[:SHORT_FAILURES]
+    ]
+    if len(failed) > SHORT_FAILURES:
+        lines.append(f"  … and {len(failed) - SHORT_FAILURES} more")
+    return "\n".join(lines)
