@@ -39,6 +39,7 @@ MAX_PROBE_RATE = 100  # requests per second: a probe, not a second load
 MAX_SECONDS = 7 * 24 * 3600
 MAX_REPEAT = 100  # repeats of a sweep's levels
 MAX_RATE = 1_000_000  # requests per second of one level: far beyond what one generator sends
+MAX_COUNT = 1_000_000_000  # users of a level, requests of a level: a finite plan
 MAX_CHANGE_PERCENT = 1000  # a tolerance or run noise: 1000% is a figure 11 times its baseline
 
 # Thresholds (`--fail-on`): [SCOPE.]METRIC OP NUMBER[@LEVEL]. The percentiles are those
@@ -72,14 +73,22 @@ def option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
-def parse_count(text: str) -> int:
-    """A positive integer."""
+def positive_integer(text: str) -> int:
+    """A positive integer, of any size: each use bounds it."""
     try:
         value = int(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a positive integer") from None
     if value < 1:
         raise ValueError(f"{text!r} is not a positive integer")
+    return value
+
+
+def parse_count(text: str) -> int:
+    """A positive integer, at most MAX_COUNT."""
+    value = positive_integer(text)
+    if value > MAX_COUNT:
+        raise ValueError(f"{text!r} is over {MAX_COUNT:,} (a count of users or requests)")
     return value
 
 
@@ -173,8 +182,11 @@ def json_max_in_flight(value: object) -> int:
 
 
 def parse_rate(text: str) -> int | float:
-    """A positive number of users started per second (Locust accepts fractions)."""
+    """A positive number of users started per second (Locust accepts fractions), at most
+    MAX_RATE."""
     value = positive_number(text)
+    if value > MAX_RATE:
+        raise ValueError(f"{text!r} is over {MAX_RATE:,} users a second")
     return int(value) if value.is_integer() else value
 
 
@@ -268,7 +280,7 @@ def parse_baseline(text: str) -> str:
 
 def parse_seconds(text: str) -> int:
     """A time cap in whole seconds, from 1 to a week (Locust's timer overflows far beyond)."""
-    value = parse_count(text)
+    value = positive_integer(text)
     if value > MAX_SECONDS:
         raise ValueError(f"{text!r} is over {MAX_SECONDS} seconds (7 days)")
     return value
@@ -580,7 +592,7 @@ def json_resolution(value: object) -> int | float:
 def json_count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{json.dumps(value)} is not a positive integer")
-    return value
+    return parse_count(str(value))
 
 
 def json_levels(value: object) -> list[int]:

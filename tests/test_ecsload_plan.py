@@ -256,6 +256,13 @@ BAD_OPTIONS = [
     (["--happy-image", "ubuntu"], "'ubuntu' is not an image name with a tag"),
     (["--probe-rate", "-1"], "'-1' is not a number from 0 (no probe) to 100"),
     (["-t", "99999999999999999999"], "is over 604800 seconds (7 days)"),
+    # Unbounded counts and rates reached Locust and gevent (an OverflowError, a level stuck).
+    (["-n", "99999999999999999999"], "is over 1,000,000,000 (a count of users or requests)"),
+    (["-c", "5 99999999999999999999"], "is over 1,000,000,000"),
+    (["-r", "1e300"], "'1e300' is over 1,000,000 users a second"),
+    (["--rates", "99999999999999999999"], "is not a whole number from 1 to 1000000"),
+    (["--run-noise", "1e100"], "'1e100' is not a percentage from 0 to 1000"),
+    (["--tolerance", "inf"], "'inf' is not a number of 0 or more"),
     (["-o", ""], "argument -o/--results: is empty"),
     (["--no-credentials"], "--no-credentials goes with ECS_ENDPOINT"),
     (["--graphs", "sweep.png"], "argument --graphs: 'sweep.png' does not end in .pdf"),

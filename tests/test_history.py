@@ -511,3 +511,18 @@ def test_an_arrival_rate_level_is_named_by_its_rate_in_the_history(tmp_path: Pat
     assert "p95 ms @200/s" in text and "req/s @200/s" in text
     assert "      200/s p95 ms " in text
     assert "users" not in text
+
+
+def test_labels_and_figures_are_checked_as_the_history_is_read(tmp_path: Path) -> None:
+    """ANSI escapes and CR in a stored label were printed raw by `history` (a terminal can
+    be driven by a label); a NaN or negative figure a history holds is no figure."""
+    location = str(tmp_path / "h.sqlite")
+    store.append(location, *made_run(1, latencies(1)))
+    with sqlite3.connect(location) as db:  # as an older version, or a hand, wrote it
+        db.execute("UPDATE runs SET label = ?, branch = ?", ("\x1b[2Jgone\r", "b\nx"))
+        db.execute("UPDATE figures SET p50 = 'NaN', p95 = -3.0")
+    with store.transaction(location, create=False) as connection:
+        (run,) = store.run_rows(connection, "")
+    assert (run.label, run.branch) == ("?[2Jgone?", "b?x")
+    assert run.levels[10][ALL_TYPES]["p95"] is None
+    assert between_run_noise([run, run, run]) is None

@@ -392,12 +392,14 @@ def run_rows(
 
 
 def checked_figures(figures: Mapping[Any, Any]) -> dict[str, Any]:
-    """A figures row as read: a number that is not finite or is below 0 (rows a
-    hand-edited or older history may hold) is no figure (None)."""
+    """A figures row as read: a value that is not a number, not finite or below 0 (rows a
+    hand-edited or foreign history may hold) is no figure (None)."""
     checked = dict(figures)
     for name, value in figures.items():
-        number = isinstance(value, float | int) and not isinstance(value, bool)
-        if number and name not in ("run_id", "users") and not 0 <= value < math.inf:
+        if name in ("run_id", "users", "type") or value is None:
+            continue
+        number = isinstance(value, Real) and not isinstance(value, bool)
+        if not number or not 0 <= value < math.inf:  # SQLite keeps a text where it was put
             checked[name] = None
     return checked
 
