@@ -196,7 +196,7 @@ def test_a_level_without_samples_still_has_its_table(tmp_path: Path) -> None:
 
     page = (run_dir / "report.html").read_text()
     assert charts_in(page) == SWEEP_CHARTS + 1
-    assert "No chart: " in page and "samples.csv cannot be read" in page
+    assert "No chart: " in page and "samples.csv does not exist" in page
     assert "280 @ 10 from " in page
 
 
