@@ -1,4 +1,4 @@
-"""The credentials of a metrics receiver (--remote-write-credentials): a file, never an option.
+"""The credentials of a metrics receiver (--metrics-credentials): a file, never an option.
 
 Its first line is `bearer TOKEN` or `basic USER:PASSWORD`; what comes back is the
 Authorization header to send. A base module (standard library only): the plan

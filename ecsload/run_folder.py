@@ -260,6 +260,7 @@ class LevelFolder:
     info = property(lambda self: self.path / LEVEL_INFO.name)
     progress = property(lambda self: self.path / PROGRESS.name)
     remote_write = property(lambda self: self.path / "remote_write.json")  # --remote-write
+    otlp = property(lambda self: self.path / "otlp.json")  # --otlp
     summary = property(lambda self: self.path / SUMMARY.name)
     summary_text = property(lambda self: self.path / "summary.txt")
     output = property(lambda self: self.path / "output.txt")

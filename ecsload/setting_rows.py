@@ -297,17 +297,30 @@ SETTINGS = (
         locust="--remote-write",
     ),
     Setting(
-        "remote_write_credentials",
+        "otlp",
+        None,  # carried to Locust by its locustfile option
+        "",
+        parse_metrics_url,
+        json_text(parse_metrics_url),
+        "ECS_LOAD_OTLP",
+        help="push the same live metrics every 2 s over OTLP/HTTP to this URL, e.g. "
+        "http://127.0.0.1:4318/v1/metrics (an OpenTelemetry collector; docs/metrics.md)",
+        flags=("--otlp",),
+        metavar="URL",
+        locust="--otlp",
+    ),
+    Setting(
+        "metrics_credentials",
         None,  # carried to Locust by its locustfile option (the path, never the secret)
         "",
         parse_path,
         json_text(parse_path),
-        "ECS_LOAD_REMOTE_WRITE_CREDENTIALS",
-        help="the remote-write receiver's credentials: a file whose first line is "
-        "`bearer TOKEN` or `basic USER:PASSWORD`",
-        flags=("--remote-write-credentials",),
+        "ECS_LOAD_METRICS_CREDENTIALS",
+        help="the metrics receivers' credentials (--remote-write, --otlp): a file whose first "
+        "line is `bearer TOKEN` or `basic USER:PASSWORD`",
+        flags=("--metrics-credentials",),
         metavar="FILE",
-        locust="--remote-write-credentials",
+        locust="--metrics-credentials",
     ),
     Setting(
         "endpoint",
@@ -875,7 +888,8 @@ OPTION_ORDER = (
     "probe_rate",
     "trace_sample",
     "remote_write",
-    "remote_write_credentials",
+    "otlp",
+    "metrics_credentials",
     "processes",
     "thresholds",
     "baseline",

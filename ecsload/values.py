@@ -430,7 +430,7 @@ def parse_metrics_url(text: str) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError(
             "the URL holds credentials (user@ or user:password@): put them in the file of "
-            "--remote-write-credentials instead"
+            "--metrics-credentials instead"
         )
     try:
         port = parts.port

@@ -1,20 +1,24 @@
-"""Debian's Prometheus as a remote-write receiver on 127.0.0.1, for the live metrics' tests.
+"""Receivers of the live metrics on 127.0.0.1, for their tests.
 
-Started with `--web.enable-remote-write-receiver` and a storage folder of the
-test's own, stopped (SIGTERM, then SIGKILL after a bounded wait) when the block
-ends; queried over its HTTP API.
+Debian's Prometheus, started with `--web.enable-remote-write-receiver` and a
+storage folder of the test's own, stopped (SIGTERM, then SIGKILL after a bounded
+wait) when the block ends, queried over its HTTP API; and a plain HTTP server
+that keeps every body POSTed to it (an OTLP collector's part, read with the
+OpenTelemetry protocol's own classes: Prometheus 2.42 takes no OTLP).
 """
 
 import contextlib
+import http.server
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -88,3 +92,50 @@ def prometheus_receiver(folder: Path) -> Iterator[Prometheus]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    bodies: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+    delay = 0.0
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(self.delay)
+        type(self).bodies.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def http_receiver() -> Iterator[tuple[str, type[Receiver]]]:
+    """`http://127.0.0.1:PORT` and its handler class, whose `bodies` are (headers, body) of
+    each POST in order; `delay` makes it answer later."""
+    handler = type("Handler", (Receiver,), {"bodies": [], "delay": 0.0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def otlp_points(body: bytes) -> dict[str, list]:
+    """An OTLP/HTTP body's data points by metric name (the collector's own protobuf)."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+        ExportMetricsServiceRequest,
+    )
+
+    request = ExportMetricsServiceRequest()
+    request.ParseFromString(body)
+    points: dict[str, list] = {}
+    for resource in request.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                kind = metric.WhichOneof("data")
+                points.setdefault(metric.name, []).extend(getattr(metric, kind).data_points)
+    return points

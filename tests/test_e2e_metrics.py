@@ -9,7 +9,12 @@ import pytest
 
 from tests.e2e_support import clean_env, only_run_dir, read_json, run_script
 from tests.nginx_support import Nginx, free_port
-from tests.prometheus_support import prometheus_missing, prometheus_receiver
+from tests.prometheus_support import (
+    http_receiver,
+    otlp_points,
+    prometheus_missing,
+    prometheus_receiver,
+)
 from tests.test_grafana_dashboard import dashboard_metrics
 
 pytestmark = pytest.mark.e2e
@@ -78,16 +83,21 @@ def test_a_sweep_writes_each_levels_counts_and_histogram_to_prometheus(
         assert [item["metric"]["level"] for item in ends] == [LEVELS[-1]]
 
 
+@pytest.mark.parametrize(
+    ("option", "path", "name"),
+    [("--remote-write", "/api/v1/write", "remote write"), ("--otlp", "/v1/metrics", "OTLP")],
+)
 def test_a_receiver_that_is_down_costs_one_warning_never_the_run(
-    tmp_path: Path, nginx: Nginx
+    tmp_path: Path, nginx: Nginx, option: str, path: str, name: str
 ) -> None:
-    down = f"http://127.0.0.1:{free_port()}/api/v1/write"  # nothing listens there
-    code, output, run_dir = sweep(nginx, tmp_path / "results", "--remote-write", down)
+    down = f"http://127.0.0.1:{free_port()}{path}"  # nothing listens there
+    code, output, run_dir = sweep(nginx, tmp_path / "results", option, down)
     assert code == 0, output
     assert (run_dir / "report.html").is_file()
-    warnings = [line for line in output.splitlines() if "WARNING: remote write" in line]
+    warnings = [line for line in output.splitlines() if down in line]  # and none on stderr
     assert len(warnings) == 1, output
-    assert down in warnings[0] and "ConnectionError" in warnings[0]
+    assert warnings[0].startswith(f"WARNING: {name} to {down}: ")
+    assert "pushes failed" in warnings[0]
 
 
 def test_every_request_carries_a_traceparent_whose_id_is_in_the_samples(
@@ -112,3 +122,29 @@ def test_every_request_carries_a_traceparent_whose_id_is_in_the_samples(
         with (run_dir / f"level-{level}" / "samples.csv").open() as f:
             recorded |= {row["trace_id"] for row in csv.DictReader(f)}
     assert recorded == set(trace_ids)
+
+
+def test_a_sweep_sends_the_same_counts_over_otlp(tmp_path: Path, nginx: Nginx) -> None:
+    """An OTLP/HTTP collector's side, in this process (Prometheus 2.42 takes no OTLP): each
+    level's last push says its measured requests, as summary.json does."""
+    with http_receiver() as (url, handler):
+        code, output, run_dir = sweep(nginx, tmp_path / "results", "--otlp", f"{url}/v1/metrics")
+        bodies = [body for _, body in handler.bodies]
+    assert code == 0, output
+    assert "WARNING: OTLP" not in output
+    measured: dict[str, float] = {}  # by level: the last push's total
+    histograms: set[str] = set()
+    for body in bodies:
+        points = otlp_points(body)
+        totals: dict[str, float] = {}
+        for point in points.get("ecs_load_requests", []):
+            attributes = {a.key: a.value.string_value for a in point.attributes}
+            if attributes["phase"] == "measure":
+                level = attributes["level"]
+                totals[level] = totals.get(level, 0) + (point.as_int or point.as_double)
+        measured.update(totals)
+        for point in points.get("ecs_load_response_seconds", []):
+            histograms.add({a.key: a.value.string_value for a in point.attributes}["level"])
+    summary = read_json(run_dir / "summary.json")
+    assert measured == {str(level["users"]): level["requests"] for level in summary["levels"]}
+    assert histograms == set(LEVELS)

@@ -1,26 +1,32 @@
 """Live metrics: remote write's encoding, the figures from sample lines, the pusher against a
 real HTTP receiver on 127.0.0.1 (up, down, slow), the credentials file, the run's WARNING."""
 
-import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import ClassVar
 
 import pytest
 
-from ecsload.commands.summarize import remote_write_warning
+from ecsload.commands.summarize import metrics_warnings
 from ecsload.plugin import live_metrics
-from ecsload.plugin.live_metrics import BUCKETS, LevelMarks, LevelMetrics, LiveFigures, Pusher
+from ecsload.plugin.live_metrics import (
+    BUCKETS,
+    PUSH_TIMEOUT,
+    LevelMarks,
+    LevelMetrics,
+    LiveFigures,
+    otlp_pusher,
+    remote_write_pusher,
+)
 from ecsload.plugin.remote_write import decode, encode
 from ecsload.receiver_auth import AuthFileError, read_auth
 from ecsload.run_folder import LevelFolder, RunFolder
 from ecsload.values import parse_metrics_url
 from tests.ecsload_support import plan, write
 from tests.nginx_support import free_port
+from tests.prometheus_support import Receiver, http_receiver, otlp_points
 from tests.test_grafana_dashboard import dashboard_metrics
 
 LINES = [
@@ -51,6 +57,7 @@ def by_name(series: list, name: str) -> dict:
 
 def test_each_line_counts_once_by_outcome_and_only_answers_are_latencies() -> None:
     figures = LiveFigures()
+    figures.lateness["remote_write"] = 0.0
     figures.add_lines(LINES[:3])
     figures.add_lines(LINES[3:])
     series = figures.series(LABELS)
@@ -71,36 +78,14 @@ def test_each_line_counts_once_by_outcome_and_only_answers_are_latencies() -> No
     assert counts[(("phase", "measure"), ("type", "NoOp"))] == 2  # the errors are not in it
     sums = by_name(series, "ecs_load_response_seconds_sum")
     assert sums[(("phase", "measure"), ("type", "NoOp"))] == pytest.approx(0.0308)
-    assert figures.take_lateness() == pytest.approx(0.0025)
-    assert figures.take_lateness() == 0.0  # the largest since the last push
-
-
-class Receiver(http.server.BaseHTTPRequestHandler):
-    bodies: ClassVar[list[tuple[dict[str, str], bytes]]] = []
-    delay = 0.0
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        time.sleep(self.delay)
-        type(self).bodies.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_: object) -> None:
-        pass
+    assert figures.take_lateness("remote_write") == pytest.approx(0.0025)
+    assert figures.take_lateness("remote_write") == 0.0  # the largest since the last push
 
 
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, type[Receiver]]]:
-    handler = type("Handler", (Receiver,), {"bodies": [], "delay": 0.0})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/api/v1/write", handler
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_receiver() as (url, handler):
+        yield f"{url}/api/v1/write", handler
 
 
 def test_a_push_carries_snappy_protobuf_and_the_files_credentials(
@@ -110,7 +95,7 @@ def test_a_push_carries_snappy_protobuf_and_the_files_credentials(
     auth = read_auth(write(tmp_path / "auth", "bearer s3cr3t-token\n"))
     figures = LiveFigures()
     figures.add_lines(LINES)
-    pusher = Pusher(url, auth, lambda: figures.series(LABELS))
+    pusher = remote_write_pusher(url, auth, lambda: figures.series(LABELS))
     delivery = pusher.finish()
     assert delivery.document() == {
         "url": url,
@@ -132,7 +117,7 @@ def test_a_push_carries_snappy_protobuf_and_the_files_credentials(
 def test_a_receiver_down_or_slow_is_counted_never_waited_for_long(
     monkeypatch: pytest.MonkeyPatch, receiver: tuple[str, type[Receiver]]
 ) -> None:
-    down = Pusher(f"http://127.0.0.1:{free_port()}/api/v1/write", {}, lambda: [])
+    down = remote_write_pusher(f"http://127.0.0.1:{free_port()}/api/v1/write", {}, lambda: [])
     down.push()
     delivery = down.finish()
     assert (delivery.pushes, delivery.failed, delivery.final_delivered) == (2, 2, False)
@@ -140,7 +125,7 @@ def test_a_receiver_down_or_slow_is_counted_never_waited_for_long(
     url, handler = receiver
     handler.delay = 3.0
     monkeypatch.setattr(live_metrics, "PUSH_TIMEOUT", 0.3)
-    slow = Pusher(url, {}, lambda: [])
+    slow = remote_write_pusher(url, {}, lambda: [])
     started = time.monotonic()
     assert slow.push() is False
     assert time.monotonic() - started < 2.5  # given up after its timeout, not the receiver's 3 s
@@ -170,7 +155,7 @@ def test_a_bad_credentials_file_is_named_and_its_secret_never_shown(tmp_path: Pa
 def test_a_url_with_credentials_is_refused_without_repeating_them() -> None:
     with pytest.raises(ValueError) as error:
         parse_metrics_url("https://prom:hunter2@metrics.example.com/api/v1/write")
-    assert "hunter2" not in str(error.value) and "--remote-write-credentials" in str(error.value)
+    assert "hunter2" not in str(error.value) and "--metrics-credentials" in str(error.value)
     assert parse_metrics_url(" http://127.0.0.1:9090/api/v1/write ") == (
         "http://127.0.0.1:9090/api/v1/write"
     )
@@ -178,13 +163,13 @@ def test_a_url_with_credentials_is_refused_without_repeating_them() -> None:
 
 def test_the_plan_checks_the_credentials_file_before_the_sweep(tmp_path: Path) -> None:
     secret = write(tmp_path / "auth", "token hunter2\n")
-    alone = plan(tmp_path, "--remote-write-credentials", str(secret))
+    alone = plan(tmp_path, "--metrics-credentials", str(secret))
     assert alone.returncode == 1 and "goes with --remote-write URL" in alone.stderr
     bad = plan(
         tmp_path,
         "--remote-write",
         "http://127.0.0.1:9/api/v1/write",
-        "--remote-write-credentials",
+        "--metrics-credentials",
         str(secret),
     )
     assert bad.returncode == 2 and "neither `bearer TOKEN`" in bad.stderr
@@ -193,7 +178,7 @@ def test_the_plan_checks_the_credentials_file_before_the_sweep(tmp_path: Path) -
 
 def test_the_run_says_once_what_its_levels_could_not_push(tmp_path: Path) -> None:
     run = RunFolder(tmp_path)
-    assert remote_write_warning(run) is None
+    assert metrics_warnings(run) == []
     for key, failed in ((5, 0), (10, 3)):
         folder = LevelFolder(tmp_path / f"level-{key}")
         folder.path.mkdir()
@@ -205,12 +190,11 @@ def test_the_run_says_once_what_its_levels_could_not_push(tmp_path: Path) -> Non
             "final_delivered": not failed,
         }
         folder.remote_write.write_text(json.dumps(document))
-    warning = remote_write_warning(run)
-    assert warning == (
+    assert metrics_warnings(run) == [
         "WARNING: remote write to http://127.0.0.1:9/api/v1/write: 3 of 8 pushes failed "
         "(ConnectionError); the receiver misses those points, and the final figures of 1 of 2 "
         "levels (the run's files are whole)"
-    )
+    ]
 
 
 def test_an_arrival_rate_level_pushes_every_gauge_and_mark_the_dashboard_reads() -> None:
@@ -227,7 +211,7 @@ def test_an_arrival_rate_level_pushes_every_gauge_and_mark_the_dashboard_reads()
         generator_share=lambda: {"cpu_percent": 40.0, "busy_percent": 42.0},
     )
     marks = LevelMarks(run="r1", level="50", repeat="1", run_started=1_699_999_990.0, run_ends=True)
-    metrics = LevelMetrics(level, marks, "http://127.0.0.1:1/api/v1/write", {})
+    metrics = LevelMetrics(level, marks)
     metrics.figures.add_lines(LINES)
     series = metrics.snapshot()
     values = {labels["__name__"]: value for labels, value in series}
@@ -244,3 +228,68 @@ def test_an_arrival_rate_level_pushes_every_gauge_and_mark_the_dashboard_reads()
         == {**LABELS, "endpoint": "http://127.0.0.1:1", "level": "50"}
         for labels, _ in series
     )
+
+
+def test_otlp_carries_the_same_figures_through_the_sdks_exporter(
+    receiver: tuple[str, type[Receiver]],
+) -> None:
+    url, handler = receiver
+    level = SimpleNamespace(
+        environment=SimpleNamespace(
+            host="http://127.0.0.1:1", runner=SimpleNamespace(user_count=2)
+        ),
+        arrival_rate=None,
+        started=1_700_000_000.0,
+        ended=None,
+        role=SimpleNamespace(budget=None),  # a master: no generator share of its own
+    )
+    marks = LevelMarks(run="r1", level="5", repeat="1", run_started=1_699_999_990.0, run_ends=False)
+    metrics = LevelMetrics(level, marks)
+    pusher = otlp_pusher(
+        url.replace("/api/v1/write", "/v1/metrics"), {"Authorization": "Bearer t"}, metrics
+    )
+    metrics.add_output("otlp", pusher)
+    metrics.figures.add_lines(LINES)
+    assert pusher.finish().document()["final_delivered"] is True
+    ((sent, body),) = handler.bodies
+    headers = {name.lower(): value for name, value in sent.items()}
+    assert headers["content-type"] == "application/x-protobuf"
+    assert headers["authorization"] == "Bearer t"
+    points = otlp_points(body)
+    attributes = [
+        {a.key: a.value.string_value for a in p.attributes} for p in points["ecs_load_requests"]
+    ]
+    assert all(a.items() >= LABELS.items() for a in attributes)
+    measured = [
+        p.as_int or p.as_double
+        for p, a in zip(points["ecs_load_requests"], attributes, strict=True)
+        if a["phase"] == "measure"
+    ]
+    assert sum(measured) == 5
+    [noop] = [
+        p
+        for p in points["ecs_load_response_seconds"]
+        if {a.key: a.value.string_value for a in p.attributes}["type"] == "NoOp"
+    ]
+    assert (noop.count, list(noop.explicit_bounds)) == (2, list(BUCKETS))
+    assert set(points) >= {
+        "ecs_load_users",
+        "ecs_load_level_start_seconds",
+        "ecs_load_run_start_seconds",
+    }
+
+
+def test_an_otlp_collector_that_is_down_is_a_failed_push_within_its_timeout() -> None:
+    level = SimpleNamespace(
+        environment=SimpleNamespace(host="", runner=None),
+        arrival_rate=None,
+        started=1.0,
+        ended=None,
+        role=SimpleNamespace(budget=None),
+    )
+    metrics = LevelMetrics(level, LevelMarks("r", "5", "1", 0.0, False))
+    pusher = otlp_pusher(f"http://127.0.0.1:{free_port()}/v1/metrics", {}, metrics)
+    started = time.monotonic()
+    assert pusher.push() is False
+    assert time.monotonic() - started < PUSH_TIMEOUT + 3
+    assert pusher.delivery.failed == 1

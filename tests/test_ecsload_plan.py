@@ -87,6 +87,7 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
         ("-d", "5", "--warmup", "1", "--repeat", "2"),
         ("--rates", "40 80", "--arrivals", "poisson", "--max-in-flight", "9"),
         ("--trace-sample", "0.25", "--remote-write", "http://127.0.0.1:9/api/v1/write"),
+        ("--otlp", "http://127.0.0.1:9/v1/metrics"),
     ],
 )
 def test_locust_reads_every_setting_as_the_plan_resolved_it(tmp_path: Path, args: tuple) -> None:

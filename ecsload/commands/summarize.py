@@ -210,32 +210,38 @@ def summarize_run(folder: Path, interrupted: bool = False, short: bool = False) 
     if shown is not None and interrupted:
         shown += text.removeprefix(run_table(summary))
     publish(run.summary_text, run.summary, text, summary, shown=shown)
-    warning = remote_write_warning(run)
-    if warning:
+    for warning in metrics_warnings(run):
         print(warning, flush=True)
 
 
-def remote_write_warning(run: RunFolder) -> str | None:
-    """One line for the whole run when pushes to the --remote-write receiver failed (each
-    level's remote_write.json, ecsload.plugin.live_metrics); None when all went through."""
-    deliveries = []
-    for level in run.levels():
-        for part in level.repeats():
-            try:
-                deliveries.append(json.loads(part.remote_write.read_text()))
-            except (OSError, ValueError):
-                continue
-    failed = [d for d in deliveries if d["failed"]]
-    if not failed:
-        return None
-    pushes = sum(d["pushes"] for d in deliveries)
-    lost = sum(d["failed"] for d in deliveries)
-    finals = sum(not d["final_delivered"] for d in deliveries)
-    return (
-        f"WARNING: remote write to {failed[-1]['url']}: {lost} of {pushes} pushes failed "
-        f"({failed[-1]['last_error']}); the receiver misses those points, and the final "
-        f"figures of {finals} of {len(deliveries)} levels (the run's files are whole)"
-    )
+OUTPUTS = (("remote write", "remote_write"), ("OTLP", "otlp"))  # and their LevelFolder files
+
+
+def metrics_warnings(run: RunFolder) -> list[str]:
+    """One line per live-metrics output (--remote-write, --otlp) whose pushes failed, for
+    the whole run, from each level's remote_write.json or otlp.json
+    (ecsload.plugin.live_metrics); none when all went through."""
+    warnings = []
+    for name, file in OUTPUTS:
+        deliveries = []
+        for level in run.levels():
+            for part in level.repeats():
+                try:
+                    deliveries.append(json.loads(getattr(part, file).read_text()))
+                except (OSError, ValueError):
+                    continue
+        failed = [d for d in deliveries if d["failed"]]
+        if not failed:
+            continue
+        pushes = sum(d["pushes"] for d in deliveries)
+        lost = sum(d["failed"] for d in deliveries)
+        finals = sum(not d["final_delivered"] for d in deliveries)
+        warnings.append(
+            f"WARNING: {name} to {failed[-1]['url']}: {lost} of {pushes} pushes failed "
+            f"({failed[-1]['last_error']}); the receiver misses those points, and the final "
+            f"figures of {finals} of {len(deliveries)} levels (the run's files are whole)"
+        )
+    return warnings
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -187,21 +187,21 @@ def check_tls_settings(values: Mapping[str, Any], sources: Mapping[str, str]) ->
 
 def check_remote_write(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     """The receiver's credentials file must be usable before the sweep starts; it goes with
-    --remote-write."""
-    path = values["remote_write_credentials"]
+    --remote-write or --otlp."""
+    path = values["metrics_credentials"]
     if not path:
         return
-    if not values["remote_write"]:
+    if not (values["remote_write"] or values["otlp"]):
         raise UserError(
-            f"remote_write_credentials ({sources['remote_write_credentials']}) goes with "
-            "--remote-write URL: give the receiver's URL too",
+            f"metrics_credentials ({sources['metrics_credentials']}) goes with "
+            "--remote-write URL or --otlp URL: give the receiver's URL too",
             EXIT_USAGE,
         )
     try:
         read_auth(path)
     except AuthFileError as error:
         raise UserError(
-            f"remote_write_credentials ({sources['remote_write_credentials']}): {error}",
+            f"metrics_credentials ({sources['metrics_credentials']}): {error}",
             EXIT_CONFIG,
         ) from None
 

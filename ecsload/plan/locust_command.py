@@ -88,15 +88,19 @@ def level_command(
         *(["--arrival-rate", str(key)] if plan["rates"] else []),
         *setting_options(values),
         *spread_options(plan, last),
-        *(metrics_options(plan, folder, key, last) if plan.get("remote_write") else []),
+        *(
+            metrics_options(plan, folder, key, last)
+            if plan.get("remote_write") or plan.get("otlp")
+            else []
+        ),
     ]
 
 
 def metrics_options(
     plan: Mapping[str, Any], folder: LevelFolder, key: int, last: bool
 ) -> list[str]:
-    """With --remote-write: the level's labels (run, level, repeat) and the run's start, and
-    whether its end is the run's (ecsload.plugin.live_metrics)."""
+    """With --remote-write or --otlp: the level's labels (run, level, repeat), the run's
+    start, and whether its end is the run's (ecsload.plugin.live_metrics)."""
     repeat = folder.path.name.removeprefix(REPEAT_PREFIX)
     started = calendar.timegm(time.strptime(plan["created"], "%Y-%m-%dT%H:%M:%SZ"))
     return [

@@ -37,7 +37,7 @@ from ecsload.setting_rows import PROG, SETTINGS, shell_text
 PATH_SETTINGS = (
     "credentials",
     "ca_bundle",
-    "remote_write_credentials",
+    "metrics_credentials",
     "newrelic",
     "node_deployment",
     "graphs",

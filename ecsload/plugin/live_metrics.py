@@ -1,4 +1,4 @@
-"""A level's live figures, pushed to Prometheus (remote write) every few seconds while it runs.
+"""A level's live figures, pushed every few seconds while it runs: remote write, OTLP.
 
 Only the process that writes the samples pushes (one Locust process, or the
 master of --processes / --master, which receives every worker's sample lines):
@@ -13,7 +13,8 @@ and the pushed totals are the file's. docs/metrics.md lists the series:
     ecs_load_level_start_seconds, ecs_load_level_end_seconds,
     ecs_load_run_start_seconds, ecs_load_run_end_seconds   (epoch s: for annotations)
 
-each also labelled {run, endpoint, level, repeat}. `Pusher` sends them from a
+each also labelled {run, endpoint, level, repeat}; over OTLP (ecsload.plugin.otlp)
+the same figures as the SDK's metrics. A `Pusher` per output sends them from a
 greenlet, one push at a time: a receiver that is down or slow costs the level
 nothing but the points it missed (counted for one WARNING at the end of the
 run), and the memory is the current figures only, whatever the receiver does.
@@ -59,6 +60,8 @@ class Latencies:
 
     buckets: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS) + 1))
     total: float = 0.0
+    low: float = float("inf")
+    high: float = 0.0
 
 
 class LiveFigures:
@@ -67,12 +70,12 @@ class LiveFigures:
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, str], int] = {}
         self.latencies: dict[tuple[str, str], Latencies] = {}
-        self.latest_lateness = 0.0  # s: the largest since the last push
+        self.lateness: dict[str, float] = {}  # s: the largest since each output's last push
 
     def add_lines(self, lines: list[str]) -> None:
         """A batch of samples.csv lines (a SampleFile's observer)."""
         requests, latencies = self.requests, self.latencies
-        lateness = self.latest_lateness
+        lateness = 0.0
         for line in lines:
             fields = line.split(",")
             name, ok, phase = fields[1], fields[3], fields[6]
@@ -88,7 +91,11 @@ class LiveFigures:
                     histogram = latencies[(name, phase)] = Latencies()
                 histogram.buckets[bisect_left(BUCKETS, seconds)] += 1
                 histogram.total += seconds
-        self.latest_lateness = lateness
+                histogram.low = min(histogram.low, seconds)
+                histogram.high = max(histogram.high, seconds)
+        for output, latest in self.lateness.items():
+            if lateness > latest:
+                self.lateness[output] = lateness
 
     def series(self, labels: dict[str, str]) -> list[Series]:
         """Every counter and histogram series, with the level's `labels`."""
@@ -119,14 +126,16 @@ class LiveFigures:
             out.append(({**own, "__name__": "ecs_load_response_seconds_sum"}, histogram.total))
         return out
 
-    def take_lateness(self) -> float:
-        lateness, self.latest_lateness = self.latest_lateness, 0.0
+    def take_lateness(self, output: str) -> float:
+        """The largest lateness since `output` last took it (each output pushes on its own)."""
+        lateness = self.lateness.get(output, 0.0)
+        self.lateness[output] = 0.0
         return lateness
 
 
 @dataclass
 class Delivery:
-    """What became of the pushes: remote_write.json in the level's folder."""
+    """What became of the pushes: remote_write.json (otlp.json) in the level's folder."""
 
     url: str
     pushes: int = 0
@@ -145,23 +154,16 @@ class Delivery:
 
 
 class Pusher:
-    """Pushes `snapshot()` every PUSH_SECONDS from a greenlet, and once more at the end.
+    """Calls `deliver` (one push of the current figures; PushError when it fails) every
+    PUSH_SECONDS from a greenlet, and once more at the end.
 
     One push at a time, each given up after PUSH_TIMEOUT: a slow receiver makes the
     pushes rarer, never the level slower, and nothing queues up.
     """
 
-    def __init__(
-        self,
-        url: str,
-        auth: dict[str, str],
-        snapshot: Callable[[], list[Series]],
-        send: Callable[[str, bytes, dict[str, str], float], None] = post,
-    ) -> None:
+    def __init__(self, url: str, deliver: Callable[[], None]) -> None:
         self.url = url
-        self.auth = auth
-        self.snapshot = snapshot
-        self.send = send
+        self.deliver = deliver
         self.delivery = Delivery(shown_url(url))
         self._loop: gevent.Greenlet | None = None
 
@@ -177,8 +179,7 @@ class Pusher:
     def push(self) -> bool:
         self.delivery.pushes += 1
         try:
-            body = encode(self.snapshot(), int(time.time() * 1000))
-            self.send(self.url, body, self.auth, PUSH_TIMEOUT)
+            self.deliver()
         except PushError as error:
             self.delivery.failed += 1
             self.delivery.last_error = str(error)
@@ -192,6 +193,38 @@ class Pusher:
             self._loop = None
         self.delivery.final_delivered = self.push()
         return self.delivery
+
+
+def remote_write_pusher(
+    url: str, auth: dict[str, str], snapshot: Callable[[], list[Series]]
+) -> Pusher:
+    """Prometheus remote write of `snapshot()` (ecsload.plugin.remote_write)."""
+    return Pusher(
+        url, lambda: post(url, encode(snapshot(), int(time.time() * 1000)), auth, PUSH_TIMEOUT)
+    )
+
+
+def otlp_pusher(url: str, auth: dict[str, str], metrics: "LevelMetrics") -> Pusher:
+    """OTLP/HTTP of the level's figures (ecsload.plugin.otlp: the SDK, imported only with
+    --otlp, as it takes a while)."""
+    from ecsload.plugin.otlp import metrics_data, otlp_sender
+
+    send = otlp_sender(url, auth, PUSH_TIMEOUT)
+    start_ns = time.time_ns()
+    figures = metrics.figures
+    return Pusher(
+        url,
+        lambda: send(
+            metrics_data(
+                figures.requests,
+                figures.latencies,
+                BUCKETS,
+                metrics.labels,
+                metrics.gauges("otlp"),
+                start_ns,
+            )
+        ),
+    )
 
 
 def shown_url(url: str) -> str:
@@ -214,11 +247,11 @@ class LevelMarks:
 class LevelMetrics:
     """The level's figures and gauges, pushed while it runs (see the module's docstring)."""
 
-    def __init__(self, level: Any, marks: LevelMarks, url: str, auth: dict[str, str]) -> None:
+    def __init__(self, level: Any, marks: LevelMarks) -> None:
         self.level = level
         self.marks = marks
         self.figures = LiveFigures()
-        self.pusher = Pusher(url, auth, self.snapshot)
+        self.pushers: dict[str, Pusher] = {}  # by output: "remote_write", "otlp"
         self.labels = {
             "run": marks.run,
             "endpoint": level.environment.host or "",
@@ -226,13 +259,18 @@ class LevelMetrics:
             "repeat": marks.repeat,
         }
 
-    def snapshot(self) -> list[Series]:
-        level, labels = self.level, self.labels
+    def add_output(self, output: str, pusher: Pusher) -> None:
+        self.pushers[output] = pusher
+        self.figures.lateness[output] = 0.0
+
+    def gauges(self, output: str) -> dict[str, float]:
+        """The gauges and marks as they are now (those that have a value)."""
+        level = self.level
         runner = level.environment.runner
         gauges: dict[str, float | None] = {
             "ecs_load_users": runner.user_count if runner is not None else None,
             "ecs_load_offered_rate": level.arrival_rate,
-            "ecs_load_lateness_seconds": self.figures.take_lateness(),
+            "ecs_load_lateness_seconds": self.figures.take_lateness(output),
             "ecs_load_level_start_seconds": level.started,
             "ecs_load_level_end_seconds": level.ended,
             "ecs_load_run_start_seconds": self.marks.run_started,
@@ -241,40 +279,42 @@ class LevelMetrics:
         if level.role.budget is not None:  # this process runs the users (a master runs none)
             busy = level.generator_share()["busy_percent"]
             gauges["ecs_load_generator_busy_ratio"] = None if busy is None else busy / 100
-        series = self.figures.series(labels)
+        return {name: float(value) for name, value in gauges.items() if value is not None}
+
+    def snapshot(self, output: str = "remote_write") -> list[Series]:
+        """Every series as remote write sends them."""
+        series = self.figures.series(self.labels)
         series += [
-            ({**labels, "__name__": name}, float(value))
-            for name, value in gauges.items()
-            if value is not None
+            ({**self.labels, "__name__": name}, value)
+            for name, value in self.gauges(output).items()
         ]
         return series
 
     def start(self) -> None:
-        self.pusher.start()
+        for pusher in self.pushers.values():
+            pusher.start()
 
     def finish(self) -> None:
-        """The last push, and remote_write.json beside the samples (read for the run's one
-        WARNING: ecsload.commands.summarize)."""
-        delivery = self.pusher.finish()
+        """The last push of each output, and what became of its pushes beside the samples
+        (remote_write.json, otlp.json: read for the run's WARNING, ecsload.commands.summarize)."""
         folder = LevelFolder(Path(level_options(self.level.environment).samples_file).parent)
-        try:
-            folder.remote_write.write_text(json.dumps(delivery.document()) + "\n")
-        except OSError as error:  # the run's figures are whole without it
-            logging.getLogger(__name__).warning(
-                "%s not written: %s", folder.remote_write, error.strerror
-            )
+        for output, pusher in self.pushers.items():
+            delivery = pusher.finish()
+            path = folder.remote_write if output == "remote_write" else folder.otlp
+            try:
+                path.write_text(json.dumps(delivery.document()) + "\n")
+            except OSError as error:  # the run's figures are whole without it
+                logging.getLogger(__name__).warning("%s not written: %s", path, error.strerror)
 
 
 def live_metrics(level: Any, options: LevelOptions) -> LevelMetrics | None:
-    """The level's live metrics with --remote-write, where this process writes the samples
-    (not on a worker); None otherwise. Their batches reach them from the samples file."""
+    """The level's live metrics with --remote-write or --otlp, where this process writes the
+    samples (not on a worker); None otherwise. Their batches reach them from the samples file."""
     samples = getattr(level.role, "samples", None)
-    if not options.remote_write or samples is None:
+    if not (options.remote_write or options.otlp) or samples is None:
         return None
     try:
-        auth = (
-            read_auth(options.remote_write_credentials) if options.remote_write_credentials else {}
-        )
+        auth = read_auth(options.metrics_credentials) if options.metrics_credentials else {}
     except AuthFileError as error:
         raise UserError(f"remote write credentials: {error}", EXIT_CONFIG) from None
     marks = LevelMarks(
@@ -284,6 +324,15 @@ def live_metrics(level: Any, options: LevelOptions) -> LevelMetrics | None:
         run_started=options.run_started,
         run_ends=options.run_ends,
     )
-    metrics = LevelMetrics(level, marks, options.remote_write, auth)
+    metrics = LevelMetrics(level, marks)
+    if options.remote_write:
+        metrics.add_output(
+            "remote_write",
+            remote_write_pusher(
+                options.remote_write, auth, lambda: metrics.snapshot("remote_write")
+            ),
+        )
+    if options.otlp:
+        metrics.add_output("otlp", otlp_pusher(options.otlp, auth, metrics))
     samples.observers.append(metrics.figures.add_lines)
     return metrics

@@ -42,8 +42,10 @@ class LevelOptions(Protocol):
     max_in_flight: int
     trace_sample: float
     remote_write: str
-    remote_write_credentials: str
-    run_name: str  # with --remote-write: the level's labels and marks (ecsload.plugin.live_metrics)
+    otlp: str
+    metrics_credentials: str
+    # with --remote-write or --otlp: the level's labels and marks (ecsload.plugin.live_metrics)
+    run_name: str
     level_key: str
     level_repeat: str
     run_started: float
@@ -115,21 +117,25 @@ def add_options(parser: Any, **_: Any) -> None:
         help="on a worker: write what it did, as JSON, to FILE at quit "
         "(sweep_over: the master said no level follows)",
     )
-    group.add_argument("--run-name", default="", help="with --remote-write: the run's label")
-    group.add_argument("--level-key", default="", help="with --remote-write: the level's label")
     group.add_argument(
-        "--level-repeat", default="1", help="with --remote-write: the repeat's label"
+        "--run-name", default="", help="with --remote-write or --otlp: the run's label"
+    )
+    group.add_argument(
+        "--level-key", default="", help="with --remote-write or --otlp: the level's label"
+    )
+    group.add_argument(
+        "--level-repeat", default="1", help="with --remote-write or --otlp: the repeat's label"
     )
     group.add_argument(
         "--run-started",
         type=float,
         default=0.0,
-        help="with --remote-write: when the run started (epoch s), for its annotation",
+        help="with --remote-write or --otlp: when the run started (epoch s), for its annotation",
     )
     group.add_argument(
         "--run-ends",
         action="store_true",
-        help="with --remote-write: the sweep's last level, whose end is the run's",
+        help="with --remote-write or --otlp: the sweep's last level, whose end is the run's",
     )
     group.add_argument(
         "--last-level",
