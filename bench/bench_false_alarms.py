@@ -1,68 +1,74 @@
-"""How often does the baseline comparison cry wolf, and does it catch a 1.2x slowdown?
+"""Does the baseline comparison cry wolf, and does it catch a slowdown, whatever the source?
 
-    .venv/bin/python -m bench.bench_false_alarms [--runs 6] [--slowed 3]
-        [--service-ms 10] [--delay all=12] [--plan '-c "10 20" -d 10 --repeat 3']
-        [--defaults 6] [--folder DIR]
+    .venv/bin/python -m bench.bench_false_alarms [--quick] [--runs 6] [--slowed 3]
+        [--factor 1.3] [--service-ms 10] [--plan '-c "10 20" -d 5 --repeat 2 -q']
+        [--gross 4] [--single 3] [--preset] [--folder DIR]
 
-Runs the same sweep (run_load_test.sh) `--runs` times back to back against the
-nginx stand-in whose every endpoint takes `--service-ms` (as a real deployment's
-do), so every pair of runs is an A/A comparison: a verdict other than "same" is a
-false alarm (the comparison is family-wise, so a pair counts once). Then it slows
-the endpoints (`--delay NAME=MS`, all: every endpoint; tests/nginx_support.py, on
-the same port, so the same endpoint) and runs `--slowed` more sweeps: comparing
-each with every identical run shows whether the rule sees the slowdown (verdict
-"slower"). Last, `--defaults` default sweeps against a local node (the quick
-sweep, `-n 1000`), each compared with the one before, with each one's
-saturation line. Printed: the between-run spread of p50/p95/p99 (SD of their
-logarithm across runs), the A/A pairs with an alarm, the slowed pairs caught,
-what the comparison could see, the same with the history as the baseline
-(`--baseline history:N`: each identical run against the others, each slowed run
-against all of them), each run's wall time. Run it on a machine that does
-nothing else meanwhile: the stand-in shares the machine, so other work there
-makes the service truly slower (docs/verdicts.md). The runs stay in `--folder`
-(a temporary one by default); given a folder with runs in it, the bench compares
-those instead of running new ones.
+Runs the same sweep (run_load_test.sh) `--runs` times back to back against the nginx
+stand-in whose every endpoint takes `--service-ms` (as a real deployment's do), every run
+recorded in one history (results/history.sqlite), then `--slowed` more with every endpoint
+`--factor` times slower (same port, so the same target). Then it judges, side by side,
+with the one comparison engine (ecsload.report.comparison.statistics), each later run
+against each baseline source as the verdict command would have:
+
+- folder: the run folder just before it;
+- last: the stored run just before it (its windows decoded from the history);
+- history:5: the five stored runs before it, pooled;
+
+each with the drift floor measured between the stored runs before it (three or more),
+else the default. An identical run whose verdict is `slower` or `faster` is a false
+alarm; a slowed run is caught when `slower`. With `--single N`, N more runs of one
+repeat each (`--repeat 1`) at the service time and N at `--gross` times it: each gross
+run against the identical single-repeat run before it (folder), and the A/A pairs
+among the identical ones. With `--preset`, the CI preset (ci-smoke.json) is run the
+same way (identical runs, then slowed) and judged with `--baseline history`.
+
+Printed: per source the A/A pairs with an alarm, the slowed runs caught and what the
+comparison could see (median p95 and goodput), the wall time per run, and the load
+average before and after (the stand-in shares the machine: other work there makes the
+service truly slower, so give the load average with the figures). `--quick`: 3 + 2 runs
+of one short level, 2 + 2 single-repeat runs: it shows the bench works, not the rates.
 """
 
 import argparse
-import itertools
-import json
+import os
 import shlex
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from tabulate import tabulate
 
-from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS
-from ecsload.history import store
-from ecsload.history.baseline import between_run_noise, pooled_samples
-from ecsload.report.comparison import pooled
+from ecsload.exits import EXIT_CONFIG, EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS
+from ecsload.history import store, windows
+from ecsload.history.baseline import MIN_DRIFT_RUNS, drift_between
 from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import SAME, SLOWER, Rule, compare
+from ecsload.report.comparison.statistics import (
+    DEFAULT_DRIFT,
+    FASTER,
+    SLOWER,
+    Rule,
+    compare,
+)
 from ecsload.report.samples import Samples
 from tests.e2e_support import ROOT, clean_env
-from tests.nginx_support import nginx_ecs, nginx_missing
+from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_missing
 
-DELAYED_TYPES = ("noop", "version", "health", "tasks")
-MIN_SPREAD_SAMPLES = 100
-HISTORY_FILE = "history.sqlite"  # each sweep adds itself to it, beside the run folders
+HISTORY_FILE = "history.sqlite"  # the default history, in the results folder
 RUN_TIMEOUT_S = 1800
-
-Runs = list[dict[int, Samples]]
+POOLED = 5
 WALL_TIMES: list[float] = []
 
 
-def sweep(folder: Path, plan: list[str], env: dict[str, str]) -> None:
-    """One run of the script into `folder`; stops the bench if it fails (a threshold that
-    fails is no failure here: the sweep ran)."""
+def sweep(results: Path, plan: Sequence[str], env: dict[str, str]) -> int:
+    """One run of the script into `results`; its exit code (stops the bench when it could
+    not run)."""
     started = time.monotonic()
     result = subprocess.run(
-        [str(ROOT / "run_load_test.sh"), *plan, "-o", str(folder)],
+        [str(ROOT / "run_load_test.sh"), *plan, "-o", str(results)],
         env=env,
         capture_output=True,
         text=True,
@@ -70,66 +76,69 @@ def sweep(folder: Path, plan: list[str], env: dict[str, str]) -> None:
         check=False,
     )
     WALL_TIMES.append(time.monotonic() - started)
-    if result.returncode not in (EXIT_OK, EXIT_THRESHOLDS, EXIT_REGRESSION):
+    if result.returncode not in (EXIT_OK, EXIT_THRESHOLDS, EXIT_REGRESSION, EXIT_CONFIG):
         raise SystemExit(f"a sweep failed (exit {result.returncode}): {result.stderr}")
+    return result.returncode
 
 
-@contextmanager
-def nginx_target(folder: Path, delays: Mapping[str, float], port: int) -> Iterator[dict]:
-    with nginx_ecs(folder, access_log=False, delays=delays, port=port) as server:
-        yield clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
+def make_runs(
+    results: Path, plan: Sequence[str], service_ms: float, counts: tuple[int, int], factor: float
+) -> None:
+    """counts[0] runs at the service time, then counts[1] at `factor` times it, into one
+    results folder (and so one history), against the stand-in on one port."""
+    port = free_port()
+    for n, ms in [(counts[0], service_ms), (counts[1], service_ms * factor)]:
+        delays = dict.fromkeys(DELAYED_ENDPOINTS, ms)
+        for _ in range(n):
+            stand_in = results.parent / f"nginx-{len(WALL_TIMES)}"
+            with nginx_ecs(stand_in, access_log=False, delays=delays, port=port) as server:
+                env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
+                sweep(results, plan, env)
 
 
-def make_runs(options: argparse.Namespace, plan: list[str]) -> None:
-    """The A/A runs in folder/same, the slowed ones in folder/slowed, the default sweeps
-    against a local node in folder/defaults."""
-    same, slowed = options.folder / "same", options.folder / "slowed"
-    if missing := nginx_missing():
-        raise SystemExit(missing)
-    service = dict.fromkeys(DELAYED_TYPES, options.service_ms) if options.service_ms else {}
-    with nginx_ecs(options.folder / "nginx", access_log=False, delays=service) as server:
-        port = int(server.url.rsplit(":", 1)[1])
-        env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
-        for _ in range(options.runs):
-            sweep(same, plan, env)
-    if options.slowed:
-        with nginx_target(options.folder / "nginx-slowed", options.delays, port) as env:
-            for _ in range(options.slowed):
-                sweep(slowed, plan, env)
-    for _ in range(options.defaults):
-        sweep(options.folder / "defaults", ["-q"], clean_env())
+def run_folders(results: Path) -> list[Path]:
+    return sorted(path for path in results.iterdir() if path.is_dir())
 
 
-def read_runs(folder: Path) -> Runs:
-    """The runs in `folder` (its history.sqlite, beside them, is not one)."""
-    return [level_samples(run) for run in run_folders(folder)]
+def stored_runs(results: Path) -> tuple[list[store.StoredRun], dict[int, dict[int, Samples]]]:
+    """The history's runs (oldest first) and their levels decoded from their windows."""
+    location = str(results / HISTORY_FILE)
+    with store.transaction(location, create=False) as connection:
+        target = store.latest_target(connection) or ""
+        runs = store.run_rows(connection, target)
+        encoded = store.level_windows(connection, [run.id for run in runs])
+    decoded = {
+        run.id: {key: windows.decode(blob) for key, blob in encoded.get(run.id, {}).items()}
+        for run in runs
+    }
+    return runs, decoded
 
 
-def run_folders(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+def rule_before(runs: Sequence[store.StoredRun]) -> Rule:
+    """The rule the verdict command would use: the drift between the stored runs."""
+    if len(runs) >= MIN_DRIFT_RUNS and (measured := drift_between(runs)):
+        return Rule(drift={**DEFAULT_DRIFT, **measured}, drift_source="measured")
+    return Rule()
 
 
-def spread_rows(runs: Runs) -> list[list[object]]:
-    """Per level and type with enough samples: the SD of log(percentile) across runs."""
-    rows = []
-    for users in sorted(runs[0]):
-        for name in sorted(runs[0][users].type_names):
-            series = [
-                run[users].response_time_ms[
-                    run[users].type_code == run[users].type_names.index(name)
-                ]
-                for run in runs
-                if name in run[users].type_names
-            ]
-            if len(series) < 2 or min(map(len, series)) < MIN_SPREAD_SAMPLES:
-                continue
-            values = np.array([np.percentile(s, (50, 95, 99)) for s in series])
-            spread = np.log(values).std(axis=0, ddof=1)
-            rows.append([users, name, min(map(len, series)), *(100 * spread)])
-    return rows
+def judged(results: Path, first: int) -> dict[str, list[dict[str, Any]]]:
+    """Each run from the `first` on, against each source (see the module's docstring)."""
+    runs, decoded = stored_runs(results)
+    folders = run_folders(results)
+    found: dict[str, list[dict[str, Any]]] = {"folder": [], "last": [], f"history:{POOLED}": []}
+    for i in range(max(first, 1), len(runs)):
+        now = level_samples(folders[i])
+        rule = rule_before(runs[:i])
+        found["folder"].append(compare(level_samples(folders[i - 1]), now, rule))
+        found["last"].append(compare(decoded[runs[i - 1].id], now, rule))
+        chosen = runs[max(0, i - POOLED) : i]
+        keys = set.intersection(*(set(decoded[run.id]) for run in chosen))
+        pooled = {key: windows.pooled([decoded[run.id][key] for run in chosen]) for key in keys}
+        found[f"history:{POOLED}"].append(compare(pooled, now, rule))
+    return found
 
 
-def could_see(comparisons: Sequence[Mapping]) -> str:
+def could_see(comparisons: Sequence[Mapping[str, Any]]) -> str:
     """The median smallest detectable change of p95 and goodput over the comparisons."""
     seen = [level["could_see"] for c in comparisons for level in c["levels"]]
     parts = [
@@ -137,85 +146,65 @@ def could_see(comparisons: Sequence[Mapping]) -> str:
         for key in ("p95", "goodput")
         if any(key in s for s in seen)
     ]
-    return ", ".join(parts)
+    return ", ".join(parts) or "-"
 
 
-def history_verdicts(folder: Path) -> tuple[list[str], list[str]]:
-    """The history baseline (--baseline history:N) on the same runs: each identical run
-    against the other identical ones (leave one out: under A/A they are exchangeable), each
-    slowed run against all of them; the run noise measured between the stored runs, as
-    the verdict command does (ecsload.history.baseline)."""
-    location = str(folder / "same" / HISTORY_FILE)
-    target = json.loads((run_folders(folder / "same")[0] / "plan.json").read_text())["endpoint"]
-    with store.transaction(location, create=False) as connection:
-        runs = store.run_rows(connection, target)
-        encoded = store.histograms(connection, [run.id for run in runs])
-
-    def verdict(baseline: list[store.StoredRun], run_dir: Path) -> str:
-        noise = between_run_noise(baseline) or pooled.ASSUMED_RUN_NOISE_PERCENT
-        before = pooled_samples(baseline, encoded)
-        now = pooled.level_samples(run_dir)
-        return str(pooled.compare(before, now, pooled.Rule(run_noise_percent=noise))["verdict"])
-
-    same = [
-        verdict([other for other in runs if other is not run], Path(run.run_dir or ""))
-        for run in runs
-    ]
-    slowed = [verdict(runs, run_dir) for run_dir in run_folders(folder / "slowed")]
-    return same, slowed
+def report(title: str, results: Path, identical: int, slowed: int) -> None:
+    """Per source: the A/A alarms among the identical runs, the slowed ones caught."""
+    print(f"\n{title} ({identical} identical runs, then {slowed} slowed; {results})")
+    for source, comparisons in judged(results, 1).items():
+        a_a = comparisons[: identical - 1]
+        a_b = comparisons[identical - 1 :][-slowed:] if slowed else []
+        b_first = a_b[:1]  # the first slowed run against identical ones
+        alarms = sum(c["verdict"] in (SLOWER, FASTER) for c in a_a)
+        caught = sum(c["verdict"] == SLOWER for c in b_first)
+        print(
+            f"  {source:>10}: A/A alarms {alarms}/{len(a_a)}; first slowed run caught "
+            f"{caught}/{len(b_first)}; could see {could_see(a_a)}; verdicts "
+            + " ".join(c["verdict"].replace(" ", "-") for c in comparisons)
+        )
 
 
-def default_sweeps(folder: Path) -> None:
-    """Each default sweep compared with the one before, and its saturation line."""
-    runs = run_folders(folder)
-    for i, run in enumerate(runs):
-        text = json.loads((run / "summary.json").read_text())["saturation"]["text"]
-        verdict = ""
-        if i:
-            verdict = compare(level_samples(runs[i - 1]), level_samples(run), Rule())["verdict"]
-        print(f"  {run.name}: {verdict or '(first)'}; {text}")
+def load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=6)
-    p.add_argument("--service-ms", type=float, default=10, help="every endpoint's latency")
     p.add_argument("--slowed", type=int, default=3)
-    p.add_argument("--delay", default="all=12", help="NAME=MS[,NAME=MS]: slowed endpoints")
-    p.add_argument("--plan", default='-c "10 20" -d 10 --repeat 3 -q')
-    p.add_argument("--defaults", type=int, default=6)
+    p.add_argument("--factor", type=float, default=1.3)
+    p.add_argument("--service-ms", type=float, default=10.0, help="every endpoint's latency")
+    p.add_argument("--plan", default='-c "10 20" -d 5 --repeat 2 -q')
+    p.add_argument("--gross", type=float, default=4.0)
+    p.add_argument("--single", type=int, default=3, help="single-repeat runs at each time")
+    p.add_argument("--preset", action="store_true", help="the CI preset too")
+    p.add_argument("--quick", action="store_true")
     p.add_argument("--folder", type=Path)
     options = p.parse_args()
-    options.delays = {}
-    for name, ms in (item.split("=") for item in options.delay.split(",")):
-        for key in DELAYED_TYPES if name == "all" else (name,):
-            options.delays[key] = float(ms)
-    options.folder = options.folder or Path(tempfile.mkdtemp(prefix="bench-false-alarms-"))
-    if not (options.folder / "same").is_dir():
-        make_runs(options, shlex.split(options.plan))
-    same, slowed = read_runs(options.folder / "same"), read_runs(options.folder / "slowed")
-    print(f"{len(same)} identical runs and {len(slowed)} slowed runs in {options.folder}")
-    print(f"plan: {options.plan}; service {options.service_ms:g} ms, slowed {options.delay}")
-    if WALL_TIMES:
-        print(f"wall time per run: {', '.join(f'{s:.0f} s' for s in WALL_TIMES)}")
-    print("\nBetween-run spread: SD of log(percentile) across the identical runs, in %")
-    headers = ["Users", "Request Type", "Samples", "p50", "p95", "p99"]
-    print(tabulate(spread_rows(same), headers=headers, floatfmt=".1f"))
-    aa = [compare(a, b, Rule()) for a, b in itertools.combinations(same, 2)]
-    ab = [compare(a, b, Rule()) for a in same for b in slowed]
-    alarms = sum(c["verdict"] != SAME for c in aa)
-    caught = sum(c["verdict"] == SLOWER for c in ab)
-    print(f"\nA/A pairs with an alarm: {alarms}/{len(aa)}; could see {could_see(aa)}")
-    if ab:
-        print(f"slowed pairs caught (slower): {caught}/{len(ab)}")
-    same_verdicts, slowed_verdicts = history_verdicts(options.folder)
-    print(
-        f"history baseline (each identical run against the other {len(same) - 1}): alarms "
-        f"{sum(v != SAME for v in same_verdicts)}/{len(same_verdicts)}; slowed runs against "
-        f"all {len(same)}: caught {slowed_verdicts.count(SLOWER)}/{len(slowed_verdicts)}"
-    )
-    print("\nDefault sweeps (-n 1000), each compared with the one before:")
-    default_sweeps(options.folder / "defaults")
+    if options.quick:
+        options.runs, options.slowed, options.single = 3, 2, 2
+        options.plan = "-c 10 -d 3 --repeat 2 -q"
+    if missing := nginx_missing():
+        raise SystemExit(missing)
+    folder = options.folder or Path(tempfile.mkdtemp(prefix="bench-false-alarms-"))
+    print(f"load average before: {load()}; plan {options.plan}; service {options.service_ms:g} ms")
+    plan = shlex.split(options.plan)
+    repeated = folder / "repeated" / "results"
+    make_runs(repeated, plan, options.service_ms, (options.runs, options.slowed), options.factor)
+    report(f"{options.factor:g}x slower", repeated, options.runs, options.slowed)
+    if options.single:
+        single = folder / "single" / "results"
+        once = [*plan, "--repeat", "1"]
+        make_runs(single, once, options.service_ms, (options.single, options.single), options.gross)
+        report(f"{options.gross:g}x slower, one repeat", single, options.single, options.single)
+    if options.preset:
+        preset = folder / "preset" / "results"
+        ci = [str(ROOT / "ci-smoke.json"), "-q"]
+        make_runs(preset, ci, options.service_ms, (options.runs, options.slowed), options.factor)
+        report(f"CI preset, {options.factor:g}x slower", preset, options.runs, options.slowed)
+    print(f"\nwall time per run: {', '.join(f'{s:.0f} s' for s in WALL_TIMES)}")
+    print(f"load average after: {load()} (a shared machine: read the rates with it)")
 
 
 if __name__ == "__main__":

@@ -6,12 +6,15 @@ hold the files to what the docs promise: a trigger, junit.xml published only whe
 token may write checks (not a fork's pull request), and no secret in an artifact.
 """
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
+
+from tests.ecsload_support import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "smoke-load.yml"
@@ -66,6 +69,26 @@ def test_the_workflow_runs_the_smoke_preset_on_pushes_and_pull_requests() -> Non
     assert "ci-smoke.json" in "".join(step.get("run", "") for step in steps)
 
 
+CI_COMMAND = (
+    "./run_load_test.sh -v -o results --baseline history:5 --fail-on-regression "
+    "--baseline-optional ci-smoke.json"
+)
+
+
+def test_both_pipelines_gate_on_a_regression_against_the_history(tmp_path: Path) -> None:
+    """The same command in both: compared with the last 5 stored runs, exit 7 on slower, a
+    first job uncompared; the plan accepts it (a first job: a note, no refusal)."""
+    steps = load(WORKFLOW)["jobs"]["smoke-load"]["steps"]
+    [run] = [step["run"] for step in steps if "run_load_test.sh" in step.get("run", "")]
+    assert " ".join(run.split()) == CI_COMMAND
+    args = CI_COMMAND.split()[2:-1]
+    result = plan(tmp_path, *args, str(ROOT / "ci-smoke.json"))
+    assert result.returncode == 0, result.stderr
+    assert "note: baseline history:5:" in result.stderr and "not compared" in result.stderr
+    preset = json.loads((ROOT / "ci-smoke.json").read_text())
+    assert preset["repeat"] >= 2  # the comparison measures each run's own drift
+
+
 def test_the_workflow_publishes_junit_only_where_its_token_may_write_checks() -> None:
     job = load(WORKFLOW)["jobs"]["smoke-load"]
     [publish] = [s for s in job["steps"] if "action-junit-report" in s.get("uses", "")]
@@ -95,7 +118,7 @@ def test_gitlab_ci_passes_gitlabs_schema_and_a_broken_one_does_not(tmp_path: Pat
 
 def test_gitlab_ci_keeps_the_results_without_the_secrets() -> None:
     job = load(GITLAB)["smoke-load"]
-    assert job["script"] == ["./run_load_test.sh -v -o results --baseline history ci-smoke.json"]
+    assert job["script"] == [CI_COMMAND]
     history = job["variables"]["ECS_LOAD_HISTORY"]  # a PostgreSQL service, no password in it
     assert history.startswith("postgresql://ci@postgres:") and "PGPASSWORD" in job["variables"]
     artifacts = job["artifacts"]

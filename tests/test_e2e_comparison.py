@@ -5,13 +5,15 @@ A baseline that cannot be compared with is refused by the plan, before the first
 no level folder exists when the script exits 2.
 """
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ecsload.exits import EXIT_CONFIG
-from tests.e2e_support import clean_env, only_run_dir, run_script
+from ecsload.exits import EXIT_CONFIG, EXIT_REGRESSION
+from tests.e2e_support import clean_env, only_run_dir, read_json, run_script
 from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_missing
 
 pytestmark = pytest.mark.e2e
@@ -78,3 +80,77 @@ def test_a_baseline_that_cannot_be_compared_exits_2_before_the_first_level(
         results, *closed, "--baseline", "label:no-such-label", "--fail-on-regression"
     )
     assert_refused_before_any_level(result, results, "the last run labelled no-such-label", 1)
+
+
+PLAN = ("-c", "3", "-d", "3", "--repeat", "3", "-r", "50", "-q")  # timed, repeated
+SLOWED = dict.fromkeys(DELAYED_ENDPOINTS, 13.0)  # 1.3x
+
+
+def shape(document: object) -> object:
+    """A JSON document's shape: its keys, recursively (a list by its first item)."""
+    if isinstance(document, dict):
+        return {key: shape(value) for key, value in document.items()}
+    if isinstance(document, list):
+        return [shape(document[0])] if document else []
+    return None
+
+
+def level_shape(comparison: dict) -> object:
+    """The shape of a comparison.json's first level, with the figures of one type."""
+    level = comparison["levels"][0]
+    types = {"Tasks-Happy-Path": level["types"]["Tasks-Happy-Path"]}
+    return shape({**comparison, "baseline": "", "levels": [{**level, "types": types}]})
+
+
+def test_every_baseline_source_sees_a_1_3x_slowdown_and_exits_7(
+    target: Target, tmp_path: Path
+) -> None:
+    base = tmp_path / "base"
+    for _ in range(3):  # three runs into one history: results/history.sqlite
+        done = target.sweep(base, *PLAN)
+        assert done.returncode == 0, done.stderr + done.stdout
+    history = base / "history.sqlite"
+    folder = sorted(path for path in base.iterdir() if path.is_dir())[-1]
+    comparisons = {}
+    cases = [
+        ("identical history:3", "history:3", SERVICE, 0),
+        ("last", "last", SLOWED, EXIT_REGRESSION),
+        ("history:3", "history:3", SLOWED, EXIT_REGRESSION),
+        ("folder", str(folder), SLOWED, EXIT_REGRESSION),
+    ]
+    for name, baseline, delays, code in cases:
+        own = tmp_path / name.replace(" ", "-").replace(":", "-")
+        own.mkdir()
+        copy = own / "history.sqlite"  # each run against the same three stored runs
+        shutil.copy(history, copy)
+        args = ("--baseline", baseline, "--fail-on-regression", "--history", str(copy))
+        result = target.sweep(own / "results", *PLAN, *args, delays=delays)
+        assert result.returncode == code, (name, result.stderr, result.stdout[-6000:])
+        comparison = read_json(only_run_dir(own / "results") / "comparison.json")
+        assert comparison["verdict"] == ("slower" if code else comparison["verdict"]), name
+        assert comparison["verdict"] != "slower" or code, name
+        comparisons[name] = comparison
+    assert "3 runs" in comparisons["history:3"]["baseline"]
+    assert comparisons["last"]["baseline"].startswith(f"history {tmp_path}")
+    slowed = comparisons["folder"]["levels"][0]["all"]["p50"]
+    assert slowed["verdict"] == "slower" and slowed["change_percent"] > 15
+    shapes = {name: level_shape(comparison) for name, comparison in comparisons.items()}
+    assert len({json.dumps(found, sort_keys=True) for found in shapes.values()}) == 1, shapes
+
+
+def test_a_single_repeat_run_4x_slower_than_a_single_repeat_folder_exits_7(
+    target: Target, tmp_path: Path
+) -> None:
+    once = ("-c", "10", "-d", "3", "-r", "50", "-q", "--no-history")
+    done = target.sweep(tmp_path / "base", *once)
+    assert done.returncode == 0, done.stderr + done.stdout
+    baseline = only_run_dir(tmp_path / "base")
+    four_times = dict.fromkeys(DELAYED_ENDPOINTS, 40.0)
+    args = ("--baseline", str(baseline), "--fail-on-regression")
+    result = target.sweep(tmp_path / "slowed", *once, *args, delays=four_times)
+    assert result.returncode == EXIT_REGRESSION, result.stderr + result.stdout
+    comparison = read_json(only_run_dir(tmp_path / "slowed") / "comparison.json")
+    [level] = comparison["levels"]
+    assert level["repeats"] == [1, 1] and level["drift_floor"] is not None
+    assert level["all"]["p50"]["verdict"] == "slower"
+    assert "judged against the drift between runs" in result.stdout

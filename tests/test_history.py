@@ -9,8 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecsload.history import histograms, store
-from ecsload.history.baseline import between_run_noise, pooled_samples, stored_baseline
+from ecsload.history import histograms, store, windows
+from ecsload.history.baseline import (
+    check_stored_baseline,
+    drift_between,
+    measured_drift,
+    stored_baseline,
+)
 from ecsload.history.changes import change_points
 from ecsload.history.record import level_histograms
 from ecsload.history.schema import ALL_TYPES, SCHEMA_VERSION
@@ -20,7 +25,10 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
-from ecsload.report.comparison.pooled import SLOWER, Rule, compare
+from ecsload.report.baseline import BaselineError
+from ecsload.report.comparison.statistics import DEFAULT_DRIFT, SLOWER, Rule, compare
+from ecsload.report.samples import Samples, read_level
+from ecsload.report.stats import NO_ANSWER
 from ecsload.sample_columns import HEADER
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
@@ -44,7 +52,14 @@ def made_run(
         "verdict": "",
         "plan": "{}",
     }
-    levels = [{"users": 10, "seconds": 2.0, "generator_share": 20.0}]
+    levels = [
+        {
+            "users": 10,
+            "seconds": 2.0,
+            "generator_share": 20.0,
+            "windows": windows.encode(measured_level(latency_ms)),
+        }
+    ]
     rows = []
     for name in (ALL_TYPES, *TYPES):
         rows.append(
@@ -63,6 +78,28 @@ def made_run(
             }
         )
     return run, levels, rows
+
+
+def measured_level(latency_ms: np.ndarray, repeats: int = 2) -> Samples:
+    """A level's measured samples: the latencies over 10 s in each repeat, types in turn."""
+    total = len(latency_ms)
+    repeat = (np.arange(total) * repeats // total + 1).astype(np.int16)
+    within = np.arange(total) % (total // repeats)
+    return Samples(
+        timestamp_ms=1_700_000_000_000
+        + repeat.astype(np.int64) * 100_000
+        + within * 10_000 // (total // repeats),
+        type_code=(np.arange(total) % len(TYPES)).astype(np.int16),
+        type_names=TYPES,
+        user_id=np.zeros(total, dtype=np.int64),
+        ok=np.ones(total, dtype=bool),
+        status=np.full(total, 200, dtype=np.int16),
+        response_time_ms=latency_ms,
+        measured=np.ones(total, dtype=bool),
+        error=np.full(total, b""),
+        late_ms=np.zeros(total),
+        repeat=repeat,
+    )
 
 
 def latencies(seed: int, scale: float = 1.0, n: int = 2000) -> np.ndarray:
@@ -113,21 +150,48 @@ def test_newer_schema_and_corrupt_file_are_one_line_errors(tmp_path: Path) -> No
         pass
 
 
-def test_history_baseline_sees_a_slowdown_and_measures_the_run_noise(tmp_path: Path) -> None:
+def test_history_baseline_pools_the_runs_and_measures_their_drift(tmp_path: Path) -> None:
     location = str(tmp_path / "h.sqlite")
     for n in range(6):  # between-run spread of p50: about 10% (the scale's SD)
         scale = math.exp(np.random.default_rng(100 + n).normal(0, 0.1))
         store.append(location, *made_run(n, latencies(n, scale)))
     stored = stored_baseline(location, "", parse_reference("history:6"))
     assert len(stored.runs) == 6
-    assert 3 < stored.run_noise_percent < 25
-    assert stored.samples[10]["NoOp"].count == 6 * 2000
-    now = {10: {name: stored.samples[10][name].__class__(latencies(50, 2.0), 0) for name in TYPES}}
-    rule = Rule(10, stored.run_noise_percent)
-    assert compare(stored.samples, now, rule)["verdict"] == SLOWER
-    same = {10: {name: stored.samples[10][name].__class__(latencies(51), 0) for name in TYPES}}
-    assert compare(stored.samples, same, rule)["verdict"] == "same"
-    assert between_run_noise(stored.runs[:2]) is None  # too few runs: the assumed noise
+    assert len(stored.samples[10]) == 6 * 2000
+    assert len(np.unique(stored.samples[10].repeat)) == 12  # each run's 2 repeats
+    drift = drift_between(stored.runs)
+    assert 3 < drift["p50"] < 25
+    assert set(drift) == {"p50", "p95", "p99", "goodput", "error_percent"}
+    found, source = measured_drift(location, "", "closed", DEFAULT_DRIFT)
+    assert found["p50"] == drift["p50"] and "between 6 stored runs" in source
+    rule = Rule(10, 0, found, source)
+    slower = compare(stored.samples, {10: measured_level(latencies(50, 2.0))}, rule)
+    assert slower["verdict"] == SLOWER
+    same = compare(stored.samples, {10: measured_level(latencies(51))}, rule)
+    assert same["verdict"] != SLOWER
+    two = str(tmp_path / "two.sqlite")
+    for n in range(2):
+        store.append(two, *made_run(n, latencies(n)))
+    assert measured_drift(two, "", "closed", DEFAULT_DRIFT)[0] == DEFAULT_DRIFT  # too few
+
+
+def test_an_older_history_is_migrated_and_its_runs_without_windows_refused_as_baselines(
+    tmp_path: Path,
+) -> None:
+    location = tmp_path / "h.sqlite"
+    store.append(str(location), *made_run(1, latencies(1)))
+    with sqlite3.connect(location) as db:  # the history as version 2 left it
+        db.execute("ALTER TABLE levels DROP COLUMN windows")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    reference = parse_reference("last")
+    assert reference is not None
+    store.append(str(location), *made_run(2, latencies(2)))  # migrated to version 3
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+        db.execute("UPDATE levels SET windows = NULL WHERE run_id = 1")
+    assert len(check_stored_baseline(str(location), "", reference, ("closed", [10]))) == 1
+    with pytest.raises(BaselineError, match="stored by an older ecs-load"):
+        check_stored_baseline(str(location), "", parse_reference("history:2"), ("closed", [10]))
 
 
 def test_change_point_found_at_the_step_and_none_in_a_flat_series() -> None:
@@ -193,19 +257,12 @@ def test_histograms_hold_answered_requests_only_over_every_repeat(tmp_path: Path
     assert len(histograms.decode(found["NoOp"])) == 40  # 20 answered a repeat: no capped, no ramp
     assert histograms.decode(found["NoOp"]).max() < 10
 
-    run = store.StoredRun(
-        id=1,
-        target="t",
-        endpoint=None,
-        label="b1",
-        branch="",
-        created="",
-        verdict="",
-        run_dir=None,
-        levels={10: {"NoOp": {"requests": 50, "errors": 10}}},
-    )
-    noop = pooled_samples([run], {1: {10: found}})[10]["NoOp"]
-    assert (noop.count, noop.no_answer, noop.requests, noop.error_percent) == (40, 10, 50, 20.0)
+    stored = windows.decode(windows.encode(read_level(level).where(read_level(level).measured)))
+    answered = stored.status != NO_ANSWER
+    assert (np.count_nonzero(answered), np.count_nonzero(~answered)) == (40, 10)
+    assert np.count_nonzero(~stored.ok) == 10  # no answer: an error, never a latency
+    assert stored.response_time_ms[answered].max() < 10
+    assert sorted(np.unique(stored.repeat)) == [1, 2]
 
 
 def test_reading_a_history_takes_no_write_lock_and_writes_nothing(
@@ -446,7 +503,7 @@ def test_a_version_1_history_gains_the_capacity_columns(tmp_path: Path) -> None:
     with sqlite3.connect(old) as db:
         for column in ("capacity", "capacity_low", "capacity_high", "capacity_limited_by"):
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     store.append(str(old), *made_run(2, latencies(2)))
     with sqlite3.connect(old) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}

@@ -4,11 +4,14 @@
 
 Reads the settings from RUN_DIR/plan.json and the figures from RUN_DIR/summary.json
 (`summarize run` wrote it). With thresholds: prints their table and writes
-thresholds.txt, junit.xml and `verdict` in summary.json. With a baseline: compares
-this run's measured samples with the baseline's, prints the table and writes
-comparison.txt and comparison.json. Exit codes: 0 nothing failed (or nothing to
-judge), 6 a threshold failed, 7 the comparison said slower and fail_on_regression
-is set (6 wins when both), 2 the baseline cannot be read any more, 4 no summary, or a
+thresholds.txt, junit.xml and `verdict` in summary.json. With a baseline (a folder or
+the history: one rule, ecsload.report.comparison.statistics): compares this run's
+measured samples with the baseline's, prints the table and writes comparison.txt and
+comparison.json. Exit codes: 0 nothing failed (or nothing to judge: a change within what
+a run measured once can tell from the drift is `not judged`, and comparison.txt says how
+large a change it could have seen), 6 a threshold failed, 7 the comparison said slower
+and fail_on_regression is set (6 wins when both), 2 the baseline cannot be read any
+more or no level was compared, 4 no summary, or a
 file that cannot be written (a full disk: each file is replaced whole, so the summary
 stays as it was). With --short (what run_load_test.sh passes unless -v) it prints each
 answer in a line or a few (ecsload.report.thresholds.thresholds_answer, the comparison's
@@ -30,7 +33,7 @@ from ecsload.exits import (
     EXIT_THRESHOLDS,
     EXIT_USAGE,
 )
-from ecsload.history.baseline import stored_baseline
+from ecsload.history.baseline import measured_drift, stored_baseline
 from ecsload.history.store import HistoryError
 from ecsload.history_location import (
     Reference,
@@ -38,18 +41,12 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
-from ecsload.report.baseline import BaselineError, run_summary
-from ecsload.report.comparison import pooled
+from ecsload.report.baseline import BaselineError, level_of, model_of, run_summary
 from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import (
-    NOT_JUDGED,
-    NOT_JUDGED_WHY,
-    SLOWER,
-    Rule,
-    compare,
-)
+from ecsload.report.comparison.statistics import DEFAULT_DRIFT, SLOWER, Rule, compare
 from ecsload.report.comparison.text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
+from ecsload.report.samples import Samples
 from ecsload.report.summary_files import saved, summary_of
 from ecsload.report.tables import headline
 from ecsload.report.thresholds import (
@@ -112,80 +109,73 @@ def judge_capacity(run: RunFolder, gates: Sequence[str], summary: SummaryDocumen
     return verdict["passed"]
 
 
-Judged = tuple[dict[str, Any], list[dict[str, Any]]]  # the comparison, the baseline's levels
+Baseline = tuple[str, dict[int, Samples], list[dict[str, Any]]]  # its name, samples, levels
 
 
-def folder_baseline(plan: Mapping[str, Any], run: RunFolder) -> Judged:
-    """An earlier run folder against this one (ecsload.report.comparison.statistics: each
-    run's noise from its windows and repeats)."""
+def folder_baseline(plan: Mapping[str, Any]) -> Baseline:
+    """An earlier run folder: its levels' measured samples."""
     baseline = Path(plan["baseline"])
     try:
-        before = level_samples(baseline)
-        levels = run_summary(baseline)["levels"]
+        return str(baseline), level_samples(baseline), run_summary(baseline)["levels"]
     except BaselineError as error:
         raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
-    try:
-        now = level_samples(run.path)
-    except BaselineError as error:  # its summary or samples changed since summarize read them
-        raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
-    rule = Rule(plan["tolerance"], plan["run_noise"])
-    return {"baseline": str(baseline), **compare(before, now, rule)}, levels
 
 
-def history_baseline(plan: Mapping[str, Any], reference: Reference, run: RunFolder) -> Judged:
-    """Stored runs' histograms against this run (ecsload.report.comparison.pooled: they have
-    no time windows); with several runs, the run noise measured between them."""
-    location = history_location(plan, os.environ)
+def history_baseline(location: str, plan: Mapping[str, Any], reference: Reference) -> Baseline:
+    """Stored runs: their levels' samples decoded from their windows, pooled."""
     if not location:
         raise UserError(f"baseline {reference.text}: this run has no history", EXIT_CONFIG)
     try:
         stored = stored_baseline(location, plan.get("endpoint") or "", reference)
-    except HistoryError as error:
-        raise UserError(f"baseline {reference.text}: {error}", EXIT_CONFIG) from None
-    noise = stored.run_noise_percent
-    if noise is None:
-        noise = plan["run_noise"] or pooled.ASSUMED_RUN_NOISE_PERCENT
+    except (HistoryError, BaselineError) as error:
+        shown = str(error).replace(location, without_secret(location))
+        raise UserError(f"baseline {reference.text}: {shown}", EXIT_CONFIG) from None
+    return stored.description(without_secret(location)), stored.samples, stored.levels
+
+
+def compared(plan: Mapping[str, Any], run: RunFolder, summary: SummaryDocument) -> dict[str, Any]:
+    """This run against its baseline, whatever the source: one rule (ecsload.report.
+    comparison.statistics), the drift floor measured in the history when it can be."""
+    location = history_location(plan, os.environ) or ""
+    reference = parse_reference(plan.get("baseline") or "")
+    if reference:
+        name, before, baseline_levels = history_baseline(location, plan, reference)
+    else:
+        name, before, baseline_levels = folder_baseline(plan)
     try:
-        now = pooled.level_samples(run.path)
+        now = level_samples(run.path)
     except BaselineError as error:  # its summary or samples changed since summarize read them
         raise UserError(f"{run.path} cannot be compared: {error}", EXIT_LOCUST) from None
-    rule = pooled.Rule(plan["tolerance"], noise)
-    name = stored.description(without_secret(location))
-    return {"baseline": name, **pooled.compare(stored.samples, now, rule)}, stored.levels
+    model = model_of(summary["levels"])
+    drift, source = DEFAULT_DRIFT, "the default drift (no history)"
+    if location:
+        drift, source = measured_drift(location, plan.get("endpoint") or "", model, DEFAULT_DRIFT)
+    rule = Rule(plan["tolerance"], plan["run_noise"], drift, source)
+    unit = "req/s" if model == "open" else "users"
+    comparison = {"baseline": name, **compare(before, now, rule, unit)}
+    compared_levels = {level["users"] for level in comparison["levels"]}
+    busy = busy_generator_levels(
+        [{**level, "users": level_of(level)} for level in baseline_levels],
+        [{**level, "users": level_of(level)} for level in summary["levels"]],
+    )
+    comparison["generator_busy_levels"] = [key for key in busy if key in compared_levels]
+    return comparison
 
 
 def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryDocument) -> str:
-    """comparison.txt and comparison.json; the overall verdict (slower, faster or same)."""
-    reference = parse_reference(plan.get("baseline") or "")
-    if reference:
-        comparison, baseline_levels = history_baseline(plan, reference, run)
-        table = pooled.comparison_table
-    else:
-        comparison, baseline_levels = folder_baseline(plan, run)
-        table = comparison_table
-    name = comparison["baseline"]
+    """comparison.txt and comparison.json; the overall verdict (slower, faster, same or not
+    judged: no change beyond what a run measured once could tell from the drift)."""
+    comparison = compared(plan, run, summary)
     if not comparison["levels"]:
         raise UserError(
-            f"baseline {name}: no level of this run could be compared with it (levels "
-            f"only in the baseline: {comparison['levels_only_in_baseline']}, only in this "
-            f"run: {comparison['levels_only_in_run']})",
+            f"baseline {comparison['baseline']}: no level of this run could be compared with "
+            f"it (levels only in the baseline: {comparison['levels_only_in_baseline']}, only "
+            f"in this run: {comparison['levels_only_in_run']})",
             EXIT_CONFIG,
         )
-    compared = {level["users"] for level in comparison["levels"]}
-    comparison["generator_busy_levels"] = [
-        users
-        for users in busy_generator_levels(baseline_levels, summary["levels"])
-        if users in compared
-    ]
     saved(lambda: write_comparison(run.comparison, comparison))
-    text = table(comparison)
+    text = comparison_table(comparison)
     publish(run.comparison_text, text, f"{headline(text)} ({run.comparison_text.name})")
-    if comparison["verdict"] == NOT_JUDGED and plan.get("fail_on_regression"):
-        raise UserError(  # a gate that could not judge has not passed
-            f"baseline {name}: no level could be judged ({comparison['levels'][0]['not_judged']}),"
-            f" so --fail-on-regression cannot pass: {NOT_JUDGED_WHY}",
-            EXIT_CONFIG,
-        )
     return str(comparison["verdict"])
 
 

@@ -1,11 +1,16 @@
-"""Stored runs as a comparison's baseline: `last`, `label:X`, `history[:N]`.
+"""Stored runs as a comparison's baseline (`last`, `label:X`, `history[:N]`), and the drift
+between runs that a run measured once is judged against, for every baseline source.
 
 The adapter from the history to what the comparison consumes
-(ecsload.report.comparison: measured latencies and error counts by level and
-request type, and the Rule's run noise). With several runs, their decoded
-histograms are pooled, and the run noise is measured from the history itself:
-the between-run standard deviation of log p50 of each level and type, the
-median over them (at least MIN_NOISE_RUNS runs; fewer keep the assumed noise).
+(ecsload.report.comparison.statistics): each level's measured samples, decoded from the
+windows the history stores (ecsload.history.windows), so a stored run is judged exactly
+as its folder would be. With several runs, each run's repeats are repeats of the
+baseline (the drift between them is in its spread).
+
+The drift floor: the standard deviation, between the stored runs of the target (the last
+DRIFT_RUNS, of the same kind of level), of each figure of each level and type (log scale;
+points for the error share), the median over those series, per figure (p99's drift from
+p99). With under MIN_DRIFT_RUNS runs the comparison keeps its documented default.
 """
 
 import math
@@ -14,15 +19,15 @@ from dataclasses import dataclass
 from statistics import median, stdev
 from typing import Any
 
-import numpy as np
-
-from ecsload.history import histograms, store
+from ecsload.history import store, windows
 from ecsload.history.schema import ALL_TYPES
-from ecsload.history_location import Reference, without_secret
+from ecsload.history_location import DEFAULT_HISTORY_RUNS, Reference, without_secret
 from ecsload.report.baseline import BaselineError, check_common_levels
-from ecsload.report.comparison.pooled import TypeSamples
+from ecsload.report.samples import Samples
 
-MIN_NOISE_RUNS = 3
+MIN_DRIFT_RUNS = 3
+DRIFT_RUNS = DEFAULT_HISTORY_RUNS
+LOG_FIGURES = ("p50", "p95", "p99", "goodput")
 
 
 @dataclass
@@ -30,8 +35,7 @@ class StoredBaseline:
     """The comparison's inputs from stored runs."""
 
     runs: list[store.StoredRun]
-    samples: dict[int, dict[str, TypeSamples]]
-    run_noise_percent: float | None  # measured between the runs; None: too few runs
+    samples: dict[int, Samples]
     levels: list[dict[str, Any]]  # summary.json-like levels, for the generator's note
 
     def description(self, location: str) -> str:
@@ -39,15 +43,9 @@ class StoredBaseline:
         labels = f", label {last.label}" if len(self.runs) == 1 and last.label else ""
         if len(self.runs) == 1:
             return f"history {without_secret(location)}: run {last.id} of {last.created}{labels}"
-        noise = (
-            f"run noise {self.run_noise_percent:.0f}% measured between them"
-            if self.run_noise_percent is not None
-            else f"under {MIN_NOISE_RUNS} runs with a p50: the assumed run noise"
-        )
         return (
             f"history {without_secret(location)}: {len(self.runs)} runs {first.created} … "
-            f"{last.created} "
-            f"pooled ({noise})"
+            f"{last.created}, their repeats pooled"
         )
 
 
@@ -64,85 +62,114 @@ def chosen_runs(location: str, target: str, reference: Reference) -> list[store.
     return runs
 
 
+def model_of(run: store.StoredRun) -> str:
+    return "open" if "open" in run.models.values() else "closed"
+
+
 def check_stored_baseline(
     location: str, target: str, reference: Reference, this_run: tuple[str, Sequence[int]]
 ) -> list[store.StoredRun]:
     """The stored runs a reference names when they fit this run (`this_run`: its model,
     "closed" or "open", and its level keys): checked by the plan before the first level.
-    NoStoredRun when there is none; a BaselineError when they are of the other kind of level
-    or have no level in common."""
+    NoStoredRun when there is none; a BaselineError when one is of the other kind of
+    level, has no level in common, or was stored without its windows (an older ecs-load)."""
     runs = chosen_runs(location, target, reference)
+    with store.transaction(location, create=False) as connection:
+        stored = store.level_windows(connection, [run.id for run in runs])
     for run in runs:
-        models = set(run.models.values()) or {"closed"}
-        model = "open" if "open" in models else "closed"
         try:
-            check_common_levels((model, list(run.levels)), this_run)
+            check_common_levels((model_of(run), list(run.levels)), this_run)
         except BaselineError as error:
             raise BaselineError(f"run {run.id} of {run.created}: {error}") from None
+        if not stored.get(run.id):
+            raise BaselineError(
+                f"run {run.id} of {run.created} was stored by an older ecs-load, without the "
+                "time windows a comparison reads: record a new run first (or give its folder)"
+            )
     return runs
 
 
-def between_run_noise(runs: Sequence[store.StoredRun]) -> float | None:
-    """The median over (level, type) of the between-run SD of log p50, in percent."""
-    if len(runs) < MIN_NOISE_RUNS:
-        return None
-    series: dict[tuple[int, str], list[float]] = {}
-    for run in runs:
-        for users, types in run.levels.items():
-            for name, figures in types.items():
-                if name != ALL_TYPES and figures.get("p50"):
-                    series.setdefault((users, name), []).append(math.log(figures["p50"]))
-    spreads = [stdev(values) for values in series.values() if len(values) >= MIN_NOISE_RUNS]
-    return round(100 * median(spreads), 1) if spreads else None
-
-
-def pooled_samples(
-    runs: Sequence[store.StoredRun], encoded: Mapping[int, Mapping[int, Mapping[str, bytes]]]
-) -> dict[int, dict[str, TypeSamples]]:
-    """Each level's and type's latencies of all the runs together, and their errors."""
-    values: dict[int, dict[str, list[np.ndarray]]] = {}
-    errors: dict[int, dict[str, int]] = {}
-    requests: dict[int, dict[str, int]] = {}
-    for run in runs:
-        for users, types in (encoded.get(run.id) or {}).items():
-            for name, histogram in types.items():
-                if name == ALL_TYPES:
-                    continue
-                values.setdefault(users, {}).setdefault(name, []).append(
-                    histograms.decode(histogram)
-                )
-                stored = run.levels.get(users, {}).get(name) or {}
-                for total, key in ((errors, "errors"), (requests, "requests")):
-                    counts = total.setdefault(users, {})
-                    counts[name] = counts.get(name, 0) + int(stored.get(key) or 0)
-    pooled: dict[int, dict[str, TypeSamples]] = {}
-    for users, latencies in values.items():
-        pooled[users] = {}
-        for name, arrays in latencies.items():
-            answered = np.concatenate(arrays)  # histograms hold answered requests only
-            no_answer = max(0, requests[users][name] - len(answered))
-            pooled[users][name] = TypeSamples(answered, errors[users][name], no_answer)
-    return pooled
-
-
 def stored_baseline(location: str, target: str, reference: Reference) -> StoredBaseline:
+    """The stored runs a reference names, their levels decoded and pooled; a HistoryError
+    or BaselineError when they cannot be."""
     runs = chosen_runs(location, target, reference)
     with store.transaction(location, create=False) as connection:
-        encoded = store.histograms(connection, [run.id for run in runs])
-    samples = pooled_samples(runs, encoded)
-    if not samples:
-        raise store.HistoryError(
-            f"history {without_secret(location)}: {reference.describe()} of "
-            f"{target or 'the local ECS node'} "
-            "has no stored histograms to compare with"
+        stored = store.level_windows(connection, [run.id for run in runs])
+    by_level: dict[int, list[Samples]] = {}
+    for run in runs:
+        for key, encoded in sorted((stored.get(run.id) or {}).items()):
+            try:
+                by_level.setdefault(key, []).append(windows.decode(encoded))
+            except windows.WindowsError as error:
+                raise BaselineError(f"run {run.id} of {run.created}: {error}") from None
+    if not by_level:
+        raise BaselineError(
+            f"{reference.describe()} of {target or 'the local ECS node'} has no stored windows "
+            "to compare with (stored by an older ecs-load): record a new run first"
         )
     shares: dict[int, float] = {}
     for run in runs:
-        for users, share in run.generator_share.items():
+        for key, share in run.generator_share.items():
             if share is not None:
-                shares[users] = max(share, shares.get(users, 0.0))
+                shares[key] = max(share, shares.get(key, 0.0))
     levels = [
-        {"users": users, "generator": {"cpu_percent_max": share}}
-        for users, share in sorted(shares.items())
+        {"users": key, "generator": {"cpu_percent_max": share}}
+        for key, share in sorted(shares.items())
     ]
-    return StoredBaseline(runs, samples, between_run_noise(runs), levels)
+    samples = {key: windows.pooled(parts) for key, parts in by_level.items()}
+    return StoredBaseline(runs, samples, levels)
+
+
+def figure_series(runs: Sequence[store.StoredRun]) -> dict[str, list[list[float]]]:
+    """Each figure's values run after run, one series per level and type (ALL_TYPES for
+    goodput and the error share); latencies and goodput as logs."""
+    series: dict[tuple[str, int, str], list[float]] = {}
+    for run in runs:
+        for key, types in run.levels.items():
+            for name, figures in types.items():
+                wanted = LOG_FIGURES if name == ALL_TYPES else LOG_FIGURES[:3]
+                for figure in wanted:
+                    value = figures.get(figure)
+                    if value is not None and value > 0:
+                        series.setdefault((figure, key, name), []).append(math.log(value))
+                if name == ALL_TYPES and figures.get("requests"):
+                    share = 100 * figures["errors"] / figures["requests"]
+                    series.setdefault(("error_percent", key, name), []).append(share)
+    found: dict[str, list[list[float]]] = {}
+    for (figure, _, _), values in series.items():
+        found.setdefault(figure, []).append(values)
+    return found
+
+
+def drift_between(runs: Sequence[store.StoredRun]) -> dict[str, float]:
+    """Per figure, the median over levels and types of its SD between the runs: percent
+    (exp of the log's SD, less one) or points; a figure with no series of MIN_DRIFT_RUNS
+    values is left out."""
+    drift = {}
+    for figure, all_series in figure_series(runs).items():
+        spreads = [stdev(values) for values in all_series if len(values) >= MIN_DRIFT_RUNS]
+        if spreads:
+            middle = median(spreads)
+            drift[figure] = 100 * math.expm1(middle) if figure in LOG_FIGURES else middle
+    return drift
+
+
+def measured_drift(
+    location: str, target: str, model: str, defaults: Mapping[str, float]
+) -> tuple[dict[str, float], str]:
+    """The drift floor per figure and where it comes from: measured between the last
+    DRIFT_RUNS stored runs of the target of this kind of level when there are
+    MIN_DRIFT_RUNS or more, else `defaults`."""
+    try:
+        with store.transaction(location, create=False) as connection:
+            runs = store.run_rows(connection, target, last=DRIFT_RUNS)
+    except store.HistoryError:
+        runs = []
+    runs = [run for run in runs if model_of(run) == model]
+    measured = drift_between(runs) if len(runs) >= MIN_DRIFT_RUNS else {}
+    if not measured:
+        return dict(defaults), (
+            "the default drift (measured on the development machine; under "
+            f"{MIN_DRIFT_RUNS} stored runs of the target)"
+        )
+    return {**defaults, **measured}, f"the drift measured between {len(runs)} stored runs"

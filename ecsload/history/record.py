@@ -1,9 +1,10 @@
 """A finished run folder as the history's rows: the run, its levels, its figures.
 
 Figures come from summary.json (with their 95% intervals and corrected
-percentiles where the run has them, else null); histograms from each level's
-measured samples, the same samples a comparison with the run folder reads
-(ecsload.report.comparison.level_samples).
+percentiles where the run has them, else null); histograms and each level's
+windows (ecsload.history.windows: what a comparison with this run as its baseline
+reads) from each level's measured samples, the same samples a comparison with the
+run folder reads (ecsload.report.comparison.reading).
 """
 
 import hashlib
@@ -15,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from ecsload.history import histograms
+from ecsload.history import histograms, windows
 from ecsload.history.schema import ALL_TYPES, FIGURES
 from ecsload.report.documents import level_key
 from ecsload.report.generator import generator_busy
-from ecsload.report.samples import SampleFileError, read_level
+from ecsload.report.samples import SampleFileError, Samples, read_level
 from ecsload.report.stats import NO_ANSWER
 from ecsload.run_folder import (
     DocumentError,
@@ -85,15 +86,23 @@ def type_row(
     return row
 
 
-def level_histograms(folder: Path) -> dict[str, bytes]:
-    """Each request type's measured latencies (and all of them, over every repeat) as
-    encoded histograms: answered requests only, since a request with no answer has no
-    latency (its count is in the figures' requests)."""
+def measured_of(folder: Path) -> Samples | None:
+    """A level's measured samples over every repeat; None when they cannot be read."""
     try:
         samples = read_level(folder)
     except SampleFileError:
+        return None
+    return samples.where(samples.measured)
+
+
+def level_histograms(folder: Path, measured: Samples | None = None) -> dict[str, bytes]:
+    """Each request type's measured latencies (and all of them, over every repeat) as
+    encoded histograms: answered requests only, since a request with no answer has no
+    latency (its count is in the figures' requests)."""
+    measured = measured_of(folder) if measured is None else measured
+    if measured is None:
         return {}
-    measured = samples.where(samples.measured & (samples.status != NO_ANSWER))
+    measured = measured.where(measured.status != NO_ANSWER)
     if not len(measured):
         return {}
     found = {ALL_TYPES: histograms.encode(measured.response_time_ms)}
@@ -108,10 +117,13 @@ def level_rows(
     run_dir: Path, level: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     users, seconds = int(level_key(level)), level.get("seconds")  # users, or a rate
-    encoded = level_histograms(RunFolder(run_dir).level(users).path)
+    folder = RunFolder(run_dir).level(users).path
+    measured = measured_of(folder)
+    encoded = level_histograms(folder, measured)
     probe = level.get("probe") or {}
     level_row = {
         "users": users,
+        "windows": windows.encode(measured) if measured is not None else None,
         "model": level.get("model"),
         "seconds": seconds,
         "generator_share": generator_busy(level),

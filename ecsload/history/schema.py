@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ALL_TYPES = "(all)"  # the `type` of a level's every request, beside each request type
 
 metadata = MetaData()
@@ -80,6 +80,8 @@ levels = Table(
     Column("probe_p50", Float),
     Column("probe_p95", Float),
     Column("probe_p99", Float),
+    # version 3: the level's samples as the comparison reads them (ecsload.history.windows)
+    Column("windows", LargeBinary),
 )
 
 FIGURES = ("p50", "p95", "p99", "rps", "goodput")  # each with an optional 95% interval
@@ -112,8 +114,17 @@ def add_capacity(connection: Connection) -> None:
             connection.execute(text(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}"))
 
 
+def add_level_windows(connection: Connection) -> None:
+    """Version 3: each level's windows, so that a stored run is a baseline as its folder
+    is (runs stored before have none: they are listed, not compared with)."""
+    if "windows" not in {column["name"] for column in inspect(connection).get_columns("levels")}:
+        kind = LargeBinary().compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE levels ADD COLUMN windows {kind}"))
+
+
 # (version it makes, step): applied in order to a history below SCHEMA_VERSION.
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, create_version_1),
     (2, add_capacity),
+    (3, add_level_windows),
 )

@@ -384,7 +384,9 @@ def run_rows(
         levels = by_id[figures["run_id"]].levels
         levels.setdefault(figures["users"], {})[figures["type"]] = checked_figures(figures)
     for level in connection.execute(
-        select(schema.levels).where(schema.levels.c.run_id.in_(list(by_id)))
+        select(*(c for c in schema.levels.c if c.name != "windows")).where(
+            schema.levels.c.run_id.in_(list(by_id))
+        )
     ):
         by_id[level.run_id].generator_share[level.users] = level.generator_share
         by_id[level.run_id].models[level.users] = level.model or "closed"
@@ -413,6 +415,18 @@ def stored_capacity(row: Any) -> dict[str, Any] | None:
         "interval": [row.capacity_low, row.capacity_high],
         "limited_by": row.capacity_limited_by,
     }
+
+
+def level_windows(connection: Connection, run_ids: Sequence[int]) -> dict[int, dict[int, bytes]]:
+    """The stored windows of runs' levels (ecsload.history.windows): by run id, then level
+    (users, or a rate); a level stored without them is left out."""
+    found: dict[int, dict[int, bytes]] = {}
+    query = select(schema.levels.c.run_id, schema.levels.c.users, schema.levels.c.windows).where(
+        schema.levels.c.run_id.in_(list(run_ids)), schema.levels.c.windows.is_not(None)
+    )
+    for run_id, users, encoded in connection.execute(query):
+        found.setdefault(run_id, {})[users] = bytes(encoded)
+    return found
 
 
 def histograms(

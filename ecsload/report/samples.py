@@ -100,6 +100,11 @@ def read_level(level_dir: Path, repeats: "list[LevelFolder] | None" = None) -> S
     parts = [read_samples(part.samples) for part in folders]
     if len(parts) == 1:
         return parts[0]
+    return joined(parts)
+
+
+def joined(parts: list[Samples]) -> Samples:
+    """Several parts' samples as one level's, part K as repeat K (their type names merged)."""
     names = tuple(dict.fromkeys(name for part in parts for name in part.type_names))
     codes = [
         np.array([names.index(name) for name in part.type_names] or [0], dtype=np.int16)

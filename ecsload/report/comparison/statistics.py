@@ -1,33 +1,38 @@
 """Whether each figure changed, judged against the noise the two runs themselves show.
 
+One rule for every baseline source: a folder, `last`, `label:X`, `history[:N]` (a stored
+run's windows are decoded back into its samples, ecsload.history.windows; N runs are
+pooled as the repeats of one baseline, so the drift between them is in its spread).
+
 Each run's figures get bootstrap draws (ecsload.report.intervals: time windows inside
 each repeat, and the repeats), whose spread is the figure's standard error, between
-windows and between repeats alike. A figure's change is tested like Welch's test: on the
-log scale for p50, p95, p99 (per request type and over all) and goodput (OK answers per
-second), in percentage points for the error share, z = change / sqrt(se_before² +
-se_now² + floor²), where the floor is the optional `--run-noise` (a relative standard
-deviation of each run's figure; 0 by default). The p-values of every figure of every
-type at every level compared are corrected together with Holm's step-down method, so the
-whole comparison keeps its false alarms under 1 - CONFIDENCE. A figure changed when its
-test rejects and its change is beyond the tolerance (and FLOOR_MS / ERROR_FLOOR_POINTS).
-Per level, `could_see` is the smallest change of p95 and goodput the test could have
-detected at the strictest Holm level (or the tolerance, when larger). A percentile p is
-compared only with 10 / (1 - p) samples or more in each run (p50: 20, p95: 200, p99:
-1,000): below that a bootstrap of its few samples (the maximum, for p99) cannot tell its
-noise, and a paced type's handful of requests would alarm.
+windows and between repeats alike. A figure's change (FIGURES: goodput and p50, p95, p99
+per request type and over all on the log scale, the error share in percentage points) is
+tested like Welch's test, z = change / sqrt(se_before² + se_now² + floor²). The p-values
+of every figure of every type at every level compared are corrected together with
+Holm's step-down method, so the whole comparison keeps its false alarms under
+1 - CONFIDENCE. A figure changed when its test rejects and its change is beyond the
+tolerance (and the figure's absolute floor: FLOOR_MS, ERROR_FLOOR_POINTS).
 
-A level is judged only when each run has MIN_REPEATS repeats of it (or a `--run-noise`
-floor is given): a level measured once cannot show the drift between runs minutes apart,
-which is slower than its windows. Measured here (bench/bench_false_alarms.py, a quiet
-machine): six default sweeps (-n 1000, one repeat, 1-2 s levels), each against the one
-before, changed by 11-48% with p-values under 1e-3 in 5 of 5 pairs, while 6 runs of
--d 10 --repeat 3 alarmed in 1 of 15 A/A pairs. Such a level's figures are shown, not
-judged (NOT_JUDGED), and a comparison with no level judged never passes a gate.
+The floor: a run with repeats (MIN_REPEATS or more) shows its own drift in the spread of
+its repeats; a run that measured a level once cannot, and runs minutes apart drift more
+than one run's windows show. Each side measured once adds the drift between runs to
+floor² (the `drift` of the Rule, per figure: p99's from p99, measured between three or
+more stored runs of the target, ecsload.history.baseline, else DEFAULT_DRIFT). So a gross
+change is judged even from one repeat, and a change that its test cannot tell from that
+drift is `not judged` (never `same`): `could_see` says the smallest change it could have
+seen. `--run-noise PCT` replaces the drift with one floor on both sides, for every level
+(its changes within it are `same`). A percentile p is compared only with 10 / (1 - p)
+samples or more in each run (p50: 20, p95: 200, p99: 1,000): below that a bootstrap of
+its few samples cannot tell its noise.
+
+A latency of 0 ms or less (a clock that stepped, a hand-made baseline) is read as
+LOWEST_MS: a change from it is judged, never silently `same`.
 """
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,44 +45,97 @@ from ecsload.setting_rows import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PE
 
 FLOOR_MS = 1.0  # a latency change under a millisecond is never a regression
 ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
+LOWEST_MS = 0.001  # a latency of 0 ms or less is read as one microsecond
+LOWEST_RATE = 0.001  # OK answers per second: a goodput of 0 is read as this
 MIN_SAMPLES = 10  # of a type in each run, for its percentiles to be compared
 TAIL_SAMPLES = 10  # a percentile p is compared with 10 / (1 - p) samples or more in each run
 CONFIDENCE = 0.95
-MIN_REPEATS = 2  # of a level in each run, for it to be judged without a --run-noise floor
+MIN_REPEATS = 2  # of a level in a run, for the run to show its own drift
 SLOWER, FASTER, SAME, NOT_JUDGED = "slower", "faster", "same", "not judged"
 ALL = ""  # the group of every request
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure the comparison judges: its scale, which way is worse, the absolute change
+    under which it never counts, and the drift assumed between two runs when the history
+    cannot measure it (percent on the log scale; points for a share). A new figure is one
+    row of FIGURES, its value in `point` and its draws in `draws_of`."""
+
+    name: str
+    log_scale: bool
+    higher_is_worse: bool
+    per_type: bool  # compared for each request type too, not only over all requests
+    floor: float  # ms for a latency, points for a share; 0: none
+    default_drift: float
+
+
+# The default drift: two identical runs minutes apart on the development machine, one
+# repeat each (DESIGN.md, bench/bench_false_alarms.py): p95 moved 21-44% and req/s 20-32%
+# (standard deviation of the log). A history with three or more runs of the target
+# measures its own.
+FIGURES = (
+    Figure("goodput", True, False, False, 0.0, 25.0),
+    Figure("error_percent", False, True, False, ERROR_FLOOR_POINTS, 1.0),
+    *(
+        Figure(f"p{p}", True, True, True, FLOOR_MS, drift)
+        for p, drift in zip(INTERVAL_PERCENTILES, (20.0, 30.0, 40.0), strict=True)
+    ),
+)
+BY_NAME = {figure.name: figure for figure in FIGURES}
+DEFAULT_DRIFT = {figure.name: figure.default_drift for figure in FIGURES}
+
+
+@dataclass(frozen=True)
 class Rule:
-    """What counts as a change: the settings `tolerance` and `run_noise`, in percent."""
+    """What counts as a change: the settings `tolerance` and `run_noise` (percent), and the
+    drift between runs per figure (percent, points for error_percent) with where it was
+    measured."""
 
     tolerance_percent: float = DEFAULT_TOLERANCE_PERCENT
     run_noise_percent: float = DEFAULT_RUN_NOISE_PERCENT
+    drift: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_DRIFT))
+    drift_source: str = "the default (measured on the development machine)"
 
     def as_json(self) -> dict[str, Any]:
         return {
             "tolerance_percent": self.tolerance_percent,
             "run_noise_percent": self.run_noise_percent,
+            "drift_percent": {name: round(value, 1) for name, value in self.drift.items()},
+            "drift_source": self.drift_source,
             "floor_ms": FLOOR_MS,
             "error_floor_points": ERROR_FLOOR_POINTS,
             "confidence": CONFIDENCE,
             "min_samples": MIN_SAMPLES,
+            "min_repeats": MIN_REPEATS,
             "method": "Welch-type z test on bootstrap standard errors (time windows, repeats), "
-            "Holm-corrected across levels, types and figures",
+            "a drift floor for a run measured once, Holm-corrected across levels, types and "
+            "figures",
         }
+
+    def floor_variance(self, figure: str, once: int) -> float:
+        """floor² of a figure's change: --run-noise on both sides, else the drift for each
+        of the `once` sides that measured the level once."""
+        log_scale = BY_NAME[figure].log_scale
+        if self.run_noise_percent > 0:
+            floor = math.log1p(self.run_noise_percent / 100) if log_scale else 0.0
+            return 2 * floor * floor
+        drift = self.drift.get(figure, DEFAULT_DRIFT[figure])
+        drift = math.log1p(drift / 100) if log_scale else drift
+        return once * drift * drift
 
 
 @dataclass(frozen=True)
 class Test:
     """One figure's comparison before the correction: where it goes in the result."""
 
-    where: tuple[int, str, str]  # users, group (ALL or a type), figure
+    where: tuple[int, str, str]  # level, group (ALL or a type), figure
     before: float
     now: float
     z: float
     se: float  # of the change, on the figure's scale (log or points)
     log_scale: bool
+    floored: bool  # judged against the drift floor: within it, not judged
 
 
 def point(samples: Samples, group: str, figure: str) -> float:
@@ -113,11 +171,18 @@ def draws_of(draws: LevelDraws, group: str, figure: str) -> np.ndarray:
     return draws.groups[group].percentiles[:, INTERVAL_PERCENTILES.index(int(figure[1:]))]
 
 
-def spread(values: np.ndarray, log_scale: bool) -> float:
-    known = values[np.isfinite(values) & (values > 0 if log_scale else True)]
+def lowest(figure: str) -> float:
+    """The smallest value a log-scale figure is read as (0 or less would have no log)."""
+    return LOWEST_RATE if figure == "goodput" else LOWEST_MS
+
+
+def spread(values: np.ndarray, log_scale: bool, least: float = LOWEST_MS) -> float:
+    known = values[np.isfinite(values)]
     if len(known) < len(values) / 2:
         return math.nan
-    return float(np.std(np.log(known) if log_scale else known, ddof=1))
+    if log_scale:
+        known = np.log(np.maximum(known, least))
+    return float(np.std(known, ddof=1))
 
 
 def make_test(
@@ -125,23 +190,26 @@ def make_test(
     samples: tuple[Samples, Samples],
     draws: tuple[LevelDraws, LevelDraws],
     rule: Rule,
+    once: int,
 ) -> Test | None:
-    """One figure's test; None where it cannot be told (no spread, a zero percentile)."""
+    """One figure's test; None where its noise cannot be told (half the draws empty).
+    `once`: how many of the two runs measured the level once (each adds the drift)."""
     _, group, figure = where
     before, now = (point(s, group, figure) for s in samples)
-    log_scale = figure != "error_percent"
-    ses = [spread(draws_of(d, group, figure), log_scale) for d in draws]
-    if any(math.isnan(se) for se in ses) or (log_scale and min(before, now) <= 0):
+    log_scale = BY_NAME[figure].log_scale
+    if log_scale:  # a latency of 0 ms or less is a change from its resolution, not none
+        before, now = (max(value, lowest(figure)) for value in (before, now))
+    ses = [spread(draws_of(d, group, figure), log_scale, lowest(figure)) for d in draws]
+    if any(math.isnan(se) for se in ses):
         return None
-    floor = math.log1p(rule.run_noise_percent / 100) if log_scale else 0.0
     if not log_scale:  # a share that never moved in a run still has its binomial noise
         pooled = (before + now) / 200
         ses += [100 * math.sqrt(pooled * (1 - pooled) / len(s)) for s in samples]
-    se = math.sqrt(sum(v * v for v in ses) + 2 * floor * floor)
+    floored = once > 0 and rule.run_noise_percent == 0
+    se = math.sqrt(sum(v * v for v in ses) + rule.floor_variance(figure, once))
     change = math.log(now / before) if log_scale else now - before
-    if se == 0:
-        return Test(where, before, now, 0.0 if change == 0 else math.inf, se, log_scale)
-    return Test(where, before, now, change / se, se, log_scale)
+    z = (0.0 if change == 0 else math.copysign(math.inf, change)) if se == 0 else change / se
+    return Test(where, before, now, z, se, log_scale, floored)
 
 
 def holm(p_values: list[float], alpha: float) -> list[bool]:
@@ -157,7 +225,7 @@ def holm(p_values: list[float], alpha: float) -> list[bool]:
 
 def judged(test: Test, rejected: bool, rule: Rule, z_strict: float) -> dict[str, Any]:
     """A figure's entry: before, now, change, p-value, smallest detectable change, verdict."""
-    figure = test.where[2]
+    figure = BY_NAME[test.where[2]]
     tolerance = rule.tolerance_percent / 100
     entry: dict[str, Any] = {
         "before": round(test.before, 3),
@@ -165,21 +233,19 @@ def judged(test: Test, rejected: bool, rule: Rule, z_strict: float) -> dict[str,
         "change_percent": round(100 * (test.now / test.before - 1), 1) if test.before else None,
         "p_value": float(2 * stats.norm.sf(abs(test.z))),
         "detectable_percent": None,
-        "verdict": SAME,
+        "verdict": NOT_JUDGED if test.floored else SAME,
     }
     if test.log_scale:
         entry["detectable_percent"] = round(100 * max(math.expm1(z_strict * test.se), tolerance), 1)
         beyond = abs(test.now / test.before - 1) > tolerance
-        if figure != "goodput":
-            beyond = beyond and abs(test.now - test.before) > FLOOR_MS
-        worse = test.now < test.before if figure == "goodput" else test.now > test.before
     else:
-        band = max(tolerance * test.before, ERROR_FLOOR_POINTS)
+        band = max(tolerance * test.before, figure.floor)
         entry["detectable_percent"] = round(max(z_strict * test.se, band), 2)
         beyond = abs(test.now - test.before) > band
-        worse = test.now > test.before
+    beyond = beyond and abs(test.now - test.before) > figure.floor
+    higher = test.now > test.before
     if rejected and beyond:
-        entry["verdict"] = SLOWER if worse else FASTER
+        entry["verdict"] = SLOWER if higher == figure.higher_is_worse else FASTER
     return entry
 
 
@@ -197,62 +263,35 @@ def repeats(samples: Samples) -> int:
     return len(np.unique(samples.repeat))
 
 
-def unjudged_reason(pair: tuple[Samples, Samples], rule: Rule) -> str | None:
-    """Why a level cannot be judged (None: it can): a level measured once in a run shows no
-    drift between runs, unless a --run-noise floor stands for it."""
-    counts = [repeats(s) for s in pair]
-    if min(counts) >= MIN_REPEATS or rule.run_noise_percent > 0:
-        return None
-    return f"measured in {counts[0]} and {counts[1]} repeat(s)"
-
-
-NOT_JUDGED_WHY = (
-    "one repeat cannot show how far runs minutes apart drift (5 of 5 pairs of default sweeps "
-    f"alarmed on a quiet machine): run both with --repeat {MIN_REPEATS} or more (e.g. -d 10 "
-    "--repeat 3), or give --run-noise PCT"
-)
-
-
-def shown_only(test: Test) -> dict[str, Any]:
-    """A figure of a level that is not judged: before, now and the change, no verdict."""
-    return {
-        "before": round(test.before, 3),
-        "now": round(test.now, 3),
-        "change_percent": round(100 * (test.now / test.before - 1), 1) if test.before else None,
-        "p_value": None,
-        "detectable_percent": None,
-        "verdict": NOT_JUDGED,
-    }
-
-
 def compare(
-    baseline: Mapping[int, Samples], current: Mapping[int, Samples], rule: Rule
+    baseline: Mapping[int, Samples],
+    current: Mapping[int, Samples],
+    rule: Rule,
+    unit: str = "users",
 ) -> dict[str, Any]:
-    """comparison.json's figures: each level both runs have, each type both levels sent
-    (MIN_SAMPLES or more in each); what only one run has is listed, not judged."""
+    """comparison.json's figures: each level both runs have (by users, or by rate: `unit`
+    req/s), each type both levels sent (MIN_SAMPLES or more in each); what only one run
+    has is listed, not judged."""
     common = sorted(set(baseline) & set(current))
     tests: list[Test] = []
-    shown: list[Test] = []  # the figures of levels that are not judged
     counts: dict[tuple[int, str], list[int]] = {}
-    reasons: dict[int, str] = {}
-    for users in common:
-        pair = (baseline[users], current[users])
-        if reason := unjudged_reason(pair, rule):
-            reasons[users] = reason
+    for key in common:
+        pair = (baseline[key], current[key])
+        once = sum(repeats(s) < MIN_REPEATS for s in pair)
         draws = tuple(level_draws(s) for s in pair)
         names = sorted(set(pair[0].type_names) & set(pair[1].type_names))
         for name in names:
-            counts[(users, name)] = [  # answered: the samples of its percentiles
+            counts[(key, name)] = [  # answered: the samples of its percentiles
                 int(np.count_nonzero((s.type_code == s.type_names.index(name)) & answered(s)))
                 for s in pair
             ]
         if draws[0] is None or draws[1] is None:
             continue
         sizes = {ALL: min(int(np.count_nonzero(answered(s))) for s in pair)}
-        sizes |= {n: min(counts[(users, n)]) for n in names}
-        wheres = [(users, ALL, "goodput"), (users, ALL, "error_percent")]
+        sizes |= {n: min(counts[(key, n)]) for n in names}
+        wheres = [(key, ALL, f.name) for f in FIGURES if not f.name.startswith("p")]
         wheres += [
-            (users, group, f"p{p}")
+            (key, group, f"p{p}")
             for group, size in sizes.items()
             for p in INTERVAL_PERCENTILES
             if size >= max(MIN_SAMPLES, TAIL_SAMPLES / (1 - p / 100))
@@ -260,22 +299,22 @@ def compare(
         for where in wheres:
             if where[1] != ALL and where[1] not in draws[0].groups | draws[1].groups:
                 continue
-            test = make_test(where, pair, (draws[0], draws[1]), rule)
+            test = make_test(where, pair, (draws[0], draws[1]), rule, once)
             if test is not None:
-                (shown if users in reasons else tests).append(test)
+                tests.append(test)
     alpha = 1 - CONFIDENCE
     p_values = [float(2 * stats.norm.sf(abs(t.z))) for t in tests]
     rejected = holm(p_values, alpha)
     z_strict = float(stats.norm.isf(alpha / (2 * max(len(tests), 1))))
     entries = {t.where: judged(t, r, rule, z_strict) for t, r in zip(tests, rejected, strict=True)}
-    entries |= {t.where: shown_only(t) for t in shown}
     levels = [
-        level_result(users, baseline[users], current[users], entries, counts, reasons.get(users))
-        for users in common
+        level_result(key, (baseline[key], current[key]), entries, counts, rule, unit)
+        for key in common
     ]
     return {
         "rule": rule.as_json(),
         "tests": len(tests),
+        "unit": unit,
         "verdict": verdict_of([level["verdict"] for level in levels]),
         "levels": levels,
         "levels_only_in_baseline": sorted(set(baseline) - set(current)),
@@ -284,39 +323,43 @@ def compare(
 
 
 def level_result(
-    users: int,
-    before: Samples,
-    now: Samples,
+    key: int,
+    pair: tuple[Samples, Samples],
     entries: Mapping[tuple[int, str, str], dict[str, Any]],
     counts: Mapping[tuple[int, str], list[int]],
-    not_judged: str | None,
+    rule: Rule,
+    unit: str,
 ) -> dict[str, Any]:
-    """One level's part: its own figures, its types' and what it could have seen (nothing,
-    with the reason, for a level that is not judged)."""
+    """One level's part: its own figures, its types', what it could have seen and, for a
+    run that measured it once, the drift floor it was judged against."""
+    before, now = pair
 
     def figures(group: str, keys: list[str]) -> dict[str, Any]:
         found = {
-            key: entries[(users, group, key)] for key in keys if (users, group, key) in entries
+            name: entries[(key, group, name)] for name in keys if (key, group, name) in entries
         }
-        verdict = NOT_JUDGED if not_judged else verdict_of([e["verdict"] for e in found.values()])
-        return {**found, "verdict": verdict}
+        return {**found, "verdict": verdict_of([e["verdict"] for e in found.values()])}
 
-    percentiles = [f"p{p}" for p in INTERVAL_PERCENTILES]
-    overall = figures(ALL, ["goodput", "error_percent", *percentiles])
+    overall = figures(ALL, [f.name for f in FIGURES])
+    percentiles = [f.name for f in FIGURES if f.per_type]
     types = {
         name: {"samples": count, **figures(name, percentiles)}
         for (level, name), count in sorted(counts.items())
-        if level == users
+        if level == key
     }
     could_see = {
-        key: entries[(users, ALL, key)]["detectable_percent"]
-        for key in ("p95", "goodput", "error_percent")
-        if (users, ALL, key) in entries and not not_judged
+        name: entries[(key, ALL, name)]["detectable_percent"]
+        for name in ("p95", "goodput", "error_percent")
+        if (key, ALL, name) in entries
     }
+    counted = [repeats(s) for s in pair]
+    floored = min(counted) < MIN_REPEATS and rule.run_noise_percent == 0
     return {
-        "users": users,
+        "users": key,
+        "unit": unit,
+        "repeats": counted,
         "verdict": verdict_of([overall["verdict"], *(t["verdict"] for t in types.values())]),
-        "not_judged": not_judged,
+        "drift_floor": rule.as_json()["drift_percent"] if floored else None,
         "could_see": could_see,
         "all": overall,
         "types": types,

@@ -6,7 +6,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, NOT_JUDGED_WHY, SAME
+from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, SAME
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.tables import framed
 
@@ -49,23 +49,33 @@ def verdict_cell(figures: Mapping[str, Any]) -> str:
     return figures["verdict"] + (f" ({', '.join(changed)})" if changed else "")
 
 
+def level_name(level: Mapping[str, Any]) -> str:
+    """`10 users` or `200 req/s`."""
+    return f"{level['users']} {level.get('unit', 'users')}"
+
+
 def level_line(level: Mapping[str, Any]) -> str:
     """`At 10 users: goodput 200→120 -40% OK/s, errors 0.0→0.0%; could see: p95 ±12%,
-    goodput ±9%, errors ±1 points`."""
+    goodput ±9%, errors ±1 points`, and for a level a run measured once the drift floor
+    it was judged against."""
     overall, seen = level["all"], level["could_see"]
-    if level.get("not_judged"):
-        return (
-            f"At {level['users']} users: goodput {change_cell(overall.get('goodput'), 0, True)} "
-            f"OK/s; not judged ({level['not_judged']})"
-        )
     parts = [f"{key} ±{seen[key]:g}%" for key in ("p95", "goodput") if key in seen]
     if "error_percent" in seen:
         parts.append(f"errors ±{seen['error_percent']:g} points")
-    return (
-        f"At {level['users']} users: goodput {change_cell(overall.get('goodput'), 0, True)} OK/s, "
+    line = (
+        f"At {level_name(level)}: goodput {change_cell(overall.get('goodput'), 0, True)} OK/s, "
         f"errors {change_cell(overall.get('error_percent'), 1)}%; could see: "
         + (", ".join(parts) or "nothing (too few time windows)")
     )
+    if level.get("drift_floor"):
+        repeats = " and ".join(map(str, level["repeats"]))
+        drift = level["drift_floor"]
+        line += (
+            f" (measured in {repeats} repeat(s): judged against the drift between runs, p50 "
+            f"±{drift['p50']:g}%, p95 ±{drift['p95']:g}%, p99 ±{drift['p99']:g}%, goodput "
+            f"±{drift['goodput']:g}%; a change within what it could see is not judged)"
+        )
+    return line
 
 
 def comparison_table(comparison: Mapping[str, Any]) -> str:
@@ -76,7 +86,7 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
     for level in comparison["levels"]:
         rows.append(
             [
-                level["users"],
+                level_name(level),
                 "All",
                 *(change_cell(level["all"].get(p)) for p in SHOWN),
                 verdict_cell(level["all"]),
@@ -86,7 +96,7 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
             ["", name, *(change_cell(figures.get(p)) for p in SHOWN), verdict_cell(figures)]
             for name, figures in sorted(level["types"].items())
         ]
-    headers = ["Users", "Request Type", *(f"{p} ms" for p in SHOWN), "Verdict"]
+    headers = ["Level", "Request Type", *(f"{p} ms" for p in SHOWN), "Verdict"]
     title = f"Comparison with the baseline {comparison['baseline']}: {comparison['verdict']}"
     noise = f", with a run noise floor of {rule['run_noise_percent']:g}%" * bool(
         rule["run_noise_percent"]
@@ -97,8 +107,11 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
         f"all {comparison['tests']} figures compared (Holm), and it is beyond "
         f"{rule['tolerance_percent']:g}% (and {rule['floor_ms']:g} ms); docs/verdicts.md"
     )
-    if any(level.get("not_judged") for level in comparison["levels"]):
-        rule_text += f". NOTE: a level is not judged when {NOT_JUDGED_WHY}"
+    if any(level.get("drift_floor") for level in comparison["levels"]):
+        rule_text += (
+            f". A run that measured a level once adds the drift between runs: "
+            f"{rule['drift_source']} (--repeat {rule['min_repeats']} measures a run's own)"
+        )
     lines = [
         framed(title),
         tabulate(rows, headers=headers, disable_numparse=True, colalign=("right",)),
@@ -115,20 +128,23 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
 
 
 def not_compared_lines(comparison: Mapping[str, Any], queueing: str) -> list[str]:
-    """What comparison.txt lists apart (either rule's): the levels and types only one run has,
-    and the levels whose generator was busy (`queueing`: what that does to the verdicts)."""
+    """What comparison.txt lists apart: the levels and types only one run has, and the levels
+    whose generator was busy (`queueing`: what that does to the verdicts)."""
     only = (
-        ("levels_only_in_run", "Levels only in this run (not compared): {} users"),
-        ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} users"),
+        ("levels_only_in_run", "Levels only in this run (not compared): {} {unit}"),
+        ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} {unit}"),
     )
     lines = [
-        text.format(", ".join(map(str, comparison[key]))) for key, text in only if comparison[key]
+        text.format(", ".join(map(str, comparison[key])), unit=comparison.get("unit", "users"))
+        for key, text in only
+        if comparison[key]
     ]
     if comparison["generator_busy_levels"]:
         users = ", ".join(map(str, comparison["generator_busy_levels"]))
         lines += textwrap.wrap(
             f"NOTE: the load generator was busy over {GENERATOR_BUSY_PERCENT}% at {users} "
-            f"users in one run or both: {queueing}; compare the probe's figures or run with "
+            f"{comparison.get('unit', 'users')} in one run or both: {queueing}; compare the "
+            "probe's figures or run with "
             "--processes N",
             WIDTH,
         )
@@ -139,7 +155,7 @@ def not_compared_lines(comparison: Mapping[str, Any], queueing: str) -> list[str
         ):
             if level[key]:
                 lines.append(
-                    f"At {level['users']} users, only in {where} (not compared): "
+                    f"At {level_name(level)}, only in {where} (not compared): "
                     + ", ".join(level[key])
                 )
     return lines
