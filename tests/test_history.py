@@ -503,7 +503,8 @@ def test_a_version_1_history_gains_the_capacity_columns(tmp_path: Path) -> None:
     with sqlite3.connect(old) as db:
         for column in ("capacity", "capacity_low", "capacity_high", "capacity_limited_by"):
             db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
-        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        db.execute("ALTER TABLE levels DROP COLUMN windows")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     store.append(str(old), *made_run(2, latencies(2)))
     with sqlite3.connect(old) as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
