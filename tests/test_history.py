@@ -585,3 +585,37 @@ def test_labels_and_figures_are_checked_as_the_history_is_read(tmp_path: Path) -
     assert run.levels[10][ALL_TYPES]["p95"] is None
     drift = drift_between([run, run, run])  # no NaN nor negative figure in the drift floor
     assert "p50" not in drift and "p95" not in drift and drift["p99"] == 0
+
+
+def test_a_history_on_read_only_storage_is_read(tmp_path: Path) -> None:
+    """`history` and --baseline last failed "cannot be opened for writing" on read-only
+    storage. A read-only bind mount needs root and a mount namespace (unshare -m)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("a read-only mount needs root and unshare")
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    store.append(str(folder / "h.sqlite"), *made_run(1, latencies(1)))
+    read = (
+        "from ecsload.history import store\n"
+        f"with store.transaction({str(folder / 'h.sqlite')!r}, create=False) as c:\n"
+        "    print([r.label for r in store.run_rows(c, '')])\n"
+    )
+    script = (
+        f"mount --bind {folder} {folder} && mount -o remount,bind,ro {folder} && "
+        f'! touch {folder}/probe 2>/dev/null && exec {sys.executable} -c "$0"'
+    )
+    result = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, read],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['build-1']"
