@@ -476,23 +476,26 @@ def test_a_capacity_search_is_stored_and_shown_with_its_sparkline(tmp_path: Path
 
     location = str(tmp_path / "h.sqlite")
     answers = [(372, 386, "service"), (351, 367, "service"), (None, 50, "errors")]
+    answers.append((1000, None, "max-rate"))
     for n, (rate, high, limited) in enumerate(answers):
         run, levels, rows = made_run(n, latencies(n))
         found = {"rate": rate, "interval": [rate, high], "limited_by": limited}
         store.append(location, {**run, **capacity_columns(found)}, levels, rows)
-    store.append(location, *made_run(3, latencies(3)))  # a sweep: no capacity
+    store.append(location, *made_run(4, latencies(4)))  # a sweep: no capacity
     with store.transaction(location, create=False) as connection:
         runs = store.run_rows(connection, "")
     assert [run.capacity for run in runs] == [
         {"rate": 372.0, "interval": [372.0, 386.0], "limited_by": "service"},
         {"rate": 351.0, "interval": [351.0, 367.0], "limited_by": "service"},
         {"rate": None, "interval": [None, 50.0], "limited_by": "errors"},
+        {"rate": 1000.0, "interval": [1000.0, None], "limited_by": "max-rate"},
         None,
     ]
     table = history_table("the local node", runs, [])
     assert "Capacity req/s" in table.splitlines()[1]
     assert "372 [372, 386] service" in table and "below 50 errors" in table
-    assert "   capacity req/s   █▁    351.0 to 372.0" in table
+    assert "at least 1000 max-rate" in table
+    assert "   capacity req/s   ▁▁ █   351.0 to 1000" in table  # a sweep: no bar
     assert history_json(location, "", runs, [])["runs"][0]["capacity"]["rate"] == 372.0
 
 

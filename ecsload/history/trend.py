@@ -124,8 +124,9 @@ def capacity_cell(run: StoredRun) -> str:
     limited = run.capacity["limited_by"]
     if run.capacity["rate"] is None:
         return f"below {high} {limited}"
-    shown = f"[{low}, {high}]" if high is not None else "at least"
-    return f"{run.capacity['rate']:.0f} {shown} {limited}"
+    if high is None:
+        return f"at least {run.capacity['rate']:.0f} {limited}"
+    return f"{run.capacity['rate']:.0f} [{low}, {high}] {limited}"
 
 
 def history_json(
