@@ -386,9 +386,13 @@ class Level:
         recorder = self.role.recorder
         why = UNANSWERED[self.stop_reason()]
         assert self.ended is not None
+        # Users keep sending until Locust stops them, after the level's end mark: one sent
+        # after it waited until now (from the mark its time would be negative).
+        stopped = time.time()
         for request in self.in_flight.values():
             if recorder is not None:
-                recorder.unanswered(request, self.ended, why)
+                end = self.ended if request.start_time <= self.ended else stopped
+                recorder.unanswered(request, end, why)
             self.unanswered += 1
         self.in_flight.clear()
 
