@@ -180,6 +180,10 @@ def test_a_gross_change_is_judged_even_from_one_repeat(compared: Callable[..., d
     assert compared(now, before)["verdict"] == FASTER
     a_a = compared(before, run(3, repeats=1, seconds=5))
     assert a_a["verdict"] == NOT_JUDGED  # an identical run: nothing beyond the floor
+    rare = ("NoOp",) + ("Tasks-Happy-Path",) * 999  # NoOp: too few for any percentile
+    few = compared(run(1, repeats=1, types=rare), run(2, repeats=1, types=rare))
+    assert few["verdict"] == NOT_JUDGED  # never `same` from one repeat
+    assert few["levels"][0]["types"]["NoOp"]["verdict"] == NOT_JUDGED
 
 
 def test_a_noisy_pair_of_identical_runs_raises_no_alarm(compared: Callable[..., dict]) -> None:

@@ -333,12 +333,17 @@ def level_result(
     """One level's part: its own figures, its types', what it could have seen and, for a
     run that measured it once, the drift floor it was judged against."""
     before, now = pair
+    counted = [repeats(s) for s in pair]
+    floored = min(counted) < MIN_REPEATS and rule.run_noise_percent == 0
 
     def figures(group: str, keys: list[str]) -> dict[str, Any]:
         found = {
             name: entries[(key, group, name)] for name in keys if (key, group, name) in entries
         }
-        return {**found, "verdict": verdict_of([e["verdict"] for e in found.values()])}
+        verdict = verdict_of([e["verdict"] for e in found.values()])
+        if floored and verdict == SAME:  # nothing it could compare: never same from one repeat
+            verdict = NOT_JUDGED
+        return {**found, "verdict": verdict}
 
     overall = figures(ALL, [f.name for f in FIGURES])
     percentiles = [f.name for f in FIGURES if f.per_type]
@@ -352,8 +357,6 @@ def level_result(
         for name in ("p95", "goodput", "error_percent")
         if (key, ALL, name) in entries
     }
-    counted = [repeats(s) for s in pair]
-    floored = min(counted) < MIN_REPEATS and rule.run_noise_percent == 0
     return {
         "users": key,
         "unit": unit,
