@@ -110,7 +110,9 @@ def test_a_rogue_client_sending_samples_to_the_master_changes_no_figure(
     level = read_json(run_dir / "summary.json")["levels"][0]
     assert level["samples"] == len(samples)
     assert level["workers"]["rejected"] == sent
-    assert f"WARNING: {sent} harness message(s) without this run's token were dropped" in out
+    assert f"{sent} foreign message(s) dropped" in out  # the level's line on the terminal
+    warning = f"WARNING: {sent} harness message(s) without this run's token were dropped"
+    assert warning in (run_dir / "level-4" / "summary.txt").read_text()
     assert not processes_mentioning(str(tmp_path))
 
 

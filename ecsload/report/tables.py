@@ -171,6 +171,9 @@ def attention(level: Mapping[str, Any]) -> list[str]:
     lost = (level.get("workers") or {}).get("lost")
     if lost:
         found.append(f"{lost} worker(s) lost")
+    rejected = (level.get("workers") or {}).get("rejected")
+    if rejected:
+        found.append(f"{rejected} foreign message(s) dropped")
     said = [note for note in level_notes(level) if note.startswith(("WARNING", "NOTE"))]
     if len(said) > len(found):  # a note the words above do not name (one each)
         found.append("see the notes")
