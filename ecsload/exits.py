@@ -1,6 +1,6 @@
 """The exit codes of run_load_test.sh and the harness's commands: the one table they all use.
 
-`--help` prints it, the README's table is checked against it by a test, and bash takes
+`--help` prints it, docs/exit-codes.md's table is checked against it by a test, and bash takes
 its numbers from `python3 -m ecsload.exits`, which prints `EXIT_NAME=N` lines to eval.
 Standard library only: bash reads it before the venv exists.
 """

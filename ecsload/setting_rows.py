@@ -161,7 +161,8 @@ SETTINGS = (
         parse_rates,
         json_rates,
         help="arrival rates (requests/s), one level each, instead of concurrency levels: "
-        "requests arrive on a schedule and are timed from it (README, Closed or open model)",
+        "requests arrive on a schedule and are timed from it (docs/tables.md, Closed or open "
+        "model)",
         flags=("--rates",),
         metavar='"50 100 200"',
     ),
@@ -416,7 +417,7 @@ SETTINGS = (
         metavar="INI",
         const=str(PROJECT_NEWRELIC_INI),
         option_help="run the local node under New Relic's Python agent with INI "
-        "(default: the project's newrelic.ini); see README, New Relic",
+        "(default: the project's newrelic.ini); see docs/newrelic.md",
     ),
     Setting(
         "node_deployment",

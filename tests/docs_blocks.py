@@ -1,6 +1,6 @@
 """The fenced blocks of README.md and docs/*.md, read the way the docs test runs them.
 
-The convention (README, "Development"):
+The convention (docs/development.md, "Docs that are tested"):
 - a ```bash (or ```sh) block is a command a reader copies: it runs as written in a scratch
   clone, unless its first line is `# docs-test: syntax-only (REASON)` (another machine, a
   registry, root, or minutes of time): then `bash -n` checks it and nothing runs;
@@ -23,8 +23,9 @@ FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w+-]*)\s*$")
 # The start of a line that is a command of this project, not output, a synopsis or a
 # transcript (`$ command` above what it printed).
 COMMAND = re.compile(r"^([A-Z_]+=\S+ )*(\./run_|\.venv/bin/|scripts/|apt-get |python )")
-# A line's head: words that start with a letter, up to two spaces, a colon, a number or a path.
-HEAD = re.compile(r"^\s*([A-Za-z][^\s:@'\"=(]*(?: [A-Za-z%/][^\s:@'\"=(]*)*:?)")
+# A line's head: words that start with a letter, up to two spaces, a colon, a number or a path
+# (a word that starts with / is a path).
+HEAD = re.compile(r"^\s*([A-Za-z][^\s:@'\"=(]*(?: [A-Za-z%][^\s:@'\"=(]*)*:?)")
 
 
 @dataclass(frozen=True)
@@ -140,3 +141,50 @@ def missing_heads(shown: str, printed: str) -> list[str]:
         except ValueError:
             missing.append(head)
     return missing
+
+
+# The live line (ecsload/report/live.py), printed every 10 s when not on a terminal: how many
+# a run prints depends on the machine's speed, so the sample output leaves them out.
+LIVE_LINE = re.compile(r"^level \d+/\d+, ")
+RULE = re.compile(r"^[=\-\s]+$")
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def shape(line: str) -> tuple[str | int, ...]:
+    """What a line of output is, its figures aside: a rule; a table's row (its name and how
+    many cells); or a line of text (its words up to a colon, a quote or a path, numbers as
+    N: `N users`, `Saturation`, `Find the report @`)."""
+    if RULE.match(line):
+        return ("rule",)
+    normalised = NUMBER.sub("N", line.strip())
+    cells = re.split(r"\s{2,}", normalised)
+    if len(cells) >= 3:
+        return ("row", cells[0], len(cells))
+    return ("text", re.split(r"[:'/]", normalised)[0].strip())
+
+
+def structure_differences(shown: str, printed: str) -> list[str]:
+    """Where `printed` is not shaped as `shown` (each line's `shape`, in order; [] when it
+    is): each shown line must be printed, in that order, and each printed line shown, but
+    for live lines, the rows a table prints only when something happened (a busy generator,
+    rate limiting) and what a `...` line of `shown` stands for."""
+    lines = [line for line in printed.split("\n") if line.strip() and not LIVE_LINE.match(line)]
+    differences, at, skipping = [], 0, False
+    for wanted in (line for line in shown.split("\n") if line.strip()):
+        if wanted.strip() == "...":
+            skipping = True
+            continue
+        found = next((i for i in range(at, len(lines)) if shape(lines[i]) == shape(wanted)), None)
+        if found is None:
+            differences.append(f"shown but not printed (in that order): {wanted.strip()}")
+            continue
+        if not skipping:
+            differences += [
+                f"printed but not shown: {line.strip()}"
+                for line in lines[at:found]
+                if shape(line)[0] != "row"
+            ]
+        at, skipping = found + 1, False
+    if not skipping:
+        differences += [f"printed but not shown: {line.strip()}" for line in lines[at:]]
+    return differences

@@ -25,6 +25,7 @@ from tests.docs_blocks import (
     missing_heads,
     read_blocks,
     shell_blocks,
+    structure_differences,
 )
 from tests.e2e_support import clean_env, kill_leftovers, processes_mentioning, run_script
 
@@ -122,6 +123,12 @@ def test_every_command_of_the_doc_runs_as_written(doc: str, tmp_path: Path) -> N
                     f"{block.where}: the output shown under it has lines its run did not "
                     f"print (or not in that order): {missing}\n--- it printed:\n{result.stdout}"
                 )
+            if block.output is not None and doc == "README.md":  # the sample a reader trusts
+                differences = structure_differences(block.output, result.stdout)
+                assert differences == [], (
+                    f"{block.where}: the output shown under it is not shaped as what it "
+                    f"printed: {differences}\n--- it printed:\n{result.stdout}"
+                )
     finally:
         kill_leftovers(str(clone))
 
@@ -131,6 +138,28 @@ def test_output_shape_check_catches_a_missing_row_and_the_order() -> None:
     assert missing_heads(shown, "Users 10\nRequests/s  3\nSaturation: none") == []
     assert missing_heads(shown, "Users 10\nSaturation: none") == ["Requests/s"]
     assert missing_heads(shown, "Saturation: x\nUsers 1\nRequests/s  3") == ["Saturation:"]
+
+
+def test_the_structure_check_catches_a_changed_sample_and_forgives_the_machine() -> None:
+    shown = (
+        "10 users: 1.0 ±0.1 req/s, no errors\n=====\nTitle N\n=====\nUsers  10  20\n----  --  --\n"
+        "Requests/s  1.0  2.0\np50  1.0  2.0\nSaturation: at 10 users\nFind the report @ '/a/b'"
+    )
+    same = (
+        "level 1/2, 10 users, 9 s | 5 requests\n10 users: 2.5 ±1.0 req/s, errors 3.00%  ! "
+        "generator busy 97% (level-10/summary.txt)\n======\nTitle N\n======\nUsers  10  20\n"
+        "----  --  --\nRequests/s  1.5  2.5\np50  1.0  2.0\nGenerator busy %  97  12\n"
+        "Saturation: still growing\nFind the report @ '/tmp/x/report.html'"
+    )
+    assert structure_differences(shown, same) == []
+    assert structure_differences(shown, same.replace("p50  1.0  2.0\n", "")) == [
+        "shown but not printed (in that order): p50  1.0  2.0"
+    ]
+    assert structure_differences(shown, same.replace("  20\n", "  20  30\n", 1)) != []
+    assert structure_differences(shown, same + "\nrun_load_test.sh: note: x") == [
+        "printed but not shown: run_load_test.sh: note: x"
+    ]
+    assert structure_differences(shown.replace("p50  1.0  2.0\n", "...\n"), same) == []
 
 
 def test_a_broken_command_fails_the_docs_test(tmp_path: Path) -> None:
@@ -150,10 +179,10 @@ def test_a_broken_command_fails_the_docs_test(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e  # one small sweep
-def test_the_readme_results_tree_names_every_file_a_run_writes(tmp_path: Path) -> None:
-    """The README's tree of a run folder (```text, under "The results folder") against a
-    real run's files: each one a run writes must be in it (by name; level-N as level-10)."""
-    readme = read_blocks(ROOT / "README.md")
+def test_the_results_tree_names_every_file_a_run_writes(tmp_path: Path) -> None:
+    """The tree of a run folder in docs/files.md (```text) against a real run's files:
+    each one a run writes must be in it (by name; level-N as level-10)."""
+    readme = read_blocks(ROOT / "docs" / "files.md")
     [tree] = [b.text for b in readme if b.text.startswith("results/") and "├──" in b.text]
     named = {re.sub(r"/$", "", m[1]) for m in re.finditer(r"[├└]── (\S+)", tree)}
     result = run_script("-q", "-c", "5", "-n", "100", "-o", str(tmp_path))
@@ -161,4 +190,4 @@ def test_the_readme_results_tree_names_every_file_a_run_writes(tmp_path: Path) -
     [run_dir] = [path for path in tmp_path.iterdir() if path.is_dir()]  # history.sqlite beside
     written = {re.sub(r"^level-\d+$", "level-10", p.name) for p in run_dir.rglob("*")}
     unnamed = [name for name in written if not any(fnmatch(name, n) for n in named)]
-    assert unnamed == [], f"files a run writes that the README's tree does not name: {unnamed}"
+    assert unnamed == [], f"files a run writes that docs/files.md's tree does not name: {unnamed}"

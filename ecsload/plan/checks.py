@@ -110,9 +110,9 @@ def ignore_local_node_settings(values: dict[str, Any], sources: Mapping[str, str
     """Drop, with a note each, the settings that only a local node can use."""
     why = {
         "newrelic": "the New Relic agent runs on the deployment's nodes, not here "
-        "(see README, New Relic)",
+        "(see docs/newrelic.md)",
         "node_deployment": "a deployment's limits are set when it is spun up "
-        "(see README, Rate limiting)",
+        "(see docs/running.md, Rate limiting)",
         "node_delay": "only the local node can be slowed down",
     }
     for key, reason in why.items():
