@@ -93,7 +93,12 @@ def test_the_image_sweeps_with_three_worker_containers_and_keeps_every_request(
             assert len({row["user_id"] for row in measured}) == users
             assert {int(row["user_id"]) // USERS_PER_WORKER for row in rows} == {0, 1, 2}
             assert (level["users"], level["users_measured"]) == (users, users)
-            assert level["workers"] == {"joined": WORKERS, "finished": WORKERS, "lost": 0}
+            assert level["workers"] == {
+                "joined": WORKERS,
+                "finished": WORKERS,
+                "lost": 0,
+                "rejected": 0,
+            }
             assert level["samples"] == len(rows) == level["locust_requests"]
             assert f"{SWEEP['number_of_requests']} @ {users} from " in master_out
         # Every request nginx answered is a sample on the master, the ramp's included (the
@@ -115,7 +120,7 @@ def test_a_killed_worker_container_shows_as_the_note_and_the_sweep_ends(
         assert master_rc == 0, master_out
         assert "NOTE: 1 of 3 workers lost mid-level" in master_out
         level = read_json(project.run_dir() / "summary.json")["levels"][0]
-        assert level["workers"] == {"joined": 3, "finished": 2, "lost": 1}
+        assert level["workers"] == {"joined": 3, "finished": 2, "lost": 1, "rejected": 0}
         # The dead worker's unused tickets and last second of samples are lost, or none at all
         # when it had just sent them (the workers lease tickets by their demand).
         assert level["requests"] <= 1500

@@ -180,7 +180,7 @@ def test_a_master_gives_its_verification_to_workers_that_have_none(
         (level,) = read_json(level_dir / "summary.json")["levels"]
         assert sum(t["error"] for t in level["types"].values()) == 0, level
         assert level["connections"] == users
-        assert level["workers"] == {"joined": 1, "finished": 1, "lost": 0}
+        assert level["workers"] == {"joined": 1, "finished": 1, "lost": 0, "rejected": 0}
         assert level["tls"]["verified"] is not insecure
 
 

@@ -106,7 +106,7 @@ def test_a_master_and_two_workers_give_the_same_tables(tmp_path: Path, sweep) ->
     run_dir = only_run_dir(tmp_path / "master")
     for users in (20, 24):
         level = assert_same_tables(run_dir / f"level-{users}", 400)
-        assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0}
+        assert level["workers"] == {"joined": 2, "finished": 2, "lost": 0, "rejected": 0}
     for i in range(2):
         worker_dir = only_run_dir(tmp_path / f"worker-{i}")
         assert sorted(p.name for p in worker_dir.glob("worker-*")) == ["worker-1", "worker-2"]
@@ -137,7 +137,7 @@ def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: P
     assert victim_rc == 4
     assert "no master at 127.0.0.1" in victim_out and "ended level 1" in victim_out
     level = read_json(only_run_dir(tmp_path / "master") / "level-20" / "summary.json")["levels"][0]
-    assert level["workers"] == {"joined": 2, "finished": 1, "lost": 1}
+    assert level["workers"] == {"joined": 2, "finished": 1, "lost": 1, "rejected": 0}
     assert level["stopped_by"] in ("requests", "time")
     assert level["requests"] < 5000
     assert "1 of 2 workers lost" in master_out
