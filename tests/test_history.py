@@ -622,3 +622,17 @@ def test_a_history_on_read_only_storage_is_read(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['build-1']"
+
+
+def test_a_history_an_older_ecs_load_wrote_is_read_with_its_runs(tmp_path: Path) -> None:
+    """After an upgrade, reading (`history`, `--baseline last`) found "no run yet" in a
+    history of schema 2: a read now brings it up to date first, once, and finds its runs."""
+    location = tmp_path / "h.sqlite"
+    store.append(str(location), *made_run(1, latencies(1)))
+    with sqlite3.connect(location) as db:  # the history as version 2 left it
+        db.execute("ALTER TABLE levels DROP COLUMN windows")
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with store.transaction(str(location), create=False) as connection:
+        assert store.count_runs(connection) == 1
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)

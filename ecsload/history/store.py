@@ -182,7 +182,7 @@ def transaction(location: str, *, create: bool, write: bool | None = None) -> It
     """A connection in one transaction on an up-to-date schema; HistoryError on any
     failure. Without `create`, a SQLite file that does not exist is an error. Without
     `write` (by default: without `create`), the history is only read: a SQLite file is
-    opened read-only, and a schema older than this version's is a history with no run."""
+    opened read-only; one an older ecs-load wrote is brought up to date first (once)."""
     write = create if write is None else write
     shown = without_secret(location)
     path = sqlite_path(location)
@@ -198,8 +198,19 @@ def transaction(location: str, *, create: bool, write: bool | None = None) -> It
         with engine.begin() as connection:
             if write:
                 migrate(connection, shown)
-            elif schema_version(connection, shown) < schema.SCHEMA_VERSION:
-                raise NoStoredRun(f"history {shown}: holds no run yet")
+            else:
+                version = schema_version(connection, shown)
+                if version == 0:
+                    raise NoStoredRun(f"history {shown}: holds no run yet")
+                if version < schema.SCHEMA_VERSION:
+                    raise OlderSchema(version)
+            yield connection
+    except OlderSchema as older:
+        if engine is not None:
+            engine.dispose()
+            engine = None
+        bring_up_to_date(location, shown, older.version)
+        with transaction(location, create=False, write=False) as connection:
             yield connection
     except SQLAlchemyError as error:
         raise HistoryError(f"history {shown}: {cause_of(error, location)}") from None
@@ -212,6 +223,28 @@ def transaction(location: str, *, create: bool, write: bool | None = None) -> It
     finally:
         if engine is not None:
             engine.dispose()
+
+
+class OlderSchema(Exception):
+    """A history read before this version's migrations ran on it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(version)
+        self.version = version
+
+
+def bring_up_to_date(location: str, shown: str, version: int) -> None:
+    """Migrate a history an older ecs-load wrote, so that reading it finds its runs (its
+    runs are not "no run yet" after an upgrade); one line when it cannot be written."""
+    try:
+        with transaction(location, create=False, write=True):
+            pass
+    except HistoryError as error:
+        raise HistoryError(
+            f"history {shown}: written by an older ecs-load (schema {version}; this one reads "
+            f"{schema.SCHEMA_VERSION}), brought up to date on first use, which needs write "
+            f"access: {str(error).removeprefix(f'history {shown}: ')}"
+        ) from None
 
 
 def schema_version(connection: Connection, shown: str) -> int:
