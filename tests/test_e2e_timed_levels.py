@@ -29,6 +29,7 @@ def test_timed_repeated_levels_last_their_seconds_interleave_and_combine(tmp_pat
         "-r",
         "1000",
         "-q",
+        "-v",  # the per-level tables, read below (without -v a level prints one line)
         "-o",
         str(tmp_path),
         timeout=300,

@@ -136,11 +136,13 @@ def test_a_worker_killed_mid_level_ends_the_level_and_shows_the_loss(tmp_path: P
     assert survivor_rc == 0, survivor_out
     assert victim_rc == 4
     assert "no master at 127.0.0.1" in victim_out and "ended level 1" in victim_out
-    level = read_json(only_run_dir(tmp_path / "master") / "level-20" / "summary.json")["levels"][0]
+    level_dir = only_run_dir(tmp_path / "master") / "level-20"
+    level = read_json(level_dir / "summary.json")["levels"][0]
     assert level["workers"] == {"joined": 2, "finished": 1, "lost": 1, "rejected": 0}
     assert level["stopped_by"] in ("requests", "time")
     assert level["requests"] < 5000
-    assert "1 of 2 workers lost" in master_out
+    assert "1 worker(s) lost" in master_out  # the level's line names it ...
+    assert "1 of 2 workers lost" in (level_dir / "summary.txt").read_text()  # ... its notes say it
     assert wait_until_gone(str(tmp_path), 5) == []
 
 
