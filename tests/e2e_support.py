@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ecsload.model import REQUEST_TYPES
-from tests.nginx_support import free_port
+from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "run_load_test.sh"
@@ -202,3 +202,27 @@ class Sweep:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
+
+
+TEN_MS = dict.fromkeys(DELAYED_ENDPOINTS, 10.0)  # a stand-in's service time, every endpoint
+
+
+class StandInTarget:
+    """A stand-in's folder and port, and the plan every sweep of it runs: each sweep starts
+    the stand-in there (with its own delays), so the endpoint, and so the history's
+    target, stays the same across sweeps."""
+
+    def __init__(self, folder: Path, plan: tuple[str, ...] = ()) -> None:
+        self.folder = folder
+        self.plan = plan
+        self.port = free_port()
+        self.runs = 0
+
+    def sweep(
+        self, results: Path, *args: str, delays: dict[str, float] = TEN_MS
+    ) -> subprocess.CompletedProcess[str]:
+        self.runs += 1
+        stand_in = self.folder / f"nginx-{self.runs}"
+        with nginx_ecs(stand_in, access_log=False, delays=delays, port=self.port) as server:
+            env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
+            return run_script(*self.plan, *args, "-o", str(results), env=env, timeout=300)

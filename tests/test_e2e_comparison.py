@@ -13,37 +13,19 @@ from pathlib import Path
 import pytest
 
 from ecsload.exits import EXIT_CONFIG, EXIT_REGRESSION
-from tests.e2e_support import clean_env, only_run_dir, read_json, run_script
-from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_missing
+from tests.e2e_support import TEN_MS, StandInTarget, only_run_dir, read_json
+from tests.nginx_support import DELAYED_ENDPOINTS, nginx_missing
 
 pytestmark = pytest.mark.e2e
 
-SERVICE = dict.fromkeys(DELAYED_ENDPOINTS, 10.0)  # ms, every endpoint
-
-
-class Target:
-    """The stand-in's folder and port: each sweep starts it there, so the endpoint stays."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.runs = 0
-
-    def sweep(
-        self, results: Path, *args: str, delays: dict[str, float] = SERVICE
-    ) -> subprocess.CompletedProcess[str]:
-        self.runs += 1
-        stand_in = self.folder / f"nginx-{self.runs}"
-        with nginx_ecs(stand_in, access_log=False, delays=delays, port=self.port) as server:
-            env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
-            return run_script(*args, "-o", str(results), env=env, timeout=300)
+SERVICE = TEN_MS  # ms, every endpoint
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Target:
+def target(tmp_path_factory: pytest.TempPathFactory) -> StandInTarget:
     if missing := nginx_missing():
         pytest.skip(missing)
-    return Target(tmp_path_factory.mktemp("stand-in"))
+    return StandInTarget(tmp_path_factory.mktemp("stand-in"))
 
 
 def assert_refused_before_any_level(
@@ -59,7 +41,7 @@ def assert_refused_before_any_level(
 
 
 def test_a_baseline_that_cannot_be_compared_exits_2_before_the_first_level(
-    target: Target, tmp_path: Path
+    target: StandInTarget, tmp_path: Path
 ) -> None:
     results = tmp_path / "results"
     rates = target.sweep(results, "--rates", "20", "-d", "1", "--warmup", "0")
@@ -102,7 +84,7 @@ def shape(comparison: dict) -> dict[str, list[str]]:
 
 @pytest.mark.timeout(1200)  # seven sweeps of 3 repeats: 3-7 minutes
 def test_every_baseline_source_sees_a_1_3x_slowdown_and_exits_7(
-    target: Target, tmp_path: Path
+    target: StandInTarget, tmp_path: Path
 ) -> None:
     base = tmp_path / "base"
     for _ in range(3):  # three runs into one history: results/history.sqlite
@@ -139,7 +121,7 @@ def test_every_baseline_source_sees_a_1_3x_slowdown_and_exits_7(
 
 
 def test_a_single_repeat_run_4x_slower_than_a_single_repeat_folder_exits_7(
-    target: Target, tmp_path: Path
+    target: StandInTarget, tmp_path: Path
 ) -> None:
     once = ("-c", "10", "-d", "3", "-r", "50", "-q", "--no-history")
     done = target.sweep(tmp_path / "base", *once)

@@ -14,8 +14,15 @@ import pytest
 from junitparser import JUnitXml
 
 from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS
-from tests.e2e_support import ROOT, clean_env, only_run_dir, read_json, run_script
-from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_missing
+from tests.e2e_support import (
+    ROOT,
+    TEN_MS,
+    StandInTarget,
+    only_run_dir,
+    read_json,
+    run_script,
+)
+from tests.nginx_support import nginx_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -24,40 +31,22 @@ PLAN = ("-c", "10 20", "-d", "4", "--repeat", "2", "-r", "50")  # timed, repeate
 # windows and repeats show (bench_false_alarms, docs/verdicts.md): the comparisons here
 # take the floor that bench measured, as docs/verdicts.md tells a user to.
 RUN_NOISE = ("--run-noise", "20")
-SERVICE = dict.fromkeys(DELAYED_ENDPOINTS, 10.0)  # ms, every endpoint
+SERVICE = TEN_MS  # ms, every endpoint
 SLOWED = SERVICE | {"tasks": 50.0}
 TASK_TYPES = {"Tasks-Happy-Path", "Tasks-Image-Not-Found", "Tasks-Bad-Request-Body"}
 HOLDING = ("p95<1000", "error%<1", "NoOp.p99<1000@top", "rps>=10@10")
 
 
-class Target:
-    """The stand-in's folder and port: each sweep starts it there, so the endpoint stays."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.runs = 0
-
-    def sweep(
-        self, results: Path, *args: str, delays: dict[str, float] = SERVICE
-    ) -> subprocess.CompletedProcess[str]:
-        self.runs += 1
-        stand_in = self.folder / f"nginx-{self.runs}"
-        with nginx_ecs(stand_in, access_log=False, delays=delays, port=self.port) as server:
-            env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
-            return run_script(*PLAN, *args, "-o", str(results), env=env, timeout=300)
-
-
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Target:
+def target(tmp_path_factory: pytest.TempPathFactory) -> StandInTarget:
     if missing := nginx_missing():
         pytest.skip(missing)
-    return Target(tmp_path_factory.mktemp("stand-in"))
+    return StandInTarget(tmp_path_factory.mktemp("stand-in"), PLAN)
 
 
 @pytest.fixture(scope="module")
 def baseline(
-    target: Target, tmp_path_factory: pytest.TempPathFactory
+    target: StandInTarget, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run A: thresholds that hold. Its folder is the others' baseline."""
     results = tmp_path_factory.mktemp("baseline")
@@ -107,7 +96,7 @@ def test_thresholds_that_hold_exit_0_with_a_junit_report_without_failures(
 
 
 def test_a_breached_threshold_exits_6_and_junit_has_exactly_the_failing_cases(
-    target: Target, tmp_path: Path
+    target: StandInTarget, tmp_path: Path
 ) -> None:
     # Every answer takes 10 ms: a p50 under 5 ms cannot hold, at either level.
     result = target.sweep(tmp_path, "--fail-on", "p95<1000,Tasks-Happy-Path.p50<5")
@@ -135,7 +124,7 @@ def test_a_breached_threshold_exits_6_and_junit_has_exactly_the_failing_cases(
 
 
 def test_the_same_target_again_is_the_same_everywhere(
-    target: Target, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+    target: StandInTarget, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
 ) -> None:
     args = ("--baseline", str(baseline[1]), "--fail-on-regression", *RUN_NOISE)
     result = target.sweep(tmp_path, *args)
@@ -157,7 +146,7 @@ def test_the_same_target_again_is_the_same_everywhere(
 
 
 def test_a_slower_target_is_slower_for_the_slowed_types_and_exits_7(
-    target: Target, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
+    target: StandInTarget, baseline: tuple[subprocess.CompletedProcess[str], Path], tmp_path: Path
 ) -> None:
     args = ("--baseline", str(baseline[1]), "--fail-on-regression", *RUN_NOISE)
     result = target.sweep(tmp_path, *args, delays=SLOWED)
