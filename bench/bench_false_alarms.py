@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ecsload.exits import EXIT_CONFIG, EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS
+from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS, EXIT_USAGE
 from ecsload.history import store, windows
 from ecsload.history.baseline import MIN_DRIFT_RUNS, drift_between
 from ecsload.report.comparison.reading import level_samples
@@ -76,7 +76,7 @@ def sweep(results: Path, plan: Sequence[str], env: dict[str, str]) -> int:
         check=False,
     )
     WALL_TIMES.append(time.monotonic() - started)
-    if result.returncode not in (EXIT_OK, EXIT_THRESHOLDS, EXIT_REGRESSION, EXIT_CONFIG):
+    if result.returncode not in (EXIT_OK, EXIT_THRESHOLDS, EXIT_REGRESSION, EXIT_USAGE):
         raise SystemExit(f"a sweep failed (exit {result.returncode}): {result.stderr}")
     return result.returncode
 

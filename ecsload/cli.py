@@ -39,7 +39,7 @@ def stop_on_sigterm() -> None:
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a usage error in one line (exit 1) instead of usage + error."""
+    """argparse that reports a usage error in one line (exit 2) instead of usage + error."""
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see --help)\n")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.input_files import MIB, InputFileError, read_input_file
 from ecsload.node_files import PairsError, parse_pairs
 
@@ -24,7 +24,7 @@ class CredentialsError(UserError):
     """A credentials file that cannot be used; exit code 2."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, EXIT_CONFIG)
+        super().__init__(message, EXIT_USAGE)
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,20 @@ class ExitCode(NamedTuple):
 
 EXIT_CODES = (
     ExitCode(0, "OK", "done: every level ran and was summarised, and no verdict failed"),
-    ExitCode(1, "USAGE", "usage: an unknown option or a bad option value"),
+    ExitCode(
+        1,
+        "ERROR",
+        "the harness itself failed (a traceback, or an internal command that could not do its "
+        "work): a defect; report it with the run folder",
+    ),
     ExitCode(
         2,
-        "CONFIG",
-        "invalid or unreadable config file, endpoint, credentials, CA bundle or baseline "
-        "folder, a baseline this run cannot be compared or judged with "
-        "(--fail-on-regression), or an https endpoint whose certificate does not verify",
+        "USAGE",
+        "bad input: an unknown option, a bad or out-of-range "
+        "option value, settings that do not go together, an invalid or unreadable config file, "
+        "environment variable, endpoint, credentials, CA bundle or baseline folder, a baseline "
+        "this run cannot be compared or judged with (--fail-on-regression), or an https "
+        "endpoint whose certificate does not verify",
     ),
     ExitCode(
         3,
@@ -62,8 +69,8 @@ EXIT_CODES = (
 
 _BY_NAME = {exit.name: exit.code for exit in EXIT_CODES}
 EXIT_OK = _BY_NAME["OK"]
+EXIT_ERROR = _BY_NAME["ERROR"]
 EXIT_USAGE = _BY_NAME["USAGE"]
-EXIT_CONFIG = _BY_NAME["CONFIG"]
 EXIT_NODE = _BY_NAME["NODE"]
 EXIT_LOCUST = _BY_NAME["LOCUST"]
 EXIT_NO_PYTHON = _BY_NAME["NO_PYTHON"]
@@ -81,7 +88,7 @@ def exit_codes_help() -> str:
 
 
 def shell_assignments() -> str:
-    """`EXIT_USAGE=1` …, one per line, for run_load_test.sh to eval."""
+    """`EXIT_USAGE=2` …, one per line, for run_load_test.sh to eval."""
     return "".join(f"EXIT_{exit.name}={exit.code}\n" for exit in EXIT_CODES)
 
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, cast
 
+from ecsload.exits import EXIT_ERROR
 from ecsload.input_files import InputFileError, read_input_file
 
 MAX_DOCUMENT_BYTES = 16 * 2**20  # a run's summary.json of hundreds of levels is under 1 MB
@@ -599,10 +600,10 @@ def main(argv: Sequence[str]) -> int:
                 sys.stdout.write(run_shell(Path(run_dir)))
             case _:
                 sys.stderr.write(USAGE + "\n")
-                return 1
+                return EXIT_ERROR
     except (OSError, ValueError) as error:
         sys.stderr.write(f"python -m ecsload.run_folder: {error}\n")
-        return 1
+        return EXIT_ERROR
     return 0
 
 

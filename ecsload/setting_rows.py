@@ -27,7 +27,7 @@ from ecsload.api import (
     LOCAL_MISSING_IMAGE,
 )
 from ecsload.cli import OneLineParser
-from ecsload.exits import EXIT_CONFIG, EXIT_USAGE, exit_codes_help
+from ecsload.exits import exit_codes_help
 from ecsload.helptext import help_row
 from ecsload.history_location import LABEL_VARIABLES, parse_history, parse_label
 from ecsload.model import ARRIVALS_PER_PROCESS
@@ -122,7 +122,6 @@ class Setting:
     from_json: Callable[[object], Any]  # a config file's value
     env: str | None = None
     help: str = ""
-    refused_with: int = EXIT_CONFIG  # the exit code of a bad value from the config or environment
     flags: tuple[str, ...] = ()  # its option; none: set by the environment or config only
     metavar: str = ""  # "": an on/off option (a flag)
     note: str | None = ""  # --help's parenthesis after help: "" says the default, None none
@@ -498,7 +497,6 @@ SETTINGS = (
         + threshold_help()
         + "; checked at every level unless @USERS (@RATE with --rates) or @top names one; "
         "any that fails: exit 6",
-        refused_with=EXIT_USAGE,
         flags=("--fail-on",),
         metavar="EXPR",
         note=None,
@@ -625,7 +623,6 @@ SETTINGS = (
         help="the objective a search step must hold, with its figure's whole 95% interval "
         "(repeat, or separate with commas): as --fail-on reads it, without @; e.g. p99<50, "
         "error%<1, Tasks-Happy-Path.p95<200",
-        refused_with=EXIT_USAGE,
         flags=("--slo",),
         metavar="EXPR",
         note=None,

@@ -17,7 +17,7 @@ import ssl
 from urllib.parse import urlsplit
 
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.input_files import MIB, InputFileError, read_input_file
 
 CA_BUNDLE_LIMIT = 16 * MIB  # Debian's whole system bundle is 0.2 MiB
@@ -34,7 +34,7 @@ class CABundleError(UserError):
     """A CA bundle that cannot be used; exit code 2."""
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"CA bundle {path} {problem}", EXIT_CONFIG)
+        super().__init__(f"CA bundle {path} {problem}", EXIT_USAGE)
 
 
 def read_ca_bundle(path: str) -> str:

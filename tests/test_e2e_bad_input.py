@@ -15,22 +15,22 @@ REMOTE = "https://api.ecs.example.com"
 
 # (case id, files to write {name: text}, arguments, environment, exit code, part of the message)
 CASES = [
-    ("unknown option", {}, ["--bogus"], {}, 1, "unrecognized arguments: --bogus"),
-    ("level not an integer", {}, ["-c", "10 x"], {}, 1, "'x' is not a positive integer"),
-    ("zero requests", {}, ["-n", "0"], {}, 1, "'0' is not a positive integer"),
+    ("unknown option", {}, ["--bogus"], {}, 2, "unrecognized arguments: --bogus"),
+    ("level not an integer", {}, ["-c", "10 x"], {}, 2, "'x' is not a positive integer"),
+    ("zero requests", {}, ["-n", "0"], {}, 2, "'0' is not a positive integer"),
     # OverflowError in gevent when the arrival user started; the level sat to its time cap.
-    ("rate too high", {}, ["--rates", "99999999999999999999"], {}, 1, "from 1 to 1000000"),
+    ("rate too high", {}, ["--rates", "99999999999999999999"], {}, 2, "from 1 to 1000000"),
     # OverflowError after the whole sweep.
-    ("run noise too high", {}, ["--run-noise", "1e100"], {}, 1, "from 0 to 1000"),
-    ("negative hatch rate", {}, ["-r", "-5"], {}, 1, "is not a positive number"),
+    ("run noise too high", {}, ["--run-noise", "1e100"], {}, 2, "from 0 to 1000"),
+    ("negative hatch rate", {}, ["-r", "-5"], {}, 2, "is not a positive number"),
     ("config missing", {}, ["{tmp}/nope.json"], {}, 2, "does not exist"),
-    ("bad threshold", {}, ["--fail-on", "NoOp.p99<"], {}, 1, "bad threshold 'NoOp.p99<'"),
+    ("bad threshold", {}, ["--fail-on", "NoOp.p99<"], {}, 2, "bad threshold 'NoOp.p99<'"),
     (
         "threshold in config with an unknown metric",
         {"c.json": '{"thresholds": ["p95<500", "latency<5"]}'},
         ["{tmp}/c.json"],
         {},
-        1,
+        2,
         "unknown metric 'latency' for a level; allowed: ",
     ),
     ("baseline missing", {}, ["--baseline", "{tmp}/nope"], {}, 2, "nope: it is not a folder"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.exits import EXIT_CONFIG, EXIT_REGRESSION
+from ecsload.exits import EXIT_REGRESSION, EXIT_USAGE
 from tests.e2e_support import TEN_MS, StandInTarget, only_run_dir, read_json
 from tests.nginx_support import DELAYED_ENDPOINTS, nginx_missing
 
@@ -32,7 +32,7 @@ def assert_refused_before_any_level(
     result: subprocess.CompletedProcess[str], results: Path, message: str, runs: int = 0
 ) -> None:
     """Exit 2 with `message`, and no run folder beyond the `runs` already in `results`."""
-    assert result.returncode == EXIT_CONFIG, result.stderr + result.stdout
+    assert result.returncode == EXIT_USAGE, result.stderr + result.stdout
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     folders = [path for path in results.glob("*") if path.is_dir()] if results.exists() else []

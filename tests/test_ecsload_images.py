@@ -8,7 +8,7 @@ reaches Locust is its command line built from the plan.
 
 import pytest
 
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from tests.ecsload_support import assert_refused, evaluated, locust_argv, locust_reads, plan
 
 GOOD = [
@@ -42,4 +42,4 @@ def test_names_that_are_no_docker_image_reference_are_refused(
     tmp_path, variable: str, image: str
 ) -> None:
     result = plan(tmp_path, **{variable: image})
-    assert_refused(result, tmp_path, EXIT_CONFIG, f"{image!r} is not an image name with a tag")
+    assert_refused(result, tmp_path, EXIT_USAGE, f"{image!r} is not an image name with a tag")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.input_files import MIB
 from tests.ecsload_support import assert_refused, plan
 
@@ -61,4 +61,4 @@ def plan_with(tmp_path: Path, where: str, path: str):
 def test_only_a_regular_file_of_bounded_size_is_read(tmp_path: Path, where: str, bad: str) -> None:
     make, problem = BAD_FILES[bad]
     path = make(tmp_path)
-    assert_refused(plan_with(tmp_path, where, path), tmp_path, EXIT_CONFIG, f"{path} {problem}")
+    assert_refused(plan_with(tmp_path, where, path), tmp_path, EXIT_USAGE, f"{path} {problem}")

@@ -164,7 +164,7 @@ def test_a_url_with_credentials_is_refused_without_repeating_them() -> None:
 def test_the_plan_checks_the_credentials_file_before_the_sweep(tmp_path: Path) -> None:
     secret = write(tmp_path / "auth", "token hunter2\n")
     alone = plan(tmp_path, "--metrics-credentials", str(secret))
-    assert alone.returncode == 1 and "goes with --remote-write URL" in alone.stderr
+    assert alone.returncode == 2 and "goes with --remote-write URL" in alone.stderr
     bad = plan(
         tmp_path,
         "--remote-write",

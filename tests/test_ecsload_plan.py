@@ -276,7 +276,7 @@ BAD_OPTIONS = [
 
 @pytest.mark.parametrize(("args", "message"), BAD_OPTIONS)
 def test_bad_options_are_usage_errors(tmp_path: Path, args: list[str], message: str) -> None:
-    assert_refused(plan(tmp_path, *args), tmp_path, 1, message)
+    assert_refused(plan(tmp_path, *args), tmp_path, 2, message)
 
 
 BAD_CONFIGS = [
@@ -435,7 +435,7 @@ def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path:
 )
 def test_bad_arrival_settings_are_one_line(tmp_path: Path, args: tuple, message: str) -> None:
     result = plan(tmp_path, *args)
-    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -454,11 +454,11 @@ def test_timed_levels_and_repeats(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "says"),
     [
-        (["-n", "500", "-d", "10"], 1, "exclude each other"),
+        (["-n", "500", "-d", "10"], 2, "exclude each other"),
         (["-d", "30", "--warmup", "5", "-t", "20"], 2, "raise -t"),
-        (["-d", "0"], 1, "not a positive number"),
-        (["--repeat", "0"], 1, "from 1 to 100"),
-        (["--warmup", "-1"], 1, "0 or more"),
+        (["-d", "0"], 2, "not a positive number"),
+        (["--repeat", "0"], 2, "from 1 to 100"),
+        (["--warmup", "-1"], 2, "0 or more"),
     ],
 )
 def test_timed_levels_refused(tmp_path: Path, args: list[str], code: int, says: str) -> None:
@@ -477,7 +477,7 @@ def test_node_delay_reaches_bash_as_the_nodes_delay_words(tmp_path: Path) -> Non
     ]
     for bad in ("fast", "-1", "tasks=", "disk=5", "70000"):
         refused = plan(tmp_path, "--node-delay", bad)
-        assert refused.returncode == 1, bad
+        assert refused.returncode == 2, bad
         assert "NAME=MS[,NAME=MS] with NAME one of noop, version, health, tasks" in refused.stderr
     against = plan(
         tmp_path,

@@ -45,19 +45,19 @@ def test_a_search_s_settings_are_saved_with_its_first_step(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        ((), 1, "capacity needs an objective: --slo EXPR"),
-        (("--slo", "p99<50@100"), 1, "bad SLO 'p99<50@100'|no @LEVEL"),
-        (("--slo", "capacity>100"), 1, "bad SLO|not capacity"),
-        (("--slo", "p99<<50"), 1, "bad threshold 'p99<<50'"),
-        (("--slo", "p99<50", "--min-rate", "500", "--max-rate", "100"), 1,
+        ((), 2, "capacity needs an objective: --slo EXPR"),
+        (("--slo", "p99<50@100"), 2, "bad SLO 'p99<50@100'|no @LEVEL"),
+        (("--slo", "capacity>100"), 2, "bad SLO|not capacity"),
+        (("--slo", "p99<<50"), 2, "bad threshold 'p99<<50'"),
+        (("--slo", "p99<50", "--min-rate", "500", "--max-rate", "100"), 2,
          "--min-rate 500 (option) is above --max-rate 100 (option)"),
-        (("--slo", "p99<50", "--rates", "10 20"), 1, "rates does not go with capacity"),
-        (("--slo", "p99<50", "-n", "100"), 1, "number_of_requests does not go with capacity"),
-        (("--slo", "p99<50", "--fail-on", "p99<50"), 1,
+        (("--slo", "p99<50", "--rates", "10 20"), 2, "rates does not go with capacity"),
+        (("--slo", "p99<50", "-n", "100"), 2, "number_of_requests does not go with capacity"),
+        (("--slo", "p99<50", "--fail-on", "p99<50"), 2,
          "with capacity, --fail-on gates the answer only (capacity>=R)"),
-        (("--slo", "p99<50", "--resolution", "0"), 1, "'0' is not a positive number"),
+        (("--slo", "p99<50", "--resolution", "0"), 2, "'0' is not a positive number"),
         (("--slo", "p99<50", "-d", "300"), 2, "confirmation step (900 s"),
-        (("--slo", "p99<50", "--master"), 1, "master does not go with capacity|--processes N"),
+        (("--slo", "p99<50", "--master"), 2, "master does not go with capacity|--processes N"),
     ],
 )  # fmt: skip
 def test_what_does_not_fit_a_search_is_refused_before_anything_starts(
@@ -80,4 +80,4 @@ def test_a_sweep_refuses_the_search_s_settings(
     result = run_module(
         "plan", "-o", str(tmp_path / "results"), *args, cwd=tmp_path, env=command_env()
     )
-    assert_refused(result, tmp_path, 1, message)
+    assert_refused(result, tmp_path, 2, message)

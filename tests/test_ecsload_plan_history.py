@@ -4,7 +4,7 @@ and a baseline from the history refused before the run when it cannot be had."""
 import json
 from pathlib import Path
 
-from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.exits import EXIT_USAGE
 from ecsload.history import store
 from tests.ecsload_support import assert_refused, evaluated, plan
 from tests.test_history import latencies, made_run
@@ -48,7 +48,7 @@ def test_baseline_from_a_history_that_cannot_give_one(tmp_path: Path) -> None:
     assert_refused(
         plan(tmp_path / "other", "--baseline", "history", "--history", str(broken)),
         tmp_path / "other",
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "baseline history: history|corrupt",
     )
     assert_refused(
@@ -80,7 +80,7 @@ def test_a_gate_whose_history_baseline_is_not_there_refuses_before_the_run(
             history,
         ),
         tmp_path,
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "baseline label:no-such-label: history|the last run labelled no-such-label|"
         "--fail-on-regression cannot pass|--baseline-optional",
     )
@@ -88,7 +88,7 @@ def test_a_gate_whose_history_baseline_is_not_there_refuses_before_the_run(
     assert_refused(
         plan(tmp_path / "empty", "--baseline", "history:3", "--fail-on-regression"),
         tmp_path / "empty",
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "baseline history:3: history|--fail-on-regression cannot pass",
     )
     first = plan(tmp_path, "--baseline", "last", "--fail-on-regression", "--baseline-optional")
@@ -109,14 +109,14 @@ def test_a_history_baseline_of_the_other_kind_of_level_or_other_levels_is_refuse
     assert_refused(
         plan(tmp_path, "--rates", "10", "--baseline", "last", "--history", history),
         tmp_path,
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "baseline last: run 1 of|its levels 10 users and this run's levels 10 req/s are not "
         "the same kind of level",
     )
     assert_refused(
         plan(tmp_path, "-c", "7 8", "--baseline", "history:3", "--history", history),
         tmp_path,
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "it has no level in common with this run (its levels 10 users; this run's levels 7 8",
     )
     run, levels, rows = made_run(2, latencies(2))
@@ -124,7 +124,7 @@ def test_a_history_baseline_of_the_other_kind_of_level_or_other_levels_is_refuse
     assert_refused(
         plan(tmp_path, "-c", "10", "--baseline", "last", "--history", history),
         tmp_path,
-        EXIT_CONFIG,
+        EXIT_USAGE,
         "its levels 10 req/s and this run's levels 10 users are not the same kind of level",
     )
     rates = plan(tmp_path, "--rates", "10 20", "--baseline", "last", "--history", history)

@@ -1,7 +1,7 @@
 """The plan's verdict settings: thresholds, baseline, tolerance, run noise, fail on regression.
 
-A bad threshold is a usage error (exit 1) and a baseline that cannot be compared
-with is a config error (exit 2): each is one line, before any run folder exists.
+A bad threshold and a baseline that cannot be compared with are each refused (exit 2) in
+one line, before any run folder exists.
 """
 
 import json
@@ -115,7 +115,7 @@ BAD_THRESHOLDS = [
 def test_bad_thresholds_and_switches_are_usage_errors(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    assert_refused(plan(tmp_path, *args), tmp_path, 1, message)
+    assert_refused(plan(tmp_path, *args), tmp_path, 2, message)
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_a_bad_threshold_in_a_config_file_is_a_usage_error_too(
     tmp_path: Path, text: str, message: str
 ) -> None:
     config = write(tmp_path / "c.json", text)
-    assert_refused(plan(tmp_path, str(config)), tmp_path, 1, message)
+    assert_refused(plan(tmp_path, str(config)), tmp_path, 2, message)
 
 
 @pytest.mark.parametrize(

@@ -253,12 +253,12 @@ def test_graphs_writes_one_pdf_page_per_chart_group_and_pages_are_drawn(tmp_path
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     run_dir = make_run(tmp_path / "results")
     (tmp_path / "results" / "dir.pdf").mkdir()
     names = {"tmp": str(tmp_path / "results"), "run": str(run_dir)}
     result = run_module("report", *(arg.format(**names) for arg in args), timeout=60)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert message.format(**names) in result.stderr
     assert "Traceback" not in result.stderr

@@ -159,7 +159,7 @@ BAD = [
 def test_options_that_do_not_fit_are_usage_errors(
     tmp_path: Path, args: list[str], env: dict[str, str], message: str
 ) -> None:
-    assert_refused(plan(tmp_path, *args, **env), tmp_path, 1, message)
+    assert_refused(plan(tmp_path, *args, **env), tmp_path, 2, message)
 
 
 def test_processes_as_many_as_the_smallest_level_has_users(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_processes_as_many_as_the_smallest_level_has_users(tmp_path: Path) -> No
 def test_one_process_per_core_is_held_to_the_smallest_level_too(tmp_path: Path) -> None:
     cores = os.cpu_count() or 1
     result = plan(tmp_path, "-c", str(cores - 1), "--processes", "-1")
-    assert_refused(result, tmp_path, 1, f"so {cores} Locust processes would leave 1 with none")
+    assert_refused(result, tmp_path, 2, f"so {cores} Locust processes would leave 1 with none")
 
 
 def test_a_worker_is_not_held_to_levels_of_its_own(tmp_path: Path) -> None:

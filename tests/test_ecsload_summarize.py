@@ -178,8 +178,8 @@ def test_a_run_without_level_summaries_is_exit_4(tmp_path: Path) -> None:
         ["level", "."],  # no --concurrency and no level.json to take it from
     ],
 )
-def test_usage_errors_are_exit_1(tmp_path: Path, args: list[str]) -> None:
+def test_usage_errors_are_exit_2(tmp_path: Path, args: list[str]) -> None:
     result = run_module("summarize", *args, cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr

@@ -217,7 +217,7 @@ def test_top_is_the_highest_level_whatever_order_the_sweep_ran() -> None:
 def test_a_port_in_other_digits_is_a_usage_error(tmp_path: Path) -> None:
     # Issue 19, case 12: "²".isdigit() is true, int("²") fails.
     result = plan(tmp_path, "--worker", "--master-host", "127.0.0.1", "--master-port", "²")
-    assert_refused(result, tmp_path, 1, "argument --master-port: '²' is not a whole number")
+    assert_refused(result, tmp_path, 2, "argument --master-port: '²' is not a whole number")
 
 
 def test_the_terminals_answer_is_one_line_or_the_first_failures() -> None:
@@ -265,6 +265,6 @@ def test_an_arrival_rate_sweeps_checks_name_rates(tmp_path: Path) -> None:
 
 def test_a_rate_the_sweep_does_not_have_is_refused_as_a_rate(tmp_path: Path) -> None:
     result = plan(tmp_path, "--rates", "10 15 20 25", "--fail-on", "p99<50@200")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "this run has no level of 200/s (its rates: 10 15 20 25)" in result.stderr
     assert plan(tmp_path, "--rates", "10 200", "--fail-on", "p99<50@200").returncode == 0

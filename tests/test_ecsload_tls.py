@@ -242,7 +242,7 @@ def test_insecure_and_a_bundle_exclude_each_other(tmp_path: Path, ca: Authority)
     assert_refused(
         result,
         tmp_path,
-        1,
+        2,
         "insecure (option) and ca_bundle (environment ECS_CA_BUNDLE) exclude each other",
     )
 

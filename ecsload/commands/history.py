@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ecsload.cli import OneLineParser, UserError, run
-from ecsload.exits import EXIT_CONFIG, EXIT_HISTORY, EXIT_INTERRUPTED, EXIT_OK
+from ecsload.exits import EXIT_HISTORY, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from ecsload.history import store
 from ecsload.history.changes import change_points
 from ecsload.history.record import RecordError, run_record
@@ -119,7 +119,7 @@ def location_of(option: str | None) -> str:
     try:
         return parse_history(found)
     except ValueError as error:
-        raise UserError(f"ECS_LOAD_HISTORY: {error}", EXIT_CONFIG) from None
+        raise UserError(f"ECS_LOAD_HISTORY: {error}", EXIT_USAGE) from None
 
 
 def target_of(text: str | None) -> str | None:
@@ -146,11 +146,11 @@ def show(options: argparse.Namespace) -> int:
                 else []
             )
     except store.HistoryError as error:
-        raise UserError(str(error), EXIT_CONFIG) from None
+        raise UserError(str(error), EXIT_USAGE) from None
     shown = without_secret(location)
     if not runs:
         where = "" if target is None else f" of {target or 'the local ECS node'}"
-        raise UserError(f"history {shown} has no run{where}", EXIT_CONFIG)
+        raise UserError(f"history {shown} has no run{where}", EXIT_USAGE)
     changes = change_points(runs, levels=options.level, types=[options.type])
     if options.json:
         print(
@@ -188,10 +188,10 @@ def import_runs(location: str, folders: Sequence[Path]) -> int:
             added = store.append(location, *record)
         except (RecordError, store.BadRow) as error:
             sys.stderr.write(f"{folder}: not imported: {error}\n")
-            code = EXIT_CONFIG
+            code = EXIT_USAGE
             continue
         except store.HistoryError as error:
-            raise UserError(str(error), EXIT_CONFIG) from None
+            raise UserError(str(error), EXIT_USAGE) from None
         print(f"{folder}: " + (f"added as run {added}" if added else "already in the history"))
     return code
 
@@ -201,13 +201,13 @@ def append_run(folder: Path) -> int:
     try:
         plan = read_plan(RunFolder(folder).plan)
     except DocumentError as error:
-        raise UserError(str(error), EXIT_CONFIG) from None
+        raise UserError(str(error), EXIT_USAGE) from None
     location = os.environ.get("ECS_LOAD_HISTORY", "").strip() or plan.get("history")
     if not location:
         return EXIT_OK
     explicit = not (plan.get("sources") or {}).get("history", "default").startswith("default")
     if hidden_password(location):
-        raise UserError(f"history {without_secret(location)}: {NO_PASSWORD}", EXIT_CONFIG)
+        raise UserError(f"history {without_secret(location)}: {NO_PASSWORD}", EXIT_USAGE)
     try:
         added = store.append(location, *folder_record(folder), replace=True)
     except KeyboardInterrupt:
@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             deleted = store.prune(location, options.keep)
         except store.HistoryError as error:
-            raise UserError(str(error), EXIT_CONFIG) from None
+            raise UserError(str(error), EXIT_USAGE) from None
         print(f"Deleted {deleted} run(s) from {without_secret(location)}")
         return EXIT_OK
     return show(list_parser().parse_args(args))

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ecsload.exits import EXIT_ERROR
 from ecsload.plan.locust_command import level_command, worker_command
 from ecsload.run_folder import DocumentError, RunFolder, read_plan
 
@@ -47,10 +48,10 @@ def main(argv: Sequence[str]) -> int:
         args = command(argv)
     except (DocumentError, ValueError) as error:
         sys.stderr.write(f"python -m ecsload.commands.locust_args: {error}\n")
-        return 1
+        return EXIT_ERROR
     if args is None:
         sys.stderr.write(USAGE + "\n")
-        return 1
+        return EXIT_ERROR
     sys.stdout.write("".join(f"{arg}\0" for arg in args))
     return 0
 

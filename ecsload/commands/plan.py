@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ecsload.cli import UserError, run
 from ecsload.credentials import CredentialsError, load_credentials
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.history_location import (
     default_label,
     with_history_option,
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UserError(
             f"graphs ({sources['graphs']}): {os.path.dirname(values['graphs'])} is not a folder: "
             "give the PDF a path in an existing folder",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     role = resolve_role(values, sources)
     resolve_processes(values, sources, role["role"])
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = new_run_folder(values["results"])
     except RunFolderError as error:
-        raise UserError(str(error), EXIT_CONFIG) from None
+        raise UserError(str(error), EXIT_USAGE) from None
     run_dir = run.path
     ci = default_label(os.environ)
     label_notes = [note for note in (ci.branch_note,) if note]
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         write_plan(run.plan, plan)
     except WriteError as error:
-        raise UserError(str(error), EXIT_CONFIG) from None
+        raise UserError(str(error), EXIT_USAGE) from None
     if options.verbose:
         sys.stderr.write(
             plan_text(run_dir, values, sources, tls_notes, worker=role["role"] == "worker")

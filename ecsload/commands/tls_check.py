@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from ecsload.cli import OneLineParser, UserError, run
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.tls import FIXES, NOT_VERIFIED, add_trust_options, is_https, trusted_context
 from ecsload.values import option_type, parse_endpoint, positive_number
 
@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         names = functools.partial(certificate_names, host, port, context, options.timeout)
         line = failure(url, address, error, options.timeout, names, options.ca_bundle)
-        raise UserError(line, EXIT_CONFIG) from None
+        raise UserError(line, EXIT_USAGE) from None
     if options.insecure:
         print(NOT_VERIFIED)
     else:

@@ -26,7 +26,6 @@ from typing import Any
 
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import (
-    EXIT_CONFIG,
     EXIT_LOCUST,
     EXIT_OK,
     EXIT_REGRESSION,
@@ -118,18 +117,18 @@ def folder_baseline(plan: Mapping[str, Any]) -> Baseline:
     try:
         return str(baseline), level_samples(baseline), run_summary(baseline)["levels"]
     except BaselineError as error:
-        raise UserError(f"baseline {baseline}: {error}", EXIT_CONFIG) from None
+        raise UserError(f"baseline {baseline}: {error}", EXIT_USAGE) from None
 
 
 def history_baseline(location: str, plan: Mapping[str, Any], reference: Reference) -> Baseline:
     """Stored runs: their levels' samples decoded from their windows, pooled."""
     if not location:
-        raise UserError(f"baseline {reference.text}: this run has no history", EXIT_CONFIG)
+        raise UserError(f"baseline {reference.text}: this run has no history", EXIT_USAGE)
     try:
         stored = stored_baseline(location, plan.get("endpoint") or "", reference)
     except (HistoryError, BaselineError) as error:
         shown = str(error).replace(location, without_secret(location))
-        raise UserError(f"baseline {reference.text}: {shown}", EXIT_CONFIG) from None
+        raise UserError(f"baseline {reference.text}: {shown}", EXIT_USAGE) from None
     return stored.description(without_secret(location)), stored.samples, stored.levels
 
 
@@ -171,7 +170,7 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
             f"baseline {comparison['baseline']}: no level of this run could be compared with "
             f"it (levels only in the baseline: {comparison['levels_only_in_baseline']}, only "
             f"in this run: {comparison['levels_only_in_run']})",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     saved(lambda: write_comparison(run.comparison, comparison))
     text = comparison_table(comparison)

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.exits import EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
 from ecsload.node_files import deployment_problem
 from ecsload.receiver_auth import AuthFileError, read_auth
@@ -95,7 +95,7 @@ def resolve_search(values: dict[str, Any], sources: Mapping[str, str], search: b
             f"the search's confirmation step ({confirm:g} s: {CONFIRM_FACTOR}x -d, and the "
             f"warmup) must fit under a level's time cap (-t {values['level_time_cap']} s): "
             "raise -t or lower -d",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     values["number_of_requests"] = 0
     values["rates"] = [values["min_rate"]]
@@ -141,7 +141,7 @@ def check_credentials_fit(values: Mapping[str, Any], sources: Mapping[str, str])
             f"{sources['endpoint']} is set but ECS_CREDENTIALS is not, so every request would "
             "be refused (401): set ECS_CREDENTIALS=FILE (the key:secret pairs of the creds "
             "command), or add --no-credentials for a deployment without authentication",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
 
 
@@ -150,7 +150,7 @@ def check_node_deployment(path: str, source: str) -> None:
     starts."""
     problem = deployment_problem(path)
     if problem is not None:
-        raise UserError(f"node_deployment from {source}: {problem}", EXIT_CONFIG)
+        raise UserError(f"node_deployment from {source}: {problem}", EXIT_USAGE)
 
 
 def ignore_tls_settings(values: dict[str, Any], sources: Mapping[str, str], worker: bool) -> None:
@@ -182,7 +182,7 @@ def check_tls_settings(values: Mapping[str, Any], sources: Mapping[str, str]) ->
         try:
             read_ca_bundle(values["ca_bundle"])
         except CABundleError as error:
-            raise UserError(f"{sources['ca_bundle']}: {error}", EXIT_CONFIG) from None
+            raise UserError(f"{sources['ca_bundle']}: {error}", EXIT_USAGE) from None
 
 
 def check_remote_write(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
@@ -202,7 +202,7 @@ def check_remote_write(values: Mapping[str, Any], sources: Mapping[str, str]) ->
     except AuthFileError as error:
         raise UserError(
             f"metrics_credentials ({sources['metrics_credentials']}): {error}",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         ) from None
 
 
@@ -239,7 +239,7 @@ def is_loopback(host: str) -> bool:
 
 def check_processes_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -> None:
     """More Locust processes than the smallest level's users: the extra ones run no user,
-    yet each is a Python process whose heartbeats the master must hear (exit 1)."""
+    yet each is a Python process whose heartbeats the master must hear (exit 2)."""
     processes = (os.cpu_count() or 1) if values["processes"] == -1 else values["processes"]
     fewest = min(values["concurrency"])
     if processes > fewest:
@@ -253,8 +253,8 @@ def check_processes_fit(values: Mapping[str, Any], sources: Mapping[str, str]) -
 
 
 def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -> None:
-    """Thresholds that name a level or the probe this run will not have (exit 1), a
-    regression exit without a baseline (exit 1), and a baseline that does not fit (exit 2)."""
+    """Thresholds that name a level or the probe this run will not have, a regression exit
+    without a baseline, and a baseline that does not fit: each refused (exit 2)."""
     for text in values["thresholds"]:
         threshold = parse_threshold(text)
         if threshold.metric == CAPACITY and not values["slo"]:
@@ -299,14 +299,14 @@ def check_verdict_settings(values: dict[str, Any], sources: Mapping[str, str]) -
             )
         except BaselineError as error:
             raise UserError(
-                f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_CONFIG
+                f"{sources['baseline']}: baseline {values['baseline']}: {error}", EXIT_USAGE
             ) from None
 
 
 def check_history_baseline(
     values: dict[str, Any], sources: Mapping[str, str], reference: Reference
 ) -> None:
-    """A baseline from the history needs one (exit 1) that can be read (exit 2). A history
+    """A baseline from the history needs one that can be read (exit 2). A history
     with no run of this target yet (a first CI job) is a note, and the run is not compared:
     it becomes the next run's baseline. Imports SQLAlchemy only here: --help needs none."""
     if not values["history"]:
@@ -332,7 +332,7 @@ def check_history_baseline(
                 f"{sources['baseline']}: baseline {reference.text}: {message}; "
                 "--fail-on-regression cannot pass with nothing to compare (a first CI job: "
                 "add --baseline-optional)",
-                EXIT_CONFIG,
+                EXIT_USAGE,
             ) from None
         sys.stderr.write(
             f"{PROG}: note: baseline {reference.text}: {message}; this run is not compared\n"
@@ -342,7 +342,7 @@ def check_history_baseline(
         raise UserError(
             f"{sources['baseline']}: baseline {reference.text}: "
             + str(error).replace(values["history"], shown),
-            EXIT_CONFIG,
+            EXIT_USAGE,
         ) from None
 
 
@@ -367,6 +367,6 @@ def resolve_level_end(values: dict[str, Any], sources: Mapping[str, str]) -> Non
         raise UserError(
             f"a level's warmup and measured time ({needed:g} s) must fit under its time cap "
             f"(-t {values['level_time_cap']} s, {sources['level_time_cap']}): raise -t",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     values["number_of_requests"] = 0

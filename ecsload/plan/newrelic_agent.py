@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 
 PLACEHOLDER = "%LICENSE_KEY%"
 
@@ -25,7 +25,7 @@ def check_agent_config(path: str, environ: Mapping[str, str]) -> None:
         raise UserError(
             f"the New Relic agent is not installed for {sys.executable}: run "
             f"'{sys.executable} -m pip install -r requirements-newrelic.txt' and try again",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     parser = configparser.ConfigParser(interpolation=None)
     try:
@@ -33,15 +33,15 @@ def check_agent_config(path: str, environ: Mapping[str, str]) -> None:
             parser.read_file(f)
     except (OSError, UnicodeDecodeError, configparser.Error) as error:
         reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
-        raise UserError(f"New Relic config {path} cannot be read: {reason}", EXIT_CONFIG) from None
+        raise UserError(f"New Relic config {path} cannot be read: {reason}", EXIT_USAGE) from None
     if not parser.has_section("newrelic"):
-        raise UserError(f"New Relic config {path} has no [newrelic] section", EXIT_CONFIG)
+        raise UserError(f"New Relic config {path} has no [newrelic] section", EXIT_USAGE)
     section = parser["newrelic"]
     try:
         developer_mode = section.getboolean("developer_mode", fallback=False)
     except ValueError:
         raise UserError(
-            f"New Relic config {path}: developer_mode is not true or false", EXIT_CONFIG
+            f"New Relic config {path}: developer_mode is not true or false", EXIT_USAGE
         ) from None
     key = environ.get("NEW_RELIC_LICENSE_KEY") or section.get("license_key", "").strip()
     if not developer_mode and key in ("", PLACEHOLDER):
@@ -49,5 +49,5 @@ def check_agent_config(path: str, environ: Mapping[str, str]) -> None:
             f"New Relic config {path} has no license key (license_key is {key or 'empty'}): "
             "put your key there, or set developer_mode = true to run the agent without "
             "sending data",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )

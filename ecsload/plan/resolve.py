@@ -17,7 +17,7 @@ from typing import Any
 
 from ecsload.api import LOCAL_HAPPY_IMAGE, LOCAL_MISSING_IMAGE
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG, EXIT_USAGE
+from ecsload.exits import EXIT_USAGE
 from ecsload.history_location import (
     default_history,
     is_url,
@@ -54,21 +54,21 @@ def read_config(path: str) -> dict[str, object]:
     try:
         text = read_input_file(path, CONFIG_LIMIT).decode("utf-8")
     except InputFileError as error:
-        raise UserError(f"config file {path} {error}", EXIT_CONFIG) from None
+        raise UserError(f"config file {path} {error}", EXIT_USAGE) from None
     except UnicodeDecodeError:
-        raise UserError(f"config file {path} cannot be read: not UTF-8 text", EXIT_CONFIG) from None
+        raise UserError(f"config file {path} cannot be read: not UTF-8 text", EXIT_USAGE) from None
     try:
         values = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UserError(f"config file {path} is not valid JSON: {error}", EXIT_CONFIG) from None
+        raise UserError(f"config file {path} is not valid JSON: {error}", EXIT_USAGE) from None
     if not isinstance(values, dict):
-        raise UserError(f"config file {path} must hold a JSON object", EXIT_CONFIG)
+        raise UserError(f"config file {path} must hold a JSON object", EXIT_USAGE)
     unknown = sorted(set(values) - {s.key for s in SETTINGS})
     if unknown:
         known = ", ".join(s.key for s in SETTINGS)
         raise UserError(
             f"config file {path} has unknown key(s) {', '.join(unknown)}: known keys are {known}",
-            EXIT_CONFIG,
+            EXIT_USAGE,
         )
     return values
 
@@ -85,14 +85,13 @@ def resolve(
             values[s.key], sources[s.key] = getattr(options, s.key), "option"
         elif s.env and s.from_text and environ.get(s.env, "").strip():
             sources[s.key] = f"environment {s.env}"
-            values[s.key] = checked(s.from_text, environ[s.env], s.env, s.refused_with)
+            values[s.key] = checked(s.from_text, environ[s.env], s.env)
         elif s.key in config:
             sources[s.key] = f"config {options.config}"
             values[s.key] = checked(
                 s.from_json,
                 config[s.key],
                 f"config file {options.config}: {s.key}",
-                s.refused_with,
             )
         else:
             values[s.key], sources[s.key] = s.default, "default"
@@ -137,11 +136,11 @@ def resolve_history(
         sources["history"] = "default: in the results folder"
 
 
-def checked(parse: Callable[[Any], Any], value: object, where: str, exit_code: int) -> Any:
+def checked(parse: Callable[[Any], Any], value: object, where: str) -> Any:
     try:
         return parse(value)
     except ValueError as error:
-        raise UserError(f"{where}: {error}", exit_code) from None
+        raise UserError(f"{where}: {error}", EXIT_USAGE) from None
 
 
 def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:

@@ -83,7 +83,7 @@ from locust.runners import WorkerRunner
 
 from ecsload.cli import UserError
 from ecsload.credentials import load_credentials
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.locust_compat import refresh_loop_clock, set_fixed_counts
 from ecsload.model import default_max_in_flight, users_by_kind
 from ecsload.plugin.budget import RequestBudget, TicketLease
@@ -495,7 +495,7 @@ def on_init(environment: Environment, **_: Any) -> None:
         Level(environment)
     except UserError as error:
         sys.stderr.write(f"locust: {error}\n")
-        sys.exit(EXIT_CONFIG)
+        sys.exit(EXIT_USAGE)
 
 
 def install(events: Events) -> None:

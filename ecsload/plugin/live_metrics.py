@@ -32,7 +32,7 @@ from typing import Any
 import gevent
 
 from ecsload.cli import UserError
-from ecsload.exits import EXIT_CONFIG
+from ecsload.exits import EXIT_USAGE
 from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.remote_write import PushError, Series, encode, post
 from ecsload.receiver_auth import AuthFileError, read_auth
@@ -316,7 +316,7 @@ def live_metrics(level: Any, options: LevelOptions) -> LevelMetrics | None:
     try:
         auth = read_auth(options.metrics_credentials) if options.metrics_credentials else {}
     except AuthFileError as error:
-        raise UserError(f"remote write credentials: {error}", EXIT_CONFIG) from None
+        raise UserError(f"remote write credentials: {error}", EXIT_USAGE) from None
     marks = LevelMarks(
         run=options.run_name,
         level=options.level_key,
