@@ -97,6 +97,46 @@ def test_wide_intervals_make_a_smaller_level_the_knee_only_when_nothing_beats_it
     assert result["users"] == 20
 
 
+def interval_level(users: int, goodput: float, half: float) -> dict[str, Any]:
+    """A level whose goodput interval is ±`half` OK/s."""
+    return level(users, goodput, half / goodput)
+
+
+def test_a_level_inside_the_best_levels_interval_is_not_beaten_by_it() -> None:
+    """The README's idle sweep: 398 ±20, 355 ±17, 411 ±38, 422 ±29 OK/s at 10-25 users. 422 is
+    24 OK/s (6%) above 398, but their intervals overlap (392 to 418): no later level beats 10
+    users beyond the intervals, so the knee is the first level, not 20."""
+    levels = [
+        interval_level(10, 397.7, 20.3),
+        interval_level(15, 355.2, 16.7),
+        interval_level(20, 411.3, 37.9),
+        interval_level(25, 421.5, 29.1),
+    ]
+
+    result = saturation(levels)
+
+    assert (result["users"], result["state"]) == (10, "first")
+    assert result["text"].startswith("Saturation: saturates at or before 10 users (~398 ±20 OK/s)")
+
+
+def test_a_narrow_best_beats_a_level_whose_interval_ends_below_it() -> None:
+    # 400 ±10 ends at 410; 440 ±5 starts at 435: beaten (by 7.5% of the best, over the 5%)
+    levels = [interval_level(10, 400, 10), interval_level(20, 440, 5), interval_level(30, 436, 5)]
+
+    result = saturation(levels)
+
+    assert (result["users"], result["state"]) == (20, "stops")
+
+
+def test_levels_without_intervals_are_judged_by_five_percent_of_the_best() -> None:
+    """5% of 447 is 22.35 OK/s: 445 beats 400 and 419 by more; 447 does not beat 445."""
+    levels = [level(u, g, 0) for u, g in ((10, 400), (20, 419), (30, 445), (40, 447))]
+
+    result = saturation(levels)
+
+    assert (result["users"], result["state"]) == (30, "stops")
+
+
 def test_errors_starting_are_named_with_their_share_and_the_rate_limited_part() -> None:
     levels = [level(10, 200), level(20, 400, errors=20), level(30, 590, errors=400, limited=300)]
 

@@ -3,9 +3,12 @@ numbers.
 
 The rule (docs/verdicts.md), on goodput (OK answers per second) and its 95% interval:
 
-- the knee is the smallest level whose goodput is within max(WITHIN_PERCENT of the
-  highest, its own interval's upper half) of the highest goodput measured, and that no
-  later level beats beyond the intervals (a later level's low end above its high end);
+- the knee is the smallest level that no later level beats beyond the intervals: no later
+  level's low end is above the knee's reach, its interval's high end or, when that is
+  nearer, its goodput plus WITHIN_PERCENT of the highest goodput measured (a level without
+  an interval is judged by that margin alone). Both intervals count: a level whose
+  interval overlaps the best level's is not beaten by it, however the point estimates
+  fall;
 - it is said to "stop growing at N" only when a later level was measured (and none beat
   it); a knee at the highest level is "still growing at the highest level", and at the first
   "saturates at or before N" (what happened below the first level was not measured).
@@ -51,15 +54,13 @@ def bounds(level: Mapping[str, Any]) -> tuple[float, float]:
 
 
 def knee(levels: Sequence[Mapping[str, Any]]) -> int:
-    """The index of the knee (see the module's docstring); there always is one."""
-    best = max(level["goodput"] for level in levels)
+    """The index of the knee (see the module's docstring); the last level always qualifies."""
+    margin = WITHIN_PERCENT / 100 * max(level["goodput"] for level in levels)
     for i, level in enumerate(levels):
-        high = bounds(level)[1]
-        near = best - level["goodput"] <= max(WITHIN_PERCENT / 100 * best, high - level["goodput"])
-        beaten = any(bounds(later)[0] > high for later in levels[i + 1 :])
-        if near and not beaten:
+        reach = max(bounds(level)[1], level["goodput"] + margin)
+        if not any(bounds(later)[0] > reach for later in levels[i + 1 :]):
             return i
-    raise AssertionError("the best level is always within itself")
+    raise AssertionError("no level follows the last one")
 
 
 def saturation(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
