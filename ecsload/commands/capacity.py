@@ -12,7 +12,7 @@ step, printed for bash to eval as
 
 (STEP_REPEAT: the step's folder level-RATE/repeat-K, its K-th step at that rate), or,
 when the search has its answer, `STEP_RATE=` (empty) and the answer in capacity.json.
-Exit codes: 0, 1 usage, 4 a step without a summary or a file that cannot be written.
+Exit codes: 0, 2 usage, 4 a step without a summary or a file that cannot be written.
 """
 
 import argparse

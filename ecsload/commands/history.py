@@ -8,8 +8,8 @@
 The history is --history PATH|URL, else ECS_LOAD_HISTORY, else results/history.sqlite.
 `append` never costs a run its results: a history that fails is one line, and exit 8
 when the run was told to use that history (--history, ECS_LOAD_HISTORY, config),
-exit 0 for the default one. Exit codes: 0 done, 1 usage, 2 a folder or history that
-cannot be read, 8 see above. docs/history.md.
+exit 0 for the default one. Exit codes: 0 done, 2 usage or a folder or history
+that cannot be read, 8 see above. docs/history.md.
 """
 
 import argparse

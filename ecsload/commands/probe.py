@@ -20,7 +20,7 @@ waits (a stalled service) is sent as soon as that one is answered, never
 skipped, so a 1 s stall at 2/s shows as two slow answers, ~1000 and ~500 ms,
 as two users arriving on schedule would have seen it.
 
-Exit codes: 0 stopped; 1 usage; 2 the credentials file or the CA bundle cannot be used.
+Exit codes: 0 stopped; 2 usage, or the credentials file or the CA bundle cannot be used.
 """
 
 import contextlib

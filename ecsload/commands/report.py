@@ -10,7 +10,7 @@ level-*/summary.json), plan.json, thresholds.txt and comparison.txt where
 present, and each level's samples.csv for its scatter. It writes
 RUN_DIR/report.html, whole or not at all, and says where it is (nothing with -q).
 
-Exit codes: 0 written; 1 usage (RUN_DIR is not a run folder, a bad --graphs), or a
+Exit codes: 0 written; 2 usage (RUN_DIR is not a run folder, a bad --graphs), or a
 file could not be written; 4 a summary.json that cannot be read.
 """
 

@@ -14,7 +14,7 @@ the run's short table and its answer lines.
 probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
 (ecsload.report.saturation) or, for arrival-rate levels, its capacity
-(ecsload.report.capacity). Exit codes: 0 done, 1 usage,
+(ecsload.report.capacity). Exit codes: 0 done, 2 usage,
 4 a level recorded no samples (or no level has a summary).
 """
 

@@ -10,7 +10,7 @@ on what it found (the script shows it with -v); a plain http:// URL has nothing
 to verify.
 
 Exit codes: 0 verified (or plain http, or --insecure and the handshake completed);
-1 usage; 2 the certificate does not verify, the bundle cannot be used, or no TLS
+2 usage, the certificate does not verify, the bundle cannot be used, or no TLS
 handshake: one line saying which name, what is wrong and the ways to fix it.
 """
 

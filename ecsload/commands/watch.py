@@ -10,7 +10,7 @@ its place; otherwise (a CI log, a file) a plain line is written every 10 s.
 The figures are read from the level's own files as they grow
 (ecsload.report.live): the same data the table is made of.
 
-Exit codes: 0 stopped; 1 usage.
+Exit codes: 0 stopped; 2 usage.
 """
 
 import argparse

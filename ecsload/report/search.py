@@ -17,8 +17,9 @@ straddled the objective (the step could have gone either way).
 
 A rate's latest step is its result (a confirmation that broke outranks the short step
 that held). A marginal break while growing (or at the lowest rate) is tested once more
-before it is believed, and so is a confirmation that broke marginally: one noisy step
-would otherwise bracket the search far too low.
+before it is believed: one noisy step would otherwise bracket the search far too low. A
+confirmation that broke, even marginally, stands: the answer is a rate none of whose
+confirmations broke, and a broken one costs only the step below it (one resolution lower).
 A rate that held above the lowest rate that broke is not counted on: it was not
 sustained on the way up. The search stops after MAX_STEPS steps whatever happens.
 """
@@ -118,16 +119,6 @@ def needs_retest(step: Step, steps: Sequence[Step]) -> bool:
     )
 
 
-def needs_second_confirmation(step: Step, steps: Sequence[Step]) -> bool:
-    """A confirmation that broke marginally, the first at its rate: confirmed once more."""
-    return (
-        not step.held
-        and step.marginal
-        and step.phase == CONFIRM
-        and sum(s.rate == step.rate and s.phase == CONFIRM for s in steps) == 1
-    )
-
-
 def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
     """The next step, or the answer."""
     if not steps:
@@ -135,8 +126,6 @@ def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
     last = steps[-1]
     if needs_retest(last, steps) and len(steps) < MAX_STEPS:
         return Next(last.rate, settings.step_seconds, RETEST)
-    if needs_second_confirmation(last, steps) and len(steps) < MAX_STEPS:
-        return Next(last.rate, settings.confirm_seconds, CONFIRM)
     lo, hi = bracket(steps)
     results = latest(steps)
     if lo is None:
