@@ -30,7 +30,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
 
 from ecsload.model import PACED_KINDS, PACED_TYPES, PACED_WAIT_SECONDS
 from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
@@ -163,7 +162,12 @@ def usl(n: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
 
 
 def fit(users: np.ndarray, goodput: np.ndarray) -> tuple[float, float, float] | None:
-    """lambda, sigma, kappa by least squares (sigma in [0, 1], kappa >= 0); None on failure."""
+    """lambda, sigma, kappa by least squares (sigma in [0, 1], kappa >= 0); None on failure.
+    SciPy's optimizer is imported here: it takes a third of a second, which every level's
+    summary would pay (run_load_test.sh summarises each level in a new process), and only
+    a run of USL_MIN_LEVELS levels fits."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     start = (goodput[0] / users[0], 0.05, 0.001)
     try:
         with warnings.catch_warnings():
