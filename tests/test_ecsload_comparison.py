@@ -25,6 +25,7 @@ from ecsload.report.comparison.statistics import (
     Rule,
     compare,
     holm,
+    two_sided_p,
 )
 from ecsload.report.comparison.text import comparison_table
 from ecsload.report.samples import Samples
@@ -281,3 +282,11 @@ def test_levels_in_one_run_only_are_listed_not_judged() -> None:
 
     assert [level["users"] for level in result["levels"]] == [10]
     assert (result["levels_only_in_baseline"], result["levels_only_in_run"]) == ([20], [30])
+
+
+def test_the_two_sided_p_value_is_the_normal_tests_in_the_far_tail_too() -> None:
+    """Known values of 2·P(Z > |z|): 1 at 0, 0.05 at 1.959964, 1.2442e-15 at 8 (where
+    1 - cdf would say 0)."""
+    assert two_sided_p(0) == 1
+    assert two_sided_p(-1.959964) == pytest.approx(0.05, rel=1e-6)
+    assert two_sided_p(8) == pytest.approx(1.2441921148543e-15, rel=1e-9)

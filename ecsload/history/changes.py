@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from otava.analysis import compute_change_points
-
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.store import StoredRun
 
@@ -84,6 +82,10 @@ def series_changes(
     kept, values = series_of(runs, users, name, figure)
     if len(kept) < MIN_RUNS or max(values) == min(values):
         return []
+    # Imported here: Otava brings SciPy's stats, most of a second that every run's
+    # `history append` would pay, and only `history` looks for change points.
+    from otava.analysis import compute_change_points
+
     found, _ = compute_change_points(values, window_len=WINDOW_RUNS, max_pvalue=MAX_P_VALUE)
     changes = []
     for point in found:
