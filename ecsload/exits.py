@@ -28,11 +28,11 @@ EXIT_CODES = (
     ExitCode(
         2,
         "USAGE",
-        "bad input: an unknown option, a bad or out-of-range "
-        "option value, settings that do not go together, an invalid or unreadable config file, "
-        "environment variable, endpoint, credentials, CA bundle or baseline folder, a baseline "
-        "this run cannot be compared or judged with (--fail-on-regression), or an https "
-        "endpoint whose certificate does not verify",
+        "bad input: an unknown option, a bad or out-of-range option value, settings that do "
+        "not go together, an invalid or unreadable config file, environment variable, "
+        "endpoint, credentials, CA bundle or baseline folder, a baseline this run cannot be "
+        "compared or judged with (--fail-on-regression), or an https endpoint whose "
+        "certificate does not verify",
     ),
     ExitCode(
         3,
