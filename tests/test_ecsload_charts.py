@@ -1,5 +1,7 @@
 """The charts' level ticks: a label for every level that has room, none running into another."""
 
+import itertools
+
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -20,7 +22,7 @@ def test_tick_labels_of_close_levels_do_not_overlap(columns: int) -> None:
 
     shown = [label for label in ax.get_xticklabels() if label.get_text()]
     boxes = sorted((label.get_window_extent() for label in shown), key=lambda box: box.x0)
-    assert all(left.x1 <= right.x0 for left, right in zip(boxes, boxes[1:], strict=False))
+    assert all(left.x1 <= right.x0 for left, right in itertools.pairwise(boxes))
     texts = [label.get_text() for label in shown]
     assert texts[0] == "50" and texts[-1] == "800" and len(texts) >= 5
     assert len(ax.get_xticks()) == len(SEARCH_RATES)  # every level keeps its tick
