@@ -75,6 +75,10 @@ def test_the_search_finds_the_stand_in_s_edge_three_times_of_three(
         assert lo == found["rate"] and hi <= lo * 1.05 + 1, found
         assert found["steps"][-1]["phase"] == "confirm" and found["steps"][-1]["held"]
         assert found["steps"][-1]["seconds"] == 6
+        levels = read_json(only_run_dir(tmp_path / f"out-{attempt}") / "summary.json")["levels"]
+        [column] = [level for level in levels if level["rate"] == found["rate"]]
+        confirmed = found["steps"][-1]["figures"]["slo"][0]["measured"]
+        assert column["all"]["p99"] == pytest.approx(confirmed, abs=0.01)  # its result step
         assert all(step["figures"]["slo"][0]["interval"] for step in found["steps"])
         assert f"Capacity: {found['rate']} req/s [{lo}, {hi}] with p99<50 ms" in output
         report = (only_run_dir(tmp_path / f"out-{attempt}") / "report.html").read_text()

@@ -76,8 +76,12 @@ def judged(
         )
     [level] = summary_of(folder.summary)["levels"]
     verdict = judge_step(level, slo)
-    # The rate's figures over its steps, for the run's table (not printed: the step's was).
-    summarize_level(run.level(pending["rate"]), level["users"], 0, probe_rate, show=False)
+    # The rate's column in the run's table is its result, this step (the latest outranks
+    # the ones before it), not its steps pooled: a held bisect step and a confirmation
+    # that broke made a column that looked held. Not printed: the step's line was.
+    summarize_level(
+        run.level(pending["rate"]), level["users"], 0, probe_rate, show=False, repeats=[folder]
+    )
     return {
         **pending,
         "held": verdict.held,

@@ -98,10 +98,10 @@ def finished_repeats(folder: LevelFolder) -> list[LevelFolder]:
     return [part for part in repeats if part.summary.is_file()]
 
 
-def merged_info(folder: LevelFolder) -> dict[str, Any]:
+def merged_info(repeats: Sequence[LevelFolder]) -> dict[str, Any]:
     """level.json, or for a level run K times its repeats' level.json together: the first's
     settings, the sums of the counts, each repeat's `stopped_by` (and the worst of them)."""
-    parts: list[dict[str, Any]] = [dict(level_info(part.info)) for part in finished_repeats(folder)]
+    parts: list[dict[str, Any]] = [dict(level_info(part.info)) for part in repeats]
     if len(parts) == 1:
         return parts[0]
     merged = dict(parts[0])
@@ -118,9 +118,9 @@ def merged_info(folder: LevelFolder) -> dict[str, Any]:
     return merged
 
 
-def read_probes(folder: LevelFolder) -> np.ndarray | None:
+def read_probes(repeats: Sequence[LevelFolder]) -> np.ndarray | None:
     """The probe's rows of the level (of all its repeats); None without a probe."""
-    paths = [part.probe for part in finished_repeats(folder)]
+    paths = [part.probe for part in repeats]
     rows = [read_probe(path) for path in paths if path.exists()]
     return np.concatenate(rows) if rows else None
 
@@ -140,8 +140,12 @@ def summarize_level(
     show: bool = True,
     node_deployment: str | None = None,
     short: bool = False,
+    repeats: Sequence[LevelFolder] | None = None,
 ) -> None:
-    info = merged_info(folder)
+    """The level's summary.txt and summary.json, from `repeats` (its finished ones unless
+    given: a capacity search gives a rate's result step alone)."""
+    repeats = finished_repeats(folder) if repeats is None else repeats
+    info = merged_info(repeats)
     concurrency = concurrency or info.get("users")
     if not concurrency:
         raise UserError(f"give --concurrency: {folder}/level.json does not say", EXIT_USAGE)
@@ -150,7 +154,7 @@ def summarize_level(
     if locust_exit:
         raise UserError(locust_failure(folder, concurrency, locust_exit), EXIT_LOCUST)
     try:
-        samples = read_level(folder.path, finished_repeats(folder))
+        samples = read_level(folder.path, repeats)
     except SampleFileError as error:
         raise UserError(f"the level at {named} recorded no samples: {error}", EXIT_LOCUST) from None
     if not len(samples):
@@ -159,7 +163,7 @@ def summarize_level(
             f"{folder.output} and {folder.locust_log}",
             EXIT_LOCUST,
         )
-    probe = read_probes(folder)
+    probe = read_probes(repeats)
     level = level_summary(samples, concurrency, info, probe, probe_rate)
     repeat = folder.path.name.removeprefix(REPEAT_PREFIX)
     if repeat.isdigit():  # one repeat of a level run K times

@@ -6,6 +6,7 @@ there to look a request up by hand): ROW stops before it.
 """
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,7 @@ class Samples:
         )
 
 
-def read_level(level_dir: Path, repeats: "list[LevelFolder] | None" = None) -> Samples:
+def read_level(level_dir: Path, repeats: Sequence[LevelFolder] | None = None) -> Samples:
     """Every sample of a level, over its repeats (each marked with its `repeat`), or over
     `repeats` only (those that finished, of an interrupted run)."""
     folders = LevelFolder(level_dir).repeats() if repeats is None else repeats
