@@ -146,7 +146,7 @@ def against_users(
     open_sweep = any(level.get("model") == "open" for level in levels)
     ax.set_xlabel("arrival rate (requests/s)" if open_sweep else "users (concurrency level)")
     ax.set_ylabel(ylabel)
-    if len(users) <= 12:
+    if 0 < len(users) <= 12:
         level_ticks(ax, users)
     ax.set_ylim(0, top * 1.1 or 1.0)
 

@@ -4,9 +4,9 @@ numbers.
 The rule (docs/verdicts.md), on goodput (OK answers per second) and its 95% interval:
 
 - the knee is the smallest level that no later level beats beyond the intervals: no later
-  level's low end is above the knee's reach, its interval's high end or, when that is
-  nearer, its goodput plus WITHIN_PERCENT of the highest goodput measured (a level without
-  an interval is judged by that margin alone). Both intervals count: a level whose
+  level's low end is above the knee's reach, the higher of its interval's high end and its
+  goodput plus WITHIN_PERCENT of the highest goodput measured (a level without an interval
+  is judged by that margin alone). Both intervals count: a level whose
   interval overlaps the best level's is not beaten by it, however the point estimates
   fall;
 - it is said to "stop growing at N" only when a later level was measured (and none beat
