@@ -15,8 +15,8 @@
 # (ecsload/) resolves the plan and does the statistics; this script runs the
 # processes.
 #
-# Exit codes: `--help` lists them (the table is ecsload/exits.py; bash reads it
-# as EXIT_* variables).
+# Exit codes: `--help` lists them (the table is ecsload/exits.py; the plan gives it to
+# bash as EXIT_* variables; only EXIT_NO_PYTHON must be known before).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,22 +27,26 @@ source "$ROOT/lib/process.sh"
 
 readonly NODE_START_SECONDS=30
 readonly REPORT_SECONDS=120
+EXIT_NO_PYTHON=5 # the one exit code needed before Python runs (tests/test_exits.py)
 NODE_PID=""
-LOCUST_PID=""
-PROBE_PID=""
+LOCUST_PID="" # a worker machine's Locust
+LEVEL_SERVER_PID="" LEVEL_SOCKET_DIR=""
+LEVEL_PID="" # the running level's client (ecsload/commands/level_client.py)
+LEVEL_CLIENT=()
 SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
 VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
-WATCH_PID=""
 NODE_STAGE="" # while the local node is watched: "during level 5", "after level 5"
 REPORT_PID=""
 REPORTED=0
 INTERRUPTED=0 # set by a Ctrl-C or SIGTERM: the run is summarised as far as it went
-# Set by the plan (python -m ecsload.commands.plan), which main evals.
-# Locust's command line is built in Python (ecsload.commands.locust_args), not from these.
-PY="" RUN_DIR="" LEVELS="" REQUESTS="" REPEAT="" ENDPOINT="" CREDENTIALS="" LEVEL_TIME_CAP=""
-VERBOSE="" HAPPY_IMAGE="" NEWRELIC_CONFIG="" NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE=""
-PROBE_RATE="" ROLE="" MASTER_HOST="" MASTER_PORT="" GRAPHS="" QUIET="" RATES=""
-ARRIVAL_USERS="" HISTORY="" NODE_DELAY=""
+# Set by the plan (python -m ecsload.commands.plan), which main evals: the settings bash
+# uses, the run's files it names, the exit codes. Each level's own come from plan.json
+# (ecsload/commands/level.py), not from these.
+PY="" RUN_DIR="" LEVELS="" REPEAT="" ENDPOINT="" CREDENTIALS="" VERBOSE="" HAPPY_IMAGE=""
+NEWRELIC_CONFIG="" NODE_DEPLOYMENT="" CA_BUNDLE="" INSECURE="" ROLE="" MASTER_HOST=""
+MASTER_PORT="" GRAPHS="" RATES="" HISTORY="" NODE_DELAY="" REPORT_FILE=""
+NODE_DIR="" NODE_CONFIG="" NODE_HTPASSWD="" NODE_CREDS_LOG="" NODE_PAIRS="" NODE_STDOUT=""
+NODE_LOG="" NODE_STATUS="" # the local node's files
 SEARCH="" # "capacity": a capacity search (ecsload/commands/capacity.py decides its steps)
 TLS=()    # how every client verifies an https endpoint: --ca-bundle FILE, --insecure, or nothing
 SHORT=()  # the terminal's short form (a line per level, the answers) unless -v: --short
@@ -70,8 +74,7 @@ cleanup() {
   trap - CHLD # the node is stopped below: that is no news
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
-  stop_watch
-  stop_probe
+  stop_level_server
   stop_group "$NODE_PID" 10
   NODE_PID=""
   stop_group "$REPORT_PID" 0
@@ -130,11 +133,10 @@ node_credentials() {
 # start_local_node: credentials, the node on a free loopback port, a health
 # check; sets ENDPOINT (and CREDENTIALS, unless the user gave theirs).
 start_local_node() {
-  local NODE_RUNNER node paths delay
+  local NODE_RUNNER node delay
   local -a agent=() limits=()
   # The node's folder, made 0700 (it holds the credentials: nobody else may read it).
-  paths=$("$PY" -m ecsload.run_folder node "$RUN_DIR") || fail "$EXIT_NODE" "cannot make the node's folder"
-  eval "$paths"
+  mkdir -m 700 "$NODE_DIR" || fail "$EXIT_NODE" "cannot make the node's folder $NODE_DIR"
   node_credentials ||
     fail "$EXIT_NODE" "could not make the local node's credentials: $(cat "$NODE_CREDS_LOG")"
   write_node_config
@@ -156,7 +158,7 @@ start_local_node() {
   node=$("$PY" -m ecsload.commands.ready --node-status "$NODE_STATUS" --pid "$NODE_PID" \
     --credentials "$CREDENTIALS" --timeout "$NODE_START_SECONDS" 2>>"$NODE_STDOUT") ||
     node_failed
-  eval "$node"
+  { read -r ENDPOINT && read -r NODE_RUNNER; } <<<"$node"
   [[ $VERBOSE == 1 ]] && say "Local ECS node @ '$ENDPOINT' runs tasks with the $NODE_RUNNER runner"
   return 0
 }
@@ -212,50 +214,15 @@ run_locust() {
   return "$rc"
 }
 
-# start_probe: the probe (paced GET _noop from a process of its own) beside the level,
-# unless --probe-rate is 0. It stops itself after the time cap and a minute.
-start_probe() {
-  local -a credentials=()
-  [[ $PROBE_RATE != 0 ]] || return 0
-  [[ -z $CREDENTIALS ]] || credentials=(--credentials "$CREDENTIALS")
-  launch "$PROBE_LOG" "$PY" -m ecsload.commands.probe "$ENDPOINT" --out "$PROBE_FILE" \
-    --rate "$PROBE_RATE" --max-seconds $((LEVEL_TIME_CAP + 60)) "${credentials[@]}" "${TLS[@]}"
-  PROBE_PID=$LAUNCHED
-}
-
-stop_probe() {
-  stop_group "$PROBE_PID" 2
-  PROBE_PID=""
-}
-
-# start_watch DIR I N USERS [RATE]: the live line of level I of N (of an arrival RATE) on
-# stderr beside the level, unless -q. Stopped (and its line wiped on a terminal) before the
-# level's table.
-start_watch() {
-  local -a rate=()
-  [[ $QUIET == false ]] || return 0
-  [[ -z ${5:-} ]] || rate=(--rate "$5")
-  launch - "$PY" -m ecsload.commands.watch "$1" --level "$2" --of "$3" --users "$4" \
-    --requests "$REQUESTS" --time-cap "$LEVEL_TIME_CAP" "${rate[@]}"
-  WATCH_PID=$LAUNCHED
-}
-
-stop_watch() {
-  stop_group "$WATCH_PID" 2
-  WATCH_PID=""
-}
-
 # write_report: the run's report.html (and --graphs' PDF), bounded in time, once per run
 # and only once a level has a summary. A report that fails or times out is a note on
 # stderr: it never changes the run's exit code.
 write_report() {
-  local rc=0 REPORT_FILE SUMMARIZED=0 paths
+  local rc=0
   local -a graphs=()
   [[ $REPORTED == 0 && -n $RUN_DIR && $ROLE != worker ]] || return 0
   REPORTED=1
-  paths=$("$PY" -m ecsload.run_folder run "$RUN_DIR") || return 0
-  eval "$paths"
-  [[ $SUMMARIZED == 1 ]] || return 0
+  "$PY" -m ecsload.run_folder summarized "$RUN_DIR" || return 0
   [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
   # The URL (its password) reaches the report in the environment, never on a command line.
   local -x ECS_LOAD_HISTORY=$HISTORY
@@ -289,54 +256,56 @@ record_history() {
   return 0
 }
 
-# run_level USERS I N R [SECONDS]: level I of N (counting every repeat), repeat R of REPEAT:
-# one headless Locust run with the probe and the live line beside it, then its table (or,
-# when Locust failed, one line saying why). Repeats keep their files apart. With
-# --rates, USERS is the level's arrival rate, sent by one arrival user per Locust process.
-# A capacity search's step has its SECONDS, and its files in level-RATE/repeat-R.
+# start_level_server: the process that runs each level (ecsload/commands/level_server.py),
+# started once a sweep, before the endpoint's check or the local node, so that its imports
+# (Locust's, the tables') are done by the first level. Its socket is in a folder of its
+# own that only this user can open; LEVEL_CLIENT asks it to run a command.
+start_level_server() {
+  LEVEL_SOCKET_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
+    fail "$EXIT_USAGE" "cannot make a folder in ${TMPDIR:-/tmp}: set TMPDIR to a folder you can write"
+  launch - "$PY" -m ecsload.commands.level_server "$LEVEL_SOCKET_DIR/level.sock" "$RUN_DIR"
+  LEVEL_SERVER_PID=$LAUNCHED
+  LEVEL_CLIENT=("$PY" -S -m ecsload.commands.level_client "$LEVEL_SOCKET_DIR/level.sock")
+}
+
+# stop_level_server: the running level, if any, stops as a Ctrl-C stops it (Locust keeps
+# what it measured), then the server; its client (this script's child) ends with it.
+stop_level_server() {
+  stop_group "$LEVEL_SERVER_PID" 20
+  LEVEL_SERVER_PID=""
+  [[ -z $LEVEL_PID ]] || wait "$LEVEL_PID" 2>/dev/null || true
+  LEVEL_PID=""
+  [[ -z $LEVEL_SOCKET_DIR ]] || rm -rf "$LEVEL_SOCKET_DIR"
+  LEVEL_SOCKET_DIR=""
+}
+
+# run_level KEY I N R [SECONDS]: level I of N (counting every repeat), repeat R of the plan's,
+# whose users (with --rates, arrival rate) are KEY; a capacity search's step has its
+# SECONDS. The level server runs it: the probe and the live line beside Locust, then its
+# table (or, when Locust failed, one line saying why); ecsload/commands/level.py. Waited
+# for in the background, so that the traps run meanwhile; its exit code, if not 0, is the
+# run's.
 run_level() {
-  local users=$1 rc=0 repeat=$(((REPEAT > 1) * $4)) seconds=${5:-} paths LEVEL_DIR
-  local named="$1 concurrency"
-  local PROBE_FILE PROBE_LOG LOCUST_OUTPUT LOCUST_LOG
-  local -a limits=()
+  local rc=0
   NODE_STAGE="during level $1"
-  [[ -z $RATES ]] || users=$ARRIVAL_USERS named="the rate $1/s"
-  [[ -z $seconds ]] || repeat=$4
-  # The local node's own limits: the rate-limit WARNING names them as its likely cause.
-  [[ -z $NODE_PID || -z $NODE_DEPLOYMENT ]] || limits=(--node-deployment "$NODE_DEPLOYMENT")
-  # With --repeat K > 1 each repeat's files are in level-N/repeat-R/.
-  paths=$("$PY" -m ecsload.run_folder level "$RUN_DIR" "$1" "$repeat") ||
-    fail "$EXIT_LOCUST" "cannot make the folder of level $1"
-  eval "$paths"
-  if [[ $VERBOSE == 1 ]]; then
-    say "Find locust log file @ '$LOCUST_LOG' for $named"
-    say "Find locust output @ '$LOCUST_OUTPUT' for $named"
-  fi
-  start_probe
-  start_watch "$LEVEL_DIR" "$2" "$3" "$users" "${RATES:+$1}"
-  run_locust "$LOCUST_OUTPUT" level "$RUN_DIR" "$1" "$repeat" "$(($2 == $3))" "$ENDPOINT" \
-    "$CREDENTIALS" ${seconds:+"$seconds"} || rc=$?
-  stop_watch
-  stop_probe
+  "${LEVEL_CLIENT[@]}" level "$1" "$2" "$3" "$4" "$ENDPOINT" "$CREDENTIALS" ${5:+"$5"} &
+  LEVEL_PID=$!
+  wait "$LEVEL_PID" || rc=$?
+  LEVEL_PID=""
   NODE_STAGE="after level $1"
-  # A search step's table is only in its summary.txt: the search prints a line a step.
-  "$PY" -m ecsload.commands.summarize level "$LEVEL_DIR" --concurrency "$users" --locust-exit "$rc" \
-    --probe-rate "$PROBE_RATE" ${seconds:+--quiet} "${limits[@]}" "${SHORT[@]}"
-  if ((REPEAT > 1 && $4 == REPEAT)); then # the level's figures over all its repeats
-    "$PY" -m ecsload.commands.summarize level "${LEVEL_DIR%/*}" --concurrency "$users" \
-      --probe-rate "$PROBE_RATE" "${limits[@]}" "${SHORT[@]}"
-  fi
+  ((rc == 0)) || exit "$rc"
 }
 
 # run_search: a capacity search: each step an arrival-rate level; after each, Python judges
-# it and says the next (STEP_RATE, STEP_SECONDS, ...) or, once it has the answer, none.
+# it (in the level server) and says the next (its rate, seconds, repeat, index, the most
+# steps) or, once it has the answer, nothing.
 run_search() {
-  local STEP_RATE STEP_SECONDS STEP_REPEAT STEP_INDEX STEPS_AT_MOST next
+  local rate seconds repeat index at_most next
   while :; do
-    next=$("$PY" -m ecsload.commands.capacity next "$RUN_DIR") || exit $?
-    eval "$next"
-    [[ -n $STEP_RATE ]] || return 0
-    run_level "$STEP_RATE" "$STEP_INDEX" "$STEPS_AT_MOST" "$STEP_REPEAT" "$STEP_SECONDS"
+    next=$("${LEVEL_CLIENT[@]}" capacity next) || exit $?
+    read -r rate seconds repeat index at_most <<<"$next"
+    [[ -n $rate ]] || return 0
+    run_level "$rate" "$index" "$at_most" "$repeat" "$seconds"
   done
 }
 
@@ -346,21 +315,21 @@ run_search() {
 # over (worker.json). Bounded: a worker that hears from no master quits after
 # Locust's connect window (5 minutes), one whose master vanishes after 60 s.
 run_worker() {
-  local level=0 rc state paths WORKER_INFO LOCUST_OUTPUT LOCUST_LOG
+  local level=0 rc state
+  local -a paths # the level's worker.json, Locust's output, its log
   while :; do
     level=$((level + 1)) rc=0
-    paths=$("$PY" -m ecsload.run_folder worker "$RUN_DIR" "$level") ||
-      fail "$EXIT_LOCUST" "cannot make the folder of level $level"
-    eval "$paths"
-    [[ $VERBOSE == 1 ]] && say "Find locust log file @ '$LOCUST_LOG' for level $level"
-    run_locust "$LOCUST_OUTPUT" worker "$RUN_DIR" "$level" || rc=$?
-    state=$("$PY" -m ecsload.commands.worker_state "$WORKER_INFO")
+    mapfile -d '' -t paths < <("$PY" -m ecsload.run_folder worker "$RUN_DIR" "$level")
+    wait "$!" || fail "$EXIT_LOCUST" "cannot make the folder of level $level"
+    [[ $VERBOSE == 1 ]] && say "Find locust log file @ '${paths[2]}' for level $level"
+    run_locust "${paths[1]}" worker "$RUN_DIR" "$level" || rc=$?
+    state=$("$PY" -m ecsload.commands.worker_state "${paths[0]}")
     case $state in
       next) ;;
       over) break ;;
       *)
         fail "$EXIT_LOCUST" "no master at $MASTER_HOST:$MASTER_PORT ended level $level" \
-          "(exit $rc); see '$LOCUST_OUTPUT'"
+          "(exit $rc); see '${paths[1]}'"
         ;;
     esac
   done
@@ -397,14 +366,12 @@ hide_history_url() {
 }
 
 main() {
-  local plan level index=0 exit_codes repeat
+  local plan level index=0 repeat
   local -a levels
   hide_history_url "$@"
   export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
-  # The exit codes come from Python's table; only "no python3" (5, EXIT_NO_PYTHON) must be
-  # known before Python runs (tests/test_exits.py holds the two together).
-  exit_codes=$(python3 -m ecsload.exits) || fail 5 "python3 not found: install Python 3.11 or newer"
-  eval "$exit_codes"
+  command -v python3 >/dev/null ||
+    fail "$EXIT_NO_PYTHON" "python3 not found: install Python 3.11 or newer"
   if [[ ${1:-} == report ]]; then
     shift
     PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
@@ -437,6 +404,7 @@ main() {
     run_worker
     return 0
   fi
+  start_level_server
   if [[ -n $ENDPOINT ]]; then
     check_endpoint
   else
@@ -456,6 +424,7 @@ main() {
     done
   fi
   trap - CHLD # every level is measured: the node's end no longer matters
+  stop_level_server
   "$PY" -m ecsload.commands.summarize run "$RUN_DIR" "${SHORT[@]}"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
   ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.verdict "$RUN_DIR" "${SHORT[@]}" || VERDICT=$?

@@ -3,25 +3,29 @@ nor measurement (issue 31's figure; aim <= 0.6 s a level).
 
     .venv/bin/python -m bench.bench_level_overhead [--runs 3] [--seconds 2]
 
-Against nginx on 127.0.0.1 (tests/nginx_support.py, needs Debian's nginx), `--runs` times
-each, alternating:
+Against nginx on 127.0.0.1 (tests/nginx_support.py, needs Debian's nginx), `--runs` times,
+alternating:
 
-- a sweep of 4 timed levels (`-c "10 15 20 25" -d SECONDS --warmup 0 -q`) and one of 1
-  level (`-c 10`). Overhead = wall - the ramps' and measured seconds of its levels.json.
-  The difference of the two overheads over 3 levels is the **per-level** overhead (what
-  each level adds: its processes' start-up, Locust's, the level's summary); what is left of
-  the 1-level sweep is the **fixed** part (the plan, the run's summary, verdict, history,
-  report), paid once a run. The issue's own figure, (wall - ramps - measured) / levels of
-  the 4-level sweep, mixes the two: it is printed too.
+- a sweep of 4 timed levels (`-c "10 15 20 25" -d SECONDS --warmup 0 -q`). From each
+  level's level.json (`started`: its first user's start; `ended`: its end; `seconds`: the
+  two apart, ramp and measurement):
+  - **per level**: the gap from one level's end to the next one's first user (Locust's
+    exit, the level's summary, the next level's start), the mean of the 3 gaps;
+  - **once a run**: the rest of the wall time that is not load: before the first level
+    (the plan, the level server's imports, the endpoint's check) and after the last (the
+    run's summary, verdict, history and report);
+  - the issue's own figure, (wall - ramps - measured) / 4 levels, which mixes the two.
 - the reference, measured in the same run: plain Locust (bench/plain_locustfile.py, one
-  user) run for SECONDS, its wall minus SECONDS: the floor a new Locust process per level
-  costs.
+  user) run for SECONDS, its wall minus SECONDS: what a new Locust process per level would
+  cost.
 
 Everything stops by itself; the machine's other work moves the figures (the load average
 is printed with them).
 """
 
 import argparse
+import datetime
+import itertools
 import json
 import os
 import statistics
@@ -39,9 +43,9 @@ LEVELS = ("10", "15", "20", "25")
 
 def sweep_overhead(
     out: Path, env: dict[str, str], levels: tuple[str, ...], seconds: float
-) -> float:
-    """One sweep's wall time minus its levels' ramps and measured seconds (level.json's
-    `seconds`: docs/files.md)."""
+) -> tuple[float, float]:
+    """One sweep's wall time minus its levels' ramps and measured seconds, and the mean gap
+    between one level's end and the next one's start (level.json: docs/files.md)."""
     started = time.monotonic()
     result = run_script(
         "-c", " ".join(levels), "-d", f"{seconds:g}", "--warmup", "0", "-q", "--no-history",
@@ -51,11 +55,17 @@ def sweep_overhead(
     if result.returncode != 0:
         raise SystemExit(f"sweep failed (exit {result.returncode}): {result.stderr[-2000:]}")
     run = only_run_dir(out)
-    busy = 0.0
-    for level in levels:
-        info = json.loads((run / f"level-{level}" / "level.json").read_text())
-        busy += info["seconds"]  # from the first user's start to the end: ramp and measurement
-    return wall - busy
+    infos = [json.loads((run / f"level-{level}" / "level.json").read_text()) for level in levels]
+    busy = sum(info["seconds"] for info in infos)  # from the first user's start to the end
+    gaps = [
+        (instant(after["started"]) - instant(before["ended"])).total_seconds()
+        for before, after in itertools.pairwise(infos)
+    ]
+    return wall - busy, statistics.mean(gaps)
+
+
+def instant(stamp: str) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(stamp)
 
 
 def locust_overhead(url: str, seconds: float) -> float:
@@ -80,31 +90,32 @@ def main() -> int:
     options = parser.parse_args()
     if missing := nginx_missing():
         sys.exit(missing)
-    four, one, plain = [], [], []
+    overheads, gaps, plain = [], [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
         nginx_ecs(Path(tmp) / "nginx", access_log=False) as server,
     ):
         env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
         for run in range(options.runs):
-            four.append(sweep_overhead(Path(tmp) / f"four-{run}", env, LEVELS, options.seconds))
-            one.append(sweep_overhead(Path(tmp) / f"one-{run}", env, LEVELS[:1], options.seconds))
+            overhead, gap = sweep_overhead(Path(tmp) / f"run-{run}", env, LEVELS, options.seconds)
+            overheads.append(overhead)
+            gaps.append(gap)
             plain.append(locust_overhead(server.url, options.seconds))
             print(
-                f"run {run + 1}: 4 levels {four[-1]:.2f} s, 1 level {one[-1]:.2f} s, "
+                f"run {run + 1}: {overhead:.2f} s not load in all, {gap:.2f} s between levels, "
                 f"plain Locust {plain[-1]:.2f} s of overhead",
                 flush=True,
             )
-    per_level = (statistics.median(four) - statistics.median(one)) / (len(LEVELS) - 1)
-    fixed = statistics.median(one) - per_level
+    per_level = statistics.median(gaps)
+    fixed = statistics.median(overheads) - (len(LEVELS) - 1) * per_level
     floor = statistics.median(plain)
     print(f"\nmedians of {options.runs} runs, {options.seconds:g} s levels, against nginx:")
-    print(f"  per level: {per_level:.2f} s (aim <= 0.6)")
-    print(f"  fixed, once a run: {fixed:.2f} s")
-    issues = statistics.median(four) / len(LEVELS)
+    print(f"  per level (one level's end to the next one's first user): {per_level:.2f} s")
+    print(f"  once a run (before the first level and after the last): {fixed:.2f} s")
+    issues = statistics.median(overheads) / len(LEVELS)
     print(f"  the issue's figure, (wall - ramps - measured) / 4 levels: {issues:.2f} s")
     print(f"  reference, a new plain Locust process: {floor:.2f} s")
-    print(f"  per level / reference: {per_level / floor:.1f}x")
+    print(f"  per level / reference: {per_level / floor:.2f}x")
     print(f"  load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -30,7 +30,15 @@ class Stopped(Exception):
 
 def stop_on_sigterm() -> None:
     """Make SIGTERM raise Stopped, so that a command running beside a level (the probe, the
-    live line) finishes its files and ends cleanly when the script stops it."""
+    live line) finishes its files and ends cleanly when the script stops it.
+
+    In a process gevent runs (a child of the level server: commands/level.py), gevent's
+    hub takes the signal and throws Stopped into the main greenlet: a plain handler would
+    raise inside the hub, which prints a traceback."""
+    gevent = sys.modules.get("gevent")
+    if gevent is not None:
+        gevent.signal_handler(signal.SIGTERM, gevent.kill, gevent.getcurrent(), Stopped)
+        return
 
     def raise_stopped(signum: int, frame: object) -> None:
         raise Stopped

@@ -1,11 +1,11 @@
 """The exit codes of run_load_test.sh and the harness's commands: the one table they all use.
 
 `--help` prints it, docs/exit-codes.md's table is checked against it by a test, and bash takes
-its numbers from `python3 -m ecsload.exits`, which prints `EXIT_NAME=N` lines to eval.
-Standard library only: bash reads it before the venv exists.
+its numbers from the plan, whose output ends with `EXIT_NAME=N` lines (only EXIT_NO_PYTHON,
+needed before Python runs, is written in the script too). Standard library only: `--help`
+runs on bare python3.
 """
 
-import sys
 from typing import NamedTuple
 
 from ecsload.helptext import help_row
@@ -88,9 +88,5 @@ def exit_codes_help() -> str:
 
 
 def shell_assignments() -> str:
-    """`EXIT_USAGE=2` …, one per line, for run_load_test.sh to eval."""
+    """`EXIT_USAGE=2` …, one per line, for run_load_test.sh (the plan prints them)."""
     return "".join(f"EXIT_{exit.name}={exit.code}\n" for exit in EXIT_CODES)
-
-
-if __name__ == "__main__":
-    sys.stdout.write(shell_assignments())

@@ -16,8 +16,8 @@
       worker-N/              WorkerFolder      (run_load_test.sh --worker, one per level)
         worker.json          WorkerInfo
 
-Every name above is written here and nowhere else; bash asks for them too
-(`python -m ecsload.run_folder level RUN_DIR USERS` prints shell assignments).
+Every name above is written here and nowhere else; bash gets those it names from the
+plan (`run_shell`), and a worker machine's from `python -m ecsload.run_folder worker`.
 
 Every file is written whole or not at all (`write_text`: a temp file in the same
 folder, fsync, rename), so a full disk or a crash leaves the previous version
@@ -171,7 +171,8 @@ class SummaryDocument(TypedDict):
 
 class PlanDocument(TypedDict, total=False):
     """plan.json: the plan (ecsload.commands.plan): `created`, `run_dir`, every setting by its
-    key (ecsload.setting_rows), `sources`, `distribution`, `tls`, `notes`."""
+    key (ecsload.setting_rows), `sources`, `distribution`, `tls`, `notes`, `search`,
+    `verbose` (each level prints by it: ecsload.commands.level)."""
 
     version: int
     created: str
@@ -184,7 +185,17 @@ class PlanDocument(TypedDict, total=False):
     fail_on_regression: bool
     history: str | None
     search: bool  # run_load_test.sh capacity
+    verbose: bool  # -v: every table, and where each level's files are
+    repeat: int
+    rates: list[float]
+    arrival_users: int  # an arrival-rate sweep's Locust users (one a process)
     probe_rate: float
+    quiet: bool
+    number_of_requests: int
+    level_time_cap: float
+    insecure: bool
+    ca_bundle: str | None
+    node_deployment: str | None
     slo: list[str]
     min_rate: int
     max_rate: int
@@ -517,50 +528,21 @@ def read_node_status(path: str | Path) -> NodeStatus:
     return cast(NodeStatus, _read(path, NODE_STATUS))
 
 
-# The paths for bash, as shell assignments to eval.
+# The paths bash names, as shell assignments (in the plan's output).
 
 
 def shell(pairs: Mapping[str, Path]) -> str:
     return "".join(f"{name}={shlex.quote(str(path))}\n" for name, path in pairs.items())
 
 
-def level_shell(run_dir: Path, users: int, repeat: int = 0) -> str:
-    """A new level's folder (made) and the files bash names; with `repeat` R > 0, its repeat
-    R's. Locust's own are in its command line (ecsload.plan.locust_command)."""
-    level = RunFolder(run_dir).level(users)
-    if repeat:
-        level = level.repeat(repeat)
-    level.path.mkdir(parents=True, exist_ok=True)
+def run_shell(run_dir: Path) -> str:
+    """The run's files that bash names (the plan prints them): its report and the local
+    node's (the node's folder is made, 0700, only when the node runs)."""
+    run = RunFolder(run_dir)
+    node = run.node
     return shell(
         {
-            "LEVEL_DIR": level.path,
-            "PROBE_FILE": level.probe,
-            "PROBE_LOG": level.probe_log,
-            "LOCUST_OUTPUT": level.output,
-            "LOCUST_LOG": level.locust_log,
-        }
-    )
-
-
-def worker_shell(run_dir: Path, index: int) -> str:
-    """A worker's folder for its master's level `index` (made) and its files."""
-    worker = RunFolder(run_dir).worker(index)
-    worker.path.mkdir(parents=True, exist_ok=True)
-    return shell(
-        {
-            "WORKER_INFO": worker.info,
-            "LOCUST_OUTPUT": worker.output,
-            "LOCUST_LOG": worker.locust_log,
-        }
-    )
-
-
-def node_shell(run_dir: Path) -> str:
-    """The local node's folder (made 0700: it holds the credentials) and its files."""
-    node = RunFolder(run_dir).node
-    node.path.mkdir(mode=0o700)
-    return shell(
-        {
+            "REPORT_FILE": run.report,
             "NODE_DIR": node.path,
             "NODE_CONFIG": node.config,
             "NODE_HTPASSWD": node.htpasswd,
@@ -573,31 +555,27 @@ def node_shell(run_dir: Path) -> str:
     )
 
 
-def run_shell(run_dir: Path) -> str:
-    """The run's own files that bash names; SUMMARIZED=1 once a level has its summary."""
-    run = RunFolder(run_dir)
-    summarized = "1" if run.level_summaries() else "0"
-    return shell({"REPORT_FILE": run.report}) + f"SUMMARIZED={summarized}\n"
+def worker_paths(run_dir: Path, index: int) -> list[Path]:
+    """A worker's folder for its master's level `index` (made), and its files: worker.json,
+    Locust's output and its log."""
+    worker = RunFolder(run_dir).worker(index)
+    worker.path.mkdir(parents=True, exist_ok=True)
+    return [worker.info, worker.output, worker.locust_log]
 
 
-USAGE = """usage: python -m ecsload.run_folder level RUN_DIR USERS [REPEAT] | worker RUN_DIR N
-                                   | node RUN_DIR | run RUN_DIR
-prints the paths run_load_test.sh needs as shell assignments (and makes the folder)"""
+USAGE = """usage: python -m ecsload.run_folder worker RUN_DIR N | summarized RUN_DIR
+worker: makes the folder of a worker machine's level N and prints its files NUL-separated
+summarized: exits 0 once a level of the run has its summary, 1 before"""
 
 
 def main(argv: Sequence[str]) -> int:
     try:
         match argv:
-            case ["level", run_dir, users]:
-                sys.stdout.write(level_shell(Path(run_dir), int(users)))
-            case ["level", run_dir, users, repeat]:
-                sys.stdout.write(level_shell(Path(run_dir), int(users), int(repeat)))
             case ["worker", run_dir, index]:
-                sys.stdout.write(worker_shell(Path(run_dir), int(index)))
-            case ["node", run_dir]:
-                sys.stdout.write(node_shell(Path(run_dir)))
-            case ["run", run_dir]:
-                sys.stdout.write(run_shell(Path(run_dir)))
+                paths = worker_paths(Path(run_dir), int(index))
+                sys.stdout.buffer.write(b"".join(os.fsencode(path) + b"\0" for path in paths))
+            case ["summarized", run_dir]:
+                return 0 if RunFolder(Path(run_dir)).level_summaries() else 1
             case _:
                 sys.stderr.write(USAGE + "\n")
                 return EXIT_ERROR

@@ -190,7 +190,7 @@ SETTINGS = (
     ),
     Setting(
         "number_of_requests",
-        "REQUESTS",
+        None,
         1000,
         parse_count,
         json_count,
@@ -248,7 +248,7 @@ SETTINGS = (
     ),
     Setting(
         "level_time_cap",
-        "LEVEL_TIME_CAP",
+        None,
         600,
         parse_seconds,
         json_seconds,
@@ -445,7 +445,7 @@ SETTINGS = (
     ),
     Setting(
         "probe_rate",
-        "PROBE_RATE",
+        None,
         2,
         parse_probe_rate,
         json_probe_rate,
@@ -479,7 +479,7 @@ SETTINGS = (
     ),
     Setting(
         "quiet",
-        "QUIET",
+        None,
         False,
         None,
         json_flag,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.exits import EXIT_CODES
 from ecsload.setting_rows import SETTINGS
 from tests.ecsload_support import (
     PAIRS,
@@ -25,6 +26,8 @@ from tests.ecsload_support import (
     write,
 )
 
+NODE_FILES = ("NODE_DIR", "NODE_CONFIG", "NODE_HTPASSWD", "NODE_CREDS_LOG", "NODE_PAIRS",
+              "NODE_STDOUT", "NODE_LOG", "NODE_STATUS")  # fmt: skip
 HASHED = "b35ec3fd96564323898920d282c18bb6:$apr1$ZjTqBB3f$IF9gdYAGlMrs2fuINjHsz.\n"
 
 
@@ -38,13 +41,24 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
     run_dir = Path(values.pop("RUN_DIR"))
     assert run_dir.parent == tmp_path / "results"
     assert len(run_dir.name) == len("YYYYmmdd-HHMMSS")
+    exits = {name: values.pop(name) for name in list(values) if name.startswith("EXIT_")}
+    assert exits == {f"EXIT_{exit.name}": str(exit.code) for exit in EXIT_CODES}
+    assert values.pop("REPORT_FILE") == str(run_dir / "report.html")
+    node = {
+        name: values.pop(name)
+        for name in list(values)
+        if name.startswith("NODE_") and name not in ("NODE_DEPLOYMENT", "NODE_DELAY")
+    }
+    assert node["NODE_DIR"] == str(run_dir / "node")
+    assert all(
+        path.startswith(str(run_dir / "node") + "/")
+        for name, path in node.items()
+        if name != "NODE_DIR"
+    )
     assert values == {
         "LEVELS": "10 15 20 25",
         "RATES": "",
-        "ARRIVAL_USERS": "0",
-        "REQUESTS": "1000",
         "REPEAT": "1",
-        "LEVEL_TIME_CAP": "600",
         "ENDPOINT": "",
         "CREDENTIALS": "",
         "CA_BUNDLE": "",
@@ -53,17 +67,21 @@ def test_defaults_as_bash_reads_them(tmp_path: Path) -> None:
         "NODE_DEPLOYMENT": "",
         "NODE_DELAY": "",
         "NEWRELIC_CONFIG": "",
-        "PROBE_RATE": "2",
         "VERBOSE": "0",
         "ROLE": "local",
         "MASTER_HOST": "",
         "MASTER_PORT": "5557",
         "GRAPHS": "",
-        "QUIET": "false",
         "HISTORY": str(tmp_path / "results" / "history.sqlite"),
     }
     saved = json.loads((run_dir / "plan.json").read_text())
     assert saved["concurrency"] == [10, 15, 20, 25]
+    assert (saved["number_of_requests"], saved["level_time_cap"], saved["probe_rate"]) == (
+        1000,
+        600,
+        2,
+    )
+    assert (saved["quiet"], saved["verbose"], saved["rates"]) == (False, False, [])
     assert saved["endpoint"] is None
     assert saved["sources"]["number_of_requests"] == "default"
     assert (saved["arrivals"], saved["max_in_flight"], saved["hatch_rate"]) == ("constant", 0, 5)
@@ -150,14 +168,14 @@ def test_options_beat_environment_beat_config_beat_defaults(tmp_path: Path) -> N
     )
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
-    assert values["REQUESTS"] == "70"  # option over config
+    assert planned(result)["number_of_requests"] == 70  # option over config
     assert values["LEVELS"] == "3 4 5"  # option over config
     assert values["ENDPOINT"] == "https://env.example.com"  # environment over config
     assert values["HAPPY_IMAGE"] == "registry:5000/u:1"  # environment over default
     saved = planned(result)
     assert saved["hatch_rate"] == 2  # config over default
     assert saved["missing_image"] == "nothing:here"
-    assert values["LEVEL_TIME_CAP"] == "600"  # default
+    assert saved["level_time_cap"] == 600  # default
     assert values["CREDENTIALS"] == str(tmp_path / "creds.txt")
 
 
@@ -192,12 +210,13 @@ def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) ->
 
 def test_quiet_and_graphs_from_options_or_config(tmp_path: Path) -> None:
     (tmp_path / "pdfs").mkdir()
-    values = evaluated(plan(tmp_path, "-q", "--graphs", "pdfs/sweep.pdf").stdout)
-    assert values["QUIET"] == "true"
-    assert values["GRAPHS"] == str(tmp_path / "pdfs" / "sweep.pdf")
+    result = plan(tmp_path, "-q", "--graphs", "pdfs/sweep.pdf")
+    assert planned(result)["quiet"] is True
+    assert evaluated(result.stdout)["GRAPHS"] == str(tmp_path / "pdfs" / "sweep.pdf")
     config = write(tmp_path / "pdfs" / "c.json", '{"quiet": true, "graphs": "graphs.PDF"}')
-    values = evaluated(plan(tmp_path, str(config)).stdout)
-    assert values["QUIET"] == "true"
+    result = plan(tmp_path, str(config))
+    values = evaluated(result.stdout)
+    assert planned(result)["quiet"] is True
     assert values["GRAPHS"] == str(tmp_path / "pdfs" / "graphs.PDF")  # beside the config
 
 
@@ -413,13 +432,13 @@ def test_rates_make_an_arrival_rate_sweep_with_a_cap_sized_for_a_stall(tmp_path:
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
     assert values["RATES"] == "50 400"
-    assert values["ARRIVAL_USERS"] == "2"  # one arrival user per Locust process
+    assert planned(result)["arrival_users"] == 2  # one arrival user per Locust process
     argv = locust_argv(result, 400)
     locust = locust_reads(argv)
     assert (locust.arrival_rate, locust.arrivals, locust.max_in_flight) == (400, "poisson", 600)
     assert (option(argv, "-u"), option(argv, "-r"), option(argv, "--processes")) == ("2",) * 3
     given = plan(tmp_path, "--rates", "50", "--max-in-flight", "7")
-    assert evaluated(given.stdout)["ARRIVAL_USERS"] == "1"
+    assert planned(given)["arrival_users"] == 1
     assert locust_reads(locust_argv(given, 50)).max_in_flight == 7
 
 
@@ -444,7 +463,7 @@ def test_timed_levels_and_repeats(tmp_path: Path) -> None:
     result = plan(tmp_path, "-d", "10", "--warmup", "2", "--repeat", "3")
     assert result.returncode == 0, result.stderr
     values = evaluated(result.stdout)
-    assert (values["REPEAT"], values["REQUESTS"]) == ("3", "0")
+    assert (values["REPEAT"], planned(result)["number_of_requests"]) == ("3", 0)
     argv = locust_argv(result, 10)
     locust = locust_reads(argv)
     assert (locust.level_seconds, locust.warmup_seconds) == (10, 2)

@@ -68,7 +68,7 @@ def test_processes_auto_is_the_default_and_one_process_unless_a_rate_needs_more(
     assert saved["sources"]["processes"] == (
         f"default, auto: {top}/s at {ARRIVALS_PER_PROCESS:,}/s a process, {cores} cores"
     )
-    assert evaluated(result.stdout)["ARRIVAL_USERS"] == str(expected)
+    assert saved["arrival_users"] == expected
     argv = locust_argv(result, top)
     assert option(argv, "-u") == str(expected)
     assert option(argv, "--processes") == (str(expected) if expected > 1 else None)

@@ -8,6 +8,7 @@ ecsload/node_files.py; ecsnode imports nothing of ecsload. Imports inside functi
 """
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,16 @@ def test_docs_harness_names_every_module() -> None:
         if f"`{(relative := path.relative_to(ROOT / 'ecsload').as_posix())}`" not in text
     ]
     assert not missing, f"docs/harness.md's module table does not name: {', '.join(missing)}"
+
+
+def test_bash_evals_the_plan_and_nothing_else() -> None:
+    """Python answers bash once in shell code (the plan, with the run's paths and the exit
+    codes); everything else bash reads is a line, NUL-separated words or an exit code."""
+    scripts = [ROOT / "run_load_test.sh", *sorted((ROOT / "lib").glob("*.sh"))]
+    evals = [
+        f"{script.name}: {line.strip()}"
+        for script in scripts
+        for line in script.read_text().splitlines()
+        if re.search(r"(^|[;&|({]\s*|\s)eval\s", line) and not line.lstrip().startswith("#")
+    ]
+    assert evals == ['run_load_test.sh: eval "$plan"']

@@ -22,7 +22,7 @@ from ecsload.run_folder import (
     write_plan,
     write_text,
 )
-from tests.ecsload_support import evaluated, locust_args, node_running, run_command, run_module
+from tests.ecsload_support import locust_args, node_running, run_command, run_module
 from tests.test_ecsload_summarize import steady_rows, write_level
 
 NO_SPACE = "No space left on device"
@@ -150,19 +150,19 @@ def test_the_verdict_writes_every_file_when_there_is_room(tmp_path: Path) -> Non
     assert "Thresholds" in (run / "thresholds.txt").read_text()
 
 
-def test_bash_gets_a_levels_paths_and_its_folder_from_python(tmp_path: Path) -> None:
-    done = run_command([sys.executable, "-m", "ecsload.run_folder", "level", str(tmp_path), "25"])
+def test_bash_gets_a_workers_paths_and_whether_a_level_is_summarized(tmp_path: Path) -> None:
+    done = run_command([sys.executable, "-m", "ecsload.run_folder", "worker", str(tmp_path), "3"])
     assert done.returncode == 0, done.stderr
-    paths = evaluated(done.stdout)
-    assert paths["LEVEL_DIR"] == str(tmp_path / "level-25")
-    assert paths["PROBE_FILE"] == str(tmp_path / "level-25" / "probe.csv")
-    assert paths["LOCUST_OUTPUT"] == str(tmp_path / "level-25" / "output.txt")
-    assert (tmp_path / "level-25").is_dir()
-    done = run_command([sys.executable, "-m", "ecsload.run_folder", "node", str(tmp_path)])
-    assert evaluated(done.stdout)["NODE_STATUS"] == str(tmp_path / "node" / "status.json")
-    assert (tmp_path / "node").stat().st_mode & 0o777 == 0o700
-    done = run_command([sys.executable, "-m", "ecsload.run_folder", "run", str(tmp_path)])
-    assert evaluated(done.stdout)["SUMMARIZED"] == "0"
+    worker = RunFolder(tmp_path).worker(3)
+    files = [str(worker.info), str(worker.output), str(worker.locust_log)]
+    assert done.stdout.split("\0") == [*files, ""]
+    assert worker.path.is_dir()
+    summarized = [sys.executable, "-m", "ecsload.run_folder", "summarized", str(tmp_path)]
+    assert run_command(summarized).returncode == 1
+    level = RunFolder(tmp_path).level(5)
+    level.path.mkdir()
+    level.summary.write_text("{}")
+    assert run_command(summarized).returncode == 0
     bad = run_command([sys.executable, "-m", "ecsload.run_folder", "level", str(tmp_path)])
     assert bad.returncode == 1 and bad.stderr.startswith("usage: python -m ecsload.run_folder")
 

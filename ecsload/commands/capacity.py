@@ -6,12 +6,14 @@ run_load_test.sh capacity asks after every step (and once before the first). The
 step that ran (capacity.json's `pending`) is judged from its own summary.json
 (ecsload.report.capacity.judge_step) and kept in capacity.json with its figures;
 one line on stderr says how it went. Then ecsload.report.search decides: the next
-step, printed for bash to eval as
+step, printed as one line for bash to `read`, RATE SECONDS REPEAT INDEX AT_MOST:
 
-    STEP_RATE=200 STEP_SECONDS=5 STEP_REPEAT=1 STEP_INDEX=3 STEPS_AT_MOST=10
+    200 5 1 3 10
 
-(STEP_REPEAT: the step's folder level-RATE/repeat-K, its K-th step at that rate), or,
-when the search has its answer, `STEP_RATE=` (empty) and the answer in capacity.json.
+(REPEAT: the step's folder level-RATE/repeat-REPEAT, its REPEAT-th step at that rate;
+INDEX: its number; AT_MOST: how many steps the search takes at most), or, when the
+search has its answer, an empty line and the answer in capacity.json. The level server
+runs it (commands/level_server.py): its imports are the level's.
 Exit codes: 0, 2 usage, 4 a step without a summary or a file that cannot be written.
 """
 
@@ -144,15 +146,12 @@ def next_step(run: RunFolder) -> str:
             "answer": answer_document(decision, plan, steps),
         }
         saved(lambda: write_search(run.search, document))
-        return "STEP_RATE=\n"
+        return "\n"
     repeat = 1 + sum(step["rate"] == decision.rate for step in steps)
     step = {**asdict(decision), "repeat": repeat}
     saved(lambda: write_search(run.search, {"steps": steps, "pending": step, "answer": None}))
     at_most = max(len(steps) + 1, search.worst_case_steps(settings))
-    return (
-        f"STEP_RATE={decision.rate} STEP_SECONDS={decision.seconds:g} STEP_REPEAT={repeat} "
-        f"STEP_INDEX={len(steps) + 1} STEPS_AT_MOST={at_most}\n"
-    )
+    return f"{decision.rate} {decision.seconds:g} {repeat} {len(steps) + 1} {at_most}\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,15 +1,11 @@
-"""Print the Locust command line of a level, or of a worker machine's level, NUL-separated.
+"""Print a worker machine's Locust command line for its master's level INDEX, NUL-separated.
 
-    python -m ecsload.commands.locust_args level RUN_DIR KEY REPEAT LAST ENDPOINT CREDENTIALS
-        [SECONDS]
     python -m ecsload.commands.locust_args worker RUN_DIR INDEX
 
-run_load_test.sh reads it with `mapfile -d ''` (no word splitting, any character
-in a path). KEY is the level's users (or arrival rate); REPEAT its repeat (0: the
-sweep runs once); LAST 1 for the sweep's last level; ENDPOINT and CREDENTIALS the
-ones the level uses (the local node's, once it runs); SECONDS a capacity search
-step's own. The options are built from
-plan.json by ecsload.plan.locust_command.
+run_load_test.sh --worker reads it with `mapfile -d ''` (no word splitting, any
+character in a path). The options are built from plan.json by
+ecsload.plan.locust_command; a sweep's own levels build theirs in-process
+(ecsload.commands.level).
 """
 
 import sys
@@ -17,26 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ecsload.exits import EXIT_ERROR
-from ecsload.plan.locust_command import level_command, worker_command
+from ecsload.plan.locust_command import worker_command
 from ecsload.run_folder import DocumentError, RunFolder, read_plan
 
-USAGE = (
-    "usage: python -m ecsload.commands.locust_args level RUN_DIR KEY REPEAT LAST ENDPOINT "
-    "CREDENTIALS [SECONDS] | worker RUN_DIR INDEX"
-)
+USAGE = "usage: python -m ecsload.commands.locust_args worker RUN_DIR INDEX"
 
 
 def command(argv: Sequence[str]) -> list[str] | None:
     match argv:
-        case ["level", run_dir, key, repeat, last, endpoint, credentials, *seconds] if (
-            len(seconds) <= 1
-        ):
-            run = RunFolder(Path(run_dir))
-            folder = run.level(int(key))
-            folder = folder.repeat(int(repeat)) if int(repeat) else folder
-            plan = read_plan(run.plan)
-            step = float(seconds[0]) if seconds else None
-            return level_command(plan, folder, int(key), last == "1", endpoint, credentials, step)
         case ["worker", run_dir, index]:
             run = RunFolder(Path(run_dir))
             return worker_command(read_plan(run.plan), run.worker(int(index)))

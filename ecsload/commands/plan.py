@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ecsload.cli import UserError, run
 from ecsload.credentials import CredentialsError, load_credentials
-from ecsload.exits import EXIT_USAGE
+from ecsload.exits import EXIT_USAGE, shell_assignments
 from ecsload.history_location import (
     default_label,
     with_history_option,
@@ -45,7 +45,13 @@ from ecsload.plan.resolve import (
     resolve_arrival_levels,
     resolve_history,
 )
-from ecsload.run_folder import RunFolderError, WriteError, new_run_folder, write_plan
+from ecsload.run_folder import (
+    RunFolderError,
+    WriteError,
+    new_run_folder,
+    run_shell,
+    write_plan,
+)
 from ecsload.setting_rows import PROG, parser
 from ecsload.tls import NOT_VERIFIED, tls_terms
 
@@ -114,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tls": tls_terms(values["endpoint"], values["insecure"], values["ca_bundle"]),
         "notes": [*tls_notes, *([warning] if warning else []), *label_notes],
         "search": search,
+        "verbose": options.verbose,
     }
     try:
         write_plan(run.plan, plan)
@@ -123,7 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(
             plan_text(run_dir, values, sources, tls_notes, worker=role["role"] == "worker")
         )
-    sys.stdout.write(assignments(run_dir, values, options.verbose) + role_assignments(role))
+    sys.stdout.write(
+        assignments(run_dir, values, options.verbose)
+        + role_assignments(role)
+        + run_shell(run_dir)
+        + shell_assignments()  # the exit codes bash uses
+    )
     return 0
 
 

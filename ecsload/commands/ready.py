@@ -5,8 +5,8 @@
 
 run_load_test.sh runs the second form after starting the local node: it waits for
 the node's status file (ecservice.py --status-file: its URL and runner) while the
-node's process lives, then for its health check, and prints what bash needs as
-shell assignments (`ENDPOINT=...`, `NODE_RUNNER=...`), so that no level starts
+node's process lives, then for its health check, and prints what bash needs, a line
+each: the node's URL and its runner, so that no level starts
 against a node that is still coming up and bash never reads the node's files.
 The check is signed with the first pair of FILE, as every request of the load
 test is. Exit 0 once it answers 200; 1 when the timeout passes first or the node
@@ -14,7 +14,6 @@ exits (the last answer or error on stderr); 2 when the credentials file cannot
 be used.
 """
 
-import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -107,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         p.exit(1, f"{PROG}: {endpoint}{QUICK_HEALTH_PATH} {problem} after {options.timeout:g} s\n")
     if status is not None:
-        print(f"ENDPOINT={shlex.quote(endpoint)}")
-        print(f"NODE_RUNNER={shlex.quote(status['runner'])}")
+        print(endpoint)  # bash reads the two lines
+        print(status["runner"])
     return 0
 
 

@@ -19,13 +19,14 @@ the signalling where it is safe:
   children, so their PIDs are pinned too) before it reaps COMMAND and exits
   with COMMAND's code (128 + N for a signal N, as bash says it).
 
-A stop request waits GRACE seconds after SIGTERM before SIGKILL for the group.
+The pidfd rules are ecsload/children.py's (the level server's children keep them too);
+this command adds the pipe from bash and the subreaper. A stop request waits GRACE
+seconds after SIGTERM before SIGKILL for the group.
 SIGTERM, SIGINT or SIGHUP to this process (its parent-death signal) is a stop
 request with the default grace. Standard library only.
 """
 
 import contextlib
-import ctypes
 import os
 import selectors
 import signal
@@ -33,7 +34,8 @@ import subprocess
 import sys
 import time
 
-PR_SET_PDEATHSIG = 1
+from ecsload.children import LIBC, die_with_parent, exit_code, kill_group
+
 PR_SET_CHILD_SUBREAPER = 36
 DEFAULT_GRACE = 5.0
 MAX_GRACE = 600.0
@@ -41,17 +43,9 @@ CLEANUP_SECONDS = 10.0  # bound on killing and reaping what COMMAND left behind
 POLL_SECONDS = 0.1
 
 
-LIBC = ctypes.CDLL(None, use_errno=True)
-
-
 def become_subreaper() -> None:
     """Orphaned descendants are re-parented to this process instead of init."""
     LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def die_with_parent() -> None:
-    """In COMMAND before exec: SIGTERM if this process dies without stopping it (SIGKILL)."""
-    LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 def close_inherited_fds() -> None:
@@ -80,22 +74,6 @@ def own_children() -> list[int]:
             return [int(word) for word in file.read().split()]
     except OSError:
         return []
-
-
-def exit_code(pidfd: int) -> int:
-    """COMMAND's exit code as bash reports it, read without reaping it."""
-    info = os.waitid(os.P_PIDFD, pidfd, os.WEXITED | os.WNOWAIT)
-    if info is None:
-        return 1
-    if info.si_code == os.CLD_EXITED:
-        return info.si_status
-    return 128 + info.si_status
-
-
-def kill_group(pgid: int) -> None:
-    """SIGKILL the group; safe only while its leader is this process's unreaped child."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
 
 
 def clear_leftovers(leader: int) -> None:

@@ -1,11 +1,12 @@
 """The Locust command line of a level, and of a worker machine's Locust, built from plan.json.
 
-Bash runs Locust; Python decides its options. A level's are Locust's own (users,
+A level's options are Locust's own (users,
 ramp, time cap, its files), the locustfile's that carry a setting (each row's
 `locust` option in ecsload.setting_rows: one declaration, the same parser on
 both sides), and those of a level spread over processes (--processes) or machines
 (--master). A setting at its locustfile option's default, or at nothing (0, empty,
-false), is not passed: the level has the same without it. bash reads the result
+false), is not passed: the level has the same without it. The level command runs
+Locust with them (ecsload.commands.level); a worker machine's bash reads its own
 NUL-separated (ecsload.commands.locust_args).
 """
 

@@ -147,7 +147,6 @@ def assignments(run_dir: Path, values: Mapping[str, Any], verbose: bool) -> str:
     """The shell code that run_load_test.sh evals; RUN_DIR always comes first."""
     pairs = [("RUN_DIR", str(run_dir))]
     pairs += [(s.shell, shell_text(values[s.key])) for s in SETTINGS if s.shell]
-    pairs.append(("ARRIVAL_USERS", str(values.get("arrival_users", 0))))
     pairs.append(("VERBOSE", "1" if verbose else "0"))
     return "".join(f"{name}={shlex.quote(text)}\n" for name, text in pairs)
 

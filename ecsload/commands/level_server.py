@@ -1,0 +1,137 @@
+"""Run a sweep's levels from one process that imported Locust and the tables once.
+
+    python -m ecsload.commands.level_server SOCKET RUN_DIR
+
+Why: a new Python per level spent about 1.3 s starting Locust, the probe, the live
+line and the summary, mostly importing them (docs/harness.md, "What a level costs
+besides its load"). run_load_test.sh starts this process once a sweep, after the plan
+and before the endpoint's check or the local node's start; it listens on SOCKET (a Unix
+socket in a folder only its user can open) at once, then imports the commands it runs
+(COMMANDS) and all they need. It serves the run in RUN_DIR: each request
+(commands/level_client.py) names a command and its arguments but the run folder, and
+carries the client's stdin, stdout and stderr; a forked child runs the command's `main`
+on them, so its lines reach the terminal (or bash's pipe) as if bash had run it, and the
+client gets its exit code. One request at a time. Each forked child names itself in `ps`
+with the command bash would have run (commands/level.py `titled`), and RUN_DIR, or a file
+in it, is in each of them.
+
+A stop (SIGTERM from its supervisor when the script stops, or the client hanging up)
+stops the running command (SIGTERM: a level stops Locust and keeps what was
+measured), waits STOP_SECONDS for it, then kills its group; on SIGTERM this process
+then exits. Before its imports are done, SIGTERM ends it at once.
+"""
+
+import contextlib
+import gc
+import importlib
+import os
+import selectors
+import signal
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+
+from ecsload.children import Child, StopRequest, close_now
+from ecsload.cli import invoke
+from ecsload.exits import EXIT_USAGE
+
+PROG = "python -m ecsload.commands.level_server"
+COMMANDS = {  # what a client may ask for (a level; a capacity search's next step): its
+    # module, and where the run folder goes in its arguments
+    "level": ("ecsload.commands.level", lambda run_dir, args: [run_dir, *args]),
+    "capacity": ("ecsload.commands.capacity", lambda run_dir, args: [*args, run_dir]),
+}
+STOP_SECONDS = 15.0  # Locust's 5 s grace, the probe's and the live line's, and margin
+POLL_SECONDS = 0.1
+MAX_REQUEST = 1 << 16
+STDIO = 3  # the client's stdin, stdout and stderr
+
+
+class Server:
+    """The listening socket, the commands' modules, and gevent's fork (ecsload/children.py
+    says why its own)."""
+
+    def __init__(self, path: str, run_dir: str) -> None:
+        self.run_dir = run_dir
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.listener.bind(path)
+        self.listener.listen(1)
+        # Imported once listening: a client that connects meanwhile waits, and if an
+        # import fails, it is told at once (its connection ends unanswered).
+        self.commands = {
+            name: importlib.import_module(path) for name, (path, _) in COMMANDS.items()
+        }
+        self.fork: Callable[[], int] = importlib.import_module("gevent.os").fork_gevent
+        # Each child shows its own command line in ps, as if bash had started it.
+        self.title: Callable[[str, list[str]], None] = self.commands["level"].titled
+        # What the imports made lives as long as the process: out of the collector's sight,
+        # a forked Locust's full collections skip it (each one a pause in the load, 20-35 ms
+        # with it here), and its pages stay shared with the server.
+        gc.collect()
+        gc.freeze()
+        self.stop = StopRequest(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def forked(self, command: ModuleType, argv: list[str], stdio: list[int],
+               connection: socket.socket) -> Child:  # fmt: skip
+        """The command run by a forked child on the client's stdin, stdout and stderr."""
+
+        def work() -> int:
+            self.title(command.__name__, argv)
+            close_now(connection.detach())
+            close_now(self.listener.detach())
+            for target, fd in enumerate(stdio):
+                os.dup2(fd, target)
+                close_now(fd)
+            return invoke(lambda: command.main(argv), command.PROG)
+
+        return Child.fork(work, self.fork)
+
+    def answer(self, connection: socket.socket) -> None:
+        """Run one request's command and send its exit code; on a stop or a hang-up, stop it."""
+        message, stdio, _flags, _address = socket.recv_fds(connection, MAX_REQUEST, STDIO)
+        words = [os.fsdecode(word) for word in message.split(b"\0")[:-1]]
+        command = self.commands.get(words[0]) if words else None
+        if len(stdio) != STDIO or command is None:
+            for fd in stdio:
+                close_now(fd)
+            with contextlib.suppress(OSError):
+                connection.sendall(f"{EXIT_USAGE}\n".encode())
+            return
+        argv = COMMANDS[words[0]][1](self.run_dir, words[1:])
+        child = self.forked(command, argv, stdio, connection)
+        for fd in stdio:
+            close_now(fd)
+        with selectors.DefaultSelector() as selector:
+            selector.register(connection, selectors.EVENT_READ)  # readable: a hang-up
+            while not child.ended(0):
+                if self.stop.requested or selector.select(POLL_SECONDS):
+                    code = child.stop(STOP_SECONDS)
+                    break
+            else:
+                code = child.finish(0)
+        with contextlib.suppress(OSError):  # the client hung up
+            connection.sendall(f"{code}\n".encode())
+
+    def serve(self) -> int:
+        self.listener.settimeout(POLL_SECONDS)
+        while not self.stop.requested:
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.settimeout(None)
+                self.answer(connection)
+        return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    if len(argv) != 2:
+        sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR\n")
+        return EXIT_USAGE
+    return Server(*argv).serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

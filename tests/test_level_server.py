@@ -1,0 +1,123 @@
+"""The level server and its client, and the forked children under them (ecsload/children.py).
+
+Real processes throughout: a server on a Unix socket in the test's folder, its client as
+bash runs it (`python -S`), and, for a stop, a real Locust level against nginx on
+127.0.0.1.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ecsload.children import Child
+from ecsload.exits import EXIT_ERROR, EXIT_LOCUST, EXIT_USAGE
+from tests.e2e_support import processes_mentioning
+from tests.ecsload_support import command_env, plan, planned
+from tests.nginx_support import nginx_ecs, nginx_missing
+
+
+def test_a_forked_child_returns_its_code_and_a_stop_kills_its_whole_group(tmp_path: Path) -> None:
+    assert Child.fork(lambda: 7).finish(5) == 7
+    marker = tmp_path / "grandchild"
+
+    def stubborn() -> int:  # ignores SIGTERM, and leaves a grandchild in its group
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        subprocess.Popen(["sleep", "60", str(marker)])
+        time.sleep(60)
+        return 0
+
+    child = Child.fork(stubborn)
+    deadline = time.monotonic() + 10
+    while not processes_mentioning(str(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = time.monotonic()
+    assert child.stop(0.5) == 128 + signal.SIGKILL
+    assert time.monotonic() - started < 5
+    assert processes_mentioning(str(marker)) == []
+    assert child.stop(0.5) == 128 + signal.SIGKILL  # once reaped, never signalled again
+
+
+@contextlib.contextmanager
+def level_server(run_dir: Path, socket: Path) -> Iterator[subprocess.Popen[str]]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ecsload.commands.level_server", str(socket), str(run_dir)],
+        env=command_env(),
+        text=True,
+    )
+    try:
+        yield server
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
+
+
+def client(socket: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-S", "-m", "ecsload.commands.level_client", str(socket), *args],
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,  # type: ignore[call-overload]
+    )
+
+
+def test_the_client_gets_the_commands_output_and_exit_code(tmp_path: Path) -> None:
+    socket = tmp_path / "level.sock"
+    with level_server(tmp_path, socket):
+        asked = client(socket, "capacity", "next")  # tmp_path has no plan.json
+        out, err = asked.communicate(timeout=60)
+        assert asked.returncode == EXIT_LOCUST, err
+        assert out == ""
+        assert "plan.json" in err and len(err.splitlines()) == 1
+        unknown = client(socket, "sleep", "10")
+        assert unknown.communicate(timeout=30) == ("", "")
+        assert unknown.returncode == EXIT_USAGE
+
+
+def test_no_server_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    asked = client(tmp_path / "none.sock", "capacity", "next")
+    _, err = asked.communicate(timeout=30)
+    assert asked.returncode == EXIT_ERROR
+    assert "the level server at" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.e2e  # a real Locust level against nginx
+def test_a_client_that_hangs_up_stops_its_level_and_the_server_stops_clean(
+    tmp_path: Path,
+) -> None:
+    if missing := nginx_missing():
+        pytest.skip(missing)
+    with nginx_ecs(tmp_path / "nginx", access_log=False) as target:
+        env = {"ECS_ENDPOINT": target.url, "ECS_CREDENTIALS": str(target.credentials)}
+        planned_run = plan(tmp_path, "-c", "2", "-d", "60", "--no-history", "-q", **env)
+        assert planned_run.returncode == 0, planned_run.stderr
+        run_dir = Path(planned(planned_run)["run_dir"])
+        socket = tmp_path / "level.sock"
+        with level_server(run_dir, socket) as server:
+            asked = client(socket, "level", "2", "1", "1", "1", target.url, str(target.credentials))
+            samples = run_dir / "level-2" / "samples.csv"
+            deadline = time.monotonic() + 30
+            while not (samples.exists() and samples.stat().st_size) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert samples.stat().st_size, "the level never started"
+            asked.kill()  # the client goes: its level must go too, keeping what it measured
+            asked.communicate(timeout=10)
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+            deadline = time.monotonic() + 20
+            while children.read_text().split() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert children.read_text().split() == []
+            info = (run_dir / "level-2" / "level.json").read_text()
+            assert '"stopped_by": "other"' in info
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=10) == 0
+        assert processes_mentioning(str(run_dir)) == []
+        assert not os.path.exists(run_dir / "level-2" / "summary.json")  # stopped: no table
