@@ -31,7 +31,7 @@ EXIT_NO_PYTHON=5 # the one exit code needed before Python runs (tests/test_exits
 NODE_PID=""
 LOCUST_PID="" # a worker machine's Locust
 LEVEL_SERVER_PID="" LEVEL_SOCKET_DIR=""
-LEVEL_PID="" # the running level's client (ecsload/commands/level_client.py)
+LEVEL_PID="" # the running command's client (ecsload/commands/level_client.py)
 LEVEL_CLIENT=()
 SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
 VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
@@ -245,11 +245,11 @@ write_report() {
 
 # record_history: add the run to its history (none with --no-history). A history that
 # fails is one line; its exit code (8, only for a history the run was told to use)
-# becomes the run's when no verdict failed. The URL reaches Python by the environment.
+# becomes the run's when no verdict failed. The level server adds it.
 record_history() {
   local rc=0
   [[ -n $HISTORY ]] || return 0
-  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.history append "$RUN_DIR" || rc=$?
+  in_server history || rc=$?
   if ((rc != 0 && VERDICT == 0)); then
     VERDICT=$rc
   fi
@@ -258,18 +258,33 @@ record_history() {
 
 # start_level_server: the process that runs each level (ecsload/commands/level_server.py),
 # started once a sweep, before the endpoint's check or the local node, so that its imports
-# (Locust's, the tables') are done by the first level. Its socket is in a folder of its
-# own that only this user can open; LEVEL_CLIENT asks it to run a command.
+# (Locust's, the tables', the verdict's) are done by the first level. Its socket is in a
+# folder of its own that only this user can open; in_server asks it to run a command.
 start_level_server() {
   LEVEL_SOCKET_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
     fail "$EXIT_USAGE" "cannot make a folder in ${TMPDIR:-/tmp}: set TMPDIR to a folder you can write"
+  # The URL (its password) reaches the verdict and the history in the environment.
+  local -x ECS_LOAD_HISTORY=$HISTORY
   launch - "$PY" -m ecsload.commands.level_server "$LEVEL_SOCKET_DIR/level.sock" "$RUN_DIR"
   LEVEL_SERVER_PID=$LAUNCHED
   LEVEL_CLIENT=("$PY" -S -m ecsload.commands.level_client "$LEVEL_SOCKET_DIR/level.sock")
 }
 
-# stop_level_server: the running level, if any, stops as a Ctrl-C stops it (Locust keeps
-# what it measured), then the server; its client (this script's child) ends with it.
+# in_server COMMAND ARG...: the level server runs COMMAND (its arguments, the run folder
+# added: commands/level_server.py) on this script's stdin, stdout and stderr. Its client
+# is waited for in the background, so that the traps run meanwhile; COMMAND's exit code
+# is the function's.
+in_server() {
+  local rc=0
+  "${LEVEL_CLIENT[@]}" "$@" &
+  LEVEL_PID=$!
+  wait "$LEVEL_PID" || rc=$?
+  LEVEL_PID=""
+  return "$rc"
+}
+
+# stop_level_server: the running command, if any, stops as a Ctrl-C stops it (a level's
+# Locust keeps what it measured), then the server; its client ends with it.
 stop_level_server() {
   stop_group "$LEVEL_SERVER_PID" 20
   LEVEL_SERVER_PID=""
@@ -282,16 +297,12 @@ stop_level_server() {
 # run_level KEY I N R [SECONDS]: level I of N (counting every repeat), repeat R of the plan's,
 # whose users (with --rates, arrival rate) are KEY; a capacity search's step has its
 # SECONDS. The level server runs it: the probe and the live line beside Locust, then its
-# table (or, when Locust failed, one line saying why); ecsload/commands/level.py. Waited
-# for in the background, so that the traps run meanwhile; its exit code, if not 0, is the
-# run's.
+# table (or, when Locust failed, one line saying why); ecsload/commands/level.py. Its exit
+# code, if not 0, is the run's.
 run_level() {
   local rc=0
   NODE_STAGE="during level $1"
-  "${LEVEL_CLIENT[@]}" level "$1" "$2" "$3" "$4" "$ENDPOINT" "$CREDENTIALS" ${5:+"$5"} &
-  LEVEL_PID=$!
-  wait "$LEVEL_PID" || rc=$?
-  LEVEL_PID=""
+  in_server level "$1" "$2" "$3" "$4" "$ENDPOINT" "$CREDENTIALS" ${5:+"$5"} || rc=$?
   NODE_STAGE="after level $1"
   ((rc == 0)) || exit "$rc"
 }
@@ -424,12 +435,12 @@ main() {
     done
   fi
   trap - CHLD # every level is measured: the node's end no longer matters
-  stop_level_server
-  "$PY" -m ecsload.commands.summarize run "$RUN_DIR" "${SHORT[@]}"
+  in_server summarize "${SHORT[@]}"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
-  ECS_LOAD_HISTORY=$HISTORY "$PY" -m ecsload.commands.verdict "$RUN_DIR" "${SHORT[@]}" || VERDICT=$?
+  in_server verdict "${SHORT[@]}" || VERDICT=$?
   SUMMARY_WRITTEN=1
   record_history
+  stop_level_server
   write_report
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return "$VERDICT"

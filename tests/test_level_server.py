@@ -29,7 +29,7 @@ def test_a_forked_child_returns_its_code_and_a_stop_kills_its_whole_group(tmp_pa
 
     def stubborn() -> int:  # ignores SIGTERM, and leaves a grandchild in its group
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        subprocess.Popen(["sleep", "60", str(marker)])
+        subprocess.Popen(["sh", "-c", "sleep 60; :", str(marker)])  # the marker: its $0
         time.sleep(60)
         return 0
 
@@ -37,6 +37,7 @@ def test_a_forked_child_returns_its_code_and_a_stop_kills_its_whole_group(tmp_pa
     deadline = time.monotonic() + 10
     while not processes_mentioning(str(marker)) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert processes_mentioning(str(marker))
     started = time.monotonic()
     assert child.stop(0.5) == 128 + signal.SIGKILL
     assert time.monotonic() - started < 5
@@ -55,7 +56,7 @@ def level_server(run_dir: Path, socket: Path) -> Iterator[subprocess.Popen[str]]
         yield server
     finally:
         server.terminate()
-        assert server.wait(timeout=30) in (0, -signal.SIGTERM)
+        assert server.wait(timeout=30) in (0, 128 + signal.SIGTERM)  # after, before its imports
 
 
 def client(socket: Path, *args: str, **popen: object) -> subprocess.Popen[str]:
@@ -80,6 +81,30 @@ def test_the_client_gets_the_commands_output_and_exit_code(tmp_path: Path) -> No
         unknown = client(socket, "sleep", "10")
         assert unknown.communicate(timeout=30) == ("", "")
         assert unknown.returncode == EXIT_USAGE
+
+
+@pytest.mark.parametrize("stopped", ["importing", "serving"])
+def test_a_stopped_server_removes_its_socket_and_the_folder_made_for_it(
+    tmp_path: Path, stopped: str
+) -> None:
+    folder = tmp_path / "ecs-load.socket"
+    folder.mkdir()
+    socket = folder / "level.sock"
+    with level_server(tmp_path, socket):
+        deadline = time.monotonic() + 30
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert socket.exists()
+        if stopped == "serving":  # an answer comes once the imports are done
+            assert client(socket, "sleep", "1").wait(timeout=60) == EXIT_USAGE
+    assert not folder.exists()
+
+    (folder / "other").mkdir(parents=True)  # a folder holding more is not the server's alone
+    with level_server(tmp_path, socket):
+        deadline = time.monotonic() + 30
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert sorted(path.name for path in folder.iterdir()) == ["other"]
 
 
 def test_no_server_is_one_line_and_exit_1(tmp_path: Path) -> None:

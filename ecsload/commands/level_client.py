@@ -3,11 +3,14 @@
     python -S -m ecsload.commands.level_client SOCKET level KEY INDEX OF REPEAT ENDPOINT
         CREDENTIALS [SECONDS]
     python -S -m ecsload.commands.level_client SOCKET capacity next
+    python -S -m ecsload.commands.level_client SOCKET summarize|verdict [--short]
+    python -S -m ecsload.commands.level_client SOCKET history
 
-What run_load_test.sh runs for each level (and a capacity search's each next step):
-the server (commands/level_server.py) runs `ecsload.commands.level` (or `capacity`)
-with these arguments and its run folder in a forked child, and this process exits with
-its exit code.
+What run_load_test.sh runs for each level, a capacity search's each next step, and
+after the last level for the run's summary, verdict and history entry: the server
+(commands/level_server.py, its COMMANDS) runs `ecsload.commands.level` (or `capacity`,
+`summarize run`, `verdict`, `history append`) with these arguments and its run folder
+in a forked child, and this process exits with its exit code.
 It is a process of its own so that bash can `wait` for it (its traps run meanwhile:
 Ctrl-C, the local node's exit). Standard library only, so `-S` starts it in a few
 milliseconds.
@@ -47,8 +50,8 @@ def connect(path: str) -> socket.socket:
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) < 3:
-        sys.stderr.write("usage: python -m ecsload.commands.level_client SOCKET COMMAND ARG...\n")
+    if len(argv) < 2:
+        sys.stderr.write("usage: python -m ecsload.commands.level_client SOCKET COMMAND [ARG...]\n")
         return EXIT_USAGE
     prog = os.environ.get("ECSLOAD_PROG", "python -m ecsload.commands.level_client")
     try:

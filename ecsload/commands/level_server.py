@@ -7,7 +7,11 @@ line and the summary, mostly importing them (docs/harness.md, "What a level cost
 besides its load"). run_load_test.sh starts this process once a sweep, after the plan
 and before the endpoint's check or the local node's start; it listens on SOCKET (a Unix
 socket in a folder only its user can open) at once, then imports the commands it runs
-(COMMANDS) and all they need. It serves the run in RUN_DIR: each request
+(COMMANDS: each level, a capacity search's next step, and after the last level the
+run's summary, its verdict and its history entry, which import much the same) and all
+they need. Its environment is the script's, with the run's history (ECS_LOAD_HISTORY,
+a URL's password with it) for the verdict and the history. It serves the run in
+RUN_DIR: each request
 (commands/level_client.py) names a command and its arguments but the run folder, and
 carries the client's stdin, stdout and stderr; a forked child runs the command's `main`
 on them, so its lines reach the terminal (or bash's pipe) as if bash had run it, and the
@@ -18,7 +22,10 @@ in it, is in each of them.
 A stop (SIGTERM from its supervisor when the script stops, or the client hanging up)
 stops the running command (SIGTERM: a level stops Locust and keeps what was
 measured), waits STOP_SECONDS for it, then kills its group; on SIGTERM this process
-then exits. Before its imports are done, SIGTERM ends it at once.
+then exits. Before its imports are done, SIGTERM ends it at once. On its way out, also
+when the script was killed outright (its supervisor then gets the parent-death signal),
+it removes its socket, and its folder if that leaves it empty: bash made the folder for
+the socket alone.
 """
 
 import contextlib
@@ -37,10 +44,13 @@ from ecsload.cli import invoke
 from ecsload.exits import EXIT_USAGE
 
 PROG = "python -m ecsload.commands.level_server"
-COMMANDS = {  # what a client may ask for (a level; a capacity search's next step): its
-    # module, and where the run folder goes in its arguments
+COMMANDS = {  # what a client may ask for: its module, and its arguments with the run folder
     "level": ("ecsload.commands.level", lambda run_dir, args: [run_dir, *args]),
     "capacity": ("ecsload.commands.capacity", lambda run_dir, args: [*args, run_dir]),
+    # after the last level: the run's summary, its verdict, the run added to its history
+    "summarize": ("ecsload.commands.summarize", lambda run_dir, args: ["run", run_dir, *args]),
+    "verdict": ("ecsload.commands.verdict", lambda run_dir, args: [run_dir, *args]),
+    "history": ("ecsload.commands.history", lambda run_dir, args: ["append", run_dir, *args]),
 }
 STOP_SECONDS = 15.0  # Locust's 5 s grace, the probe's and the live line's, and margin
 POLL_SECONDS = 0.1
@@ -52,11 +62,9 @@ class Server:
     """The listening socket, the commands' modules, and gevent's fork (ecsload/children.py
     says why its own)."""
 
-    def __init__(self, path: str, run_dir: str) -> None:
+    def __init__(self, listener: socket.socket, run_dir: str) -> None:
         self.run_dir = run_dir
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.listener.bind(path)
-        self.listener.listen(1)
+        self.listener = listener
         # Imported once listening: a client that connects meanwhile waits, and if an
         # import fails, it is told at once (its connection ends unanswered).
         self.commands = {
@@ -126,11 +134,33 @@ class Server:
         return 0
 
 
+def leave(signum: int, _frame: object) -> None:
+    """A stop before the imports are done: out through `main`'s clean-up."""
+    raise SystemExit(128 + signum)
+
+
+def remove_socket(path: str) -> None:
+    """The socket this process bound, and its folder if that leaves it empty."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    with contextlib.suppress(OSError):  # not empty: not the server's alone
+        os.rmdir(os.path.dirname(os.path.abspath(path)))
+
+
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 2:
         sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR\n")
         return EXIT_USAGE
-    return Server(*argv).serve()
+    path, run_dir = argv
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    listener.bind(path)
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest
+            signal.signal(signum, leave)
+        listener.listen(1)
+        return Server(listener, run_dir).serve()
+    finally:
+        remove_socket(path)
 
 
 if __name__ == "__main__":

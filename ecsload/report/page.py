@@ -11,6 +11,7 @@ from typing import Any
 
 from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
 from ecsload.report.documents import level_key
+from ecsload.report.drawing import drawn
 from ecsload.report.html import LevelPart, RunPart, report_html
 from ecsload.report.samples import SampleFileError, read_samples
 from ecsload.run_folder import RunFolder, write_text
@@ -57,13 +58,17 @@ def write_report(
 ) -> Path:
     """report.html in `folder`, written whole or not at all, and the PDF at `graphs`;
     `history` is the History section (ecsload.history.report_section), if any."""
+    sweep = sweep_charts(summary["levels"])
+    levels = level_parts(folder, summary)
+    charts = [*sweep, *(part.chart for part in levels if part.chart)]
     run_part = RunPart(
         name=folder.resolve().name,
         summary=summary,
         plan=plan,
         texts=texts,
-        sweep=sweep_charts(summary["levels"]),
-        levels=level_parts(folder, summary),
+        sweep=sweep,
+        levels=levels,
+        svgs=drawn(charts),
         history=history,
     )
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -71,7 +76,6 @@ def write_report(
     target = RunFolder(folder).report
     write_text(target, page)
     if graphs is not None:
-        charts = [*run_part.sweep, *(part.chart for part in run_part.levels if part.chart)]
         try:
             write_pdf(charts, graphs)
         except OSError as error:
