@@ -49,7 +49,7 @@ def write_samples(path: Path, n: int, ramp: int = 0, seed: int = 1) -> None:
             [
                 f"{start_ms + i},{types[i]},{users[i]},{0 if failed[i] else 1},"
                 f"{503 if failed[i] else 200},{latencies[i]:.3f},"
-                f"{RAMP if i < ramp else MEASURE},\n"
+                f"{RAMP if i < ramp else MEASURE},,0.000,\n"  # no error, sent on time, untraced
                 for i in range(first, min(first + 100_000, n))
             ]
         )
