@@ -30,9 +30,8 @@ readonly REPORT_SECONDS=120
 EXIT_NO_PYTHON=5 # the one exit code needed before Python runs (tests/test_exits.py)
 NODE_PID=""
 LOCUST_PID="" # a worker machine's Locust
-LEVEL_SERVER_PID="" LEVEL_SOCKET_DIR=""
-LEVEL_PID="" # the running command's client (ecsload/commands/level_client.py)
-LEVEL_CLIENT=()
+SERVER_PIDS=() SERVER_DIR="" # the level servers (levels, run-end) and their sockets' folder
+CLIENT=() CLIENT_PID="" # a server's client (ecsload/commands/level_client.py), the running one
 SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
 VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
 NODE_STAGE="" # while the local node is watched: "during level 5", "after level 5"
@@ -74,7 +73,7 @@ cleanup() {
   trap - CHLD # the node is stopped below: that is no news
   stop_group "$LOCUST_PID" 5
   LOCUST_PID=""
-  stop_level_server
+  stop_servers
   stop_group "$NODE_PID" 10
   NODE_PID=""
   stop_group "$REPORT_PID" 0
@@ -215,22 +214,30 @@ run_locust() {
 }
 
 # write_report: the run's report.html (and --graphs' PDF), bounded in time, once per run
-# and only once a level has a summary. A report that fails or times out is a note on
-# stderr: it never changes the run's exit code.
+# and only once a level has a summary: by the run-end server, or, when the run ended
+# before its end (the servers are stopped then), by a process of its own. A report that
+# fails or times out is a note on stderr: it never changes the run's exit code.
 write_report() {
   local rc=0
-  local -a graphs=()
+  local -a report=(-q) # its options
   [[ $REPORTED == 0 && -n $RUN_DIR && $ROLE != worker ]] || return 0
   REPORTED=1
   "$PY" -m ecsload.run_folder summarized "$RUN_DIR" || return 0
-  [[ -z $GRAPHS ]] || graphs=(--graphs "$GRAPHS")
-  # The URL (its password) reaches the report in the environment, never on a command line.
-  local -x ECS_LOAD_HISTORY=$HISTORY
-  launch - timeout --kill-after=5 "$REPORT_SECONDS" "$PY" -m ecsload.commands.report \
-    "$RUN_DIR" -q "${graphs[@]}"
-  REPORT_PID=$LAUNCHED
-  wait "$REPORT_PID" || rc=$?
-  stop_group "$REPORT_PID" 0
+  [[ -z $GRAPHS ]] || report+=(--graphs "$GRAPHS")
+  if ((${#SERVER_PIDS[@]})); then
+    timeout --kill-after=5 "$REPORT_SECONDS" "${CLIENT[@]}" "$SERVER_DIR/run-end.sock" report \
+      "${report[@]}" &
+    REPORT_PID=$!
+    wait "$REPORT_PID" || rc=$?
+  else
+    # The URL (its password) reaches the report in the environment, never on a command line.
+    local -x ECS_LOAD_HISTORY=$HISTORY
+    launch - timeout --kill-after=5 "$REPORT_SECONDS" "$PY" -m ecsload.commands.report \
+      "$RUN_DIR" "${report[@]}"
+    REPORT_PID=$LAUNCHED
+    wait "$REPORT_PID" || rc=$?
+    stop_group "$REPORT_PID" 0
+  fi
   REPORT_PID=""
   if [[ $rc == 124 || $rc == 137 ]]; then
     say "run_load_test.sh: note: the report took over $REPORT_SECONDS s and was stopped;" \
@@ -249,49 +256,60 @@ write_report() {
 record_history() {
   local rc=0
   [[ -n $HISTORY ]] || return 0
-  in_server history || rc=$?
+  in_server run-end history || rc=$?
   if ((rc != 0 && VERDICT == 0)); then
     VERDICT=$rc
   fi
   return 0
 }
 
-# start_level_server: the process that runs each level (ecsload/commands/level_server.py),
-# started once a sweep, before the endpoint's check or the local node, so that its imports
-# (Locust's, the tables', the verdict's) are done by the first level. Its socket is in a
-# folder of its own that only this user can open; in_server asks it to run a command.
-start_level_server() {
-  LEVEL_SOCKET_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
+# start_servers: the two processes that run the sweep's commands
+# (ecsload/commands/level_server.py): `levels` (each level, a capacity search's next step)
+# and `run-end` (the run's summary, verdict, history entry and report). Started once a
+# sweep, before the endpoint's check or the local node, so that their imports, side by side,
+# are done by the first level. Their sockets are in a folder of their own that only this
+# user can open; in_server asks one to run a command.
+start_servers() {
+  local role
+  SERVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
     fail "$EXIT_USAGE" "cannot make a folder in ${TMPDIR:-/tmp}: set TMPDIR to a folder you can write"
-  # The URL (its password) reaches the verdict and the history in the environment.
+  # The URL (its password) reaches the verdict, the history and the report in the environment.
   local -x ECS_LOAD_HISTORY=$HISTORY
-  launch - "$PY" -m ecsload.commands.level_server "$LEVEL_SOCKET_DIR/level.sock" "$RUN_DIR"
-  LEVEL_SERVER_PID=$LAUNCHED
-  LEVEL_CLIENT=("$PY" -S -m ecsload.commands.level_client "$LEVEL_SOCKET_DIR/level.sock")
+  for role in levels run-end; do
+    launch - "$PY" -m ecsload.commands.level_server "$SERVER_DIR/$role.sock" "$RUN_DIR" "$role"
+    SERVER_PIDS+=("$LAUNCHED")
+  done
+  CLIENT=("$PY" -S -m ecsload.commands.level_client)
 }
 
-# in_server COMMAND ARG...: the level server runs COMMAND (its arguments, the run folder
-# added: commands/level_server.py) on this script's stdin, stdout and stderr. Its client
-# is waited for in the background, so that the traps run meanwhile; COMMAND's exit code
-# is the function's.
+# in_server levels|run-end COMMAND ARG...: that server runs COMMAND (its arguments, the run
+# folder added: commands/level_server.py) on this script's stdin, stdout and stderr. Its
+# client is waited for in the background, so that the traps run meanwhile; COMMAND's exit
+# code is the function's.
 in_server() {
   local rc=0
-  "${LEVEL_CLIENT[@]}" "$@" &
-  LEVEL_PID=$!
-  wait "$LEVEL_PID" || rc=$?
-  LEVEL_PID=""
+  "${CLIENT[@]}" "$SERVER_DIR/$1.sock" "${@:2}" &
+  CLIENT_PID=$!
+  wait "$CLIENT_PID" || rc=$?
+  CLIENT_PID=""
   return "$rc"
 }
 
-# stop_level_server: the running command, if any, stops as a Ctrl-C stops it (a level's
-# Locust keeps what it measured), then the server; its client ends with it.
-stop_level_server() {
-  stop_group "$LEVEL_SERVER_PID" 20
-  LEVEL_SERVER_PID=""
-  [[ -z $LEVEL_PID ]] || wait "$LEVEL_PID" 2>/dev/null || true
-  LEVEL_PID=""
-  [[ -z $LEVEL_SOCKET_DIR ]] || rm -rf "$LEVEL_SOCKET_DIR"
-  LEVEL_SOCKET_DIR=""
+# stop_servers: the running command, if any, stops as a Ctrl-C stops it (a level's Locust
+# keeps what it measured), then the servers, both asked at once; a client ends with them.
+stop_servers() {
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    ask_to_stop "$pid" 20
+  done
+  for pid in "${SERVER_PIDS[@]}"; do
+    stop_group "$pid" 20
+  done
+  SERVER_PIDS=()
+  [[ -z $CLIENT_PID ]] || wait "$CLIENT_PID" 2>/dev/null || true
+  CLIENT_PID=""
+  [[ -z $SERVER_DIR ]] || rm -rf "$SERVER_DIR"
+  SERVER_DIR=""
 }
 
 # run_level KEY I N R [SECONDS]: level I of N (counting every repeat), repeat R of the plan's,
@@ -302,7 +320,7 @@ stop_level_server() {
 run_level() {
   local rc=0
   NODE_STAGE="during level $1"
-  in_server level "$1" "$2" "$3" "$4" "$ENDPOINT" "$CREDENTIALS" ${5:+"$5"} || rc=$?
+  in_server levels level "$1" "$2" "$3" "$4" "$ENDPOINT" "$CREDENTIALS" ${5:+"$5"} || rc=$?
   NODE_STAGE="after level $1"
   ((rc == 0)) || exit "$rc"
 }
@@ -313,7 +331,7 @@ run_level() {
 run_search() {
   local rate seconds repeat index at_most next
   while :; do
-    next=$("${LEVEL_CLIENT[@]}" capacity next) || exit $?
+    next=$("${CLIENT[@]}" "$SERVER_DIR/levels.sock" capacity next) || exit $?
     read -r rate seconds repeat index at_most <<<"$next"
     [[ -n $rate ]] || return 0
     run_level "$rate" "$index" "$at_most" "$repeat" "$seconds"
@@ -380,7 +398,8 @@ main() {
   local plan level index=0 repeat
   local -a levels
   hide_history_url "$@"
-  export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} ECSLOAD_PROG=run_load_test.sh
+  # PYTHONSAFEPATH: `python -m` must not import an ecsload of the current folder first.
+  export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} PYTHONSAFEPATH=1 ECSLOAD_PROG=run_load_test.sh
   command -v python3 >/dev/null ||
     fail "$EXIT_NO_PYTHON" "python3 not found: install Python 3.11 or newer"
   if [[ ${1:-} == report ]]; then
@@ -415,7 +434,7 @@ main() {
     run_worker
     return 0
   fi
-  start_level_server
+  start_servers
   if [[ -n $ENDPOINT ]]; then
     check_endpoint
   else
@@ -423,6 +442,7 @@ main() {
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
   watch_node
+  in_server run-end ready # its imports done: none shares the CPU with a level
   if [[ -n $SEARCH ]]; then
     run_search
   else
@@ -435,12 +455,11 @@ main() {
     done
   fi
   trap - CHLD # every level is measured: the node's end no longer matters
-  in_server summarize "${SHORT[@]}"
+  in_server run-end summarize "${SHORT[@]}"
   # Thresholds and the baseline comparison: their exit code (6, 7) is the run's.
-  in_server verdict "${SHORT[@]}" || VERDICT=$?
+  in_server run-end verdict "${SHORT[@]}" || VERDICT=$?
   SUMMARY_WRITTEN=1
   record_history
-  stop_level_server
   write_report
   [[ $VERBOSE == 1 ]] && say "Find the results @ '$RUN_DIR'"
   return "$VERDICT"

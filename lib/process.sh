@@ -71,16 +71,23 @@ terminate() {
 # signal goes anywhere from here. Writing to the pipe of a supervisor that has exited fails
 # quietly (SIGPIPE is ignored in that subshell only).
 stop_group() {
+  local pid=$1
+  [[ -n $pid ]] || return 0
+  ask_to_stop "$@"
+  wait "$pid" 2>/dev/null || true
+}
+
+# ask_to_stop PID SECONDS: stop_group's request alone, not waited for (to stop several
+# children at once, then stop_group each); asked once, later requests are no-ops.
+ask_to_stop() {
   local pid=$1 seconds=$2 fd
   [[ -n $pid ]] || return 0
   fd=${LAUNCH_PIPES[$pid]:-}
-  if [[ -n $fd ]]; then
-    (
-      trap '' PIPE
-      printf '%s\n' "$seconds" >&"$fd"
-    ) 2>/dev/null || true
-    exec {fd}>&-
-    unset "LAUNCH_PIPES[$pid]"
-  fi
-  wait "$pid" 2>/dev/null || true
+  [[ -n $fd ]] || return 0
+  (
+    trap '' PIPE
+    printf '%s\n' "$seconds" >&"$fd"
+  ) 2>/dev/null || true
+  exec {fd}>&-
+  unset "LAUNCH_PIPES[$pid]"
 }

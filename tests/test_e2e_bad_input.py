@@ -1,11 +1,12 @@
 """End to end: each bad input to run_load_test.sh gives one line, its exit code, no run."""
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import clean_env, processes_mentioning, run_script
+from tests.e2e_support import SCRIPT, clean_env, only_run_dir, processes_mentioning, run_script
 
 pytestmark = pytest.mark.e2e
 
@@ -189,3 +190,20 @@ def test_help_documents_options_environment_and_exit_codes() -> None:
         "3  the local ECS node did not start",
     ):
         assert text in result.stdout
+
+
+def test_a_folder_holding_its_own_ecsload_does_not_change_what_runs(tmp_path: Path) -> None:
+    # `python -m` puts the current folder first on the import path: a run started from a
+    # folder with an `ecsload` of its own (another checkout, a fork) ran that one's commands.
+    decoy = tmp_path / "elsewhere" / "ecsload"
+    decoy.mkdir(parents=True)
+    (decoy / "__init__.py").write_text("raise SystemExit('the decoy ecsload was imported')\n")
+    result = subprocess.run(
+        [str(SCRIPT), "-c", "1", "-n", "20", "--no-history", "-o", str(tmp_path / "r")],
+        cwd=decoy.parent, env=clean_env(), capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "decoy" not in result.stdout + result.stderr
+    assert (only_run_dir(tmp_path / "r") / "report.html").is_file()

@@ -46,9 +46,11 @@ def test_a_forked_child_returns_its_code_and_a_stop_kills_its_whole_group(tmp_pa
 
 
 @contextlib.contextmanager
-def level_server(run_dir: Path, socket: Path) -> Iterator[subprocess.Popen[str]]:
+def level_server(
+    run_dir: Path, socket: Path, role: str = "levels"
+) -> Iterator[subprocess.Popen[str]]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "ecsload.commands.level_server", str(socket), str(run_dir)],
+        [sys.executable, "-m", "ecsload.commands.level_server", str(socket), str(run_dir), role],
         env=command_env(),
         text=True,
     )
@@ -81,6 +83,41 @@ def test_the_client_gets_the_commands_output_and_exit_code(tmp_path: Path) -> No
         unknown = client(socket, "sleep", "10")
         assert unknown.communicate(timeout=30) == ("", "")
         assert unknown.returncode == EXIT_USAGE
+
+
+def test_the_run_end_server_runs_the_runs_end_without_gevent_and_says_when_ready(
+    tmp_path: Path,
+) -> None:
+    socket = tmp_path / "run-end.sock"
+    with level_server(tmp_path, socket, "run-end") as server:
+        ready = client(socket, "ready")
+        assert ready.communicate(timeout=60) == ("", "")
+        assert ready.returncode == 0
+        # Its imports are the run's end's: the report's charts fork helpers with a plain
+        # fork, which gevent would have patched.
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
+        assert "matplotlib" in maps and "gevent" not in maps
+        report = client(socket, "report", "-q")  # tmp_path holds no level summary
+        out, err = report.communicate(timeout=60)
+        assert out == ""
+        assert report.returncode == EXIT_USAGE, err
+        assert "holds no level summary" in err and len(err.splitlines()) == 1
+        level = client(socket, "level", "10", "1", "1", "1")  # the levels server's, not its
+        assert level.communicate(timeout=30) == ("", "")
+        assert level.returncode == EXIT_USAGE
+
+
+def test_a_server_of_no_known_role_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ecsload.commands.level_server", str(tmp_path / "s"),
+         str(tmp_path), "everything"],
+        env=command_env(), capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == EXIT_USAGE
+    assert done.stderr == (
+        "usage: python -m ecsload.commands.level_server SOCKET RUN_DIR levels|run-end\n"
+    )
+    assert not (tmp_path / "s").exists()
 
 
 @pytest.mark.parametrize("stopped", ["importing", "serving"])

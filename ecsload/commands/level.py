@@ -30,11 +30,11 @@ from typing import Any
 
 import locust.main
 from gevent.os import fork_gevent
-from setproctitle import setproctitle
 
 from ecsload.children import Child, StopRequest, redirect
 from ecsload.cli import OneLineParser, UserError, invoke, run
 from ecsload.commands import probe, summarize, watch
+from ecsload.commands.level_server import titled
 from ecsload.exits import EXIT_LOCUST
 from ecsload.plan.locust_command import level_command
 from ecsload.run_folder import DocumentError, LevelFolder, RunFolder, read_plan
@@ -57,12 +57,6 @@ def parser() -> OneLineParser:
     p.add_argument("credentials", metavar="CREDENTIALS")
     p.add_argument("seconds", metavar="SECONDS", type=float, nargs="?")
     return p
-
-
-def titled(module: str, argv: Sequence[str]) -> None:
-    """This process's command line in ps, as if bash had run `python -m MODULE ARGV...`: a
-    forked child would otherwise show the level server's."""
-    setproctitle(" ".join([sys.executable, "-m", module, *argv]))
 
 
 def forked(command: Callable[[Sequence[str]], int], prog: str, argv: Sequence[str],

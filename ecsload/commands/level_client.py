@@ -1,16 +1,21 @@
-"""Have the level server run a command on this process's stdin, stdout and stderr.
+"""Have a level server run a command on this process's stdin, stdout and stderr.
 
     python -S -m ecsload.commands.level_client SOCKET level KEY INDEX OF REPEAT ENDPOINT
         CREDENTIALS [SECONDS]
     python -S -m ecsload.commands.level_client SOCKET capacity next
     python -S -m ecsload.commands.level_client SOCKET summarize|verdict [--short]
     python -S -m ecsload.commands.level_client SOCKET history
+    python -S -m ecsload.commands.level_client SOCKET report -q [--graphs FILE.pdf]
+    python -S -m ecsload.commands.level_client SOCKET ready
 
-What run_load_test.sh runs for each level, a capacity search's each next step, and
-after the last level for the run's summary, verdict and history entry: the server
-(commands/level_server.py, its COMMANDS) runs `ecsload.commands.level` (or `capacity`,
-`summarize run`, `verdict`, `history append`) with these arguments and its run folder
-in a forked child, and this process exits with its exit code.
+What run_load_test.sh runs for each level and a capacity search's each next step (the
+`levels` server's commands), and after the last level for the run's summary, verdict,
+history entry and report (the `run-end` server's): the server (commands/level_server.py,
+its ROLES) runs `ecsload.commands.level` (or `capacity`, `summarize run`, `verdict`,
+`history append`, `report`) with these arguments and its run folder in a forked child,
+and this process exits with its exit code. `ready` exits 0 once the server has done
+its imports.
+
 It is a process of its own so that bash can `wait` for it (its traps run meanwhile:
 Ctrl-C, the local node's exit). Standard library only, so `-S` starts it in a few
 milliseconds.

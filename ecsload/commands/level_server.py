@@ -1,31 +1,36 @@
-"""Run a sweep's levels from one process that imported Locust and the tables once.
+"""Run a sweep's levels, or its end, from a process that imported what they need once.
 
-    python -m ecsload.commands.level_server SOCKET RUN_DIR
+    python -m ecsload.commands.level_server SOCKET RUN_DIR levels|run-end
 
 Why: a new Python per level spent about 1.3 s starting Locust, the probe, the live
-line and the summary, mostly importing them (docs/harness.md, "What a level costs
-besides its load"). run_load_test.sh starts this process once a sweep, after the plan
-and before the endpoint's check or the local node's start; it listens on SOCKET (a Unix
-socket in a folder only its user can open) at once, then imports the commands it runs
-(COMMANDS: each level, a capacity search's next step, and after the last level the
-run's summary, its verdict and its history entry, which import much the same) and all
-they need. Its environment is the script's, with the run's history (ECS_LOAD_HISTORY,
-a URL's password with it) for the verdict and the history. It serves the run in
-RUN_DIR: each request
-(commands/level_client.py) names a command and its arguments but the run folder, and
-carries the client's stdin, stdout and stderr; a forked child runs the command's `main`
-on them, so its lines reach the terminal (or bash's pipe) as if bash had run it, and the
-client gets its exit code. One request at a time. Each forked child names itself in `ps`
-with the command bash would have run (commands/level.py `titled`), and RUN_DIR, or a file
-in it, is in each of them.
+line and the summary, mostly importing them, and the run's end as much again for its
+summary, verdict, history entry and report (docs/harness.md, "What a level costs
+besides its load"). run_load_test.sh starts two of these once a sweep, after the plan
+and before the endpoint's check or the local node's start, each in its ROLE:
+`levels` (each level, a capacity search's next step: Locust, gevent, the tables) and
+`run-end` (the run's summary, verdict, history entry and report: matplotlib, the
+history's SQLAlchemy; no gevent). Each listens on its SOCKET (in a folder only its user
+can open) at once, then imports its commands and what they import (WARM: what a command
+imports only once its arguments are checked), the two side by side on two cores, before
+the first level (bash asks the run-end server `ready` before it starts one, so its
+imports never share the CPU with a level). Their environment is the script's, with the
+run's history (ECS_LOAD_HISTORY, a URL's password with it) for the verdict, the history
+and the report.
+
+Each serves the run in RUN_DIR: a request (commands/level_client.py) names a command
+and its arguments but the run folder, and carries the client's stdin, stdout and
+stderr; a forked child runs the command's `main` on them, so its lines reach the
+terminal (or bash's pipe) as if bash had run it, and the client gets its exit code.
+One request at a time. Each forked child names itself in `ps` with the command bash
+would have run (`titled`), and RUN_DIR, or a file in it, is in each of them.
 
 A stop (SIGTERM from its supervisor when the script stops, or the client hanging up)
 stops the running command (SIGTERM: a level stops Locust and keeps what was
 measured), waits STOP_SECONDS for it, then kills its group; on SIGTERM this process
 then exits. Before its imports are done, SIGTERM ends it at once. On its way out, also
 when the script was killed outright (its supervisor then gets the parent-death signal),
-it removes its socket, and its folder if that leaves it empty: bash made the folder for
-the socket alone.
+it removes its socket, and the folder if that leaves it empty: bash made the folder for
+the two sockets alone.
 """
 
 import contextlib
@@ -39,40 +44,60 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
+from setproctitle import setproctitle
+
 from ecsload.children import Child, StopRequest, close_now
 from ecsload.cli import invoke
 from ecsload.exits import EXIT_USAGE
 
 PROG = "python -m ecsload.commands.level_server"
-COMMANDS = {  # what a client may ask for: its module, and its arguments with the run folder
-    "level": ("ecsload.commands.level", lambda run_dir, args: [run_dir, *args]),
-    "capacity": ("ecsload.commands.capacity", lambda run_dir, args: [*args, run_dir]),
-    # after the last level: the run's summary, its verdict, the run added to its history
-    "summarize": ("ecsload.commands.summarize", lambda run_dir, args: ["run", run_dir, *args]),
-    "verdict": ("ecsload.commands.verdict", lambda run_dir, args: [run_dir, *args]),
-    "history": ("ecsload.commands.history", lambda run_dir, args: ["append", run_dir, *args]),
+ROLES = {  # what each server of a sweep may be asked for: a command's module, and its
+    # arguments with the run folder added
+    "levels": {
+        "level": ("ecsload.commands.level", lambda run_dir, args: [run_dir, *args]),
+        "capacity": ("ecsload.commands.capacity", lambda run_dir, args: [*args, run_dir]),
+    },
+    "run-end": {  # after the last level: the run's summary, verdict, history entry, report
+        "summarize": ("ecsload.commands.summarize", lambda run_dir, args: ["run", run_dir, *args]),
+        "verdict": ("ecsload.commands.verdict", lambda run_dir, args: [run_dir, *args]),
+        "history": ("ecsload.commands.history", lambda run_dir, args: ["append", run_dir, *args]),
+        "report": ("ecsload.commands.report", lambda run_dir, args: [run_dir, *args]),
+    },
 }
+WARM = {  # imported too: what a command imports only once its arguments are checked
+    "run-end": ("ecsload.report.page", "ecsload.history.report_section"),
+}
+READY = "ready"  # a request answered 0 once the imports are done
 STOP_SECONDS = 15.0  # Locust's 5 s grace, the probe's and the live line's, and margin
 POLL_SECONDS = 0.1
 MAX_REQUEST = 1 << 16
 STDIO = 3  # the client's stdin, stdout and stderr
 
 
-class Server:
-    """The listening socket, the commands' modules, and gevent's fork (ecsload/children.py
-    says why its own)."""
+def titled(module: str, argv: Sequence[str]) -> None:
+    """This process's command line in ps, as if bash had run `python -m MODULE ARGV...`: a
+    forked child would otherwise show the server's."""
+    setproctitle(" ".join([sys.executable, "-m", module, *argv]))
 
-    def __init__(self, listener: socket.socket, run_dir: str) -> None:
+
+class Server:
+    """The listening socket, the role's commands and their modules, and the fork to use
+    (ecsload/children.py says why gevent's own where gevent runs)."""
+
+    def __init__(self, listener: socket.socket, run_dir: str, role: str) -> None:
         self.run_dir = run_dir
         self.listener = listener
+        self.commands = ROLES[role]
         # Imported once listening: a client that connects meanwhile waits, and if an
         # import fails, it is told at once (its connection ends unanswered).
-        self.commands = {
-            name: importlib.import_module(path) for name, (path, _) in COMMANDS.items()
+        self.modules = {
+            name: importlib.import_module(path) for name, (path, _) in self.commands.items()
         }
-        self.fork: Callable[[], int] = importlib.import_module("gevent.os").fork_gevent
-        # Each child shows its own command line in ps, as if bash had started it.
-        self.title: Callable[[str, list[str]], None] = self.commands["level"].titled
+        for path in WARM.get(role, ()):
+            importlib.import_module(path)
+        self.fork: Callable[[], int] = (
+            importlib.import_module("gevent.os").fork_gevent if "gevent" in sys.modules else os.fork
+        )
         # What the imports made lives as long as the process: out of the collector's sight,
         # a forked Locust's full collections skip it (each one a pause in the load, 20-35 ms
         # with it here), and its pages stay shared with the server.
@@ -85,7 +110,7 @@ class Server:
         """The command run by a forked child on the client's stdin, stdout and stderr."""
 
         def work() -> int:
-            self.title(command.__name__, argv)
+            titled(command.__name__, argv)
             close_now(connection.detach())
             close_now(self.listener.detach())
             for target, fd in enumerate(stdio):
@@ -99,14 +124,14 @@ class Server:
         """Run one request's command and send its exit code; on a stop or a hang-up, stop it."""
         message, stdio, _flags, _address = socket.recv_fds(connection, MAX_REQUEST, STDIO)
         words = [os.fsdecode(word) for word in message.split(b"\0")[:-1]]
-        command = self.commands.get(words[0]) if words else None
+        command = self.modules.get(words[0]) if words else None
         if len(stdio) != STDIO or command is None:
             for fd in stdio:
                 close_now(fd)
             with contextlib.suppress(OSError):
-                connection.sendall(f"{EXIT_USAGE}\n".encode())
+                connection.sendall(f"{0 if words == [READY] else EXIT_USAGE}\n".encode())
             return
-        argv = COMMANDS[words[0]][1](self.run_dir, words[1:])
+        argv = self.commands[words[0]][1](self.run_dir, words[1:])
         child = self.forked(command, argv, stdio, connection)
         for fd in stdio:
             close_now(fd)
@@ -148,17 +173,17 @@ def remove_socket(path: str) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    if len(argv) != 2:
-        sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR\n")
+    if len(argv) != 3 or argv[2] not in ROLES:
+        sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR {'|'.join(ROLES)}\n")
         return EXIT_USAGE
-    path, run_dir = argv
+    path, run_dir, role = argv
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     try:
         for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest
             signal.signal(signum, leave)
         listener.listen(1)
-        return Server(listener, run_dir).serve()
+        return Server(listener, run_dir, role).serve()
     finally:
         remove_socket(path)
 
