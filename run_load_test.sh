@@ -252,7 +252,7 @@ write_report() {
 
 # record_history: add the run to its history (none with --no-history). A history that
 # fails is one line; its exit code (8, only for a history the run was told to use)
-# becomes the run's when no verdict failed. The level server adds it.
+# becomes the run's when no verdict failed. The run-end server adds it.
 record_history() {
   local rc=0
   [[ -n $HISTORY ]] || return 0

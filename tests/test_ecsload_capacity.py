@@ -84,6 +84,27 @@ def test_a_generator_that_fell_behind_is_never_the_service_s_limit() -> None:
     assert short.limit == search.GENERATOR  # handled under 95% of the rate
 
 
+def test_a_saturated_generator_on_its_schedule_is_the_limit_of_a_latency_it_broke() -> None:
+    """A generator over 85% busy keeps its schedule a while, but its own queueing is in every
+    latency it reads: a latency objective it broke there (even marginally, as a real search
+    against nginx did at 2,378 req/s, 98% busy) is not the service's."""
+    level = step_level(2378, 44.8, (13.1, 50.03))
+    level["generator"] = {"cpu_percent_max": 98.5, "busy_percent_max": 98.3}
+    judged = judge_step(level, ["p99<50"])
+    assert not judged.held and judged.limit == search.GENERATOR and not judged.marginal
+    assert judged.why.startswith("the generator was saturated at 2378 req/s (98% busy)")
+    assert "(--processes 2)" in judged.why
+    level["generator"]["busy_percent_max"] = level["generator"]["cpu_percent_max"] = 60.0
+    assert judge_step(level, ["p99<50"]).limit == search.SERVICE  # not saturated: the service's
+    level["generator"]["busy_percent_max"] = 98.3
+    within = step_level(2000, 9.8, (4.3, 12.8))
+    within["generator"] = {"cpu_percent_max": 96.1, "busy_percent_max": 96.1}
+    assert judge_step(within, ["p99<50"]).held  # it held even with the generator's queueing
+    errors = step_level(2378, 4.0, (3.0, 5.0), errors=2378)
+    errors["generator"] = level["generator"]
+    assert judge_step(errors, ["p99<50", "error%<1"]).limit == search.ERRORS  # the service's
+
+
 def test_an_overloaded_service_is_the_limit_even_when_the_generator_fell_behind_too() -> None:
     """Beyond the service's capacity its queue grows, and so do the open generator's
     connections: it falls behind as well, but the service's own time (from the actual send)

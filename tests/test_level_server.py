@@ -144,6 +144,31 @@ def test_a_stopped_server_removes_its_socket_and_the_folder_made_for_it(
     assert sorted(path.name for path in folder.iterdir()) == ["other"]
 
 
+@pytest.mark.parametrize("role", ["levels", "run-end"])
+def test_a_stop_at_any_point_of_the_imports_is_silent_and_leaves_nothing(
+    tmp_path: Path, role: str
+) -> None:
+    # A stop that raised inside an import (gevent patching the import locks) ended in a
+    # traceback on the script's stderr: a bad certificate's one line became a hundred.
+    for delay in (0.01, 0.1, 0.2, 0.3, 0.4, 0.5):  # after it bound its socket
+        folder = tmp_path / f"at-{delay}"
+        folder.mkdir()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ecsload.commands.level_server", str(folder / "s.sock"),
+             str(tmp_path), role],
+            env=command_env(), stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not (folder / "s.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(delay)
+        server.terminate()
+        _, err = server.communicate(timeout=30)
+        assert err == "", f"stopped after {delay} s: {err}"
+        assert server.returncode in (0, 128 + signal.SIGTERM)
+        assert not folder.exists()
+
+
 def test_no_server_is_one_line_and_exit_1(tmp_path: Path) -> None:
     asked = client(tmp_path / "none.sock", "capacity", "next")
     _, err = asked.communicate(timeout=30)

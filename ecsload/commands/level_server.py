@@ -159,9 +159,12 @@ class Server:
         return 0
 
 
-def leave(signum: int, _frame: object) -> None:
-    """A stop before the imports are done: out through `main`'s clean-up."""
-    raise SystemExit(128 + signum)
+def leave(path: str, signum: int) -> None:
+    """A stop before the imports are done: the socket removed, then out at once. Not an
+    exception: raised in the middle of an import (gevent's patching of the import locks),
+    it would end in a traceback."""
+    remove_socket(path)
+    os._exit(128 + signum)
 
 
 def remove_socket(path: str) -> None:
@@ -181,7 +184,7 @@ def main(argv: Sequence[str]) -> int:
     listener.bind(path)
     try:
         for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest
-            signal.signal(signum, leave)
+            signal.signal(signum, lambda signum, _frame: leave(path, signum))
         listener.listen(1)
         return Server(listener, run_dir, role).serve()
     finally:

@@ -253,13 +253,11 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
         achieved is not None and achieved < ACHIEVED_PERCENT / 100 * rate
     )
     saturated = (generator_busy(level) or 0) >= GENERATOR_BUSY_PERCENT
+    needed = processes_needed(level, rate)
+    more = f"about {needed} Locust processes (--processes {needed}) or machines would be needed"
     if behind and (saturated or not service_broke(failed, level)):
         why = late.get("behind_why") or f"it sent {achieved:.0f}/s"
-        needed = processes_needed(level, rate)
-        why = (
-            f"the generator fell behind at {rate:g} req/s: {why}; about {needed} Locust "
-            f"processes (--processes {needed}) or machines would be needed"
-        )
+        why = f"the generator fell behind at {rate:g} req/s: {why}; {more}"
         return Judgement(False, search.GENERATOR, False, why, figures)
     if not failed:
         shown = "; ".join(check_text(check, rate) for check in checks)
@@ -268,6 +266,12 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
         check["measured"] is None or parse_threshold(check["expr"]).metric in ERROR_METRICS
         for check in failed
     )
+    if saturated and not errors:  # on its schedule, but its own queueing is in every latency
+        why = (
+            f"the generator was saturated at {rate:g} req/s ({generator_busy(level):.0f}% "
+            f"busy), so its latencies include its own queueing; {more}"
+        )
+        return Judgement(False, search.GENERATOR, False, why, figures)
     why = "; ".join(check_text(check, rate) for check in failed)
     marginal = all(check["marginal"] for check in failed)
     return Judgement(False, search.ERRORS if errors else search.SERVICE, marginal, why, figures)

@@ -3,9 +3,10 @@
 Why: matplotlib draws one chart on one core, in about 0.3 s, and a run's report has
 six sweep charts and one per level: drawn one after the other they were most of what a
 sweep spends after its last level (docs/harness.md, "What a level costs besides its
-load"). The figures are built first, in this process; forked helpers (ecsload/children.py:
-their own process group, stopped if this process dies) then draw a share each, beside
-this process's own share, and send their SVG back through a pipe. Each chart's SVG is
+load"). The figures are built first, in this process; then this process and forked
+helpers (ecsload/children.py: their own process group, stopped if this process dies)
+each take the next chart from one queue until it is empty, and the helpers send their
+SVG back through a pipe. Each chart's SVG is
 the same whichever process drew it (charts.STYLE salts its ids by content). A helper
 that fails has its share drawn here after all, so a failure costs time, not charts.
 """
@@ -20,6 +21,7 @@ from ecsload.report.charts import Chart, svg
 
 HELPER_SECONDS = 10.0  # after its pipe's end: a helper that sent its SVG only exits
 TICKET = 4  # bytes of a chart's index in the queue; a pipe reads and writes them whole
+# (its 64 KiB hold 16,384 of them, written before anyone reads: far more than any report)
 
 
 def cores() -> int:
