@@ -102,6 +102,8 @@ class Child:
         traceback on stderr if it raised). `fork`: gevent's `fork_gevent` in a process
         that gevent patched (its own `os.fork` would reap the child behind our back)."""
         parent = os.getpid()
+        sys.stdout.flush()  # the child flushes its copy on its way out: printed twice
+        sys.stderr.flush()
         pid = fork()
         if pid:
             return cls(pid)

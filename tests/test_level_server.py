@@ -163,7 +163,10 @@ def test_a_stop_at_any_point_of_the_imports_is_silent_and_leaves_nothing(
             time.sleep(0.005)
         time.sleep(delay)
         server.terminate()
-        _, err = server.communicate(timeout=30)
+        try:
+            _, err = server.communicate(timeout=30)
+        finally:
+            server.kill()  # one that would not stop must not outlive the test
         assert err == "", f"stopped after {delay} s: {err}"
         assert server.returncode in (0, 128 + signal.SIGTERM)
         assert not folder.exists()

@@ -6,14 +6,13 @@ sweep spends after its last level (docs/harness.md, "What a level costs besides 
 load"). The figures are built first, in this process; then this process and forked
 helpers (ecsload/children.py: their own process group, stopped if this process dies)
 each take the next chart from one queue until it is empty, and the helpers send their
-SVG back through a pipe. Each chart's SVG is
-the same whichever process drew it (charts.STYLE salts its ids by content). A helper
-that fails has its share drawn here after all, so a failure costs time, not charts.
+SVG back through a pipe. Each chart's SVG is the same whichever process drew it
+(charts.STYLE salts its ids by content). A helper that fails has its share drawn here
+after all, so a failure costs time, not charts.
 """
 
 import json
 import os
-import sys
 from collections.abc import Sequence
 
 from ecsload.children import Child, close_now
@@ -38,8 +37,6 @@ def drawn(charts: Sequence[Chart], workers: int | None = None) -> dict[str, str]
     queue, tickets = os.pipe()
     os.write(tickets, b"".join(index.to_bytes(TICKET, "little") for index in range(len(charts))))
     close_now(tickets)  # each process reads until the queue is empty
-    sys.stdout.flush()  # a forked child flushes its copy of what is buffered on its way out
-    sys.stderr.flush()
     helpers = [helper(charts, queue) for _ in range(1, workers)]
     texts = draw_queued(charts, queue)
     close_now(queue)
