@@ -266,9 +266,10 @@ record_history() {
 # start_servers: the two processes that run the sweep's commands
 # (ecsload/commands/level_server.py): `levels` (each level, a capacity search's next step)
 # and `run-end` (the run's summary, verdict, history entry and report). Started once a
-# sweep, before the endpoint's check or the local node, so that their imports, side by side,
-# are done by the first level. Their sockets are in a folder of their own that only this
-# user can open; in_server asks one to run a command.
+# sweep, before the endpoint's check or the local node, so that the levels server's imports
+# are done by the first level (the run-end server's go on meanwhile, at idle priority).
+# Their sockets are in a folder of their own that only this user can open; in_server asks
+# one to run a command.
 start_servers() {
   local role
   SERVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
@@ -442,7 +443,6 @@ main() {
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
   watch_node
-  in_server run-end ready # its imports done: none shares the CPU with a level
   if [[ -n $SEARCH ]]; then
     run_search
   else

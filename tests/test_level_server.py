@@ -85,23 +85,38 @@ def test_the_client_gets_the_commands_output_and_exit_code(tmp_path: Path) -> No
         assert unknown.returncode == EXIT_USAGE
 
 
-def test_the_run_end_server_runs_the_runs_end_without_gevent_and_says_when_ready(
+def scheduling_policies(pid: int) -> dict[int, int]:
+    """Each thread's scheduling policy (proc(5): field 41 of its stat), by thread ID."""
+    policies = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+            policies[int(task.name)] = int(fields[41 - 3])
+    return policies
+
+
+def test_the_run_end_server_imports_at_idle_priority_and_runs_the_runs_end_without_gevent(
     tmp_path: Path,
 ) -> None:
     socket = tmp_path / "run-end.sock"
     with level_server(tmp_path, socket, "run-end") as server:
-        ready = client(socket, "ready")
-        assert ready.communicate(timeout=60) == ("", "")
-        assert ready.returncode == 0
-        # Its imports are the run's end's: the report's charts fork helpers with a plain
-        # fork, which gevent would have patched.
-        maps = Path(f"/proc/{server.pid}/maps").read_text()
-        assert "matplotlib" in maps and "gevent" not in maps
+        # Its imports go on while the levels run: a thread of their own at SCHED_IDLE; the
+        # main thread, which forks the commands, keeps the normal policy.
+        deadline = time.monotonic() + 30
+        while os.SCHED_IDLE not in scheduling_policies(server.pid).values():
+            assert time.monotonic() < deadline, "no thread at SCHED_IDLE while importing"
+            time.sleep(0.005)
+        assert scheduling_policies(server.pid)[server.pid] == os.SCHED_OTHER
         report = client(socket, "report", "-q")  # tmp_path holds no level summary
         out, err = report.communicate(timeout=60)
         assert out == ""
         assert report.returncode == EXIT_USAGE, err
         assert "holds no level summary" in err and len(err.splitlines()) == 1
+        assert scheduling_policies(server.pid) == {server.pid: os.SCHED_OTHER}  # imports done
+        # Its imports are the run's end's: the report's charts fork helpers with a plain
+        # fork, which gevent would have patched.
+        maps = Path(f"/proc/{server.pid}/maps").read_text()
+        assert "matplotlib" in maps and "gevent" not in maps
         level = client(socket, "level", "10", "1", "1", "1")  # the levels server's, not its
         assert level.communicate(timeout=30) == ("", "")
         assert level.returncode == EXIT_USAGE

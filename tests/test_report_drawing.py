@@ -1,16 +1,16 @@
-"""The report's charts drawn by forked helpers beside the report's own process
-(ecsload/report/drawing.py): the same SVG as drawn alone, every chart drawn even when a
-helper fails, and no helper left behind."""
+"""The report's charts built and drawn by forked helpers beside the report's own process
+(ecsload/report/drawing.py): the same SVG as drawn alone, in the given order, every chart
+drawn even when a helper fails, and no helper left behind."""
 
 import os
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
-from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
-from ecsload.report.charts import Chart, svg
+from ecsload.report.charts import Chart, DrawnChart, drawn_chart
 from ecsload.report.drawing import drawn
 
 
@@ -24,16 +24,11 @@ def chart(key: str, seed: int) -> Chart:
     return Chart(key, key, f"caption of {key}", figure)
 
 
-class FailsInAnotherProcess(Artist):
-    """An artist that cannot be drawn in any process but the one that made it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maker = os.getpid()
-
-    def draw(self, renderer: object) -> None:
-        if os.getpid() != self.maker:
-            raise RuntimeError("drawn in a helper")
+def built_here_only(key: str, seed: int, maker: int) -> Chart:
+    """A chart that cannot be built in any process but `maker`."""
+    if os.getpid() != maker:
+        raise RuntimeError("built in a helper")
+    return chart(key, seed)
 
 
 def no_children_left() -> bool:
@@ -42,29 +37,32 @@ def no_children_left() -> bool:
 
 
 def test_helpers_draw_the_same_svg_as_one_process_in_the_charts_order() -> None:
-    charts = [chart(f"c{i}", seed=i) for i in range(5)]
-    alone = drawn(charts, workers=1)
-    shared = drawn(charts, workers=3)
+    builds = [partial(chart, f"c{i}", i) for i in range(5)]
+    builds.insert(2, lambda: "no samples")  # a chart that is not there says why
+    alone = drawn(builds, workers=1)
+    shared = drawn(builds, workers=3)
 
-    assert list(shared) == [c.key for c in charts]
     assert shared == alone
-    assert all(text.startswith("<svg") for text in shared.values())
+    assert [c.key if isinstance(c, DrawnChart) else c for c in shared] == [
+        "c0", "c1", "no samples", "c2", "c3", "c4",
+    ]  # fmt: skip
+    assert shared[0] == DrawnChart("c0", "c0", "caption of c0", drawn_chart(chart("c0", 0)).svg)
+    assert all(c.svg.startswith("<svg") for c in shared if isinstance(c, DrawnChart))
     assert no_children_left()
 
 
 def test_a_failing_helper_costs_time_not_charts(capfd: pytest.CaptureFixture[str]) -> None:
-    charts = [chart(f"c{i}", seed=i) for i in range(4)]
-    for each in charts:
-        each.figure.axes[0].add_artist(FailsInAnotherProcess())
+    builds = [partial(built_here_only, f"c{i}", i, os.getpid()) for i in range(4)]
 
-    shared = drawn(charts, workers=2)
+    shared = drawn(builds, workers=2)
 
-    assert shared == {c.key: svg(c) for c in charts}
-    assert "RuntimeError: drawn in a helper" in capfd.readouterr().err  # the helper said why
+    assert shared == [drawn_chart(chart(f"c{i}", i)) for i in range(4)]
+    assert "RuntimeError: built in a helper" in capfd.readouterr().err  # the helper said why
     assert no_children_left()
 
 
 def test_one_chart_is_drawn_here_whatever_the_cores() -> None:
-    only = chart("only", seed=1)
-    assert drawn([only], workers=8) == {"only": svg(only)}
-    assert drawn([]) == {}
+    assert drawn([partial(built_here_only, "only", 1, os.getpid())], workers=8) == [
+        drawn_chart(chart("only", 1))
+    ]
+    assert drawn([]) == []

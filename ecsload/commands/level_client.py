@@ -6,7 +6,6 @@
     python -S -m ecsload.commands.level_client SOCKET summarize|verdict [--short]
     python -S -m ecsload.commands.level_client SOCKET history
     python -S -m ecsload.commands.level_client SOCKET report -q [--graphs FILE.pdf]
-    python -S -m ecsload.commands.level_client SOCKET ready
 
 What run_load_test.sh runs for each level and a capacity search's each next step (the
 `levels` server's commands), and after the last level for the run's summary, verdict,

@@ -11,9 +11,10 @@ and before the endpoint's check or the local node's start, each in its ROLE:
 `run-end` (the run's summary, verdict, history entry and report: matplotlib, the
 history's SQLAlchemy; no gevent). Each listens on its SOCKET (in a folder only its user
 can open) at once, then imports its commands and what they import (WARM: what a command
-imports only once its arguments are checked), the two side by side on two cores, before
-the first level (bash asks the run-end server `ready` before it starts one, so its
-imports never share the CPU with a level). Their environment is the script's, with the
+imports only once its arguments are checked). The levels server's are done before the
+first level (it answers it once they are). The run-end server's go on while the first
+level runs, at idle priority (IDLE_IMPORTS: SCHED_IDLE, in a thread of their own), so they
+take only CPU time that nothing else wants. Their environment is the script's, with the
 run's history (ECS_LOAD_HISTORY, a URL's password with it) for the verdict, the history
 and the report.
 
@@ -33,6 +34,7 @@ it removes its socket, and the folder if that leaves it empty: bash made the fol
 the two sockets alone.
 """
 
+import concurrent.futures
 import contextlib
 import gc
 import importlib
@@ -42,7 +44,9 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Sequence
+from functools import partial
 from types import ModuleType
+from typing import TypeVar
 
 from setproctitle import setproctitle
 
@@ -67,11 +71,12 @@ ROLES = {  # what each server of a sweep may be asked for: a command's module, a
 WARM = {  # imported too: what a command imports only once its arguments are checked
     "run-end": ("ecsload.report.page", "ecsload.history.report_section"),
 }
-READY = "ready"  # a request answered 0 once the imports are done
+IDLE_IMPORTS = {"run-end"}  # roles that import while the levels run: at idle priority
 STOP_SECONDS = 15.0  # Locust's 5 s grace, the probe's and the live line's, and margin
 POLL_SECONDS = 0.1
 MAX_REQUEST = 1 << 16
 STDIO = 3  # the client's stdin, stdout and stderr
+T = TypeVar("T")
 
 
 def titled(module: str, argv: Sequence[str]) -> None:
@@ -90,11 +95,8 @@ class Server:
         self.commands = ROLES[role]
         # Imported once listening: a client that connects meanwhile waits, and if an
         # import fails, it is told at once (its connection ends unanswered).
-        self.modules = {
-            name: importlib.import_module(path) for name, (path, _) in self.commands.items()
-        }
-        for path in WARM.get(role, ()):
-            importlib.import_module(path)
+        imports = partial(self.imported, WARM.get(role, ()))
+        self.modules = at_idle_priority(imports) if role in IDLE_IMPORTS else imports()
         self.fork: Callable[[], int] = (
             importlib.import_module("gevent.os").fork_gevent if "gevent" in sys.modules else os.fork
         )
@@ -104,6 +106,13 @@ class Server:
         gc.collect()
         gc.freeze()
         self.stop = StopRequest(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+    def imported(self, warm: Sequence[str]) -> dict[str, ModuleType]:
+        """The role's commands' modules, by command; the modules in `warm` imported too."""
+        modules = {name: importlib.import_module(path) for name, (path, _) in self.commands.items()}
+        for path in warm:
+            importlib.import_module(path)
+        return modules
 
     def forked(self, command: ModuleType, argv: list[str], stdio: list[int],
                connection: socket.socket) -> Child:  # fmt: skip
@@ -129,16 +138,20 @@ class Server:
             for fd in stdio:
                 close_now(fd)
             with contextlib.suppress(OSError):
-                connection.sendall(f"{0 if words == [READY] else EXIT_USAGE}\n".encode())
+                connection.sendall(f"{EXIT_USAGE}\n".encode())
             return
         argv = self.commands[words[0]][1](self.run_dir, words[1:])
         child = self.forked(command, argv, stdio, connection)
         for fd in stdio:
             close_now(fd)
         with selectors.DefaultSelector() as selector:
-            selector.register(connection, selectors.EVENT_READ)  # readable: a hang-up
+            # Woken at once by the child's end (its pidfd) or a hang-up (the connection
+            # readable); a stop request is a flag, looked at every POLL_SECONDS.
+            selector.register(child.pidfd, selectors.EVENT_READ)
+            selector.register(connection, selectors.EVENT_READ)
             while not child.ended(0):
-                if self.stop.requested or selector.select(POLL_SECONDS):
+                hung_up = selector.select(POLL_SECONDS) and not child.ended(0)  # or it ended
+                if self.stop.requested or hung_up:
                     code = child.stop(STOP_SECONDS)
                     break
             else:
@@ -157,6 +170,21 @@ class Server:
                 connection.settimeout(None)
                 self.answer(connection)
         return 0
+
+
+def at_idle_priority(work: Callable[[], T]) -> T:
+    """`work`'s result, worked out by a thread of its own at SCHED_IDLE: it takes only CPU
+    time that nothing else wants (a level's Locust, the node, the service on this machine),
+    and this thread, which forks the commands, keeps its own policy. The wait is a lock's,
+    which a signal interrupts, so a stop meanwhile is still handled at once."""
+
+    def idle() -> T:
+        with contextlib.suppress(OSError):  # refused (a sandbox's filter): the normal policy
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread
+        return work()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(idle).result()
 
 
 def leave(path: str, signum: int) -> None:

@@ -71,6 +71,19 @@ class Chart:
     figure: Figure
 
 
+@dataclass(frozen=True)
+class DrawnChart:
+    """A chart as the page shows it: its Chart's id, title and caption, and its SVG."""
+
+    key: str
+    title: str
+    caption: str
+    svg: str
+
+
+Build = Callable[[], Chart | str]  # builds one chart, or says why there is none
+
+
 def tab10() -> Sequence[Any]:
     """matplotlib's ten default colours (a ListedColormap's RGB tuples)."""
     colormap = matplotlib.colormaps["tab10"]
@@ -95,16 +108,27 @@ def type_colours(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def sweep_charts(levels: Sequence[Mapping[str, Any]]) -> list[Chart]:
     """The charts against users; the probe's and the generator's only where they were measured."""
+    return [build() for build in sweep_builds(levels)]
+
+
+def sweep_builds(levels: Sequence[Mapping[str, Any]]) -> list[Callable[[], Chart]]:
+    """What sweep_charts builds, one function per chart: the report builds each chart in
+    the process that draws it (ecsload/report/drawing.py)."""
+    builds = [partial(throughput_chart, levels), partial(latency_chart, levels),
+              partial(errors_chart, levels)]  # fmt: skip
+    if any((level["probe"] or {}).get("p50") is not None for level in levels):
+        builds.append(partial(probe_chart, levels))
+    if any((level["generator"] or {}).get("cpu_percent_max") is not None for level in levels):
+        builds.append(partial(generator_chart, levels))
+    if any(level.get("lateness") for level in levels):
+        builds.append(partial(generator_time_chart, levels))
+    builds.append(partial(latency_by_type_chart, levels, type_colours(levels)))
+    return [partial(styled, build) for build in builds]
+
+
+def styled(build: Callable[[], Chart]) -> Chart:
     with matplotlib.rc_context(STYLE):
-        charts = [throughput_chart(levels), latency_chart(levels), errors_chart(levels)]
-        if any((level["probe"] or {}).get("p50") is not None for level in levels):
-            charts.append(probe_chart(levels))
-        if any((level["generator"] or {}).get("cpu_percent_max") is not None for level in levels):
-            charts.append(generator_chart(levels))
-        if any(level.get("lateness") for level in levels):
-            charts.append(generator_time_chart(levels))
-        charts.append(latency_by_type_chart(levels, type_colours(levels)))
-    return charts
+        return build()
 
 
 def figure(height: float) -> Figure:
@@ -577,6 +601,10 @@ def svg(chart: Chart) -> str:
         chart.figure.savefig(buffer, format="svg", dpi=SCATTER_DPI, metadata={"Date": None})
     text = buffer.getvalue()
     return text[text.index("<svg") :]
+
+
+def drawn_chart(chart: Chart) -> DrawnChart:
+    return DrawnChart(chart.key, chart.title, chart.caption, svg(chart))
 
 
 def write_pdf(charts: Sequence[Chart], path: Path) -> None:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from tabulate import tabulate
 
 from ecsload.report.capacity import search_grid
-from ecsload.report.charts import Chart
+from ecsload.report.charts import DrawnChart
 from ecsload.report.documents import level_key
 from ecsload.report.tables import (
     level_grid,
@@ -37,7 +37,7 @@ class LevelPart:
     """What the page shows of one level besides its summary: its chart and its files."""
 
     level: Mapping[str, Any]
-    chart: Chart | None
+    chart: DrawnChart | None
     no_chart: str = ""  # why there is no chart
     links: list[tuple[str, str]] = field(default_factory=list)  # (relative href, text)
 
@@ -50,9 +50,8 @@ class RunPart:
     summary: Mapping[str, Any]
     plan: Mapping[str, Any]
     texts: dict[str, str]  # file name -> contents, for those of TEXT_FILES present
-    sweep: Sequence[Chart]
+    sweep: Sequence[DrawnChart]
     levels: Sequence[LevelPart]
-    svgs: Mapping[str, str]  # each chart's SVG by its key (report/drawing.py)
     history: Mapping[str, Any] | None = None  # ecsload.history.report_section's
 
 
@@ -95,12 +94,12 @@ def settings_rows(plan: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def chart_context(chart: Chart, svgs: Mapping[str, str]) -> dict[str, Any]:
+def chart_context(chart: DrawnChart) -> dict[str, Any]:
     return {
         "key": chart.key,
         "title": chart.title,
         "caption": chart.caption,
-        "svg": Markup(svgs[chart.key]),
+        "svg": Markup(chart.svg),
     }
 
 
@@ -142,11 +141,11 @@ def report_html(run: RunPart, written: str) -> str:
             search_stopped=found.get("stopped"),
             texts=[(title, run.texts[name]) for name, title in TEXT_FILES if name in run.texts],
             settings=settings_rows(run.plan),
-            sweep_charts=[chart_context(chart, run.svgs) for chart in run.sweep],
+            sweep_charts=[chart_context(chart) for chart in run.sweep],
             sweep_notes=sweep_notes,
             run_title=run_title(summary),
             run_table=html_table(run_grid(summary)),
-            level_sections=[level_context(part, run.svgs) for part in run.levels],
+            level_sections=[level_context(part) for part in run.levels],
             history=run.history,
             written=written,
             matplotlib_version=matplotlib.__version__,
@@ -170,7 +169,7 @@ def verdict_context(verdict: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def level_context(part: LevelPart, svgs: Mapping[str, str]) -> dict[str, Any]:
+def level_context(part: LevelPart) -> dict[str, Any]:
     level = part.level
     return {
         "users": level["users"],
@@ -178,7 +177,7 @@ def level_context(part: LevelPart, svgs: Mapping[str, str]) -> dict[str, Any]:
         "label": level_label(level),
         "anchor": level_name(level_key(level)),  # also its folder's name
         "title": level_title(level),
-        "chart": chart_context(part.chart, svgs) if part.chart else None,
+        "chart": chart_context(part.chart) if part.chart else None,
         "no_chart": part.no_chart,
         "table": html_table(level_grid(level)),
         "notes": level_notes(level),

@@ -9,7 +9,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ecsload.report.charts import level_chart, sweep_charts, type_colours, write_pdf
+from ecsload.report.charts import (
+    Build,
+    Chart,
+    DrawnChart,
+    level_chart,
+    sweep_builds,
+    type_colours,
+    write_pdf,
+)
 from ecsload.report.documents import level_key
 from ecsload.report.drawing import drawn
 from ecsload.report.html import LevelPart, RunPart, report_html
@@ -21,31 +29,33 @@ class PdfNotWritten(Exception):
     """The PDF (--graphs) could not be written, after report.html was: the message says why."""
 
 
-def level_parts(folder: Path, summary: Mapping[str, Any]) -> list[LevelPart]:
-    """Each level's chart (from its samples) and the links to its files."""
-    colours = type_colours(summary["levels"])
-    parts = []
-    for level in summary["levels"]:
-        files = RunFolder(folder).level(level_key(level))
-        links = [
-            (str(path.relative_to(folder)), text)
-            for path, text in (
-                (files.locust_report, "Locust's report"),
-                (files.summary_text, "table as text"),
-                (files.samples, files.samples.name),
-            )
-            if path.is_file()
-        ]
+def level_links(folder: Path, level: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The links to a level's files that are there: (path relative to the run, text)."""
+    files = RunFolder(folder).level(level_key(level))
+    return [
+        (str(path.relative_to(folder)), text)
+        for path, text in (
+            (files.locust_report, "Locust's report"),
+            (files.summary_text, "table as text"),
+            (files.samples, files.samples.name),
+        )
+        if path.is_file()
+    ]
+
+
+def level_build(folder: Path, level: Mapping[str, Any], colours: Mapping[str, Any]) -> Build:
+    """What builds a level's chart from its samples, or says why it has none."""
+
+    def build() -> Chart | str:
         try:
-            samples = read_samples(files.samples)
+            samples = read_samples(RunFolder(folder).level(level_key(level)).samples)
         except SampleFileError as error:
-            parts.append(LevelPart(level, None, str(error), links))
-            continue
+            return str(error)
         if not len(samples):
-            parts.append(LevelPart(level, None, "the level recorded no samples", links))
-            continue
-        parts.append(LevelPart(level, level_chart(level, samples, colours), links=links))
-    return parts
+            return "the level recorded no samples"
+        return level_chart(level, samples, colours)
+
+    return build
 
 
 def write_report(
@@ -58,17 +68,26 @@ def write_report(
 ) -> Path:
     """report.html in `folder`, written whole or not at all, and the PDF at `graphs`;
     `history` is the History section (ecsload.history.report_section), if any."""
-    sweep = sweep_charts(summary["levels"])
-    levels = level_parts(folder, summary)
-    charts = [*sweep, *(part.chart for part in levels if part.chart)]
+    levels = summary["levels"]
+    sweep = sweep_builds(levels)
+    colours = type_colours(levels)
+    per_level = [level_build(folder, level, colours) for level in levels]
+    done = drawn([*sweep, *per_level])
     run_part = RunPart(
         name=folder.resolve().name,
         summary=summary,
         plan=plan,
         texts=texts,
-        sweep=sweep,
-        levels=levels,
-        svgs=drawn(charts),
+        sweep=[chart for chart in done[: len(sweep)] if isinstance(chart, DrawnChart)],
+        levels=[
+            LevelPart(
+                level,
+                chart if isinstance(chart, DrawnChart) else None,
+                chart if isinstance(chart, str) else "",
+                level_links(folder, level),
+            )
+            for level, chart in zip(levels, done[len(sweep) :], strict=True)
+        ],
         history=history,
     )
     written = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -76,8 +95,10 @@ def write_report(
     target = RunFolder(folder).report
     write_text(target, page)
     if graphs is not None:
+        # Built again: the figures drawn above were built in whichever process drew them.
+        built = [build() for build in (*sweep, *per_level)]
         try:
-            write_pdf(charts, graphs)
+            write_pdf([chart for chart in built if isinstance(chart, Chart)], graphs)
         except OSError as error:
             raise PdfNotWritten(error.strerror or str(error)) from None
     return target
