@@ -222,14 +222,14 @@ write_report() {
   local -a report=(-q) # its options
   [[ $REPORTED == 0 && -n $RUN_DIR && $ROLE != worker ]] || return 0
   REPORTED=1
-  "$PY" -m ecsload.run_folder summarized "$RUN_DIR" || return 0
   [[ -z $GRAPHS ]] || report+=(--graphs "$GRAPHS")
-  if ((${#SERVER_PIDS[@]})); then
+  if ((${#SERVER_PIDS[@]})); then # the sweep's end: every level has its summary
     timeout --kill-after=5 "$REPORT_SECONDS" "${CLIENT[@]}" "$SERVER_DIR/run-end.sock" report \
       "${report[@]}" &
     REPORT_PID=$!
     wait "$REPORT_PID" || rc=$?
   else
+    "$PY" -m ecsload.run_folder summarized "$RUN_DIR" || return 0
     # The URL (its password) reaches the report in the environment, never on a command line.
     local -x ECS_LOAD_HISTORY=$HISTORY
     launch - timeout --kill-after=5 "$REPORT_SECONDS" "$PY" -m ecsload.commands.report \
