@@ -100,11 +100,6 @@ class Server:
         self.fork: Callable[[], int] = (
             importlib.import_module("gevent.os").fork_gevent if "gevent" in sys.modules else os.fork
         )
-        # What the imports made lives as long as the process: out of the collector's sight,
-        # a forked Locust's full collections skip it (each one a pause in the load, 20-35 ms
-        # with it here), and its pages stay shared with the server.
-        gc.collect()
-        gc.freeze()
         self.stop = StopRequest(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
     def imported(self, warm: Sequence[str]) -> dict[str, ModuleType]:
@@ -112,6 +107,11 @@ class Server:
         modules = {name: importlib.import_module(path) for name, (path, _) in self.commands.items()}
         for path in warm:
             importlib.import_module(path)
+        # What the imports made lives as long as the process: out of the collector's sight,
+        # a forked Locust's full collections skip it (each one a pause in the load, 20-35 ms
+        # with it here), and its pages stay shared with the server.
+        gc.collect()
+        gc.freeze()
         return modules
 
     def forked(self, command: ModuleType, argv: list[str], stdio: list[int],
