@@ -12,8 +12,7 @@ What run_load_test.sh runs for each level and a capacity search's each next step
 history entry and report (the `run-end` server's): the server (commands/level_server.py,
 its ROLES) runs `ecsload.commands.level` (or `capacity`, `summarize run`, `verdict`,
 `history append`, `report`) with these arguments and its run folder in a forked child,
-and this process exits with its exit code. `ready` exits 0 once the server has done
-its imports.
+and this process exits with its exit code.
 
 It is a process of its own so that bash can `wait` for it (its traps run meanwhile:
 Ctrl-C, the local node's exit). Standard library only, so `-S` starts it in a few
