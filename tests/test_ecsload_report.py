@@ -200,6 +200,24 @@ def test_a_level_without_samples_still_has_its_table(tmp_path: Path) -> None:
     assert "280 @ 10 from " in page
 
 
+@RENDERS
+def test_a_level_run_several_times_is_charted_from_its_first_repeat(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path)
+    level_dir = run_dir / "level-10"
+    for repeat in (1, 2):  # --repeat 2: each repeat's samples in its own folder
+        (level_dir / f"repeat-{repeat}").mkdir()
+        shutil.copy(level_dir / "samples.csv", level_dir / f"repeat-{repeat}" / "samples.csv")
+    (level_dir / "samples.csv").unlink()
+
+    assert report(run_dir).returncode == 0
+
+    page = (run_dir / "report.html").read_text()
+    assert charts_in(page) == SWEEP_CHARTS + 2
+    assert "No chart" not in page
+    assert "10 users: response time during its first repeat of 2" in page
+    assert "every one of its 300 requests, of its first repeat of 2" in page
+
+
 def pgm_pixels(path: Path) -> np.ndarray:
     """The pixels of a binary PGM (pdftoppm -gray)."""
     data = path.read_bytes()

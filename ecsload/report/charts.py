@@ -500,9 +500,14 @@ def dots_to_draw(samples: Samples, limit: int = MAX_DOTS, seed: int = 1) -> np.n
     return np.unique(np.concatenate(chosen))
 
 
-def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str, Any]) -> Chart:
+def level_chart(
+    level: Mapping[str, Any], samples: Samples, colours: Mapping[str, Any], repeats: int = 1
+) -> Chart:
     """Response time against time since the level started, one colour per request type,
-    each type's fitted line over the measured phase, the ramp shaded."""
+    each type's fitted line over the measured phase, the ramp shaded. For a level run
+    `repeats` times, `samples` are its first repeat's: each repeat starts its users again,
+    so their times do not lie on one axis (m and b, over every repeat, are each from its
+    repeat's start)."""
     with matplotlib.rc_context(STYLE):
         fig = figure(3.6)
         ax = fig.add_subplot()
@@ -517,7 +522,12 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         if (~samples.measured).any():
             ax.axvspan(0, measured_from, color="0.85", zorder=0)
             handles.append(Patch(color="0.85", label="ramp (not in the tables)"))
-        gaps = (level.get("stalls") or {}).get("gaps") or []
+        ended_ms = (samples.timestamp_ms + samples.response_time_ms).max()
+        gaps = [  # those of the repeat drawn
+            gap
+            for gap in (level.get("stalls") or {}).get("gaps") or []
+            if repeats == 1 or start_ms <= gap["started_ms"] <= ended_ms
+        ]
         for gap in gaps:
             began = (gap["started_ms"] - start_ms) / 1000
             ax.axvspan(began, began + gap["seconds"], color=STALL_COLOUR, alpha=0.25, zorder=0)
@@ -555,7 +565,8 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
             ax.set_ylabel("response time (ms)")
         ax.set_xlabel("seconds since the level's first request")
         ax.set_xlim(left=0)
-        ax.set_title(f"{level_label(level)}: response time during the level")
+        during = "the level" if repeats == 1 else f"its first repeat of {repeats}"
+        ax.set_title(f"{level_label(level)}: response time during {during}")
         fig.legend(handles=handles, loc="outside lower center", ncols=LEGEND_COLUMNS)
     drawn = len(shown)
     sampled = (
@@ -564,6 +575,11 @@ def level_chart(level: Mapping[str, Any], samples: Samples, colours: Mapping[str
         else f"{drawn:,} of its {len(samples):,} requests (each type's share at random, "
         "and each type's slowest)"
     )
+    if repeats > 1:
+        sampled += (
+            f", of its first repeat of {repeats} (each repeat starts its users again; each "
+            "has its own table, in repeat-R/summary.txt)"
+        )
     return Chart(
         level_name(level_key(level)),
         f"Level {level_label(level)}",

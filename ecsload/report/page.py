@@ -44,16 +44,18 @@ def level_links(folder: Path, level: Mapping[str, Any]) -> list[tuple[str, str]]
 
 
 def level_build(folder: Path, level: Mapping[str, Any], colours: Mapping[str, Any]) -> Build:
-    """What builds a level's chart from its samples, or says why it has none."""
+    """What builds a level's chart from its samples (a level run several times: its first
+    repeat's), or says why it has none."""
 
     def build() -> Chart | str:
+        repeats = RunFolder(folder).level(level_key(level)).repeats()
         try:
-            samples = read_samples(RunFolder(folder).level(level_key(level)).samples)
+            samples = read_samples(repeats[0].samples)
         except SampleFileError as error:
             return str(error)
         if not len(samples):
             return "the level recorded no samples"
-        return level_chart(level, samples, colours)
+        return level_chart(level, samples, colours, len(repeats))
 
     return build
 
