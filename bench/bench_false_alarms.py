@@ -8,7 +8,7 @@ Runs the same sweep (run_load_test.sh) `--runs` times back to back against the n
 stand-in whose every endpoint takes `--service-ms` (as a real deployment's do), every run
 recorded in one history (results/history.sqlite), then `--slowed` more with every endpoint
 `--factor` times slower (same port, so the same target). Then it judges, side by side,
-with the one comparison engine (ecsload.report.comparison.statistics), each later run
+with the one comparison engine (ecsload.analysis.comparison), each later run
 against each baseline source as the verdict command would have:
 
 - folder: the run folder just before it;
@@ -42,18 +42,18 @@ from typing import Any
 
 import numpy as np
 
-from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS, EXIT_USAGE
-from ecsload.history import store, windows
-from ecsload.history.baseline import MIN_DRIFT_RUNS, drift_between
-from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import (
+from ecsload.analysis.comparison import (
     DEFAULT_DRIFT,
     FASTER,
     SLOWER,
     Rule,
     compare,
+    level_samples,
 )
-from ecsload.report.samples import Samples
+from ecsload.analysis.samples import Samples
+from ecsload.exits import EXIT_OK, EXIT_REGRESSION, EXIT_THRESHOLDS, EXIT_USAGE
+from ecsload.history import store, windows
+from ecsload.history.baseline import MIN_DRIFT_RUNS, drift_between
 from tests.e2e_support import ROOT, clean_env
 from tests.nginx_support import DELAYED_ENDPOINTS, free_port, nginx_ecs, nginx_missing
 

@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from bench.bench_summary import timed, write_samples
+from ecsload.analysis.documents import level_summary, run_summary
+from ecsload.analysis.samples import read_samples
 from ecsload.commands.report import run_summary_of
 from ecsload.report.charts import Chart, svg, sweep_builds, sweep_charts, type_colours
-from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.drawing import cores, drawn
 from ecsload.report.page import level_build, write_report
-from ecsload.report.samples import read_samples
 
 
 def make_run(run_dir: Path, levels: int, samples: int) -> None:

@@ -20,9 +20,9 @@ from typing import TypeVar
 
 import numpy as np
 
+from ecsload.analysis.documents import level_summary
+from ecsload.analysis.samples import read_samples
 from ecsload.plugin.recorder import SampleFile
-from ecsload.report.documents import level_summary
-from ecsload.report.samples import read_samples
 from ecsload.report.tables import level_table
 from ecsload.sample_columns import MEASURE, RAMP
 

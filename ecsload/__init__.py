@@ -1,8 +1,11 @@
-"""The load-test harness's Python: a shared base and five layers above it.
+"""The load-test harness's Python: a shared base and six parts in five layers above it.
 
-    report/     what turns samples into figures: statistics, summary.json, tables, comparison
+    analysis/   what turns samples into figures and judgements: statistics, summary.json,
+                saturation, capacity, thresholds, the comparison
     plugin/     what runs inside Locust: the level, its budget, roles and users
-    history/    the run history and its views (above report/)
+    report/     what a user reads of them: tables, text files, junit.xml, report.html (above
+                analysis/)
+    history/    the run history and its views (above analysis/)
     plan/       the settings resolved and checked, each level's Locust command line
     commands/   what run_load_test.sh runs (`python -m ecsload.commands.<name>`)
 

@@ -158,7 +158,7 @@ class WorkerInfo(TypedDict, total=False):
 
 
 class SummaryDocument(TypedDict):
-    """summary.json of a level or of the run (ecsload.report.documents; docs/summary-json.md)."""
+    """summary.json of a level or of the run (ecsload.analysis.documents; docs/summary-json.md)."""
 
     version: int
     endpoint: str | None
@@ -227,7 +227,7 @@ class NodeStatus(TypedDict):
     runner: str
 
 
-ComparisonDocument = dict[str, Any]  # comparison.json (ecsload.report.comparison)
+ComparisonDocument = dict[str, Any]  # comparison.json (ecsload.analysis.comparison)
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,7 @@ def new_run_folder(root: str) -> RunFolder:
 
 def level_name(key: float) -> str:
     """A level's folder name, also its id in junit.xml and in the report page; `key` is what
-    the sweep varies (ecsload.report.documents.level_key): its users or its arrival rate."""
+    the sweep varies (ecsload.analysis.documents.level_key): its users or its arrival rate."""
     return f"{LEVEL_PREFIX}{key}"
 
 

@@ -31,7 +31,7 @@ level both are from the actual send. Files of ecs-load before late_ms
 (PREVIOUS_HEADER) still read, as if every request was sent on time, and so do
 those before trace_id (UNTRACED_HEADER).
 
-The plugin writes it (ecsload.plugin.recorder), the report reads it (ecsload.report.samples).
+The plugin writes it (ecsload.plugin.recorder), the report reads it (ecsload.analysis.samples).
 """
 
 COLUMNS = (

@@ -103,7 +103,7 @@ MACHINES_HELP = textwrap.fill(
 PROJECT_NEWRELIC_INI = Path(__file__).resolve().parents[1] / "newrelic.ini"
 
 
-# The comparison's defaults (ecsload.report.comparison reads them from here): docs/verdicts.md
+# The comparison's defaults (ecsload.analysis.comparison reads them from here): docs/verdicts.md
 # tells how they were chosen.
 DEFAULT_TOLERANCE_PERCENT = 10
 DEFAULT_RUN_NOISE_PERCENT = 0  # an optional floor: the runs measure their own noise

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ecsload.history_location import parse_reference
 from ecsload.model import REQUEST_TYPES
+from ecsload.vocabulary import HEADLINE_KEYS, PERCENTILES
 
 # Docker's image reference (github.com/distribution/reference), with the tag or digest that
 # the API requires: [HOST[:PORT]/]PATH[:TAG][@DIGEST]. Stricter than the API's `(.+/)?.+:.+`,
@@ -43,11 +44,12 @@ MAX_COUNT = 1_000_000_000  # users of a level, requests of a level: a finite pla
 MAX_CHANGE_PERCENT = 1000  # a tolerance or run noise: 1000% is a figure 11 times its baseline
 
 # Thresholds (`--fail-on`): [SCOPE.]METRIC OP NUMBER[@LEVEL]. The percentiles are those
-# of summary.json (ecsload.report.stats.PERCENTILES); the probe has fewer.
+# of summary.json (ecsload.vocabulary: PERCENTILES; the headline ones corrected, and the
+# probe's).
 THRESHOLD_METRICS = (
     "min",
-    *(f"p{p}" for p in (50, 60, 70, 80, 90, 95, 99)),
-    *(f"p{p}c" for p in (50, 95, 99)),  # corrected for coordinated omission (closed levels)
+    *(f"p{p}" for p in PERCENTILES),
+    *(f"{key}c" for key in HEADLINE_KEYS),  # corrected for coordinated omission (closed levels)
     "max",
     "error%",
     "rate_limited%",
@@ -55,7 +57,7 @@ THRESHOLD_METRICS = (
 LEVEL_ONLY_METRICS = ("rps",)  # of all the level's requests, not of one type
 CAPACITY = "capacity"  # `--fail-on 'capacity>=R'`: the capacity search's answer (req/s)
 PROBE = "probe"
-PROBE_METRICS = ("p50", "p95", "p99", "max", "error%")
+PROBE_METRICS = (*HEADLINE_KEYS, "max", "error%")
 THRESHOLD_OPERATORS = ("<", "<=", ">", ">=")
 TOP_LEVEL = "top"  # `@top`: only the highest level (most users), whatever the order of -c
 THRESHOLD_PARTS = re.compile(r"(?P<subject>[^<>=!@]*)(?P<operator>[<>=!]+)(?P<number>[^@]*)")

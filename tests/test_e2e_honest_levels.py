@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.report.sample_size import MARK
+from ecsload.analysis.sample_size import MARK
 from tests.e2e_support import MODEL_TYPES, clean_env, only_run_dir, read_json, run_script
 from tests.nginx_support import Nginx
 

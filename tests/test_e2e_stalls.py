@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecsload.report.samples import read_probe, read_samples
+from ecsload.analysis.samples import read_probe, read_samples
 from tests.e2e_support import (
     MODEL_TYPES,
     ROOT,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.report.samples import read_samples
+from ecsload.analysis.samples import read_samples
 from ecsload.tls import NOT_VERIFIED
 from tests.e2e_support import (
     Sweep,

@@ -1,10 +1,10 @@
-"""A capacity search's steps judged (ecsload.report.capacity.judge_step) on hand-made levels,
+"""A capacity search's steps judged (ecsload.analysis.capacity.judge_step) on hand-made levels,
 and its answer line."""
 
 from typing import Any
 
-from ecsload.report import search
-from ecsload.report.capacity import answer_text, judge_step, search_grid
+from ecsload.analysis import search
+from ecsload.analysis.capacity import answer_text, judge_step, search_grid
 
 
 def step_level(

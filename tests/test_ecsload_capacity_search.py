@@ -1,4 +1,4 @@
-"""The capacity search's decisions (ecsload.report.search) on hand-made step results.
+"""The capacity search's decisions (ecsload.analysis.search) on hand-made step results.
 
 Each test plays a search to its end: `play` asks `decide` for the next step and
 answers it from a script of what each step "measured", as a real search would.
@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ecsload.report.search import (
+from ecsload.analysis.search import (
     BISECT,
     CONFIRM,
     ERRORS,

@@ -13,8 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from ecsload.history import windows
-from ecsload.report.comparison.statistics import (
+from ecsload.analysis.comparison import (
     DEFAULT_DRIFT,
     FASTER,
     FIGURES,
@@ -27,8 +26,9 @@ from ecsload.report.comparison.statistics import (
     holm,
     two_sided_p,
 )
-from ecsload.report.comparison.text import comparison_table
-from ecsload.report.samples import Samples
+from ecsload.analysis.samples import Samples
+from ecsload.history import windows
+from ecsload.report.comparison_text import comparison_table
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
 

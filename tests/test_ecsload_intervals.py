@@ -1,10 +1,10 @@
-"""The repeats' widening of a level's draws (report/intervals.py), on hand-made draws."""
+"""The repeats' widening of a level's draws (analysis/intervals.py), on hand-made draws."""
 
 import math
 
 import numpy as np
 
-from ecsload.report.intervals import interval, widened
+from ecsload.analysis.intervals import interval, widened
 
 FACTOR = math.sqrt(2)  # two repeats
 

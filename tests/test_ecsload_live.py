@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ecsload.analysis.samples import PROBE_ROW, GrowingRows
 from ecsload.report.live import STARTING, LevelWatch, LiveFigures, live_line
-from ecsload.report.samples import PROBE_ROW, GrowingRows
 from ecsload.sample_columns import HEADER, PROBE_HEADER
 
 START_MS = 1_795_000_000_000

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ecsload.report.samples import read_samples
+from ecsload.analysis.samples import read_samples
 from tests.ecsload_support import (
     Target,
     command_env,

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from ecsload.report import omission
-from ecsload.report.capacity import capacity
-from ecsload.report.sample_size import answers_needed, too_few
-from ecsload.report.samples import Samples
+from ecsload.analysis import omission
+from ecsload.analysis.capacity import capacity
+from ecsload.analysis.sample_size import answers_needed, too_few
+from ecsload.analysis.samples import Samples
 from ecsload.report.tables import level_notes, level_table
 
 
@@ -272,7 +272,7 @@ def test_the_stall_warning_of_a_level_without_any_answer() -> None:
 @pytest.mark.parametrize("same_user", [True, False])
 def test_a_small_level_has_every_statistic(n: int, same_user: bool) -> None:
     """-c 5 -n 5 crashed: no user sent twice, and expected_intervals indexed a plain False."""
-    from ecsload.report.documents import level_summary
+    from ecsload.analysis.documents import level_summary
 
     users = np.ones(n, dtype=np.int64) if same_user else np.arange(n, dtype=np.int64)
     samples = make_samples(np.arange(n) * 10.0, np.full(n, 5.0), user_id=users)

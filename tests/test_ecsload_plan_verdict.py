@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.analysis.comparison import level_samples
 from ecsload.exits import EXIT_REGRESSION
-from ecsload.report.comparison.reading import level_samples
 from ecsload.sample_columns import HEADER
 from tests.ecsload_support import assert_refused, evaluated, plan, run_module, write
 

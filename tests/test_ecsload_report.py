@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 
+from ecsload.analysis.documents import level_summary, run_summary
+from ecsload.analysis.samples import read_samples
 from ecsload.plugin.recorder import SampleFile
 from ecsload.report.charts import (
     MAX_DOTS,
@@ -22,8 +24,6 @@ from ecsload.report.charts import (
     sweep_charts,
     type_colours,
 )
-from ecsload.report.documents import level_summary, run_summary
-from ecsload.report.samples import read_samples
 from tests.ecsload_support import run_module
 
 TYPES = ("NoOp", "Tasks-Happy-Path", "Version")

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from ecsload.analysis.samples import SampleFileError, read_samples
 from ecsload.plugin.recorder import InFlight, SampleFile, SampleRecorder
-from ecsload.report.samples import SampleFileError, read_samples
 from ecsload.sample_columns import HEADER, PREVIOUS_HEADER, UNTRACED_HEADER
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

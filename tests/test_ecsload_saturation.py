@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
+from ecsload.analysis.saturation import saturation
 from ecsload.model import PACED_KINDS, PACED_TYPES
-from ecsload.report.saturation import saturation
 from ecsload.report.tables import run_table
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from ecsload.report.stats import PERCENTILES, group_statistics, trend
+from ecsload.analysis.stats import group_statistics, trend
+from ecsload.vocabulary import PERCENTILES
 
 
 def test_percentiles_by_hand() -> None:

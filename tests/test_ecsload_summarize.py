@@ -8,7 +8,7 @@ import pytest
 from dateutil.parser import isoparse
 
 from ecsload.plugin.recorder import SampleFile
-from ecsload.report.stats import PERCENTILES
+from ecsload.vocabulary import PERCENTILES
 from tests.ecsload_support import run_module
 
 START_MS = 1_714_564_800_000  # 2024-05-01T12:00:00Z

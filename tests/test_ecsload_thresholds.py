@@ -6,12 +6,12 @@ from typing import Any
 import pytest
 from junitparser import Failure, JUnitXml
 
+from ecsload.analysis.thresholds import check_thresholds
 from ecsload.model import REQUEST_TYPES
 from ecsload.report.junit import write_junit
-from ecsload.report.omission import CORRECTED_PERCENTILES
-from ecsload.report.stats import PERCENTILES
-from ecsload.report.thresholds import check_thresholds, thresholds_answer, thresholds_table
+from ecsload.report.threshold_table import thresholds_answer, thresholds_table
 from ecsload.values import THRESHOLD_METRICS, Threshold, parse_threshold, parse_thresholds
+from ecsload.vocabulary import HEADLINE, PERCENTILES
 from tests.ecsload_support import ROOT, assert_refused, plan
 
 ISSUE_EXAMPLES = {
@@ -47,7 +47,7 @@ def test_the_metrics_are_the_summarys_percentiles() -> None:
     raw = [m for m in THRESHOLD_METRICS if m.startswith("p") and not m.endswith("c")]
     assert raw == [f"p{p}" for p in PERCENTILES]
     corrected = [m for m in THRESHOLD_METRICS if m.startswith("p") and m.endswith("c")]
-    assert corrected == [f"p{p}c" for p in CORRECTED_PERCENTILES]
+    assert corrected == [f"p{p}c" for p in HEADLINE]
 
 
 @pytest.mark.parametrize(

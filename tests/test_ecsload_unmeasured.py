@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import ALL, answered, point
-from ecsload.report.saturation import saturation
-from ecsload.report.stats import group_statistics
-from ecsload.report.thresholds import MAX_ERROR_PERCENT, check_thresholds, thresholds_table
+from ecsload.analysis.comparison import ALL, answered, level_samples, point
+from ecsload.analysis.saturation import saturation
+from ecsload.analysis.stats import group_statistics
+from ecsload.analysis.thresholds import check_thresholds
+from ecsload.report.threshold_table import thresholds_table
+from ecsload.vocabulary import MAX_ERROR_PERCENT
 from tests.ecsload_support import run_module
 from tests.test_ecsload_summarize import START_MS, Row, write_level
 

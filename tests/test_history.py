@@ -9,6 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ecsload.analysis.baseline import BaselineError
+from ecsload.analysis.comparison import DEFAULT_DRIFT, SLOWER, Rule, compare
+from ecsload.analysis.samples import Samples, read_level
+from ecsload.analysis.stats import NO_ANSWER
 from ecsload.history import histograms, store, windows
 from ecsload.history.baseline import (
     check_stored_baseline,
@@ -25,10 +29,6 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
-from ecsload.report.baseline import BaselineError
-from ecsload.report.comparison.statistics import DEFAULT_DRIFT, SLOWER, Rule, compare
-from ecsload.report.samples import Samples, read_level
-from ecsload.report.stats import NO_ANSWER
 from ecsload.sample_columns import HEADER
 
 TYPES = ("NoOp", "Tasks-Happy-Path")

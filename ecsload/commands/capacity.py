@@ -4,8 +4,8 @@
 
 run_load_test.sh capacity asks after every step (and once before the first). The
 step that ran (capacity.json's `pending`) is judged from its own summary.json
-(ecsload.report.capacity.judge_step) and kept in capacity.json with its figures;
-one line on stderr says how it went. Then ecsload.report.search decides: the next
+(ecsload.analysis.capacity.judge_step) and kept in capacity.json with its figures;
+one line on stderr says how it went. Then ecsload.analysis.search decides: the next
 step, printed as one line for bash to `read`, RATE SECONDS REPEAT INDEX AT_MOST:
 
     200 5 1 3 10
@@ -24,11 +24,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ecsload.analysis import search
+from ecsload.analysis.capacity import answer_text, judge_step
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.summarize import summarize_level
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
-from ecsload.report import search
-from ecsload.report.capacity import answer_text, judge_step
 from ecsload.report.summary_files import saved, summary_of
 from ecsload.run_folder import (
     DocumentError,

@@ -13,8 +13,8 @@ the run's short table and its answer lines.
 (with --repeat, those of each LEVEL_DIR/repeat-R/ together) and probe.csv (the
 probe's), or, when Locust failed, says why from its log;
 `run` reads each RUN_DIR/level-*/summary.json and says where the service saturates
-(ecsload.report.saturation) or, for arrival-rate levels, its capacity
-(ecsload.report.capacity). Exit codes: 0 done, 2 usage,
+(ecsload.analysis.saturation) or, for arrival-rate levels, its capacity
+(ecsload.analysis.capacity). Exit codes: 0 done, 2 usage,
 4 a level recorded no samples (or no level has a summary).
 """
 
@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from ecsload.analysis.documents import level_summary, run_summary
+from ecsload.analysis.samples import SampleFileError, read_level, read_probe
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
 from ecsload.node_files import deployment_rates
-from ecsload.report.documents import level_summary, run_summary
 from ecsload.report.locust_failure import locust_failure
-from ecsload.report.samples import SampleFileError, read_level, read_probe
 from ecsload.report.summary_files import level_info, publish, run_document
 from ecsload.report.tables import level_line, level_table, run_table
 from ecsload.run_folder import REPEAT_PREFIX, LevelFolder, RunFolder

@@ -5,7 +5,7 @@
 Reads the settings from RUN_DIR/plan.json and the figures from RUN_DIR/summary.json
 (`summarize run` wrote it). With thresholds: prints their table and writes
 thresholds.txt, junit.xml and `verdict` in summary.json. With a baseline (a folder or
-the history: one rule, ecsload.report.comparison.statistics): compares this run's
+the history: one rule, ecsload.analysis.comparison): compares this run's
 measured samples with the baseline's, prints the table and writes comparison.txt and
 comparison.json. Exit codes: 0 nothing failed (or nothing to judge: a change within what
 a run measured once can tell from the drift is `not judged`, and comparison.txt says how
@@ -14,7 +14,7 @@ and fail_on_regression is set (6 wins when both), 2 the baseline cannot be read 
 more or no level was compared, 4 no summary, or a
 file that cannot be written (a full disk: each file is replaced whole, so the summary
 stays as it was). With --short (what run_load_test.sh passes unless -v) it prints each
-answer in a line or a few (ecsload.report.thresholds.thresholds_answer, the comparison's
+answer in a line or a few (ecsload.report.threshold_table.thresholds_answer, the comparison's
 title), not the tables, which are in the files.
 """
 
@@ -24,6 +24,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ecsload.analysis.baseline import BaselineError, level_of, model_of, run_summary
+from ecsload.analysis.comparison import DEFAULT_DRIFT, SLOWER, Rule, compare, level_samples
+from ecsload.analysis.samples import Samples
+from ecsload.analysis.thresholds import (
+    SEARCH_LEVEL,
+    capacity_gates,
+    check_thresholds,
+)
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.exits import (
     EXIT_LOCUST,
@@ -40,21 +48,11 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
-from ecsload.report.baseline import BaselineError, level_of, model_of, run_summary
-from ecsload.report.comparison.reading import level_samples
-from ecsload.report.comparison.statistics import DEFAULT_DRIFT, SLOWER, Rule, compare
-from ecsload.report.comparison.text import busy_generator_levels, comparison_table
+from ecsload.report.comparison_text import busy_generator_levels, comparison_table
 from ecsload.report.junit import write_junit
-from ecsload.report.samples import Samples
 from ecsload.report.summary_files import saved, summary_of
 from ecsload.report.tables import headline
-from ecsload.report.thresholds import (
-    SEARCH_LEVEL,
-    capacity_gates,
-    check_thresholds,
-    thresholds_answer,
-    thresholds_table,
-)
+from ecsload.report.threshold_table import thresholds_answer, thresholds_table
 from ecsload.run_folder import (
     DocumentError,
     PlanDocument,

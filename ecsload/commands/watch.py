@@ -20,9 +20,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ecsload.analysis.samples import SampleFileError
 from ecsload.cli import OneLineParser, Stopped, run, stop_on_sigterm
 from ecsload.report.live import LevelWatch, live_line
-from ecsload.report.samples import SampleFileError
 from ecsload.values import option_type, parse_count, parse_count_or_zero
 
 PROG = "python -m ecsload.commands.watch"

@@ -2,7 +2,7 @@
 between runs that a run measured once is judged against, for every baseline source.
 
 The adapter from the history to what the comparison consumes
-(ecsload.report.comparison.statistics): each level's measured samples, decoded from the
+(ecsload.analysis.comparison): each level's measured samples, decoded from the
 windows the history stores (ecsload.history.windows), so a stored run is judged exactly
 as its folder would be. With several runs, each run's repeats are repeats of the
 baseline (the drift between them is in its spread).
@@ -19,15 +19,16 @@ from dataclasses import dataclass
 from statistics import median, stdev
 from typing import Any
 
+from ecsload.analysis.baseline import BaselineError, check_common_levels
+from ecsload.analysis.samples import Samples
 from ecsload.history import store, windows
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history_location import DEFAULT_HISTORY_RUNS, Reference, without_secret
-from ecsload.report.baseline import BaselineError, check_common_levels
-from ecsload.report.samples import Samples
+from ecsload.vocabulary import HEADLINE_KEYS
 
 MIN_DRIFT_RUNS = 3
 DRIFT_RUNS = DEFAULT_HISTORY_RUNS
-LOG_FIGURES = ("p50", "p95", "p99", "goodput")
+LOG_FIGURES = (*HEADLINE_KEYS, "goodput")
 
 
 @dataclass

@@ -4,7 +4,7 @@ Figures come from summary.json (with their 95% intervals and corrected
 percentiles where the run has them, else null); histograms and each level's
 windows (ecsload.history.windows: what a comparison with this run as its baseline
 reads) from each level's measured samples, the same samples a comparison with the
-run folder reads (ecsload.report.comparison.reading).
+run folder reads (ecsload.analysis.comparison).
 """
 
 import hashlib
@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from ecsload.analysis.documents import level_key
+from ecsload.analysis.generator import generator_busy
+from ecsload.analysis.samples import SampleFileError, Samples, read_level
+from ecsload.analysis.stats import NO_ANSWER
 from ecsload.history import histograms, windows
 from ecsload.history.schema import ALL_TYPES, FIGURES
-from ecsload.report.documents import level_key
-from ecsload.report.generator import generator_busy
-from ecsload.report.samples import SampleFileError, Samples, read_level
-from ecsload.report.stats import NO_ANSWER
 from ecsload.run_folder import (
     DocumentError,
     RunFolder,
@@ -29,6 +29,7 @@ from ecsload.run_folder import (
     read_plan,
     read_summary,
 )
+from ecsload.vocabulary import HEADLINE_KEYS
 
 
 class RecordError(Exception):
@@ -79,7 +80,7 @@ def type_row(
         "rps": round(requests / seconds, 3) if seconds else None,
         "goodput": round(int(stats["ok"]) / seconds, 3) if seconds else None,
         "histogram": encoded,
-        **{f"corrected_{p}": corrected.get(p) for p in ("p50", "p95", "p99")},
+        **{f"corrected_{p}": corrected.get(p) for p in HEADLINE_KEYS},
     }
     for key in FIGURES:
         row.update(interval(stats, key))
@@ -129,7 +130,7 @@ def level_rows(
         "generator_share": generator_busy(level),
         "probe_count": probe.get("count"),
         "probe_errors": probe.get("errors"),
-        **{f"probe_{p}": probe.get(p) for p in ("p50", "p95", "p99")},
+        **{f"probe_{p}": probe.get(p) for p in HEADLINE_KEYS},
     }
     rows = []
     if level.get("all"):

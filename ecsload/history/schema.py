@@ -26,6 +26,8 @@ from sqlalchemy import (
     text,
 )
 
+from ecsload.vocabulary import HEADLINE_KEYS
+
 SCHEMA_VERSION = 3
 ALL_TYPES = "(all)"  # the `type` of a level's every request, beside each request type
 
@@ -84,7 +86,7 @@ levels = Table(
     Column("windows", LargeBinary),
 )
 
-FIGURES = ("p50", "p95", "p99", "rps", "goodput")  # each with an optional 95% interval
+FIGURES = (*HEADLINE_KEYS, "rps", "goodput")  # each with an optional 95% interval
 figures = Table(
     "figures",
     metadata,
@@ -96,7 +98,7 @@ figures = Table(
     Column("rate_limited", Integer, nullable=False),
     *(Column(name, Float) for name in FIGURES),
     *(Column(f"{name}_{end}", Float) for name in FIGURES for end in ("low", "high")),
-    *(Column(f"corrected_{p}", Float) for p in ("p50", "p95", "p99")),
+    *(Column(f"corrected_{p}", Float) for p in HEADLINE_KEYS),
     Column("histogram", LargeBinary),  # HdrHistogram's compressed encoding, in µs
 )
 

@@ -1,11 +1,11 @@
 """A level's measured samples as the comparison needs them, compact enough for the history.
 
-The comparison (ecsload.report.comparison.statistics) reads a level's figures and their
+The comparison (ecsload.analysis.comparison) reads a level's figures and their
 noise from its samples cut into time windows inside each repeat
-(ecsload.report.intervals.make_blocks). The history keeps, per level, what those windows
+(ecsload.analysis.intervals.make_blocks). The history keeps, per level, what those windows
 hold: for each repeat its start and span, for each window its length, and for each window
 and request type a latency histogram of its answered requests (log bins of
-ecsload.report.intervals.BINS_PER_DECADE: a value is kept within 0.6%), its answered
+ecsload.analysis.intervals.BINS_PER_DECADE: a value is kept within 0.6%), its answered
 errors and its requests that got no answer. `decode` gives back a level's Samples with
 the same repeats, windows, counts and latencies (each request at its bin's middle, spread
 evenly over its window), so a stored run feeds the comparison as its folder would: the
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ecsload.report.intervals import BINS_PER_DECADE, make_blocks
-from ecsload.report.samples import Samples, joined
-from ecsload.report.stats import NO_ANSWER
+from ecsload.analysis.intervals import BINS_PER_DECADE, make_blocks
+from ecsload.analysis.samples import Samples, joined
+from ecsload.analysis.stats import NO_ANSWER
 
 FORMAT = 1
 LOWEST_MS = 0.001  # a latency under a microsecond is kept as one

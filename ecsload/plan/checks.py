@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ecsload.analysis.baseline import BaselineError, check_baseline
+from ecsload.analysis.search import CONFIRM_FACTOR
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
 from ecsload.node_files import deployment_problem
 from ecsload.receiver_auth import AuthFileError, read_auth
-from ecsload.report.baseline import BaselineError, check_baseline
-from ecsload.report.search import CONFIRM_FACTOR
 from ecsload.setting_rows import PROG
 from ecsload.tls import CABundleError, is_https, read_ca_bundle
 from ecsload.values import CAPACITY, PROBE, parse_threshold

@@ -7,7 +7,7 @@ expected one is Ok, any other a failure "got X, expected Y" (X = 0: no answer).
 A closed user sends its next request once the last is answered and its wait
 is over, so a stalled service stalls it too (coordinated omission); each
 sample records how late it was sent after that (`late_ms`), for the corrected
-figures (ecsload.report.omission). An `ArrivalUser` instead sends requests on
+figures (ecsload.analysis.omission). An `ArrivalUser` instead sends requests on
 a schedule, each at its time whatever is still in flight, and times each from
 when it was due: what a user arriving then waited.
 """

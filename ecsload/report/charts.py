@@ -28,10 +28,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.typing import LineStyleType, RcKeyType
 
-from ecsload.report.documents import level_key
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT
-from ecsload.report.sample_size import marked
-from ecsload.report.samples import Samples
+from ecsload.analysis.documents import level_key
+from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT
+from ecsload.analysis.sample_size import marked
+from ecsload.analysis.samples import Samples
 from ecsload.report.tables import level_label
 from ecsload.run_folder import level_name
 
@@ -251,7 +251,7 @@ def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
 
 def latency_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
     """Latency against users or, for an arrival-rate sweep, against the rate; a closed sweep's
-    corrected p99 beside its own (ecsload.report.omission)."""
+    corrected p99 beside its own (ecsload.analysis.omission)."""
     fig = figure(2.8)
     ax = fig.add_subplot()
     series = [

@@ -15,9 +15,9 @@ import matplotlib
 from markupsafe import Markup
 from tabulate import tabulate
 
-from ecsload.report.capacity import search_grid
+from ecsload.analysis.capacity import search_grid
+from ecsload.analysis.documents import level_key
 from ecsload.report.charts import DrawnChart
-from ecsload.report.documents import level_key
 from ecsload.report.tables import (
     level_grid,
     level_label,

@@ -12,8 +12,8 @@ from typing import Any
 
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
-from ecsload.report.documents import level_key, level_label
-from ecsload.report.thresholds import failure_text
+from ecsload.analysis.documents import level_key, level_label
+from ecsload.analysis.thresholds import failure_text
 from ecsload.run_folder import level_name, write_file
 
 REPORT_NAME = "ecs-load thresholds"

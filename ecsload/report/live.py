@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ecsload.report.documents import OK_STATUS
-from ecsload.report.samples import PROBE_ROW, ROW, GrowingRows
-from ecsload.report.stats import NO_ANSWER, percentiles
+from ecsload.analysis.documents import OK_STATUS
+from ecsload.analysis.samples import PROBE_ROW, ROW, GrowingRows
+from ecsload.analysis.stats import NO_ANSWER, percentiles
 from ecsload.run_folder import DocumentError, LevelFolder, Progress, read_progress
 from ecsload.sample_columns import HEADER, MEASURE, PROBE_HEADER
 

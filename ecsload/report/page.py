@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ecsload.analysis.documents import level_key
+from ecsload.analysis.samples import SampleFileError, read_samples
 from ecsload.report.charts import (
     Build,
     Chart,
@@ -18,10 +20,8 @@ from ecsload.report.charts import (
     type_colours,
     write_pdf,
 )
-from ecsload.report.documents import level_key
 from ecsload.report.drawing import drawn
 from ecsload.report.html import LevelPart, RunPart, report_html
-from ecsload.report.samples import SampleFileError, read_samples
 from ecsload.run_folder import RunFolder, write_text
 
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ecsload.analysis.capacity import capacity
+from ecsload.analysis.documents import run_summary
+from ecsload.analysis.saturation import saturation
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_LOCUST
-from ecsload.report.capacity import capacity
-from ecsload.report.documents import run_summary
-from ecsload.report.saturation import saturation
 from ecsload.run_folder import (
     DocumentError,
     LevelInfo,

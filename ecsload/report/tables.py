@@ -1,6 +1,6 @@
 """The text tables an operator reads: one per level, one across levels (tabulate).
 
-They are rendered from summary.json's documents (ecsload.report.documents), so
+They are rendered from summary.json's documents (ecsload.analysis.documents), so
 the text and the JSON always say the same thing. Times are in ms; m is in ms
 per second. Under each level's table, its notes: throughput, rate limiting,
 an unverified certificate and reopened connections, the ramp, the probe, the
@@ -12,11 +12,12 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.documents import level_label
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT
-from ecsload.report.sample_size import MARK, marked, needs_text
-from ecsload.report.stats import PERCENTILES
+from ecsload.analysis.documents import level_label
+from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT
+from ecsload.analysis.sample_size import MARK, marked, needs_text
+from ecsload.analysis.stats import percent
 from ecsload.tls import NOT_VERIFIED
+from ecsload.vocabulary import HEADLINE, HEADLINE_KEYS, PERCENTILES
 
 RATE_LIMIT_WARNING_RATIO = 0.01
 ADDED_SHARE = 0.2  # of the p50, the generator's added time that is material (a WARNING)
@@ -35,10 +36,6 @@ def framed(title: str) -> str:
 def headline(text: str) -> str:
     """A table's title: its first line that is not a rule."""
     return next((line for line in text.splitlines() if line.strip("=- ")), "")
-
-
-def percent(part: int, whole: int) -> float:
-    return 100.0 * part / whole if whole else 0.0
 
 
 def level_title(level: Mapping[str, Any]) -> str:
@@ -94,7 +91,7 @@ def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
 
 def figure_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
     """A percentile as a table shows it: marked `*` when from too few answers
-    (ecsload.report.sample_size), "-" when there is none."""
+    (ecsload.analysis.sample_size), "-" when there is none."""
     value = (figures or {}).get(key)
     if value is None or not marked(figures, key):
         return value
@@ -102,7 +99,7 @@ def figure_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
 
 
 def corrected_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
-    """A corrected percentile (ecsload.report.omission), marked as its raw one is."""
+    """A corrected percentile (ecsload.analysis.omission), marked as its raw one is."""
     corrected = (figures or {}).get("corrected")
     value = (corrected or {}).get(key)
     if value is None or not marked(figures, key):
@@ -130,7 +127,7 @@ def level_line(level: Mapping[str, Any], notes: str = "summary.txt") -> str:
             else "no errors"
         )
         latency = ", ".join(
-            f"p{p} {with_ci(lambda lv: lv['all'], f'p{p}')(level) or '-'}" for p in (50, 95, 99)
+            f"p{p} {with_ci(lambda lv: lv['all'], f'p{p}')(level) or '-'}" for p in HEADLINE
         )
         line = f"{head}: {rps} req/s, {errors}, {latency} ms"
     else:
@@ -228,8 +225,7 @@ def interval_lines(level: Mapping[str, Any]) -> list[str]:
     )
     groups = [("All", level["all"]), *sorted(level["types"].items())]
     rows = [
-        [name, *(interval_cell(g, f"p{p}") for p in (50, 95, 99)), trend_cell(g)]
-        for name, g in groups
+        [name, *(interval_cell(g, f"p{p}") for p in HEADLINE), trend_cell(g)] for name, g in groups
     ]
     headers = ["Request Type", "p50 ms", "p95 ms", "p99 ms", "m ms/s"]
     return [how, tabulate(rows, headers=headers, disable_numparse=True)]
@@ -251,7 +247,7 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
 
 def model_notes(level: Mapping[str, Any]) -> list[str]:
     """The closed level's corrected figures, or the arrival-rate level's generator; stalls
-    for both (ecsload.report.omission)."""
+    for both (ecsload.analysis.omission)."""
     figures = level.get("all")
     if not figures:
         return []
@@ -593,7 +589,7 @@ def run_grid(summary: Mapping[str, Any], full: bool = True) -> dict[str, Any]:
         ("Goodput (OK/s)", ".1f", with_ci(lambda lv: lv, "goodput", ".1f")),
         ("Error %", ".2f", with_ci(lambda lv: lv, "error_percent", ".2f")),
         ("Rate limited %", ".2f", share("rate_limited")),
-        *((f"p{p}", ".2f", with_ci(lambda lv: lv["all"], f"p{p}")) for p in (50, 95, 99)),
+        *((f"p{p}", ".2f", with_ci(lambda lv: lv["all"], f"p{p}")) for p in HEADLINE),
         *(
             []
             if open_sweep
@@ -622,7 +618,7 @@ def run_grid(summary: Mapping[str, Any], full: bool = True) -> dict[str, Any]:
     }
 
 
-SHORT_ROWS = ("Requests/s", "Error %", "p50", "p95", "p99", "p99 corrected")
+SHORT_ROWS = ("Requests/s", "Error %", *HEADLINE_KEYS, "p99 corrected")
 SHORT_WHEN_SEEN = {  # a row of the short table only where some level has one of these
     "Users measured": lambda lv: lv["requests"] and lv["users_measured"] != lv["users"],
     "Rate limited %": lambda lv: (lv["all"] or {}).get("rate_limited"),
@@ -651,7 +647,7 @@ def shown_short(label: str, levels: Sequence[Mapping[str, Any]]) -> bool:
 
 def run_table(summary: Mapping[str, Any], full: bool = True) -> str:
     """The run's title, its table across levels and, under it, where the service saturates
-    (ecsload.report.saturation) or its capacity; not `full`, the terminal's short table."""
+    (ecsload.analysis.saturation) or its capacity; not `full`, the terminal's short table."""
     found = summary.get("saturation")
     saturation = [found["text"], *found.get("notes", [])] if found else []
     capacity = [summary["capacity"]["text"]] if summary.get("capacity") else []

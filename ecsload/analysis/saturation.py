@@ -31,16 +31,16 @@ from typing import Any
 
 import numpy as np
 
+from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.analysis.stats import percent
 from ecsload.model import PACED_KINDS, PACED_TYPES, PACED_WAIT_SECONDS
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
-from ecsload.report.tables import percent
+from ecsload.vocabulary import ERRORS_START_PERCENT
 
 WITHIN_PERCENT = 5.0
 USL_MIN_LEVELS = 5
 USL_RESAMPLES = 100
 USL_SEED = 21
 LITTLE_MISS = 0.20
-ERRORS_START_PERCENT = 1.0
 LABEL = "Saturation: "
 Z_95 = 1.96
 

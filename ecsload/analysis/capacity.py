@@ -8,7 +8,7 @@ broken one is not counted on: it was not sustained on the way up). Without
 thresholds there is no capacity (`rate` null): the line says what the knee of goodput
 shows instead, the highest rate whose goodput (OK answers/s) was at least
 KNEE_PERCENT of the offered rate, and the first below it. Either way, when the
-generator fell behind its schedule where the rates broke (ecsload.report.omission:
+generator fell behind its schedule where the rates broke (ecsload.analysis.omission:
 the schedule slipped, not an absolute lateness), the line says the limit is the
 generator's, not the service's.
 
@@ -20,8 +20,8 @@ generator's, not the service's.
     text           the line printed under the table across levels
 
 **A search's step** (`judge_step`, for `run_load_test.sh capacity`,
-ecsload.report.search): a step holds only when, for every SLO expression, the
-figure's whole 95% interval (ecsload.report.intervals) is inside the objective,
+ecsload.analysis.search): a step holds only when, for every SLO expression, the
+figure's whole 95% interval (ecsload.analysis.intervals) is inside the objective,
 it handled at least ACHIEVED_PERCENT of the offered rate with its schedule on time,
 and it dropped no arrival. A broken step is limited by errors when it dropped
 arrivals (its requests in flight reached the cap), by the generator when its
@@ -36,10 +36,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ecsload.report import search
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
-from ecsload.report.omission import ACHIEVED_PERCENT
-from ecsload.report.thresholds import (
+from ecsload.analysis import search
+from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.analysis.omission import ACHIEVED_PERCENT
+from ecsload.analysis.thresholds import (
     NotMeasured,
     check_thresholds,
     failure_text,

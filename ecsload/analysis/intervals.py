@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecsload.report.samples import Samples
-from ecsload.report.stats import NO_ANSWER
+from ecsload.analysis.samples import Samples
+from ecsload.analysis.stats import NO_ANSWER
+from ecsload.vocabulary import HEADLINE
 
 CONFIDENCE = 0.95
 RESAMPLES = 1000
@@ -36,7 +37,6 @@ WINDOW_SECONDS = 5.0
 MIN_WINDOWS = 10  # per repeat: a short repeat gets windows of its length / this
 MIN_BLOCKS = 2  # fewer: no interval (null)
 BINS_PER_DECADE = 200  # a bin is 1.2% wide
-INTERVAL_PERCENTILES = (50, 95, 99)
 METHOD = "block bootstrap"
 
 
@@ -120,7 +120,7 @@ def percentile_draws(
     block_of: np.ndarray,
     values: np.ndarray,
     nblocks: int,
-    which: Sequence[int] = INTERVAL_PERCENTILES,
+    which: Sequence[int] = HEADLINE,
 ) -> np.ndarray:
     """Each percentile of `values` (ms) in each resample, shape (resamples, len(which));
     NaN in a resample that drew none of them."""
@@ -171,7 +171,7 @@ def trend_draws(
 class GroupDraws:
     """One group's (every request, or one type's) draws: percentiles and trend."""
 
-    percentiles: np.ndarray  # (resamples, len(INTERVAL_PERCENTILES))
+    percentiles: np.ndarray  # (resamples, len(HEADLINE))
     trend: np.ndarray  # (resamples, 2): m, b
     count: int
 
@@ -281,7 +281,7 @@ def widened(draws: np.ndarray, factor: float, lowest: float | None = None) -> np
 
 def group_intervals(draws: GroupDraws) -> dict[str, list[float] | None]:
     """A group's `ci`: its percentiles' and its trend's intervals."""
-    ci = {f"p{p}": interval(draws.percentiles[:, i]) for i, p in enumerate(INTERVAL_PERCENTILES)}
+    ci = {f"p{p}": interval(draws.percentiles[:, i]) for i, p in enumerate(HEADLINE)}
     ci["m"] = interval(draws.trend[:, 0])
     ci["b"] = interval(draws.trend[:, 1])
     return ci

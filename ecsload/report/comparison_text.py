@@ -6,11 +6,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from ecsload.report.comparison.statistics import MIN_SAMPLES, NOT_JUDGED, SAME
-from ecsload.report.generator import GENERATOR_BUSY_PERCENT, generator_busy
+from ecsload.analysis.comparison import MIN_SAMPLES, NOT_JUDGED, SAME
+from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.report.tables import framed
+from ecsload.vocabulary import HEADLINE_KEYS
 
-SHOWN = ("p50", "p95", "p99")
 WIDTH = 100  # the notes are wrapped to this
 
 
@@ -88,15 +88,15 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
             [
                 level_name(level),
                 "All",
-                *(change_cell(level["all"].get(p)) for p in SHOWN),
+                *(change_cell(level["all"].get(p)) for p in HEADLINE_KEYS),
                 verdict_cell(level["all"]),
             ]
         )
         rows += [
-            ["", name, *(change_cell(figures.get(p)) for p in SHOWN), verdict_cell(figures)]
+            ["", name, *(change_cell(figures.get(p)) for p in HEADLINE_KEYS), verdict_cell(figures)]
             for name, figures in sorted(level["types"].items())
         ]
-    headers = ["Level", "Request Type", *(f"{p} ms" for p in SHOWN), "Verdict"]
+    headers = ["Level", "Request Type", *(f"{p} ms" for p in HEADLINE_KEYS), "Verdict"]
     title = f"Comparison with the baseline {comparison['baseline']}: {comparison['verdict']}"
     noise = f", with a run noise floor of {rule['run_noise_percent']:g}%" * bool(
         rule["run_noise_percent"]

@@ -4,7 +4,7 @@ One rule for every baseline source: a folder, `last`, `label:X`, `history[:N]` (
 run's windows are decoded back into its samples, ecsload.history.windows; N runs are
 pooled as the repeats of one baseline, so the drift between them is in its spread).
 
-Each run's figures get bootstrap draws (ecsload.report.intervals: time windows inside
+Each run's figures get bootstrap draws (ecsload.analysis.intervals: time windows inside
 each repeat, and the repeats), whose spread is the figure's standard error, between
 windows and between repeats alike. A figure's change (FIGURES: goodput and p50, p95, p99
 per request type and over all on the log scale, the error share in percentage points) is
@@ -33,15 +33,18 @@ LOWEST_MS: a change from it is judged, never silently `same`.
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
-from ecsload.report.intervals import INTERVAL_PERCENTILES, LevelDraws, level_draws
-from ecsload.report.samples import Samples
-from ecsload.report.stats import NO_ANSWER
+from ecsload.analysis.baseline import level_of, measured_samples, run_summary
+from ecsload.analysis.intervals import LevelDraws, level_draws
+from ecsload.analysis.samples import Samples
+from ecsload.analysis.stats import NO_ANSWER
 from ecsload.setting_rows import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
+from ecsload.vocabulary import HEADLINE
 
 FLOOR_MS = 1.0  # a latency change under a millisecond is never a regression
 ERROR_FLOOR_POINTS = 1.0  # percentage points of requests
@@ -79,7 +82,7 @@ FIGURES = (
     Figure("error_percent", False, True, False, ERROR_FLOOR_POINTS, 1.0),
     *(
         Figure(f"p{p}", True, True, True, FLOOR_MS, drift)
-        for p, drift in zip(INTERVAL_PERCENTILES, (20.0, 30.0, 40.0), strict=True)
+        for p, drift in zip(HEADLINE, (20.0, 30.0, 40.0), strict=True)
     ),
 )
 BY_NAME = {figure.name: figure for figure in FIGURES}
@@ -168,7 +171,7 @@ def draws_of(draws: LevelDraws, group: str, figure: str) -> np.ndarray:
         return draws.goodput
     if figure == "error_percent":
         return draws.error_percent
-    return draws.groups[group].percentiles[:, INTERVAL_PERCENTILES.index(int(figure[1:]))]
+    return draws.groups[group].percentiles[:, HEADLINE.index(int(figure[1:]))]
 
 
 def lowest(figure: str) -> float:
@@ -300,7 +303,7 @@ def compare(
         wheres += [
             (key, group, f"p{p}")
             for group, size in sizes.items()
-            for p in INTERVAL_PERCENTILES
+            for p in HEADLINE
             if size >= max(MIN_SAMPLES, TAIL_SAMPLES / (1 - p / 100))
         ]
         for where in wheres:
@@ -376,3 +379,11 @@ def level_result(
         "types_only_in_baseline": sorted(set(before.type_names) - set(now.type_names)),
         "types_only_in_run": sorted(set(now.type_names) - set(before.type_names)),
     }
+
+
+def level_samples(run_dir: Path) -> dict[int, Samples]:
+    """Every level's measured samples of a run folder (the levels its summary.json names,
+    each over its repeats), by users (or arrival rate); read as the plan read the baseline
+    (a BaselineError when they cannot be)."""
+    keys = [level_of(level) for level in run_summary(run_dir)["levels"]]
+    return measured_samples(run_dir, keys)

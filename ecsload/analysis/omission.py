@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ecsload.report.samples import Samples
-from ecsload.report.stats import NO_ANSWER
+from ecsload.analysis.samples import Samples
+from ecsload.analysis.stats import NO_ANSWER
+from ecsload.vocabulary import HEADLINE
 
-CORRECTED_PERCENTILES = (50, 95, 99)
 MAX_SYNTHETIC = 2_000_000  # beyond, synthetic samples are thinned and weighted
 STALL_FLOOR_MS = 100.0
 STALL_P50_RATIO = 20
@@ -63,7 +63,7 @@ def corrected(
     samples: Samples,
     intervals: np.ndarray,
     selected: np.ndarray | slice = slice(None),
-    which: Sequence[int] = CORRECTED_PERCENTILES,
+    which: Sequence[int] = HEADLINE,
 ) -> dict[str, float] | None:
     """Coordinated-omission-corrected percentiles (ms) of a closed level's `selected` answered
     samples, from each one's intended send; `intervals` are expected_intervals(samples).
@@ -206,8 +206,8 @@ def service_times(samples: Samples) -> dict[str, float] | None:
     if not np.any(keep):
         return None
     values = (samples.response_time_ms - samples.late_ms)[keep]
-    result = np.percentile(values, CORRECTED_PERCENTILES)
-    return {f"p{p}": round(float(v), 3) for p, v in zip(CORRECTED_PERCENTILES, result, strict=True)}
+    result = np.percentile(values, HEADLINE)
+    return {f"p{p}": round(float(v), 3) for p, v in zip(HEADLINE, result, strict=True)}
 
 
 def dropped(samples: Samples) -> int:

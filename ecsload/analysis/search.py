@@ -2,7 +2,7 @@
 
 Pure and small (no file, no clock, no statistics): `decide(steps, settings)` is called
 after every step, so it is tested on hand-made step results. Each step is an
-arrival-rate level judged elsewhere (ecsload.report.capacity.judge_step): it *held*
+arrival-rate level judged elsewhere (ecsload.analysis.capacity.judge_step): it *held*
 the SLO or broke it, and a break is *marginal* when the SLO figure's interval
 straddled the objective (the step could have gone either way).
 

@@ -14,19 +14,19 @@ from typing import Any
 
 import numpy as np
 
-from ecsload.report import omission
-from ecsload.report.intervals import group_intervals, interval, level_draws
-from ecsload.report.sample_size import too_few
-from ecsload.report.samples import Samples
-from ecsload.report.stats import (
+from ecsload.analysis import omission
+from ecsload.analysis.intervals import group_intervals, interval, level_draws
+from ecsload.analysis.sample_size import too_few
+from ecsload.analysis.samples import Samples
+from ecsload.analysis.stats import (
     NO_ANSWER,
     PERCENTILES,
-    PROBE_PERCENTILES,
     group_statistics,
     percentiles,
 )
 from ecsload.run_folder import SUMMARY_VERSION, SummaryDocument
 from ecsload.timestamps import iso_utc
+from ecsload.vocabulary import HEADLINE, HEADLINE_KEYS
 
 OK_STATUS = 200  # of the probe's GET _noop
 
@@ -100,7 +100,7 @@ def model_figures(
     types: dict[str, Any],
     window: tuple[float, float] | None,
 ) -> dict[str, Any]:
-    """What the load model changes (ecsload.report.omission): `model`, and for a closed level
+    """What the load model changes (ecsload.analysis.omission): `model`, and for a closed level
     the corrected percentiles (`corrected` in `all` and each type), for an arrival-rate one
     its `rate`, service times, lateness and dropped arrivals; `stalls` for both. Every group
     of figures also says how many answers its percentiles came from (`answers`, `few`)."""
@@ -146,7 +146,7 @@ def no_answer_errors(measured: Samples) -> dict[str, int]:
 
 def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False) -> None:
     """goodput and error_percent, and the 95% interval (`ci`) beside each figure
-    (ecsload.report.intervals): the level's rates and shares, every group's percentiles
+    (ecsload.analysis.intervals): the level's rates and shares, every group's percentiles
     and trend."""
     ok, rps = (level["all"] or {}).get("ok", 0), level["rps"]
     # from req/s, not the rounded seconds: with no error the two are the same figure
@@ -160,7 +160,7 @@ def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False)
         level["ci"] = {"rps": None, "goodput": None, "error_percent": None}
         for group in [level["all"], *level["types"].values()]:
             if group is not None:
-                group["ci"] = dict.fromkeys(("p50", "p95", "p99", "m", "b"))
+                group["ci"] = dict.fromkeys((*HEADLINE_KEYS, "m", "b"))
         return
     level["ci"] = {
         "rps": interval(draws.rps),
@@ -170,7 +170,7 @@ def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False)
     for name, figures in [("", level["all"]), *level["types"].items()]:
         found = draws.groups.get(name)  # none: the group had no answer
         figures["ci"] = (
-            group_intervals(found) if found else dict.fromkeys(("p50", "p95", "p99", "m", "b"))
+            group_intervals(found) if found else dict.fromkeys((*HEADLINE_KEYS, "m", "b"))
         )
 
 
@@ -275,8 +275,8 @@ def probe_summary(
         "errors": len(during) - len(answered),
     }
     times = answered["response_time_ms"]
-    summary.update(percentiles(times, PROBE_PERCENTILES) if len(times) else {})
-    summary["few"] = too_few(len(times), (f"p{p}" for p in PROBE_PERCENTILES))
+    summary.update(percentiles(times, HEADLINE) if len(times) else {})
+    summary["few"] = too_few(len(times), HEADLINE_KEYS)
     return summary
 
 

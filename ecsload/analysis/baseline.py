@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ecsload.run_folder import DocumentError, RunFolder, read_plan, read_summary
 
 if TYPE_CHECKING:
-    from ecsload.report.samples import Samples
+    from ecsload.analysis.samples import Samples
 
 # What the comparison reads of a run's summary.json (docs/summary-json.md has it all).
 SUMMARY_SCHEMA = {
@@ -126,7 +126,7 @@ def check_common_levels(before: tuple[str, Iterable[int]], now: tuple[str, Itera
 def measured_samples(folder: Path, levels: Iterable[int]) -> dict[int, "Samples"]:
     """The measured samples of each level of a run folder (level-USERS/samples.csv), by
     users, read whole; a BaselineError for a level without them or a malformed file."""
-    from ecsload.report.samples import SampleFileError, WrongHeader, read_level
+    from ecsload.analysis.samples import SampleFileError, WrongHeader, read_level
 
     found = {}
     for users in levels:

@@ -1,28 +1,25 @@
-"""The thresholds (`--fail-on`) checked against each level's measured figures, and their table.
+"""The thresholds (`--fail-on`) checked against each level's measured figures.
 
-Every figure is summary.json's (the measured phase only), so the table, the
-JSON and junit.xml say what the tables above them say. A check that could not
-be made has not passed: a figure a level does not have (a type it never sent, no
-probe answer) fails it as "not measured", and so does a latency or throughput
-figure (min, pNN, max, rps) when none of its requests was answered or more than
-MAX_ERROR_PERCENT of them failed: the percentiles are over the answered requests
-only (ecsload.report.stats), which then say little about the service. The
-expressions were checked by the plan (ecsload.values.parse_threshold).
+Every figure is summary.json's (the measured phase only), so thresholds.txt
+(ecsload.report.threshold_table), the JSON and junit.xml say what the tables say. A
+check that could not be made has not passed: a figure a level does not have (a type it
+never sent, no probe answer) fails it as "not measured", and so does a latency or
+throughput figure (min, pNN, max, rps) when none of its requests was answered or more
+than MAX_ERROR_PERCENT (ecsload.vocabulary) of them failed: the percentiles are over the
+answered requests only (ecsload.analysis.stats), which then say little about the
+service. The expressions were checked by the plan (ecsload.values.parse_threshold).
 """
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tabulate import tabulate
-
-from ecsload.report.documents import level_key, level_label
-from ecsload.report.sample_size import MARK, marked
-from ecsload.report.tables import framed, percent
+from ecsload.analysis.documents import level_key, level_label
+from ecsload.analysis.sample_size import marked
+from ecsload.analysis.stats import percent
 from ecsload.values import CAPACITY, PROBE, TOP_LEVEL, Threshold, parse_threshold
+from ecsload.vocabulary import MAX_ERROR_PERCENT
 
 SEARCH_LEVEL = "search"  # a capacity gate's "level": the search's answer, of no one level
-
-MAX_ERROR_PERCENT = 5  # of a figure's requests failed, above which it is "not measured"
 
 
 def unit(metric: str) -> str:
@@ -93,7 +90,7 @@ def trusted(error_percent: float, answered: int, what: str, at: str) -> None:
 
 def few_answers(threshold: Threshold, level: Mapping[str, Any]) -> bool:
     """Whether the percentile a threshold reads came from too few answers to rely on
-    (ecsload.report.sample_size): the check stands, and its row is marked."""
+    (ecsload.analysis.sample_size): the check stands, and its row is marked."""
     metric = threshold.metric.removesuffix("c")
     if not metric.startswith("p") or not metric[1:].isdigit():
         return False
@@ -159,68 +156,3 @@ def failure_text(check: Mapping[str, Any]) -> str:
     if check["measured"] is None:
         return f"not measured ({check['not_measured']}), {limit}"
     return f"measured {check['measured']:.2f}{unit(threshold.metric)}, {limit}"
-
-
-def at_level(check: Mapping[str, Any]) -> str:
-    """The check's level as words: `20 users`, `200/s` (a verdict without labels: users)."""
-    level = check["level"]
-    if check.get("label") or isinstance(level, str):  # a label, or the search's answer
-        return str(check.get("label") or f"the {level}")
-    return f"{level:g} users"
-
-
-def thresholds_table(verdict: Mapping[str, Any]) -> str:
-    """thresholds.txt: one row per threshold and level, its limit, the figure, pass or FAIL."""
-    checks = verdict["thresholds"]
-    failed = sum(not check["passed"] for check in checks)
-    title = (
-        f"Thresholds: all {len(checks)} checks passed"
-        if not failed
-        else f"Thresholds: {failed} of {len(checks)} checks FAILED"
-    )
-    rows = []
-    for check in checks:
-        threshold = parse_threshold(check["expr"])
-        measured = check["measured"]
-        rows.append(
-            [
-                check["expr"],
-                check["level"],
-                f"{threshold.operator} {threshold.limit:g}{unit(threshold.metric)}",
-                "not measured"
-                if measured is None
-                else f"{measured:.2f}{MARK if check.get('few') else ''}",
-                "pass" if check["passed"] else "FAIL",
-            ]
-        )
-    rates = any(str(check.get("label", "")).endswith("/s") for check in checks)
-    headers = ["Threshold", "Rate /s" if rates else "Users", "Limit", "Measured", "Result"]
-    table = tabulate(rows, headers=headers, disable_numparse=True, colalign=("left", "right"))
-    few = [f"{MARK}: a percentile from too few answers to rely on (see the level's table)"]
-    reasons = [
-        f"Not measured: {check['expr']} at {at_level(check)}: {check['not_measured']}"
-        for check in checks
-        if check["measured"] is None
-    ]
-    marked = few if any(c.get("few") for c in checks) else []
-    return "\n".join([framed(title), table, *reasons, *marked])
-
-
-SHORT_FAILURES = 3  # failed checks the terminal's answer names; the rest are in thresholds.txt
-
-
-def thresholds_answer(verdict: Mapping[str, Any]) -> str:
-    """The terminal's answer: the thresholds' title and, when some failed, the first few
-    in a line each (every check is in thresholds.txt)."""
-    checks = verdict["thresholds"]
-    failed = [check for check in checks if not check["passed"]]
-    if not failed:
-        return f"Thresholds: all {len(checks)} checks passed"
-    lines = [f"Thresholds: {len(failed)} of {len(checks)} checks FAILED (thresholds.txt)"]
-    lines += [
-        f"  FAIL {check['expr']} at {at_level(check)}: {failure_text(check)}"
-        for check in failed[:SHORT_FAILURES]
-    ]
-    if len(failed) > SHORT_FAILURES:
-        lines.append(f"  … and {len(failed) - SHORT_FAILURES} more")
-    return "\n".join(lines)

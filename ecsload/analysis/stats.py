@@ -9,10 +9,15 @@ long it waited for nothing, and a fast refusal would pull the percentiles down.
 
 import numpy as np
 
-PERCENTILES = (50, 60, 70, 80, 90, 95, 99)
-PROBE_PERCENTILES = (50, 95, 99)
+from ecsload.vocabulary import PERCENTILES
+
 RATE_LIMITED = 503
 NO_ANSWER = 0  # the status of a request that got no answer
+
+
+def percent(part: int, whole: int) -> float:
+    """`part` as a percentage of `whole` (0 of nothing)."""
+    return 100.0 * part / whole if whole else 0.0
 
 
 def trend(seconds: np.ndarray, response_time_ms: np.ndarray) -> tuple[float, float]:
