@@ -1,5 +1,6 @@
 """Open a page in Debian's headless Chromium with every network request blocked, and say what
-it tried: the requests, console errors, the charts it holds, whether it fits a narrow window.
+it tried: the requests, console errors, the charts it holds, which of its scrolling boxes
+scroll, whether it fits a narrow window.
 
 Playwright for Python drives the system's /usr/bin/chromium (`apt-get install chromium`);
 no browser is downloaded (never `playwright install`).
@@ -34,6 +35,7 @@ class PageVisit:
     charts: int = 0  # <svg> elements inside figure.chart
     title: str = ""
     overflows_narrow: bool = False  # wider than a 420 px window
+    scrolled: list[str] = field(default_factory=list)  # ids of .scroll boxes that scroll at `width`
 
 
 def visit_offline(page_path: Path, screenshot: Path, width: int = 1000) -> PageVisit:
@@ -66,6 +68,10 @@ def visit_offline(page_path: Path, screenshot: Path, width: int = 1000) -> PageV
             visit.title = page.title()
             visit.charts = page.locator("figure.chart svg").count()
             page.screenshot(path=str(screenshot))
+            visit.scrolled = page.evaluate(
+                "[...document.querySelectorAll('.scroll')]"
+                ".filter(box => box.scrollWidth > box.clientWidth).map(box => box.id)"
+            )
             page.set_viewport_size({"width": 420, "height": 900})
             visit.overflows_narrow = page.evaluate(
                 "document.documentElement.scrollWidth > window.innerWidth"

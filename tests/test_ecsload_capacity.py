@@ -61,6 +61,19 @@ def test_a_step_whose_interval_straddles_the_objective_breaks_marginally() -> No
     assert clear.why == "p99 at 400 req/s 71 ms [64, 80.3]"
 
 
+def test_a_percentile_from_too_few_answers_is_marked_with_what_it_needs() -> None:
+    """A type's SLO (whose share of the answers the search cannot plan) from 250 answers:
+    the step stands as a threshold's check does, and its line says the figure is weak."""
+    level = step_level(50, 11.9, (10.1, 25.3))
+    level["types"]["NoOp"] = {**level["all"], "few": ["p95", "p99"]}
+    judged = judge_step(level, ["NoOp.p99<50"])
+    assert judged.held and judged.figures["slo"][0]["few"]
+    assert judged.why == (
+        "NoOp.p99 at 50 req/s 11.9* ms [10.1, 25.3], from too few answers to rely on (p99 1000)"
+    )
+    assert not judge_step(step_level(50, 11.9, (10.1, 25.3)), ["p99<50"]).figures["slo"][0]["few"]
+
+
 def test_dropped_arrivals_break_a_step_whatever_its_latency() -> None:
     dropped = judge_step(step_level(500, 10.0, (8.0, 12.0), errors=20, dropped=20), ["p99<50"])
     assert not dropped.held and dropped.limit == search.ERRORS

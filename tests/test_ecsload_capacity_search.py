@@ -25,6 +25,7 @@ from ecsload.analysis.search import (
     Step,
     bracket,
     decide,
+    settings_for,
     worst_case_steps,
 )
 
@@ -208,3 +209,44 @@ def test_a_confirmation_that_broke_marginally_stands() -> None:
     ]
     stops = Answer(None, (None, 100), SERVICE, once[-1], "broke at the lowest rate", False)
     assert decide(once, SETTINGS) == stops
+
+
+def test_a_step_lasts_long_enough_for_its_slo_percentile_to_rest_on_enough_answers() -> None:
+    """p99 needs 1,000 answers (ecsload.analysis.sample_size), planned with a tenth more: at
+    50/s a 5 s step would bring 250, so it lasts 22 s; from 220/s on, -d's 5 s bring enough.
+    A confirmation is three steps long at its own rate."""
+    settings = settings_for(50, 10_000, 5, 5, ["p99<50", "error%<1"], 2)
+    assert settings.min_answers == 1000
+    assert [settings.seconds_at(rate, GROW) for rate in (50, 100, 200, 220, 400)] == [
+        22, 11, 6, 5, 5,
+    ]  # fmt: skip
+    assert (settings.seconds_at(50, CONFIRM), settings.seconds_at(400, CONFIRM)) == (66, 15)
+    answer, steps = play(edge(380), settings)
+    assert answer.rate is not None and answer.confirmed
+    assert [(s.rate, s.seconds) for s in steps[:4]] == [(50, 22), (100, 11), (200, 6), (400, 5)]
+    assert steps[-1].phase == CONFIRM and steps[-1].seconds == 15
+    assert all(s.rate * s.seconds >= 1100 for s in steps)
+
+
+@pytest.mark.parametrize(
+    ("slo", "probe_rate", "answers", "step"),
+    [
+        (["p95<50"], 2, 200, 5),  # p95: 200 answers
+        (["p99c<50", "p50<10"], 2, 1000, 5),  # corrected: the same answers; the most needed
+        (["error%<1", "rps>10"], 2, 0, 5),  # no percentile: -d alone
+        (["Tasks-Happy-Path.p99<50"], 2, 0, 5),  # a type's share is not planned: marked instead
+        (["probe.p95<10"], 2, 0, 110),  # 200 probe answers at 2/s, a tenth more, every step
+        (["probe.p50<10"], 2, 0, 11),
+    ],
+)
+def test_what_each_step_needs_comes_from_the_slo_s_percentiles(
+    slo: list[str], probe_rate: float, answers: int, step: float
+) -> None:
+    settings = settings_for(50, 1000, 5, 5, slo, probe_rate)
+    assert (settings.min_answers, settings.step_seconds) == (answers, step)
+    assert settings.confirm_seconds == 3 * step
+
+
+def test_without_answers_to_plan_for_every_step_lasts_d_seconds() -> None:
+    _, steps = play(edge(380))
+    assert {s.seconds for s in steps if s.phase != CONFIRM} == {5}

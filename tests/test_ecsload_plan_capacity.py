@@ -40,7 +40,8 @@ def test_a_search_s_settings_are_saved_with_its_first_step(tmp_path: Path) -> No
     decided = run_module("capacity", "next", shell["RUN_DIR"], env=command_env())
     assert decided.returncode == 0, decided.stderr
     rate, seconds, repeat, index, _at_most = decided.stdout.split()  # bash's `read`
-    assert (rate, seconds, repeat, index) == ("100", "5", "1", "1")
+    # p99 needs 1,000 answers: at 100/s its first step lasts 11 s, not -d's 5 (docs/capacity.md)
+    assert (rate, seconds, repeat, index) == ("100", "11", "1", "1")
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,14 @@ def test_a_search_s_settings_are_saved_with_its_first_step(tmp_path: Path) -> No
         (("--slo", "p99<50", "--fail-on", "p99<50"), 2,
          "with capacity, --fail-on gates the answer only (capacity>=R)"),
         (("--slo", "p99<50", "--resolution", "0"), 2, "'0' is not a positive number"),
-        (("--slo", "p99<50", "-d", "300"), 2, "confirmation step (900 s"),
+        (("--slo", "p99<50", "-d", "300"), 2, "confirmation step (900 s: 3x -d, and"),
+        (("--slo", "p99<50", "--min-rate", "5", "-t", "600"), 2,
+         "confirmation step (660 s: 3x the 220 s a step at --min-rate 5 needs for 1,000 "
+         "answers, and the warmup) must fit under a level's time cap (-t 600 s): raise -t or "
+         "--min-rate"),
+        (("--slo", "probe.p99<50", "--probe-rate", "1", "-t", "600"), 2,
+         "confirmation step (3300 s: 3x the 1100 s a step needs for the probe's answers at "
+         "--probe-rate, and the warmup)"),
         (("--slo", "p99<50", "--master"), 2, "master does not go with capacity|--processes N"),
     ],
 )  # fmt: skip

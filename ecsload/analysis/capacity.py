@@ -39,10 +39,12 @@ from typing import Any
 from ecsload.analysis import search
 from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT, generator_busy
 from ecsload.analysis.omission import ACHIEVED_PERCENT
+from ecsload.analysis.sample_size import MARK, needs_text
 from ecsload.analysis.thresholds import (
     NotMeasured,
     check_thresholds,
     failure_text,
+    few_answers,
     measured_value,
     unit,
 )
@@ -180,6 +182,7 @@ def slo_check(threshold: Threshold, level: Mapping[str, Any]) -> dict[str, Any]:
         "interval": ci,
         "held": held,
         "marginal": not held and threshold.holds(best),
+        "few": few_answers(threshold, level),
     }
 
 
@@ -189,7 +192,9 @@ def number(value: float) -> str:
 
 
 def check_text(check: Mapping[str, Any], rate: float) -> str:
-    """`p99 at 390 req/s 71.2 ms [64.0, 80.3]`, or why it was not measured."""
+    """`p99 at 390 req/s 71.2 ms [64.0, 80.3]`, or why it was not measured; a percentile from
+    too few answers marked, with what it needs (a type's SLO: the search cannot plan its
+    share of the answers, ecsload.analysis.search.settings_for)."""
     threshold = parse_threshold(check["expr"])
     subject = check["expr"].split(threshold.operator)[0]
     if check["measured"] is None:
@@ -197,9 +202,13 @@ def check_text(check: Mapping[str, Any], rate: float) -> str:
     u = unit(threshold.metric).strip()
     ci = check["interval"]
     shown = f" [{number(ci[0])}, {number(ci[1])}]" if ci else ""
-    text = f"{subject} at {rate:g} req/s {number(check['measured'])} {u}{shown}"
+    few = MARK if check.get("few") else ""
+    text = f"{subject} at {rate:g} req/s {number(check['measured'])}{few} {u}{shown}"
     if check["marginal"]:
         text += f", its interval across {threshold.limit:g} {u}"
+    if few:
+        needs = needs_text([threshold.metric.removesuffix("c")])
+        text += f", from too few answers to rely on ({needs})"
     return text
 
 

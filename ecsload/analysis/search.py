@@ -6,6 +6,10 @@ arrival-rate level judged elsewhere (ecsload.analysis.capacity.judge_step): it *
 the SLO or broke it, and a break is *marginal* when the SLO figure's interval
 straddled the objective (the step could have gone either way).
 
+Each step lasts `step_seconds` or, at a rate too low for its SLO's percentile to rest
+on enough answers (ecsload.analysis.sample_size: p99 needs 1,000), as long as that
+takes (`Settings.seconds_at`); a confirmation CONFIRM_FACTOR times as long.
+
 1. Grow: from `min_rate`, each step GROWTH times the last that held (at most
    `max_rate`), until one breaks.
 2. Bisect: between the highest rate that held below the lowest that broke (`lo`)
@@ -28,9 +32,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ecsload.analysis.sample_size import answers_needed
+from ecsload.values import PROBE, parse_threshold
+
 GROWTH = 2.0
 CONFIRM_FACTOR = 3  # the confirmation step is this many times as long as a step
 MAX_STEPS = 24
+ANSWER_MARGIN = 1.1  # a step plans this many times the answers it needs: errors, its edges
 
 SERVICE = "service"
 ERRORS = "errors"
@@ -51,6 +59,48 @@ class Settings:
     resolution_percent: float
     step_seconds: float
     confirm_seconds: float
+    min_answers: int = 0  # answers (of every request) each step's SLO percentiles need
+
+    def seconds_at(self, rate: int, phase: str) -> float:
+        """A step's seconds at `rate`: `step_seconds`, or long enough for `min_answers`
+        answers at `rate` (ANSWER_MARGIN more) when that is longer; a confirmation
+        CONFIRM_FACTOR times that, and at least `confirm_seconds`."""
+        step = max(self.step_seconds, seconds_for(self.min_answers, rate))
+        return max(self.confirm_seconds, CONFIRM_FACTOR * step) if phase == CONFIRM else step
+
+
+def seconds_for(answers: int, rate: float) -> int:
+    """Whole seconds in which `rate` requests/s bring `answers` answers, ANSWER_MARGIN more."""
+    return math.ceil(round(ANSWER_MARGIN * answers / rate, 6))
+
+
+def settings_for(
+    min_rate: int,
+    max_rate: int,
+    resolution_percent: float,
+    step_seconds: float,
+    slo: Sequence[str],
+    probe_rate: float,
+) -> Settings:
+    """A search's Settings from its plan. An SLO percentile over every request (p99, p99c)
+    sets `min_answers`; one of the probe, sent at `probe_rate` whatever the step's rate,
+    sets the least seconds of every step. One of a request type (its share of the arrivals
+    is the traffic model's) is not planned for: the step's line marks it when its answers
+    were too few (ecsload.analysis.capacity.check_text)."""
+    min_answers, least = 0, step_seconds
+    for text in slo:
+        threshold = parse_threshold(text)
+        metric = threshold.metric.removesuffix("c")
+        if not (metric.startswith("p") and metric[1:].isdigit()):
+            continue
+        needed = answers_needed(float(metric[1:]))
+        if threshold.scope is None:
+            min_answers = max(min_answers, needed)
+        elif threshold.scope == PROBE and probe_rate > 0:
+            least = max(least, seconds_for(needed, probe_rate))
+    return Settings(
+        min_rate, max_rate, resolution_percent, least, least * CONFIRM_FACTOR, min_answers
+    )
 
 
 @dataclass(frozen=True)
@@ -122,10 +172,10 @@ def needs_retest(step: Step, steps: Sequence[Step]) -> bool:
 def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
     """The next step, or the answer."""
     if not steps:
-        return Next(settings.min_rate, settings.step_seconds, GROW)
+        return Next(settings.min_rate, settings.seconds_at(settings.min_rate, GROW), GROW)
     last = steps[-1]
     if needs_retest(last, steps) and len(steps) < MAX_STEPS:
-        return Next(last.rate, settings.step_seconds, RETEST)
+        return Next(last.rate, settings.seconds_at(last.rate, RETEST), RETEST)
     lo, hi = bracket(steps)
     results = latest(steps)
     if lo is None:
@@ -145,12 +195,13 @@ def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
         return answer(lo, hi, results, f"stopped after {MAX_STEPS} steps", confirmed=False)
     if hi is None:
         if lo >= settings.max_rate:
-            return Next(lo, settings.confirm_seconds, CONFIRM)
-        return Next(min(settings.max_rate, round(lo * GROWTH)), settings.step_seconds, GROW)
+            return Next(lo, settings.seconds_at(lo, CONFIRM), CONFIRM)
+        rate = min(settings.max_rate, round(lo * GROWTH))
+        return Next(rate, settings.seconds_at(rate, GROW), GROW)
     if within(lo, hi, settings):
-        return Next(lo, settings.confirm_seconds, CONFIRM)
+        return Next(lo, settings.seconds_at(lo, CONFIRM), CONFIRM)
     middle = min(max(round(math.sqrt(lo * hi)), lo + 1), hi - 1)
-    return Next(middle, settings.step_seconds, BISECT)
+    return Next(middle, settings.seconds_at(middle, BISECT), BISECT)
 
 
 def answer(

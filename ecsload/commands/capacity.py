@@ -52,13 +52,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def settings_of(plan: PlanDocument) -> search.Settings:
-    seconds = float(plan.get("level_seconds") or 0)
-    return search.Settings(
+    return search.settings_for(
         plan["min_rate"],
         plan["max_rate"],
         plan["resolution"],
-        seconds,
-        seconds * search.CONFIRM_FACTOR,
+        float(plan.get("level_seconds") or 0),
+        plan["slo"],
+        float(plan.get("probe_rate") or 0),
     )
 
 

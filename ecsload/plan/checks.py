@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ecsload.analysis.baseline import BaselineError, check_baseline
-from ecsload.analysis.search import CONFIRM_FACTOR
+from ecsload.analysis.search import CONFIRM, CONFIRM_FACTOR, GROW, settings_for
 from ecsload.cli import UserError
 from ecsload.exits import EXIT_USAGE
 from ecsload.history_location import Reference, parse_reference
@@ -89,16 +89,40 @@ def resolve_search(values: dict[str, Any], sources: Mapping[str, str], search: b
             )
     if not values["level_seconds"]:
         values["level_seconds"] = STEP_SECONDS
-    confirm = values["level_seconds"] * CONFIRM_FACTOR + values["warmup"]
-    if confirm >= values["level_time_cap"]:
-        raise UserError(
-            f"the search's confirmation step ({confirm:g} s: {CONFIRM_FACTOR}x -d, and the "
-            f"warmup) must fit under a level's time cap (-t {values['level_time_cap']} s): "
-            "raise -t or lower -d",
-            EXIT_USAGE,
-        )
+    check_longest_step(values)
     values["number_of_requests"] = 0
     values["rates"] = [values["min_rate"]]
+
+
+def check_longest_step(values: Mapping[str, Any]) -> None:
+    """The search's longest step, its confirmation at --min-rate (steps there last longest
+    when the SLO's percentile needs more answers than -d seconds bring), must fit under a
+    level's time cap."""
+    settings = settings_for(
+        values["min_rate"], values["max_rate"], values["resolution"], values["level_seconds"],
+        values["slo"], values["probe_rate"],
+    )  # fmt: skip
+    step = settings.seconds_at(values["min_rate"], GROW)
+    confirm = settings.seconds_at(values["min_rate"], CONFIRM) + values["warmup"]
+    if confirm < values["level_time_cap"]:
+        return
+    if step == values["level_seconds"]:
+        why, remedy = "-d", "lower -d"
+    elif settings.step_seconds > values["level_seconds"]:
+        why = f"the {step:g} s a step needs for the probe's answers at --probe-rate"
+        remedy = "--probe-rate"
+    else:
+        why = (
+            f"the {step:g} s a step at --min-rate {values['min_rate']} needs for "
+            f"{settings.min_answers:,} answers"
+        )
+        remedy = "--min-rate"
+    raise UserError(
+        f"the search's confirmation step ({confirm:g} s: {CONFIRM_FACTOR}x {why}, and the "
+        f"warmup) must fit under a level's time cap (-t {values['level_time_cap']} s): "
+        f"raise -t or {remedy}",
+        EXIT_USAGE,
+    )
 
 
 # An IPv4 address in inet_aton's legacy forms (one to four parts, decimal, octal or hex);
