@@ -148,6 +148,11 @@ def test_the_answer_line() -> None:
     )
     low = search.Answer(None, (None, 50), search.SERVICE, broke, "broke", False)
     assert answer_text(low, ["p99<50"], 1000, 50).startswith("Capacity: below 50 req/s")
+    weak = search.Answer(100, (100, None), search.MAX_RATE, None, "confirmed", True, few=True)
+    assert answer_text(weak, ["NoOp.p99<50"], 100, 50) == (
+        "Capacity: at least 100 req/s with NoOp.p99<50 ms*, held up to --max-rate 100 "
+        "(limited by: max-rate); * read from too few answers to rely on at 100 req/s"
+    )
 
 
 def test_the_search_path_as_a_table() -> None:
@@ -167,3 +172,5 @@ def test_the_search_path_as_a_table() -> None:
         [1, "grow", 200, "200", "5", "20 [15, 31]", "held", ""],
         [2, "grow", 400, "390", "5", "71 [64, 80.3]", "broke: the service", broke.why],
     ]
+    steps[0]["figures"]["slo"][0]["few"] = True  # from too few answers: marked
+    assert search_grid({"slo": ["p99<50"], "steps": steps})["tabular_data"][0][5] == "20* [15, 31]"

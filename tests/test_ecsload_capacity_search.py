@@ -250,3 +250,17 @@ def test_what_each_step_needs_comes_from_the_slo_s_percentiles(
 def test_without_answers_to_plan_for_every_step_lasts_d_seconds() -> None:
     _, steps = play(edge(380))
     assert {s.seconds for s in steps if s.phase != CONFIRM} == {5}
+
+
+def test_an_answer_whose_own_step_read_too_few_answers_says_so() -> None:
+    """A type's SLO, whose answers the search cannot plan: the answer's result step (its
+    confirmation) is the one that counts, not the steps before it."""
+
+    def outcome(step: Next, steps: list[Step]) -> Step:
+        held = step.rate <= 380
+        few = step.phase == CONFIRM if held else False
+        return Step(step.rate, step.seconds, step.phase, held, None if held else SERVICE, few=few)
+
+    answer, _ = play(outcome)
+    assert answer.confirmed and answer.few
+    assert not play(edge(380))[0].few

@@ -317,6 +317,9 @@ def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_ra
         )
     lo, hi = answer.interval
     confirmed = "" if answer.confirmed else f" (not confirmed: {answer.stopped})"
+    if answer.few:  # a type's percentile: the search could not plan its answers
+        objective += MARK
+        confirmed += f"; {MARK} read from too few answers to rely on at {answer.rate} req/s"
     if answer.limited_by == search.MAX_RATE:
         return (
             f"Capacity: at least {answer.rate} req/s with {objective}, held up to --max-rate "
@@ -351,7 +354,8 @@ def search_grid(found: Mapping[str, Any]) -> dict[str, Any]:
                 continue
             ci = check.get("interval")
             shown = f" [{number(ci[0])}, {number(ci[1])}]" if ci else ""
-            row.append(f"{number(check['measured'])}{shown}")
+            few = MARK if check.get("few") else ""
+            row.append(f"{number(check['measured'])}{few}{shown}")
         row.append("held" if step["held"] else f"broke: {LIMIT_WORDS[step['limit']]}")
         row.append("" if step["held"] else step["why"])
         rows.append(row)

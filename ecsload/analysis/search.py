@@ -114,6 +114,7 @@ class Step:
     limit: str | None = None  # a broken step's: SERVICE, ERRORS or GENERATOR
     marginal: bool = False  # broke with the SLO figure's interval across the objective
     why: str = ""
+    few: bool = False  # an SLO percentile from too few answers to rely on (a type's)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ class Next:
 @dataclass(frozen=True)
 class Answer:
     """The search's answer: `rate` (None: even min_rate broke) in [lo, hi] (hi None: it held
-    to max_rate), what limited it, the step that set the limit, and why the search stopped."""
+    to max_rate), what limited it, the step that set the limit, and why the search stopped;
+    `few`: the answer's own step read an SLO percentile from too few answers."""
 
     rate: int | None
     interval: tuple[int | None, int | None]
@@ -136,6 +138,7 @@ class Answer:
     limiting_step: Step | None
     stopped: str
     confirmed: bool
+    few: bool = False
 
 
 def latest(steps: Sequence[Step]) -> dict[int, Step]:
@@ -207,10 +210,11 @@ def decide(steps: Sequence[Step], settings: Settings) -> Next | Answer:
 def answer(
     lo: int, hi: int | None, results: dict[int, Step], stopped: str, confirmed: bool
 ) -> Answer:
+    few = results[lo].few
     if hi is None:
-        return Answer(lo, (lo, None), MAX_RATE, None, stopped, confirmed)
+        return Answer(lo, (lo, None), MAX_RATE, None, stopped, confirmed, few)
     broken = results[hi]
-    return Answer(lo, (lo, hi), broken.limit or SERVICE, broken, stopped, confirmed)
+    return Answer(lo, (lo, hi), broken.limit or SERVICE, broken, stopped, confirmed, few)
 
 
 def worst_case_steps(settings: Settings) -> int:

@@ -41,7 +41,7 @@ from ecsload.run_folder import (
 )
 
 PROG = "python -m ecsload.commands.capacity"
-STEP_KEYS = ("rate", "seconds", "phase", "held", "limit", "marginal", "why")
+STEP_KEYS = ("rate", "seconds", "phase", "held", "limit", "marginal", "why", "few")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -90,6 +90,7 @@ def judged(
         "limit": verdict.limit,
         "marginal": verdict.marginal,
         "why": verdict.why,
+        "few": any(check.get("few") for check in verdict.figures["slo"]),
         "figures": verdict.figures,
     }
 
