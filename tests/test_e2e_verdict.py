@@ -7,6 +7,7 @@ all runs are of the same endpoint; the slowed target is the same stand-in with
 POST /tasks taking 40 ms more. junit.xml is read with junitparser, as CI does.
 """
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -140,9 +141,11 @@ def test_the_same_target_again_is_the_same_everywhere(
     assert set(verdicts.values()) == {"same"}, verdicts
     assert [level["users"] for level in comparison["levels"]] == [10, 20]
     assert comparison["verdict"] == "same"
-    answer = f"Comparison with the baseline {baseline[1]}: same (comparison.txt)"
-    assert answer in result.stdout.splitlines()
-    assert answer.removesuffix(" (comparison.txt)") in (run_dir / "comparison.txt").read_text()
+    answer = f"Comparison with the baseline {baseline[1]}: same"
+    [line] = [line for line in result.stdout.splitlines() if line.startswith(answer)]
+    assert re.fullmatch(r" \(could see: p95 ±[\d.]+%, goodput ±[\d.]+%; comparison.txt\)",
+                        line.removeprefix(answer)), line  # fmt: skip
+    assert answer in (run_dir / "comparison.txt").read_text()
 
 
 def test_a_slower_target_is_slower_for_the_slowed_types_and_exits_7(

@@ -28,7 +28,7 @@ from ecsload.analysis.comparison import (
 )
 from ecsload.analysis.samples import Samples
 from ecsload.history import windows
-from ecsload.report.comparison_text import comparison_table
+from ecsload.report.comparison_text import comparison_answer, comparison_table
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
 
@@ -275,6 +275,23 @@ def test_the_table_says_what_changed_and_what_it_could_see(compared: Callable[..
     )
     assert "NOTE: the load generator was busy over 85% at 10 users" in table
     assert max(map(len, table.splitlines())) <= 100
+
+
+def test_the_terminal_s_answer_says_the_least_it_could_see_across_levels() -> None:
+    """The answer that replaces the table with -q: its title, then the widest p95 and
+    goodput changes any level could have missed, so `same` says how same."""
+    comparison = {
+        "levels": [
+            {"could_see": {"p95": 12.0, "goodput": 30.5, "error_percent": 1.0}},
+            {"could_see": {"p95": 21.2, "goodput": 9.0}},
+            {"could_see": {}},  # too few windows to see anything
+        ]
+    }
+    assert comparison_answer(comparison, "Comparison with the baseline A: same", "c.txt") == (
+        "Comparison with the baseline A: same (could see: p95 ±21.2%, goodput ±30.5%; c.txt)"
+    )
+    nothing = {"levels": [{"could_see": {}}]}
+    assert comparison_answer(nothing, "T: not judged", "c.txt") == "T: not judged (c.txt)"
 
 
 def test_levels_in_one_run_only_are_listed_not_judged() -> None:

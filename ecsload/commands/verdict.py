@@ -48,7 +48,11 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
-from ecsload.report.comparison_text import busy_generator_levels, comparison_table
+from ecsload.report.comparison_text import (
+    busy_generator_levels,
+    comparison_answer,
+    comparison_table,
+)
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
 from ecsload.report.tables import headline
@@ -172,7 +176,8 @@ def judge_against_baseline(run: RunFolder, plan: PlanDocument, summary: SummaryD
         )
     saved(lambda: write_comparison(run.comparison, comparison))
     text = comparison_table(comparison)
-    publish(run.comparison_text, text, f"{headline(text)} ({run.comparison_text.name})")
+    answer = comparison_answer(comparison, headline(text), run.comparison_text.name)
+    publish(run.comparison_text, text, answer)
     return str(comparison["verdict"])
 
 

@@ -54,6 +54,19 @@ def level_name(level: Mapping[str, Any]) -> str:
     return f"{level['users']} {level.get('unit', 'users')}"
 
 
+def comparison_answer(comparison: Mapping[str, Any], title: str, file_name: str) -> str:
+    """The terminal's answer (-q and the default): comparison.txt's title, and how small a
+    change it could have seen at its least sensitive level, so that a `same` never reads
+    as more than it is: `…: same (could see: p95 ±21%, goodput ±26%; comparison.txt)`."""
+    widest: dict[str, float] = {}
+    for level in comparison["levels"]:
+        for key in ("p95", "goodput"):
+            if key in level["could_see"]:
+                widest[key] = max(widest.get(key, 0.0), level["could_see"][key])
+    seen = ", ".join(f"{key} ±{value:g}%" for key, value in widest.items())
+    return f"{title} ({f'could see: {seen}; ' if seen else ''}{file_name})"
+
+
 def level_line(level: Mapping[str, Any]) -> str:
     """`At 10 users: goodput 200→120 -40% OK/s, errors 0.0→0.0%; could see: p95 ±12%,
     goodput ±9%, errors ±1 points`, and for a level a run measured once the drift floor
