@@ -16,7 +16,7 @@ from typing import Any
 from locust import between, constant, events, task
 
 from ecsload.api import API_ROOT
-from ecsload.model import PACED_WAIT_SECONDS, USER_WEIGHTS
+from ecsload.model import ARRIVAL_WEIGHTS, PACED_WAIT_SECONDS, TASK_WEIGHTS, USER_WEIGHTS
 from ecsload.plugin import level
 from ecsload.plugin.options import LevelOptions, level_options
 from ecsload.plugin.users import ArrivalUser, ECSUser, TaskTemplate, model_request, task_deck
@@ -75,9 +75,9 @@ class TasksUser(ECSUser):
     weight = USER_WEIGHTS["TasksUser"]
     wait_time = constant(0)
     templates = (
-        TaskTemplate("Happy-Path", 80, 201, happy_path),
-        TaskTemplate("Image-Not-Found", 10, 404, image_not_found),
-        TaskTemplate("Bad-Request-Body", 10, 400, bad_request_body),
+        TaskTemplate("Happy-Path", TASK_WEIGHTS["Happy-Path"], 201, happy_path),
+        TaskTemplate("Image-Not-Found", TASK_WEIGHTS["Image-Not-Found"], 404, image_not_found),
+        TaskTemplate("Bad-Request-Body", TASK_WEIGHTS["Bad-Request-Body"], 400, bad_request_body),
     )
 
     def on_start(self) -> None:
@@ -90,15 +90,14 @@ class TasksUser(ECSUser):
 
 
 class ModelArrivals(ArrivalUser):
-    """The model's requests as arrivals: a paced kind's weight x 100, a task template's weight
-    x the tasks' weight (NoOp 500, ..., Tasks-Happy-Path 75 x 80 = 6000)."""
+    """The model's requests as arrivals, each type as often as ecsload.model.ARRIVAL_WEIGHTS
+    says (NoOp 500, ..., Tasks-Happy-Path 75 x 80 = 6000): the capacity search plans its
+    steps' answers from the same weights."""
 
     def on_start(self) -> None:
         paced = (NoOpUser, VersionUser, QuickHealthUser, SlowHealthUser)
         tasks = task_deck(TasksUser.templates, self.environment.parsed_options)
         by_name = {request.name: request for request in tasks}
         self.requests = [kind.request for kind in paced] + list(by_name.values())
-        self.weights = [kind.weight * 100 for kind in paced] + [
-            TasksUser.weight * template.weight for template in TasksUser.templates
-        ]
+        self.weights = [ARRIVAL_WEIGHTS[request.name] for request in self.requests]
         self.cumulative = list(itertools.accumulate(self.weights))

@@ -19,6 +19,18 @@ USER_WEIGHTS = {
 PACED_WAIT_SECONDS = (0.5, 1.0)  # the wait between requests of the paced kinds (uniform)
 PACED_TYPES = ("NoOp", "Version", "Health-Check-Quick", "Health-Check-Slow")  # their requests
 PACED_KINDS = ("NoOpUser", "VersionUser", "QuickHealthUser", "SlowHealthUser")  # those kinds
+TASK_WEIGHTS = {  # a TasksUser's requests, by template (their types: Tasks-NAME), out of 100
+    "Happy-Path": 80,
+    "Image-Not-Found": 10,
+    "Bad-Request-Body": 10,
+}
+# An arrival-rate level's requests by type (the locustfile's ModelArrivals): a paced kind's
+# weight x 100, a task template's weight x the tasks' weight, so the open model sends the
+# closed model's mix of kinds (NoOp 500 of 10,000: 5%; Tasks-Happy-Path 6,000: 60%).
+ARRIVAL_WEIGHTS = {
+    **{name: USER_WEIGHTS[kind] * 100 for name, kind in zip(PACED_TYPES, PACED_KINDS, strict=True)},
+    **{f"Tasks-{name}": USER_WEIGHTS["TasksUser"] * w for name, w in TASK_WEIGHTS.items()},
+}
 MIN_IN_FLIGHT = 100  # the default cap on an arrival-rate level's requests in flight, at least
 STALL_ROOM_SECONDS = 1.5  # ... and room for this long a stall's arrivals at the top rate
 

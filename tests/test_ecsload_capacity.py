@@ -62,8 +62,8 @@ def test_a_step_whose_interval_straddles_the_objective_breaks_marginally() -> No
 
 
 def test_a_percentile_from_too_few_answers_is_marked_with_what_it_needs() -> None:
-    """A type's SLO (whose share of the answers the search cannot plan) from 250 answers:
-    the step stands as a threshold's check does, and its line says the figure is weak."""
+    """A type's p99 from fewer answers than its step planned for (errors took them): the
+    step stands as a threshold's check does, and its line says the figure is weak."""
     level = step_level(50, 11.9, (10.1, 25.3))
     level["types"]["NoOp"] = {**level["all"], "few": ["p95", "p99"]}
     judged = judge_step(level, ["NoOp.p99<50"])

@@ -28,6 +28,7 @@ from ecsload.analysis.search import (
     settings_for,
     worst_case_steps,
 )
+from ecsload.model import ARRIVAL_WEIGHTS, REQUEST_TYPES
 
 SETTINGS = Settings(
     min_rate=50, max_rate=10_000, resolution_percent=5, step_seconds=5, confirm_seconds=15
@@ -216,7 +217,7 @@ def test_a_step_lasts_long_enough_for_its_slo_percentile_to_rest_on_enough_answe
     50/s a 5 s step would bring 250, so it lasts 22 s; from 220/s on, -d's 5 s bring enough.
     A confirmation is three steps long at its own rate."""
     settings = settings_for(50, 10_000, 5, 5, ["p99<50", "error%<1"], 2)
-    assert settings.min_answers == 1000
+    assert settings.min_requests == 1000
     assert [settings.seconds_at(rate, GROW) for rate in (50, 100, 200, 220, 400)] == [
         22, 11, 6, 5, 5,
     ]  # fmt: skip
@@ -229,21 +230,22 @@ def test_a_step_lasts_long_enough_for_its_slo_percentile_to_rest_on_enough_answe
 
 
 @pytest.mark.parametrize(
-    ("slo", "probe_rate", "answers", "step"),
+    ("slo", "probe_rate", "requests", "step"),
     [
         (["p95<50"], 2, 200, 5),  # p95: 200 answers
         (["p99c<50", "p50<10"], 2, 1000, 5),  # corrected: the same answers; the most needed
         (["error%<1", "rps>10"], 2, 0, 5),  # no percentile: -d alone
-        (["Tasks-Happy-Path.p99<50"], 2, 0, 5),  # a type's share is not planned: marked instead
+        (["Tasks-Happy-Path.p99<50"], 2, 1667, 5),  # 60% of the arrivals: 1,000 of 1,667
+        (["NoOp.p99<50", "p99<50"], 2, 20_000, 5),  # 5%: 20 times as many requests
         (["probe.p95<10"], 2, 0, 110),  # 200 probe answers at 2/s, a tenth more, every step
         (["probe.p50<10"], 2, 0, 11),
     ],
 )
 def test_what_each_step_needs_comes_from_the_slo_s_percentiles(
-    slo: list[str], probe_rate: float, answers: int, step: float
+    slo: list[str], probe_rate: float, requests: int, step: float
 ) -> None:
     settings = settings_for(50, 1000, 5, 5, slo, probe_rate)
-    assert (settings.min_answers, settings.step_seconds) == (answers, step)
+    assert (settings.min_requests, settings.step_seconds) == (requests, step)
     assert settings.confirm_seconds == 3 * step
 
 
@@ -253,7 +255,7 @@ def test_without_answers_to_plan_for_every_step_lasts_d_seconds() -> None:
 
 
 def test_an_answer_whose_own_step_read_too_few_answers_says_so() -> None:
-    """A type's SLO, whose answers the search cannot plan: the answer's result step (its
+    """Errors took some of the answers a step planned for: the answer's result step (its
     confirmation) is the one that counts, not the steps before it."""
 
     def outcome(step: Next, steps: list[Step]) -> Step:
@@ -264,3 +266,12 @@ def test_an_answer_whose_own_step_read_too_few_answers_says_so() -> None:
     answer, _ = play(outcome)
     assert answer.confirmed and answer.few
     assert not play(edge(380))[0].few
+
+
+def test_the_arrival_weights_name_every_request_type_with_the_model_s_mix() -> None:
+    """The search plans a type's answers from these weights, and the locustfile's arrivals
+    send by them (ModelArrivals): every request type, the closed model's mix of kinds."""
+    total = sum(ARRIVAL_WEIGHTS.values())
+    assert set(ARRIVAL_WEIGHTS) == set(REQUEST_TYPES)
+    assert ARRIVAL_WEIGHTS["NoOp"] / total == 0.05
+    assert ARRIVAL_WEIGHTS["Tasks-Happy-Path"] / total == 0.6

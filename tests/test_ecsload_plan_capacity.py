@@ -60,9 +60,12 @@ def test_a_search_s_settings_are_saved_with_its_first_step(tmp_path: Path) -> No
         (("--slo", "p99<50", "--resolution", "0"), 2, "'0' is not a positive number"),
         (("--slo", "p99<50", "-d", "300"), 2, "confirmation step (900 s: 3x -d, and"),
         (("--slo", "p99<50", "--min-rate", "5", "-t", "600"), 2,
-         "confirmation step (660 s: 3x the 220 s a step at --min-rate 5 needs for 1,000 "
-         "answers, and the warmup) must fit under a level's time cap (-t 600 s): raise -t or "
-         "--min-rate"),
+         "confirmation step (660 s: 3x the 220 s a step at --min-rate 5 needs to send 1,000 "
+         "requests for its percentile's answers, and the warmup) must fit under a level's time "
+         "cap (-t 600 s): raise -t or --min-rate"),
+        (("--slo", "NoOp.p99<50"), 2,  # NoOp is 5% of the arrivals: 20,000 requests a step
+         "confirmation step (1320 s: 3x the 440 s a step at --min-rate 50 needs to send "
+         "20,000 requests"),
         (("--slo", "probe.p99<50", "--probe-rate", "1", "-t", "600"), 2,
          "confirmation step (3300 s: 3x the 1100 s a step needs for the probe's answers at "
          "--probe-rate, and the warmup)"),

@@ -193,8 +193,8 @@ def number(value: float) -> str:
 
 def check_text(check: Mapping[str, Any], rate: float) -> str:
     """`p99 at 390 req/s 71.2 ms [64.0, 80.3]`, or why it was not measured; a percentile from
-    too few answers marked, with what it needs (a type's SLO: the search cannot plan its
-    share of the answers, ecsload.analysis.search.settings_for)."""
+    too few answers (errors took some of those its step planned for) marked, with what it
+    needs."""
     threshold = parse_threshold(check["expr"])
     subject = check["expr"].split(threshold.operator)[0]
     if check["measured"] is None:
@@ -317,7 +317,7 @@ def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_ra
         )
     lo, hi = answer.interval
     confirmed = "" if answer.confirmed else f" (not confirmed: {answer.stopped})"
-    if answer.few:  # a type's percentile: the search could not plan its answers
+    if answer.few:  # errors took some of the answers its step planned for
         objective += MARK
         confirmed += f"; {MARK} read from too few answers to rely on at {answer.rate} req/s"
     if answer.limited_by == search.MAX_RATE:

@@ -7,8 +7,9 @@ the SLO or broke it, and a break is *marginal* when the SLO figure's interval
 straddled the objective (the step could have gone either way).
 
 Each step lasts `step_seconds` or, at a rate too low for its SLO's percentile to rest
-on enough answers (ecsload.analysis.sample_size: p99 needs 1,000), as long as that
-takes (`Settings.seconds_at`); a confirmation CONFIRM_FACTOR times as long.
+on enough answers (ecsload.analysis.sample_size: p99 needs 1,000; of a request type, its
+share of the arrivals brings them), as long as that takes (`Settings.seconds_at`); a
+confirmation CONFIRM_FACTOR times as long.
 
 1. Grow: from `min_rate`, each step GROWTH times the last that held (at most
    `max_rate`), until one breaks.
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ecsload.analysis.sample_size import answers_needed
+from ecsload.model import ARRIVAL_WEIGHTS
 from ecsload.values import PROBE, parse_threshold
 
 GROWTH = 2.0
@@ -59,19 +61,19 @@ class Settings:
     resolution_percent: float
     step_seconds: float
     confirm_seconds: float
-    min_answers: int = 0  # answers (of every request) each step's SLO percentiles need
+    min_requests: int = 0  # each step sends, for its SLO percentiles' answers
 
     def seconds_at(self, rate: int, phase: str) -> float:
-        """A step's seconds at `rate`: `step_seconds`, or long enough for `min_answers`
-        answers at `rate` (ANSWER_MARGIN more) when that is longer; a confirmation
-        CONFIRM_FACTOR times that, and at least `confirm_seconds`."""
-        step = max(self.step_seconds, seconds_for(self.min_answers, rate))
+        """A step's seconds at `rate`: `step_seconds`, or long enough to send `min_requests`
+        at `rate` (ANSWER_MARGIN more) when that is longer; a confirmation CONFIRM_FACTOR
+        times that, and at least `confirm_seconds`."""
+        step = max(self.step_seconds, seconds_for(self.min_requests, rate))
         return max(self.confirm_seconds, CONFIRM_FACTOR * step) if phase == CONFIRM else step
 
 
-def seconds_for(answers: int, rate: float) -> int:
-    """Whole seconds in which `rate` requests/s bring `answers` answers, ANSWER_MARGIN more."""
-    return math.ceil(round(ANSWER_MARGIN * answers / rate, 6))
+def seconds_for(requests: int, rate: float) -> int:
+    """Whole seconds in which `rate` requests/s send `requests`, ANSWER_MARGIN more."""
+    return math.ceil(round(ANSWER_MARGIN * requests / rate, 6))
 
 
 def settings_for(
@@ -82,24 +84,29 @@ def settings_for(
     slo: Sequence[str],
     probe_rate: float,
 ) -> Settings:
-    """A search's Settings from its plan. An SLO percentile over every request (p99, p99c)
-    sets `min_answers`; one of the probe, sent at `probe_rate` whatever the step's rate,
-    sets the least seconds of every step. One of a request type (its share of the arrivals
-    is the traffic model's) is not planned for: the step's line marks it when its answers
-    were too few (ecsload.analysis.capacity.check_text)."""
-    min_answers, least = 0, step_seconds
+    """A search's Settings from its plan. An SLO percentile sets `min_requests`: its
+    answers (p99, p99c: 1,000) over every request, or over a request type's share of the
+    arrivals (ecsload.model.ARRIVAL_WEIGHTS: NoOp's 5% need 20 times as many requests).
+    One of the probe, sent at `probe_rate` whatever the step's rate, sets the least
+    seconds of every step. A step's answers can still fall short (errors): its line then
+    marks the figure (ecsload.analysis.capacity.check_text)."""
+    min_requests, least = 0, step_seconds
+    total = sum(ARRIVAL_WEIGHTS.values())
     for text in slo:
         threshold = parse_threshold(text)
         metric = threshold.metric.removesuffix("c")
         if not (metric.startswith("p") and metric[1:].isdigit()):
             continue
         needed = answers_needed(float(metric[1:]))
-        if threshold.scope is None:
-            min_answers = max(min_answers, needed)
-        elif threshold.scope == PROBE and probe_rate > 0:
-            least = max(least, seconds_for(needed, probe_rate))
+        if threshold.scope == PROBE:
+            if probe_rate > 0:
+                least = max(least, seconds_for(needed, probe_rate))
+            continue
+        if threshold.scope is not None:  # a request type: its share of the arrivals
+            needed = math.ceil(needed * total / ARRIVAL_WEIGHTS[threshold.scope])
+        min_requests = max(min_requests, needed)
     return Settings(
-        min_rate, max_rate, resolution_percent, least, least * CONFIRM_FACTOR, min_answers
+        min_rate, max_rate, resolution_percent, least, least * CONFIRM_FACTOR, min_requests
     )
 
 

@@ -113,8 +113,8 @@ def check_longest_step(values: Mapping[str, Any]) -> None:
         remedy = "--probe-rate"
     else:
         why = (
-            f"the {step:g} s a step at --min-rate {values['min_rate']} needs for "
-            f"{settings.min_answers:,} answers"
+            f"the {step:g} s a step at --min-rate {values['min_rate']} needs to send "
+            f"{settings.min_requests:,} requests for its percentile's answers"
         )
         remedy = "--min-rate"
     raise UserError(
