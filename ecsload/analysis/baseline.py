@@ -51,17 +51,20 @@ class BaselineError(Exception):
     """A folder that cannot be compared with; the message says why and what to give."""
 
 
-def read_object(path: Path, read: "Callable[[Path], Mapping[str, Any]]") -> dict[str, Any]:
+def read_object(
+    path: Path,
+    read: "Callable[[Path], Mapping[str, Any]]",
+    error: type[Exception] = BaselineError,
+) -> dict[str, Any]:
     """A document of the run folder read whole (ecsload.run_folder: a regular file of at
-    most MAX_DOCUMENT_BYTES, valid JSON, an object, this version's)."""
+    most MAX_DOCUMENT_BYTES, valid JSON, an object, this version's), or `error` saying why
+    not (the history's RecordError reads run folders the same way)."""
     try:
         return dict(read(path))
-    except DocumentError as error:
-        if error.missing:
-            raise BaselineError(
-                f"it has no {path.name}: give the folder of a run that ended"
-            ) from None
-        raise BaselineError(f"its {path.name} {error.problem}") from None
+    except DocumentError as problem:
+        if problem.missing:
+            raise error(f"it has no {path.name}: give the folder of a run that ended") from None
+        raise error(f"its {path.name} {problem.problem}") from None
 
 
 def run_summary(folder: Path) -> dict[str, Any]:

@@ -10,12 +10,13 @@ run folder reads (ecsload.analysis.comparison).
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ecsload.analysis.baseline import read_object
 from ecsload.analysis.documents import level_key
 from ecsload.analysis.generator import generator_busy
 from ecsload.analysis.samples import SampleFileError, Samples, read_level
@@ -23,7 +24,6 @@ from ecsload.analysis.stats import NO_ANSWER
 from ecsload.history import histograms, windows
 from ecsload.history.schema import ALL_TYPES, FIGURES
 from ecsload.run_folder import (
-    DocumentError,
     RunFolder,
     read_comparison,
     read_plan,
@@ -34,18 +34,6 @@ from ecsload.vocabulary import HEADLINE_KEYS
 
 class RecordError(Exception):
     """A folder that is not a finished run."""
-
-
-def read_object(path: Path, read: Callable[[Path], Mapping[str, Any]]) -> dict[str, Any]:
-    """A document of the run folder (ecsload.run_folder), or a RecordError saying why not."""
-    try:
-        return dict(read(path))
-    except DocumentError as error:
-        if error.missing:
-            raise RecordError(
-                f"it has no {path.name}: give the folder of a run that ended"
-            ) from None
-        raise RecordError(f"its {path.name} {error.problem}") from None
 
 
 def verdict_text(summary: Mapping[str, Any], comparison: Mapping[str, Any]) -> str:
@@ -157,12 +145,12 @@ def run_record(
     """(run, levels, figures) rows of a finished run folder; RecordError if it is not one.
     The label and branch default to those in its plan.json."""
     files = RunFolder(run_dir)
-    plan = read_object(files.plan, read_plan)
-    summary = read_object(files.summary, read_summary)
+    plan = read_object(files.plan, read_plan, RecordError)
+    summary = read_object(files.summary, read_summary, RecordError)
     if not summary.get("levels"):
         raise RecordError("its summary.json has no level")
     try:
-        comparison = read_object(files.comparison, read_comparison)
+        comparison = read_object(files.comparison, read_comparison, RecordError)
     except RecordError:
         comparison = {}
     levels, rows = [], []
