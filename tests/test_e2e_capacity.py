@@ -97,6 +97,25 @@ def test_the_search_finds_the_stand_in_s_edge_three_times_of_three(
     assert max(answers) <= 1.10 * min(answers), answers
 
 
+@pytest.mark.timeout(600)
+def test_an_error_slo_alone_stops_where_the_service_stops_keeping_up(
+    tmp_path: Path, stand_in: dict[str, str]
+) -> None:
+    """The stand-in never fails a request: past 400/s its queue only grows. A 2 s step at
+    800/s ends before anything times out or reaches --max-in-flight, so with an error SLO
+    alone it held, until the answers' rate (as they arrived) judged it: 400 of 800/s."""
+    found, output = search(
+        tmp_path / "out", stand_in, "--slo", "error%<1", "--min-rate", "200", "--max-rate", "800"
+    )
+    assert found["limited_by"] == "service" and found["rate"], found["text"]
+    assert 330 <= found["rate"] <= 410, found["text"]
+    assert "the service answered" in found["text"] and "its queue grew" in found["text"]
+    grow = [step for step in found["steps"] if step["rate"] == 800]
+    assert grow and not grow[0]["held"] and grow[0]["limit"] == "service", grow
+    assert grow[0]["figures"]["answered"] == pytest.approx(400, rel=0.1), grow
+    assert "Step 3 (grow) 800 req/s for 2 s: broke (service): the service answered" in output
+
+
 def test_a_gate_below_the_answer_passes_and_above_fails_with_exit_6(
     tmp_path: Path, stand_in: dict[str, str]
 ) -> None:

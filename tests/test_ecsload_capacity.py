@@ -156,9 +156,9 @@ def test_the_answer_line() -> None:
 
 
 def test_the_search_path_as_a_table() -> None:
-    """The report's search path: offered and achieved rate, the SLO figure with its
-    interval, held or what broke it."""
-    held = judge_step(step_level(200, 20.0, (15.0, 31.0)), ["p99<50"])
+    """The report's search path: offered, sent (achieved) and answered rate, the SLO figure
+    with its interval, held or what broke it ("-" where a step's level has no figure)."""
+    held = judge_step({**step_level(200, 20.0, (15.0, 31.0)), "rps": 199.6}, ["p99<50"])
     broke = judge_step(step_level(400, 71.0, (64.0, 80.3), achieved=390.0), ["p99<50"])
     steps = [
         {"rate": 200, "seconds": 5, "phase": "grow", "held": True, "why": held.why,
@@ -167,10 +167,15 @@ def test_the_search_path_as_a_table() -> None:
          "limit": broke.limit, "figures": broke.figures},
     ]  # fmt: skip
     grid = search_grid({"slo": ["p99<50"], "steps": steps})
-    assert grid["headers"][5] == "p99<50 [95% interval]"
+    assert grid["headers"][3:7] == [
+        "Achieved /s",
+        "Answered /s",
+        "Seconds",
+        "p99<50 [95% interval]",
+    ]
     assert grid["tabular_data"] == [
-        [1, "grow", 200, "200", "5", "20 [15, 31]", "held", ""],
-        [2, "grow", 400, "390", "5", "71 [64, 80.3]", "broke: the service", broke.why],
+        [1, "grow", 200, "200", "200", "5", "20 [15, 31]", "held", ""],
+        [2, "grow", 400, "390", "-", "5", "71 [64, 80.3]", "broke: the service", broke.why],
     ]
     steps[0]["figures"]["slo"][0]["few"] = True  # from too few answers: marked
-    assert search_grid({"slo": ["p99<50"], "steps": steps})["tabular_data"][0][5] == "20* [15, 31]"
+    assert search_grid({"slo": ["p99<50"], "steps": steps})["tabular_data"][0][6] == "20* [15, 31]"

@@ -2,7 +2,8 @@
 
 **A sweep's line** (`capacity`, summary.json's `capacity` of an arrival-rate sweep).
 A capacity needs an objective. With thresholds (`--fail-on`), going up the rates a
-level *holds* when it meets every threshold that applies to it; the capacity is the
+level *holds* when it meets every threshold that applies to it and its service kept up
+with its arrivals (ecsload.analysis.omission.fell_behind); the capacity is the
 last rate that held before the first that did not (a rate that holds again above a
 broken one is not counted on: it was not sustained on the way up). Without
 thresholds there is no capacity (`rate` null): the line says what the knee of goodput
@@ -23,7 +24,9 @@ generator's, not the service's.
 ecsload.analysis.search): a step holds only when, for every SLO expression, the
 figure's whole 95% interval (ecsload.analysis.intervals) is inside the objective,
 it handled at least ACHIEVED_PERCENT of the offered rate with its schedule on time,
-and it dropped no arrival. A broken step is limited by errors when it dropped
+it dropped no arrival, and its service kept up with what was sent
+(ecsload.analysis.omission.fell_behind: otherwise the step is the service's limit,
+whatever its SLO read). A broken step is limited by errors when it dropped
 arrivals (its requests in flight reached the cap), by the generator when its
 schedule slipped (unless the service's own time, from the actual send, broke a
 latency SLO too while the generator's process was not saturated: then its own
@@ -38,7 +41,7 @@ from typing import Any
 
 from ecsload.analysis import search
 from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT, generator_busy
-from ecsload.analysis.omission import ACHIEVED_PERCENT
+from ecsload.analysis.omission import ACHIEVED_PERCENT, fell_behind
 from ecsload.analysis.sample_size import MARK, needs_text
 from ecsload.analysis.thresholds import (
     NotMeasured,
@@ -63,10 +66,12 @@ def generator_note(level: Mapping[str, Any]) -> str | None:
 
 
 def broken(level: Mapping[str, Any], thresholds: Sequence[str]) -> str | None:
-    """Why `level` did not meet its thresholds, or None when it did."""
+    """Why `level` did not meet its thresholds, or its service did not keep up with its
+    rate; None when it did both."""
     checks = check_thresholds(thresholds, [level])["thresholds"]
-    failed = [check for check in checks if not check["passed"]]
-    return "; ".join(f"{c['expr']} {failure_text(c)}" for c in failed) or None
+    failed = [f"{c['expr']} {failure_text(c)}" for c in checks if not c["passed"]]
+    behind = fell_behind(level)
+    return "; ".join([*failed, *([behind] if behind else [])]) or None
 
 
 def capacity(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> dict[str, Any]:
@@ -245,6 +250,7 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
     figures = {
         "offered": level["rate"],
         "achieved": achieved,
+        "answered": level.get("rps"),
         "requests": level["requests"],
         "error_percent": level.get("error_percent"),
         "dropped": dropped,
@@ -268,6 +274,9 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
         why = late.get("behind_why") or f"it sent {achieved:.0f}/s"
         why = f"the generator fell behind at {rate:g} req/s: {why}; {more}"
         return Judgement(False, search.GENERATOR, False, why, figures)
+    behind_it = fell_behind(level)
+    if not failed and behind_it:
+        return Judgement(False, search.SERVICE, False, behind_it, figures)
     if not failed:
         shown = "; ".join(check_text(check, rate) for check in checks)
         return Judgement(True, None, False, shown, figures)
@@ -338,15 +347,17 @@ def answer_text(answer: search.Answer, slo: Sequence[str], max_rate: int, min_ra
 
 def search_grid(found: Mapping[str, Any]) -> dict[str, Any]:
     """The search path as a table grid (ecsload.report.tables' shape): each step's offered
-    and achieved rate, its SLO figures with their intervals, and whether it held."""
+    rate, the rate sent (achieved) and answered, its SLO figures with their intervals, and
+    whether it held."""
     slo = found.get("slo") or []
-    headers = ["Step", "Phase", "Offered /s", "Achieved /s", "Seconds"]
+    headers = ["Step", "Phase", "Offered /s", "Achieved /s", "Answered /s", "Seconds"]
     headers += [f"{expr} [95% interval]" for expr in slo] + ["Result", "Why it broke"]
     rows = []
     for index, step in enumerate(found.get("steps") or [], 1):
         figures = step.get("figures") or {}
-        achieved = figures.get("achieved")
-        row = [index, step["phase"], step["rate"], "-" if achieved is None else f"{achieved:.0f}"]
+        row = [index, step["phase"], step["rate"]]
+        for key in ("achieved", "answered"):
+            row.append("-" if figures.get(key) is None else f"{figures[key]:.0f}")
         row.append(f"{step['seconds']:g}")
         for check in figures.get("slo") or []:
             if check["measured"] is None:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ecsload.analysis import omission
-from ecsload.analysis.intervals import group_intervals, interval, level_draws
+from ecsload.analysis.intervals import answer_rates, group_intervals, interval, level_draws
 from ecsload.analysis.sample_size import too_few
 from ecsload.analysis.samples import Samples
 from ecsload.analysis.stats import (
@@ -78,6 +78,7 @@ def level_summary(
         else None
     )
     level.update(model_figures(measured, level_info, level["all"], level["types"], overall))
+    open_model = level["model"] == "open"
     stopped = level_info.get("stopped_by_repeat") or [level["stopped_by"]] * len(windows)
     level["repeats"] = [
         {
@@ -88,7 +89,9 @@ def level_summary(
         }
         for (repeat, window), stopped_by in zip(windows.items(), stopped, strict=False)
     ]
-    add_intervals(level, measured, timed)
+    if open_model:
+        answered_rps(level, measured)
+    add_intervals(level, measured, timed, open_model)
     level["no_answer_errors"] = no_answer_errors(measured)
     return level
 
@@ -144,17 +147,34 @@ def no_answer_errors(measured: Samples) -> dict[str, int]:
     return {names[i].decode(errors="replace"): int(counts[i]) for i in order}
 
 
-def add_intervals(level: dict[str, Any], measured: Samples, timed: bool = False) -> None:
+def answered_rps(level: dict[str, Any], measured: Samples) -> None:
+    """An arrival-rate level's `rps` (and each repeat's), and its `goodput`: answers per
+    second as they arrived (ecsload.analysis.intervals.answer_rates), not requests sent per
+    second, which the schedule fixes at the rate however far behind the service fell. Left
+    as they were where there are too few answers to tell."""
+    rates = answer_rates(measured)
+    if rates is not None:
+        level["rps"], level["goodput"] = round(rates[0], 3), round(rates[1], 3)
+    for part in level["repeats"]:
+        rates = answer_rates(measured.where(measured.repeat == part["repeat"]))
+        if rates is not None:
+            part["rps"] = round(rates[0], 3)
+
+
+def add_intervals(
+    level: dict[str, Any], measured: Samples, timed: bool = False, open_model: bool = False
+) -> None:
     """goodput and error_percent, and the 95% interval (`ci`) beside each figure
     (ecsload.analysis.intervals): the level's rates and shares, every group's percentiles
-    and trend."""
+    and trend. An arrival-rate level's goodput is its answers' (answered_rps), when known."""
     ok, rps = (level["all"] or {}).get("ok", 0), level["rps"]
-    # from req/s, not the rounded seconds: with no error the two are the same figure
-    level["goodput"] = round(rps * ok / level["requests"], 3) if rps else None
+    if level.get("goodput") is None:
+        # from req/s, not the rounded seconds: with no error the two are the same figure
+        level["goodput"] = round(rps * ok / level["requests"], 3) if rps else None
     level["error_percent"] = (
         round(100 * (level["requests"] - ok) / level["requests"], 3) if level["requests"] else None
     )
-    draws = level_draws(measured, timed=timed)
+    draws = level_draws(measured, timed=timed, open_model=open_model)
     level["uncertainty"] = None if draws is None else draws.description()
     if draws is None:
         level["ci"] = {"rps": None, "goodput": None, "error_percent": None}

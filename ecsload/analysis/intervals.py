@@ -36,6 +36,9 @@ SEED = 21  # the same samples always get the same intervals
 WINDOW_SECONDS = 5.0
 MIN_WINDOWS = 10  # per repeat: a short repeat gets windows of its length / this
 MIN_BLOCKS = 2  # fewer: no interval (null)
+ANSWER_TRIM = 0.025  # of an arrival-rate level's answers, off each end of their span: the
+# first answers of a level come before its queue has formed, and a straggler at its end
+# would stretch the span
 BINS_PER_DECADE = 200  # a bin is 1.2% wide
 METHOD = "block bootstrap"
 
@@ -59,26 +62,74 @@ def make_blocks(measured: Samples, timed: bool = False) -> Blocks:
     """Cut every repeat of the measured phase (first send to last answer; for a timed level,
     to last send) into windows."""
     ends = measured.timestamp_ms + (0 if timed else measured.response_time_ms)
-    repeats = np.unique(measured.repeat)
-    spans = []
-    for r in repeats:
+    spans = {}
+    for r in np.unique(measured.repeat):
         mine = measured.repeat == r
         start = float(measured.timestamp_ms[mine].min())
-        spans.append((start, max(float(ends[mine].max()) - start, 1.0) / 1000))
-    window = min(WINDOW_SECONDS, min(span for _, span in spans) / MIN_WINDOWS)
-    of_sample = np.empty(len(measured), dtype=np.int64)
+        spans[int(r)] = (start, max(float(ends[mine].max()) - start, 1.0) / 1000)
+    return cut(measured.timestamp_ms, measured.repeat, spans)
+
+
+def answer_blocks(measured: Samples) -> Blocks | None:
+    """An arrival-rate level's answers cut into windows by when they arrived (sent + response
+    time), over the middle of each repeat's answers (ANSWER_TRIM of them off each end): the
+    rate at which its service answered, which falls below the schedule's as soon as its
+    queue grows. None when no repeat has two answers apart in time. Requests without an
+    answer, and answers outside the middle, are in no block (-1)."""
+    answered = measured.status != NO_ANSWER
+    arrived = measured.timestamp_ms + measured.response_time_ms
+    spans = {}
+    inside = np.zeros(len(measured), dtype=bool)
+    for r in np.unique(measured.repeat):
+        mine = answered & (measured.repeat == r)
+        if np.count_nonzero(mine) < 2:
+            continue
+        low, high = np.quantile(arrived[mine], (ANSWER_TRIM, 1 - ANSWER_TRIM))
+        if high > low:
+            spans[int(r)] = (float(low), float(high - low) / 1000)
+            inside |= mine & (arrived >= low) & (arrived <= high)
+    if not spans:
+        return None
+    return cut(arrived, measured.repeat, spans, inside)
+
+
+def cut(
+    times: np.ndarray,
+    repeat: np.ndarray,
+    spans: dict[int, tuple[float, float]],
+    inside: np.ndarray | None = None,
+) -> Blocks:
+    """Blocks of each repeat's span (`spans`: its start in ms and length in s), windows of
+    WINDOW_SECONDS or, for a short span, a MIN_WINDOWS-th of it; each sample in the window
+    of its time (of `times`), or in none (-1) when it is not `inside`."""
+    window = min(WINDOW_SECONDS, min(span for _, span in spans.values()) / MIN_WINDOWS)
+    of_sample = np.full(len(times), -1, dtype=np.int64)
     repeat_of_block: list[np.ndarray] = []
     seconds: list[np.ndarray] = []
-    for r, (start, span) in zip(repeats, spans, strict=True):
-        mine = measured.repeat == r
+    for r, (start, span) in spans.items():
+        mine = repeat == r if inside is None else (repeat == r) & inside
         windows = max(1, int(span / window))
-        index = np.minimum(((measured.timestamp_ms[mine] - start) / 1000 / window), windows - 1)
+        index = np.clip((times[mine] - start) / 1000 / window, 0, windows - 1)
         of_sample[mine] = sum(map(len, seconds)) + index.astype(np.int64)
         lengths = np.full(windows, window)
         lengths[-1] = span - window * (windows - 1)
         seconds.append(lengths)
         repeat_of_block.append(np.full(windows, len(repeat_of_block)))
     return Blocks(of_sample, np.concatenate(repeat_of_block), np.concatenate(seconds), window)
+
+
+def answer_rates(measured: Samples) -> tuple[float, float] | None:
+    """An arrival-rate level's answers per second and OK answers per second, over the middle
+    of its answers (answer_blocks); None when it has too few answers to tell."""
+    blocks = answer_blocks(measured)
+    if blocks is None:
+        return None
+    inside = blocks.of_sample >= 0
+    seconds = float(blocks.seconds.sum())
+    return (
+        float(np.count_nonzero(inside)) / seconds,
+        float(np.count_nonzero(inside & measured.ok)) / seconds,
+    )
 
 
 def draw_weights(blocks: Blocks, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -210,10 +261,15 @@ def interval(draws: np.ndarray) -> list[float] | None:
 
 
 def level_draws(
-    measured: Samples, resamples: int = RESAMPLES, seed: int = SEED, timed: bool = False
+    measured: Samples,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+    timed: bool = False,
+    open_model: bool = False,
 ) -> LevelDraws | None:
     """The draws of every figure of a level's measured samples; None with under MIN_BLOCKS
-    windows (or no sample), where an interval would only pretend."""
+    windows (or no sample), where an interval would only pretend. An arrival-rate level's
+    (`open_model`) req/s and goodput are its answers' (answer_blocks), not its schedule's."""
     if not len(measured):
         return None
     blocks = make_blocks(measured, timed)
@@ -249,9 +305,20 @@ def level_draws(
             groups[name] = group(selected)
     repeats = int(blocks.repeat.max()) + 1
     factor = math.sqrt(repeats / (repeats - 1)) if repeats > 1 else 1.0
+    rps, goodput = rate_draws(weights, requests, blocks), rate_draws(weights, oks, blocks)
+    answers = answer_blocks(measured) if open_model else None
+    if answers is not None and answers.count >= MIN_BLOCKS:
+        inside = answers.of_sample >= 0
+        answer_weights = draw_weights(answers, resamples, rng)
+        arrived = np.bincount(answers.of_sample[inside], minlength=answers.count)
+        arrived_ok = np.bincount(
+            answers.of_sample[inside], measured.ok[inside].astype(float), minlength=answers.count
+        )
+        rps = rate_draws(answer_weights, arrived.astype(np.float64), answers)
+        goodput = rate_draws(answer_weights, arrived_ok, answers)
     return LevelDraws(
-        rps=widened(rate_draws(weights, requests, blocks), factor, lowest=0.0),
-        goodput=widened(rate_draws(weights, oks, blocks), factor, lowest=0.0),
+        rps=widened(rps, factor, lowest=0.0),
+        goodput=widened(goodput, factor, lowest=0.0),
         error_percent=widened(share_draws(weights, requests - oks, requests), factor, lowest=0.0),
         groups={
             name: GroupDraws(

@@ -16,10 +16,11 @@ R - 2I, … down to I.
 `stalls` finds the gaps in the answers: times with requests outstanding and no
 answer at all, longer than max(100 ms, 20 x the level's p50), whichever model
 sent them. `lateness` says how far behind its schedule an arrival-rate
-level's generator sent its requests.
+level's generator sent its requests, and `fell_behind` whether its service answered
+them as fast as they came.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,8 @@ STALL_P50_RATIO = 20
 LISTED_GAPS = 50  # gaps listed in summary.json (the longest)
 LATE_SHARE_PERCENT = 50.0  # of sends late by over an arrival gap: the generator is behind
 ACHIEVED_PERCENT = 95.0  # of the rate, arrivals handled: below, the generator is behind
+ANSWERED_PERCENT = 99.0  # of the arrivals handled, answered (the whole interval below): the
+# service is behind (its estimate, on a service that keeps up, is within half a percent)
 DROPPED = b"Dropped"
 
 
@@ -212,3 +215,26 @@ def service_times(samples: Samples) -> dict[str, float] | None:
 
 def dropped(samples: Samples) -> int:
     return int(np.count_nonzero((samples.status == NO_ANSWER) & (samples.error == DROPPED)))
+
+
+def fell_behind(level: Mapping[str, Any]) -> str | None:
+    """Why the service fell behind a level's arrivals, or None: its answers' rate (`rps`, as
+    they arrived: ecsload.analysis.intervals.answer_rates), the whole of its 95% interval,
+    was under ANSWERED_PERCENT of the arrivals the generator handled per second
+    (`lateness.achieved`: with Poisson arrivals, the rate drawn, not the nominal one); with
+    no interval, the figure under ACHIEVED_PERCENT of it. Its queue, and every latency
+    after, then grew for as long as the level lasted: whatever a short level's
+    percentiles and errors say, that rate is not sustained."""
+    rate, answers = level.get("rate"), level.get("rps")
+    sent = (level.get("lateness") or {}).get("achieved") or rate
+    if not rate or not sent or answers is None:
+        return None
+    ci = (level.get("ci") or {}).get("rps")
+    if ci and ci[1] >= ANSWERED_PERCENT / 100 * sent:
+        return None
+    if not ci and answers >= ACHIEVED_PERCENT / 100 * sent:
+        return None
+    shown = f" [{ci[0]:.0f}, {ci[1]:.0f}]" if ci else ""
+    return (
+        f"the service answered {answers:.0f} req/s{shown} of the {sent:.0f}/s sent: its queue grew"
+    )

@@ -14,6 +14,7 @@ from tabulate import tabulate
 
 from ecsload.analysis.documents import level_label
 from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT
+from ecsload.analysis.omission import fell_behind
 from ecsload.analysis.sample_size import MARK, marked, needs_text
 from ecsload.analysis.stats import percent
 from ecsload.tls import NOT_VERIFIED
@@ -160,6 +161,8 @@ def attention(level: Mapping[str, Any]) -> list[str]:
         found.append(f"generator busy {busy:.0f}%")
     if (level.get("lateness") or {}).get("behind"):
         found.append("generator behind schedule")
+    if fell_behind(level):
+        found.append("service fell behind the rate")
     if level.get("dropped"):
         found.append(f"{level['dropped']} dropped")
     stalls = level.get("stalls") or {}
@@ -373,11 +376,18 @@ def throughput_notes(level: Mapping[str, Any]) -> list[str]:
     goodput = plus_minus(level.get("goodput"), ci.get("goodput"), ".1f")
     errors = plus_minus(level.get("error_percent"), ci.get("error_percent"), ".2f")
     limited = level["all"]["rate_limited"]
+    counted = f"{requests} requests in {level['seconds']:.1f} s"
+    if level.get("rate"):
+        counted = f"answered, as they arrived; {requests} requests sent in {level['seconds']:.1f} s"
     notes = [
-        f"Requests/s: {rps} ({requests} requests in {level['seconds']:.1f} s); goodput "
-        f"{goodput} OK/s; errors {errors}%",
+        f"Requests/s: {rps} ({counted}); goodput {goodput} OK/s; errors {errors}%",
         f"Rate limited: {limited} ({percent(limited, requests):.1f}% answered 503)",
     ]
+    if behind := fell_behind(level):
+        notes.append(
+            f"WARNING: {behind} through the level, so {level['rate']:g}/s is not "
+            "sustained (a longer level would only make every latency longer)"
+        )
     if limited > RATE_LIMIT_WARNING_RATIO * requests:
         notes.append(rate_limit_warning(level, percent(limited, requests)))
     return notes
