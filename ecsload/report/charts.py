@@ -223,28 +223,37 @@ def interval_of(key: str, group: str | None = None) -> Callable[[Mapping[str, An
 
 
 def throughput_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
+    """Requests and OK answers per second against users or, for an arrival-rate sweep,
+    against the rate, with the rate itself beside them: a service that keeps up answers
+    on it, one that fell behind below it (ecsload.analysis.omission.fell_behind)."""
     fig = figure(2.8)
     ax = fig.add_subplot()
-    against_users(
-        ax,
-        levels,
-        [
-            ("requests/s", lambda lv: lv["rps"], {"marker": "o"}),
-            ("goodput (OK/s)", lambda lv: lv.get("goodput"), {"marker": "s", "linestyle": "--"}),
-        ],
-        "requests/s",
-        [interval_of("rps"), interval_of("goodput")],
-    )
+    series = [
+        ("requests/s", lambda lv: lv["rps"], {"marker": "o"}),
+        ("goodput (OK/s)", lambda lv: lv.get("goodput"), {"marker": "s", "linestyle": "--"}),
+    ]
+    open_sweep = any(level.get("model") == "open" for level in levels)
+    if open_sweep:
+        series.append(
+            ("sent (the rate)", lambda lv: lv.get("rate"), {"color": "grey", "linestyle": ":"})
+        )
+    against_users(ax, levels, series, "requests/s", [interval_of("rps"), interval_of("goodput")])
     ax.set_title("Throughput: measured requests per second")
-    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS)
+    fig.legend(loc="outside lower center", ncols=LEGEND_COLUMNS + open_sweep)
+    shape = (
+        "Below the grey line of the rate, the service answered fewer requests than were "
+        "sent: its queue grew through the level, and that rate is not sustained."
+        if open_sweep
+        else "Where the line flattens while users grow, within the bars, the service (or "
+        "the generator, see below) is saturated."
+    )
     return Chart(
         "throughput",
         "Throughput",
         "Requests completed per second in each level's measured phase (all its users "
-        "running), and goodput (OK answers per second); the bars are each figure's 95% "
-        "interval (block bootstrap over time windows and repeats). Where the line flattens "
-        "while users grow, within the bars, the service (or the generator, see below) is "
-        "saturated.",
+        "running; at an arrival rate, the answers as they arrived), and goodput (OK answers "
+        "per second); the bars are each figure's 95% interval (block bootstrap over time "
+        f"windows and repeats). {shape}",
         fig,
     )
 
