@@ -70,7 +70,7 @@ def test_a_service_slower_than_its_arrivals_answers_at_its_own_rate() -> None:
     assert "service fell behind the rate" in level_line(level)
     assert any(note.startswith("WARNING: the service answered 500") for note in level_notes(level))
     assert any(
-        "answered, as they arrived; 3000 requests sent in 5.0 s" in n for n in level_notes(level)
+        "answered, as they arrived; 3000 requests in 5.0 s" in n for n in level_notes(level)
     )
 
 

@@ -378,7 +378,7 @@ def throughput_notes(level: Mapping[str, Any]) -> list[str]:
     limited = level["all"]["rate_limited"]
     counted = f"{requests} requests in {level['seconds']:.1f} s"
     if level.get("rate"):
-        counted = f"answered, as they arrived; {requests} requests sent in {level['seconds']:.1f} s"
+        counted = f"answered, as they arrived; {counted}"
     notes = [
         f"Requests/s: {rps} ({counted}); goodput {goodput} OK/s; errors {errors}%",
         f"Rate limited: {limited} ({percent(limited, requests):.1f}% answered 503)",
