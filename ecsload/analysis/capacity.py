@@ -89,9 +89,9 @@ def capacity(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> 
             why += f" ({note}: the limit is the generator's, not the service's)"
         at = f"{level['rate']:g}/s"
         text = (
-            f"Capacity: {held['rate']:g} requests/s (the thresholds); {at} broke them: {why}"
+            f"Capacity: {held['rate']:g} requests/s (the thresholds); {at} did not hold: {why}"
             if held
-            else f"Capacity: below the lowest rate: {at} broke the thresholds: {why}"
+            else f"Capacity: below the lowest rate: {at} did not hold: {why}"
         )
         return {
             "rate": held["rate"] if held else None,
