@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ecsload.analysis.capacity import capacity, judge_step
+from ecsload.analysis.comparison import SLOWER, Rule, compare
 from ecsload.analysis.documents import level_summary
 from ecsload.analysis.intervals import answer_rates
 from ecsload.analysis.omission import fell_behind
@@ -26,9 +27,12 @@ def queue(arrivals_ms: np.ndarray, service_ms: float | np.ndarray) -> np.ndarray
     return done - arrivals_ms
 
 
-def open_samples(arrivals_ms: np.ndarray, response_ms: np.ndarray) -> Samples:
+def open_samples(
+    arrivals_ms: np.ndarray, response_ms: np.ndarray, repeat: np.ndarray | None = None
+) -> Samples:
     n = arrivals_ms.size
     return Samples(
+        repeat=repeat,
         timestamp_ms=arrivals_ms.astype(np.int64),
         type_code=np.zeros(n, dtype=np.int16),
         type_names=("NoOp",),
@@ -69,9 +73,7 @@ def test_a_service_slower_than_its_arrivals_answers_at_its_own_rate() -> None:
     assert behind.endswith("of the 600/s sent: its queue grew")
     assert "service fell behind the rate" in level_line(level)
     assert any(note.startswith("WARNING: the service answered 500") for note in level_notes(level))
-    assert any(
-        "answered, as they arrived; 3000 requests in 5.0 s" in n for n in level_notes(level)
-    )
+    assert any("answered, as they arrived; 3000 requests in 5.0 s" in n for n in level_notes(level))
 
 
 @pytest.mark.parametrize("latency_ms", [1.0, 500.0])
@@ -155,3 +157,33 @@ def test_a_sweep_s_capacity_stops_where_the_service_fell_behind() -> None:
     assert "the service answered 500 req/s" in with_threshold["why"]
     knee = capacity(levels, [])
     assert knee["knee"] == 400 and knee["broken_at"] == 600, knee["text"]
+
+
+def two_repeats(rate: float, service_ms: float, straggler: bool = False) -> Samples:
+    """Two repeats of 20 s at `rate` into a server of `service_ms` a request; the last
+    request of the first repeat answered 9 s late when `straggler`."""
+    arrivals = constant(rate, 20)
+    times = queue(arrivals, service_ms)
+    if straggler:
+        times[-1] = 9000.0
+    return open_samples(
+        np.concatenate([arrivals, arrivals + 100_000]),
+        np.concatenate([times, queue(arrivals, service_ms)]),
+        np.repeat(np.array([1, 2], dtype=np.int16), arrivals.size),
+    )
+
+
+def test_a_comparison_of_arrival_rate_levels_reads_goodput_from_the_answers() -> None:
+    """A straggler answered 9 s after the end stretched first-send-to-last-answer by 9 s:
+    goodput read -18% and the comparison could see only ±101%. From the answers as they
+    arrived: the same 200/s, to within the tolerance. A service that fell behind (4 ms a
+    request: 250/s of 300 sent) is slower on goodput itself."""
+    kept_up = compare(
+        {200: two_repeats(200, 2.0)}, {200: two_repeats(200, 2.0, True)}, Rule(), "req/s"
+    )
+    goodput = kept_up["levels"][0]["all"]["goodput"]
+    assert goodput["change_percent"] == pytest.approx(0, abs=0.5)
+    assert goodput["detectable_percent"] <= 10.0 and goodput["verdict"] == "same"
+    behind = compare({300: two_repeats(300, 2.0)}, {300: two_repeats(300, 4.0)}, Rule(), "req/s")
+    goodput = behind["levels"][0]["all"]["goodput"]
+    assert goodput["now"] == pytest.approx(250, rel=0.01) and goodput["verdict"] == SLOWER

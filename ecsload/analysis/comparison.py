@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ecsload.analysis.baseline import level_of, measured_samples, run_summary
-from ecsload.analysis.intervals import LevelDraws, level_draws
+from ecsload.analysis.intervals import LevelDraws, answer_rates, level_draws
 from ecsload.analysis.samples import Samples
 from ecsload.analysis.stats import NO_ANSWER
 from ecsload.setting_rows import DEFAULT_RUN_NOISE_PERCENT, DEFAULT_TOLERANCE_PERCENT
@@ -141,10 +141,14 @@ class Test:
     floored: bool  # judged against the drift floor: within it, not judged
 
 
-def point(samples: Samples, group: str, figure: str) -> float:
+def point(samples: Samples, group: str, figure: str, open_model: bool = False) -> float:
     """A figure's value in a level's measured samples: a percentile (ms) of a group, the
-    goodput (OK/s) or the error share (%)."""
+    goodput (OK/s; an arrival-rate level's, its OK answers as they arrived) or the error
+    share (%)."""
     if figure == "goodput":
+        rates = answer_rates(samples) if open_model else None
+        if rates is not None:
+            return rates[1]
         return float(np.count_nonzero(samples.ok)) / span_seconds(samples)
     if figure == "error_percent":
         return 100 * float(np.count_nonzero(~samples.ok)) / len(samples)
@@ -194,11 +198,12 @@ def make_test(
     draws: tuple[LevelDraws, LevelDraws],
     rule: Rule,
     once: int,
+    open_model: bool = False,
 ) -> Test | None:
     """One figure's test; None where its noise cannot be told (half the draws empty).
     `once`: how many of the two runs measured the level once (each adds the drift)."""
     _, group, figure = where
-    before, now = (point(s, group, figure) for s in samples)
+    before, now = (point(s, group, figure, open_model) for s in samples)
     log_scale = BY_NAME[figure].log_scale
     if log_scale:  # a latency of 0 ms or less is a change from its resolution, not none
         before, now = (max(value, lowest(figure)) for value in (before, now))
@@ -280,15 +285,16 @@ def compare(
     unit: str = "users",
 ) -> dict[str, Any]:
     """comparison.json's figures: each level both runs have (by users, or by rate: `unit`
-    req/s), each type both levels sent (MIN_SAMPLES or more in each); what only one run
-    has is listed, not judged."""
+    req/s, whose goodput is its OK answers as they arrived), each type both levels sent
+    (MIN_SAMPLES or more in each); what only one run has is listed, not judged."""
+    open_model = unit == "req/s"
     common = sorted(set(baseline) & set(current))
     tests: list[Test] = []
     counts: dict[tuple[int, str], list[int]] = {}
     for key in common:
         pair = (baseline[key], current[key])
         once = sum(repeats(s) < MIN_REPEATS for s in pair)
-        draws = tuple(level_draws(s) for s in pair)
+        draws = tuple(level_draws(s, open_model=open_model) for s in pair)
         names = sorted(set(pair[0].type_names) & set(pair[1].type_names))
         for name in names:
             counts[(key, name)] = [  # answered: the samples of its percentiles
@@ -309,7 +315,7 @@ def compare(
         for where in wheres:
             if where[1] != ALL and where[1] not in draws[0].groups | draws[1].groups:
                 continue
-            test = make_test(where, pair, (draws[0], draws[1]), rule, once)
+            test = make_test(where, pair, (draws[0], draws[1]), rule, once, open_model)
             if test is not None:
                 tests.append(test)
     alpha = 1 - CONFIDENCE
