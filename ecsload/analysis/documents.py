@@ -90,7 +90,7 @@ def level_summary(
         for (repeat, window), stopped_by in zip(windows.items(), stopped, strict=False)
     ]
     if open_model:
-        answered_rps(level, measured)
+        answered_repeats(level, measured)
     add_intervals(level, measured, timed, open_model)
     level["no_answer_errors"] = no_answer_errors(measured)
     return level
@@ -147,14 +147,8 @@ def no_answer_errors(measured: Samples) -> dict[str, int]:
     return {names[i].decode(errors="replace"): int(counts[i]) for i in order}
 
 
-def answered_rps(level: dict[str, Any], measured: Samples) -> None:
-    """An arrival-rate level's `rps` (and each repeat's), and its `goodput`: answers per
-    second as they arrived (ecsload.analysis.intervals.answer_rates), not requests sent per
-    second, which the schedule fixes at the rate however far behind the service fell. Left
-    as they were where there are too few answers to tell."""
-    rates = answer_rates(measured)
-    if rates is not None:
-        level["rps"], level["goodput"] = round(rates[0], 3), round(rates[1], 3)
+def answered_repeats(level: dict[str, Any], measured: Samples) -> None:
+    """Each repeat's `rps` of an arrival-rate level: its answers' (add_intervals says why)."""
     for part in level["repeats"]:
         rates = answer_rates(measured.where(measured.repeat == part["repeat"]))
         if rates is not None:
@@ -166,10 +160,16 @@ def add_intervals(
 ) -> None:
     """goodput and error_percent, and the 95% interval (`ci`) beside each figure
     (ecsload.analysis.intervals): the level's rates and shares, every group's percentiles
-    and trend. An arrival-rate level's goodput is its answers' (answered_rps), when known."""
-    ok, rps = (level["all"] or {}).get("ok", 0), level["rps"]
-    if level.get("goodput") is None:
-        # from req/s, not the rounded seconds: with no error the two are the same figure
+    and trend. An arrival-rate level's (`open_model`) `rps` and `goodput` are its answers
+    per second as they arrived (answer_rates), not requests sent per second, which the
+    schedule fixes at the rate however far behind the service fell; with too few answers
+    to tell, they are a closed level's."""
+    ok = (level["all"] or {}).get("ok", 0)
+    rates = answer_rates(measured) if open_model else None
+    if rates is not None:
+        level["rps"], level["goodput"] = round(rates[0], 3), round(rates[1], 3)
+    else:  # from req/s, not the rounded seconds: with no error the two are the same figure
+        rps = level["rps"]
         level["goodput"] = round(rps * ok / level["requests"], 3) if rps else None
     level["error_percent"] = (
         round(100 * (level["requests"] - ok) / level["requests"], 3) if level["requests"] else None

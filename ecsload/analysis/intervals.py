@@ -305,17 +305,18 @@ def level_draws(
             groups[name] = group(selected)
     repeats = int(blocks.repeat.max()) + 1
     factor = math.sqrt(repeats / (repeats - 1)) if repeats > 1 else 1.0
-    rps, goodput = rate_draws(weights, requests, blocks), rate_draws(weights, oks, blocks)
     answers = answer_blocks(measured) if open_model else None
     if answers is not None and answers.count >= MIN_BLOCKS:
         inside = answers.of_sample >= 0
-        answer_weights = draw_weights(answers, resamples, rng)
         arrived = np.bincount(answers.of_sample[inside], minlength=answers.count)
         arrived_ok = np.bincount(
             answers.of_sample[inside], measured.ok[inside].astype(float), minlength=answers.count
         )
+        answer_weights = draw_weights(answers, resamples, rng)
         rps = rate_draws(answer_weights, arrived.astype(np.float64), answers)
         goodput = rate_draws(answer_weights, arrived_ok, answers)
+    else:
+        rps, goodput = rate_draws(weights, requests, blocks), rate_draws(weights, oks, blocks)
     return LevelDraws(
         rps=widened(rps, factor, lowest=0.0),
         goodput=widened(goodput, factor, lowest=0.0),
