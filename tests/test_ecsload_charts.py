@@ -1,12 +1,16 @@
-"""The charts' level ticks: a label for every level that has room, none running into another."""
+"""The charts' level ticks (a label for every level that has room, none running into another),
+and their hollow markers: a percentile from too few answers never looks like a measurement."""
 
 import itertools
+from typing import Any
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from ecsload.report.charts import WIDTH, level_ticks
+from ecsload.analysis.sample_size import too_few
+from ecsload.report.charts import WIDTH, level_ticks, probe_chart
 
 SEARCH_RATES = [50, 100, 200, 400, 476, 497, 519, 542, 566, 800]  # a real search's steps
 
@@ -33,3 +37,50 @@ def test_levels_far_apart_are_all_labelled() -> None:
     ax = figure.subplots()
     level_ticks(ax, [10, 15, 20, 25])
     assert [label.get_text() for label in ax.get_xticklabels()] == ["10", "15", "20", "25"]
+
+
+def hollow_points(chart_axes: Any) -> dict[str, list[tuple[float, float]]]:
+    """The points drawn hollow (a white face), by their colour: where a figure is from too
+    few answers."""
+    found: dict[str, list[tuple[float, float]]] = {}
+    for line in chart_axes.get_lines():
+        if line.get_markerfacecolor() == "white":
+            colour = to_hex(line.get_color())
+            found.setdefault(colour, []).extend(
+                zip(line.get_xdata(), line.get_ydata(), strict=True)
+            )
+    return found
+
+
+def probe_level(users: int, probe_answers: int, noop_answers: int) -> dict[str, Any]:
+    """A level whose probe and NoOp have this many answers, `few` as summary.json marks it."""
+
+    def figures(answers: int, p50: float) -> dict[str, Any]:
+        return {
+            "p50": p50,
+            "p99": p50 * 2,
+            "answers": answers,
+            "few": too_few(answers, ("p50", "p99")),
+        }
+
+    return {
+        "users": users,
+        "types": {"NoOp": figures(noop_answers, 3.0)},
+        "probe": {"count": probe_answers, **figures(probe_answers, 2.0)},
+    }
+
+
+def test_the_probe_chart_draws_a_percentile_from_too_few_answers_hollow() -> None:
+    """A probe of 4 answers (too few for either percentile), then 40 (enough for p50, not
+    p99), then 2000 (enough for both); NoOp the other way round."""
+    levels = [probe_level(10, 4, 2000), probe_level(20, 40, 40), probe_level(30, 2000, 4)]
+    ax = probe_chart(levels).figure.axes[0]
+    hollow = hollow_points(ax)
+    black, red = to_hex("black"), to_hex("tab:red")
+    assert sorted(hollow[black]) == [(10, 2.0), (10, 4.0), (20, 4.0)]  # probe p50, p99; p99
+    assert sorted(hollow[red]) == [(20, 6.0), (30, 3.0), (30, 6.0)]  # NoOp p99; p50, p99
+
+
+def test_the_probe_chart_draws_no_hollow_point_where_every_figure_has_its_answers() -> None:
+    levels = [probe_level(10, 2000, 2000), probe_level(20, 5000, 5000)]
+    assert hollow_points(probe_chart(levels).figure.axes[0]) == {}

@@ -198,9 +198,17 @@ def test_verbose_prints_the_plan_on_stderr_and_never_a_secret(tmp_path: Path) ->
     assert "https://api.example.com" in result.stderr
     assert "(environment ECS_CREDENTIALS)" in result.stderr
     assert (  # every kind of user at every level, and the ramp at 5 users/s
-        "level 25            ramp 4.0 s; users NoOp 1, Version 1, QuickHealth 3, "
+        "level 25              ramp 4.0 s; users NoOp 1, Version 1, QuickHealth 3, "
         "SlowHealth 1, Tasks 19" in result.stderr
     )
+    width = max(len(s.key) for s in SETTINGS)  # the longest name sets the value's column
+    rows = {row.split()[0]: row for row in result.stderr.splitlines()[1 : len(SETTINGS) + 1]}
+    assert list(rows) == [s.key for s in SETTINGS]
+    for key, row in rows.items():
+        assert row[: width + 3] == f"  {key:<{width}} " and row[width + 3] != " ", row
+        value = row[width + 3 :].rsplit(" (", 1)[0].rstrip()
+        if len(value) <= 40:  # the source in a column of its own after it
+            assert row.rindex(" (") == width + 3 + 40, row
     run_dir = Path(evaluated(result.stdout)["RUN_DIR"])
     saved = (run_dir / "plan.json").read_text()
     assert json.loads(saved)["credentials"] == str(tmp_path / "creds.txt")
@@ -368,7 +376,7 @@ def test_bad_environment(tmp_path: Path, env: dict[str, str], message: str) -> N
 def test_a_deployment_without_authentication_is_said_aloud(tmp_path: Path) -> None:
     result = plan(tmp_path, "-v", "--no-credentials", ECS_ENDPOINT="https://api.example.com")
     assert result.returncode == 0, result.stderr
-    assert "no_credentials      true" in result.stderr
+    assert "no_credentials        true" in result.stderr
     saved = json.loads((Path(evaluated(result.stdout)["RUN_DIR"]) / "plan.json").read_text())
     assert saved["no_credentials"] is True and saved["credentials"] is None
 

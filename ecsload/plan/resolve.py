@@ -194,17 +194,18 @@ def plan_text(
     """The plan as -v prints it: each setting and its source, what each level runs, its notes.
     A worker's levels are its master's, so its plan shows only its own settings and says so."""
     lines = [f"Plan of run '{run_dir}':"]
+    width = max(len(s.key) for s in SETTINGS)  # one column of values, however long a name
     values = {**values, "history": without_secret(values["history"])}
     for s in SETTINGS:
         if worker and s.key not in WORKER_OWN_SETTINGS:
             continue
         text = shell_text(values[s.key]) or ("local ECS node" if s.key == "endpoint" else "none")
-        lines.append(f"  {s.key:<19} {text:<40} ({sources[s.key]})")
+        lines.append(f"  {s.key:<{width}} {text:<40} ({sources[s.key]})")
     if worker:
-        return "\n".join([*lines, f"  {'levels':<19} {FOLLOWS_THE_MASTER}"]) + "\n"
+        return "\n".join([*lines, f"  {'levels':<{width}} {FOLLOWS_THE_MASTER}"]) + "\n"
     for rate in values["rates"]:
         lines.append(
-            f"  {f'level {rate}/s':<19} {values['arrivals']} arrivals, at most "
+            f"  {f'level {rate}/s':<{width}} {values['arrivals']} arrivals, at most "
             f"{values['max_in_flight']} in flight; the model's mix by weight"
         )
     for users in [] if values["rates"] else values["concurrency"]:
@@ -213,6 +214,6 @@ def plan_text(
             for kind, count in users_by_kind(users, USER_WEIGHTS).items()
         )
         ramp = ramp_seconds(users, values["hatch_rate"])
-        lines.append(f"  {f'level {users}':<19} ramp {ramp:.1f} s; users {mix}")
+        lines.append(f"  {f'level {users}':<{width}} ramp {ramp:.1f} s; users {mix}")
     lines += [f"  {note}" for note in notes]
     return "\n".join(lines) + "\n"

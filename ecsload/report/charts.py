@@ -377,11 +377,23 @@ def errors_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
 
 
 def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
-    def noop(key: str) -> Callable[[Mapping[str, Any]], Any]:
-        return lambda lv: lv["types"].get("NoOp", {}).get(key)
+    """The probe's p50 and p99 beside the model's NoOp's; each hollow where it is from too
+    few answers (a probe sends a few a second: its p99 rarely has the 1000 it needs)."""
 
-    def probe(key: str) -> Callable[[Mapping[str, Any]], Any]:
-        return lambda lv: (lv["probe"] or {}).get(key)
+    def noop(lv: Mapping[str, Any]) -> Any:
+        return lv["types"].get("NoOp")
+
+    def probe(lv: Mapping[str, Any]) -> Any:
+        return lv["probe"]
+
+    def series(label: str, figures: Callable[[Mapping[str, Any]], Any], key: str,
+               style: dict[str, Any]) -> tuple[str, Callable[[Mapping[str, Any]], Any],
+                                               dict[str, Any]]:  # fmt: skip
+        return (
+            label,
+            lambda lv: (figures(lv) or {}).get(key),
+            {**style, "few": lambda lv: marked(figures(lv), key)},
+        )
 
     fig = figure(2.8)
     ax = fig.add_subplot()
@@ -389,13 +401,11 @@ def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         ax,
         levels,
         [
-            ("probe p50", probe("p50"), {"marker": "o", "color": "black"}),
-            ("probe p99", probe("p99"), {"marker": "^", "color": "black", "linestyle": ":"}),
-            ("model NoOp p50", noop("p50"), {"marker": "o", "color": "tab:red"}),
-            (
-                "model NoOp p99",
-                noop("p99"),
-                {"marker": "^", "color": "tab:red", "linestyle": ":"},
+            series("probe p50", probe, "p50", {"marker": "o", "color": "black"}),
+            series("probe p99", probe, "p99", {"marker": "^", "color": "black", "linestyle": ":"}),
+            series("model NoOp p50", noop, "p50", {"marker": "o", "color": "tab:red"}),
+            series(
+                "model NoOp p99", noop, "p99", {"marker": "^", "color": "tab:red", "linestyle": ":"}
             ),
         ],
         "response time (ms)",
@@ -407,7 +417,8 @@ def probe_chart(levels: Sequence[Mapping[str, Any]]) -> Chart:
         "Probe and NoOp",
         "GET _noop from the probe (a process of its own, a few requests a second, so "
         "the load generator cannot delay it) beside the same request from the traffic "
-        "model's users, in ms. A gap between them is the generator's own queueing.",
+        "model's users, in ms. A gap between them is the generator's own queueing. A "
+        "hollow marker, a percentile from too few answers to rely on (fewer than 10 / (1 - p)).",
         fig,
     )
 
