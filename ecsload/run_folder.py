@@ -135,6 +135,7 @@ class LevelInfo(TypedDict, total=False):
     tls: dict[str, Any] | None
     samples: int
     workers: WorkersInfo | None
+    other_sweeps: NotRequired[list[dict[str, Any]]]  # absent before this key was recorded
 
 
 class Progress(TypedDict, total=False):

@@ -1,11 +1,14 @@
-"""End to end: sweeps with --processes share a machine.
+"""End to end: sweeps share a machine.
 
 Two sweeps on one CI machine are ordinary. With --processes, Locust's implicit master used
 its fixed port 5557, so the second sweep failed ("a port Locust needs is taken"); and each
 script signalled PIDs it had reaped, which the kernel may have given to the other sweep's
-Locust. bench/bench_concurrent_sweeps.py runs the longer check (10 rounds).
+Locust. bench/bench_concurrent_sweeps.py runs the longer check (10 rounds). And each
+measured about half of what it measures alone, without a word: now a level says which
+other sweep ran beside it (ecsload/sweeps_here.py).
 """
 
+import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ecsload.sweeps_here import registered
 from tests.e2e_support import (
     SCRIPT,
     clean_env,
@@ -23,6 +27,7 @@ from tests.e2e_support import (
     read_json,
     run_script,
 )
+from tests.nginx_support import nginx_ecs, nginx_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +85,46 @@ def test_two_sweeps_with_processes_at_once_both_complete(tmp_path: Path) -> None
             assert "killed by" not in output and "exit 137" not in output, output
             assert_complete(only_run_dir(folder), output)
             assert not processes_mentioning(str(folder))
+
+
+def test_a_level_beside_another_sweep_says_which_and_its_comparison_notes_it(
+    tmp_path: Path,
+) -> None:
+    """The other sweep is this test, registered in the machine's register as a sweep's levels
+    server registers (a real file and lock): the sweep under test cannot tell the two apart.
+    A real second sweep would overlap the levels only by chance."""
+    if missing := nginx_missing():
+        pytest.skip(missing)
+    with nginx_ecs(tmp_path / "stand-in", access_log=False) as server:
+        env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
+        levels = ("-c", "2 3", "-n", "300", "--no-history")
+        alone = run_script(*levels, "-o", str(tmp_path / "alone"), env=env, timeout=240)
+        assert alone.returncode == 0, alone.stderr
+        baseline = only_run_dir(tmp_path / "alone")
+        other = tmp_path / "the-other-sweep"
+        with registered(str(other)) as done:
+            assert done
+            beside = run_script(
+                *levels, "--baseline", str(baseline), "-o", str(tmp_path / "beside"), env=env,
+                timeout=240,
+            )  # fmt: skip
+    assert beside.returncode == 0, beside.stderr
+    run_dir = only_run_dir(tmp_path / "beside")
+    for level in read_json(run_dir / "summary.json")["levels"]:
+        (seen,) = level["other_sweeps"]
+        assert seen["pid"] == os.getpid() and seen["run"] == str(other)
+        table = (run_dir / f"level-{level['users']}" / "summary.txt").read_text()
+        assert (
+            "WARNING: another ecs-load sweep ran on this machine during this level "
+            f"(pid {os.getpid()}, {other}): the two shared its cores" in table
+        )
+    assert all(
+        level["other_sweeps"] == [] for level in read_json(baseline / "summary.json")["levels"]
+    )
+    assert "sweep" not in (baseline / "summary.txt").read_text()
+    assert beside.stdout.count(", another sweep ran beside it") == 2  # each level's line
+    assert "sweep" not in alone.stdout
+    assert read_json(run_dir / "comparison.json")["shared_machine_levels"] == [2, 3]
+    assert "NOTE: at 2, 3 users one run or both ran beside another ecs-load sweep" in (
+        (run_dir / "comparison.txt").read_text().replace("\n", " ")
+    )

@@ -339,6 +339,7 @@ def test_every_warning_or_note_of_a_level_gets_a_mark() -> None:
         level(tls={"verified": False, "ca_bundle": None}),
         level(stopped_by="other", target_requests=5000),
         level(workers={"joined": 2, "finished": 1, "lost": 1}),
+        level(other_sweeps=[{"pid": 4321, "run": "/ci/results/20240501-120000", "started": None}]),
     ):
         assert any(n.startswith(("WARNING", "NOTE", NOT_VERIFIED)) for n in level_notes(noted))
         assert attention(noted), noted
@@ -391,3 +392,25 @@ def test_the_local_nodes_own_limiter_is_named_as_the_likely_cause() -> None:
     assert "nginx's limit_req without burst" in warning
     assert "(per_key 500r/s: 2.0 ms)" in warning
     assert "api_rate_limiting (see deployment.json.example)" not in warning
+
+
+def test_a_level_beside_other_sweeps_says_which_and_what_that_does() -> None:
+    one = {"pid": 4321, "run": "/ci/a/20240501-120000", "started": "2024-05-01T11:59:00.000Z"}
+    registering = {"pid": 4400, "run": None, "started": None}  # seen before it wrote its run
+    notes = level_notes(level(other_sweeps=[one]))
+    assert (
+        "WARNING: another ecs-load sweep ran on this machine during this level (pid 4321, "
+        "/ci/a/20240501-120000): the two shared its cores (and, against the same endpoint, the "
+        "service), so these figures are not this sweep's alone; run one sweep at a time on a "
+        "machine." in notes
+    )
+    two = "\n".join(level_notes(level(other_sweeps=[one, registering])))
+    assert "2 other ecs-load sweeps ran on this machine during this level (pid 4321, " in two
+    assert "/ci/a/20240501-120000; pid 4400): the sweeps shared its cores" in two
+    assert level_line(level(other_sweeps=[one])).endswith(
+        "! another sweep ran beside it (summary.txt)"
+    )
+    assert "! 2 other sweeps ran beside it" in level_line(level(other_sweeps=[one, registering]))
+    for alone in ([], None):  # none seen; a level.json from before the key was recorded
+        assert not any("sweep" in note for note in level_notes(level(other_sweeps=alone)))
+        assert "sweep" not in level_line(level(other_sweeps=alone))

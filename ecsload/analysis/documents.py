@@ -69,6 +69,7 @@ def level_summary(
         "workers": level_info.get("workers"),
         "connections": level_info.get("connections"),
         "tls": level_info.get("tls"),
+        "other_sweeps": level_info.get("other_sweeps"),
     }
     level["probe"] = None if probe is None else probe_summary(probe, probe_rate, windows)
     level["all"], level["types"] = type_statistics(measured)

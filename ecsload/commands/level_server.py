@@ -18,6 +18,9 @@ take only CPU time that nothing else wants. Their environment is the script's, w
 run's history (ECS_LOAD_HISTORY, a URL's password with it) for the verdict, the history
 and the report.
 
+The levels server registers its sweep on the machine's register while it runs
+(ecsload/sweeps_here.py), so that another sweep's levels can say this one ran beside them.
+
 Each serves the run in RUN_DIR: a request (commands/level_client.py) names a command
 and its arguments but the run folder, and carries the client's stdin, stdout and
 stderr; a forked child runs the command's `main` on them, so its lines reach the
@@ -53,6 +56,7 @@ from setproctitle import setproctitle
 from ecsload.children import Child, StopRequest, close_now
 from ecsload.cli import invoke
 from ecsload.exits import EXIT_USAGE
+from ecsload.sweeps_here import registered
 
 PROG = "python -m ecsload.commands.level_server"
 ROLES = {  # what each server of a sweep may be asked for: a command's module, and its
@@ -214,7 +218,9 @@ def main(argv: Sequence[str]) -> int:
         for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest
             signal.signal(signum, lambda signum, _frame: leave(path, signum))
         listener.listen(1)
-        return Server(listener, run_dir, role).serve()
+        # The sweep is on this machine's register for as long as its levels can run.
+        with registered(run_dir) if role == "levels" else contextlib.nullcontext(False):
+            return Server(listener, run_dir, role).serve()
     finally:
         remove_socket(path)
 

@@ -111,6 +111,11 @@ def merged_info(repeats: Sequence[LevelFolder]) -> dict[str, Any]:
     merged["stopped_by_repeat"] = [part.get("stopped_by") for part in parts]
     worst = [reason for reason in ("other", "time") if reason in merged["stopped_by_repeat"]]
     merged["stopped_by"] = worst[0] if worst else parts[0].get("stopped_by")
+    beside = [part["other_sweeps"] for part in parts if part.get("other_sweeps") is not None]
+    if beside:  # each sweep once, whichever repeats it ran beside
+        merged["other_sweeps"] = list(
+            {entry["pid"]: entry for each in beside for entry in each}.values()
+        )
     generators = [part["generator"] for part in parts if part.get("generator")]
     merged["generator"] = max(
         generators, key=lambda g: max(filter(None, g["cpu_percent"]), default=0), default=None

@@ -52,6 +52,7 @@ from ecsload.report.comparison_text import (
     busy_generator_levels,
     comparison_answer,
     comparison_table,
+    shared_machine_levels,
 )
 from ecsload.report.junit import write_junit
 from ecsload.report.summary_files import saved, summary_of
@@ -155,11 +156,13 @@ def compared(plan: Mapping[str, Any], run: RunFolder, summary: SummaryDocument) 
     unit = "req/s" if model == "open" else "users"
     comparison = {"baseline": name, **compare(before, now, rule, unit)}
     compared_levels = {level["users"] for level in comparison["levels"]}
-    busy = busy_generator_levels(
+    runs = (
         [{**level, "users": level_of(level)} for level in baseline_levels],
         [{**level, "users": level_of(level)} for level in summary["levels"]],
     )
+    busy, shared = busy_generator_levels(*runs), shared_machine_levels(*runs)
     comparison["generator_busy_levels"] = [key for key in busy if key in compared_levels]
+    comparison["shared_machine_levels"] = [key for key in shared if key in compared_levels]
     return comparison
 
 

@@ -49,6 +49,10 @@ level.json then tells the summary what happened:
     connections             new connections the users opened (each a TCP and, for https, a
                             TLS handshake), summed over the workers that finished
     tls                     {"verified", "ca_bundle"} for an https host, else null
+    other_sweeps            the other ecs-load sweeps seen running on this machine while
+                            the level ran, each {"pid", "run", "started"} (ecsload.sweeps_here;
+                            looked for each second by the process that records): they
+                            shared its cores
 
 The users verify an https host as `--ca-bundle` and `--insecure` say
 (ecsload.tls), with one SSLContext per process. The bundle's certificates,
@@ -102,10 +106,12 @@ from ecsload.run_folder import (
     write_progress,
 )
 from ecsload.sample_columns import MEASURE, RAMP, WARMUP
+from ecsload.sweeps_here import SeenBeside
 from ecsload.timestamps import iso_utc
 from ecsload.tls import client_context, read_ca_bundle, tls_terms
 
 FLUSH_SECONDS = 1.0  # samples reach the file at least this often, so it grows as the level runs
+BESIDE_SECONDS = 1.0  # how often the process that records looks for other sweeps on the machine
 PROGRESS_SECONDS = 1.0  # how often the progress file is rewritten
 TIME_CAP_SLACK = 0.5  # a stop this close to --run-time (counted from init) is the time cap's
 UNANSWERED = {
@@ -184,6 +190,8 @@ class Level:
         self._flusher: gevent.Greenlet | None = None
         self._reporter: gevent.Greenlet | None = None
         self._phases: gevent.Greenlet | None = None
+        self._beside: gevent.Greenlet | None = None
+        self.beside = SeenBeside()  # other sweeps on this machine (ecsload.sweeps_here)
         self.measure_opened = gevent.event.Event()
         events = environment.events
         # Before the role's listeners: the level's span ends before a master waits for its
@@ -293,6 +301,7 @@ class Level:
         recorder = self.role.recorder
         if recorder is not None and self._flusher is None:
             self._flusher = gevent.spawn(self._flush_forever, recorder)
+            self._beside = gevent.spawn(self._look_beside_forever)
         if self.progress_file and self._reporter is None:
             self._reporter = gevent.spawn(self._report_forever)
         if self.live is not None:
@@ -338,6 +347,11 @@ class Level:
             gevent.sleep(FLUSH_SECONDS)
             recorder.flush()
 
+    def _look_beside_forever(self) -> None:
+        while True:
+            self.beside.look()
+            gevent.sleep(BESIDE_SECONDS)
+
     def progress(self) -> Progress:
         """The progress file's document (see the module's docstring)."""
         runner = self.environment.runner
@@ -373,6 +387,8 @@ class Level:
             return
         self.ended, self.cpu_ended = time.time(), read_cpu()
         self.loop_lag.stop()
+        if self._beside is not None:  # a sweep that started since the last look
+            self.beside.look()
         runner = self.environment.runner
         if self.spawned is not None:  # all had started; some may have stopped (budget spent)
             self.users_started = self.users
@@ -398,7 +414,7 @@ class Level:
 
     def _on_quitting(self, **_: Any) -> None:
         self._on_stop()
-        for greenlet in (self._flusher, self._reporter, self._phases):
+        for greenlet in (self._flusher, self._reporter, self._phases, self._beside):
             if greenlet is not None:
                 greenlet.kill()
         if self.role.recorder is not None:
@@ -462,6 +478,7 @@ class Level:
             "tls": tls_terms(self.environment.host or "", options.insecure, options.ca_bundle),
             "samples": role["samples"],
             "workers": role["workers"],
+            "other_sweeps": self.beside.entries(),
         }
 
 

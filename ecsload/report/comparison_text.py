@@ -1,7 +1,7 @@
 """comparison.txt: per level what changed, and how small a change the comparison could see."""
 
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tabulate import tabulate
@@ -17,14 +17,19 @@ WIDTH = 100  # the notes are wrapped to this
 def busy_generator_levels(*runs: Sequence[Mapping[str, Any]]) -> list[int]:
     """The users of the levels (summary.json's) at which either run's load generator was busy
     over GENERATOR_BUSY_PERCENT: its own queueing is in their latencies."""
-    return sorted(
-        {
-            level["users"]
-            for levels in runs
-            for level in levels
-            if (generator_busy(level) or 0) > GENERATOR_BUSY_PERCENT
-        }
-    )
+    return levels_where(lambda level: (generator_busy(level) or 0) > GENERATOR_BUSY_PERCENT, *runs)
+
+
+def shared_machine_levels(*runs: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The users of the levels at which either run ran beside another sweep on its machine
+    (summary.json's `other_sweeps`): their figures are not that run's alone."""
+    return levels_where(lambda level: bool(level.get("other_sweeps")), *runs)
+
+
+def levels_where(
+    test: Callable[[Mapping[str, Any]], bool], *runs: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    return sorted({level["users"] for levels in runs for level in levels if test(level)})
 
 
 def change_cell(change: Mapping[str, Any] | None, digits: int = 1, relative: bool = False) -> str:
@@ -141,8 +146,9 @@ def comparison_table(comparison: Mapping[str, Any]) -> str:
 
 
 def not_compared_lines(comparison: Mapping[str, Any], queueing: str) -> list[str]:
-    """What comparison.txt lists apart: the levels and types only one run has, and the levels
-    whose generator was busy (`queueing`: what that does to the verdicts)."""
+    """What comparison.txt lists apart: the levels and types only one run has, the levels
+    whose generator was busy (`queueing`: what that does to the verdicts) and those that
+    ran beside another sweep."""
     only = (
         ("levels_only_in_run", "Levels only in this run (not compared): {} {unit}"),
         ("levels_only_in_baseline", "Levels only in the baseline (not compared): {} {unit}"),
@@ -159,6 +165,14 @@ def not_compared_lines(comparison: Mapping[str, Any], queueing: str) -> list[str
             f"{comparison.get('unit', 'users')} in one run or both: {queueing}; compare the "
             "probe's figures or run with "
             "--processes N",
+            WIDTH,
+        )
+    if comparison.get("shared_machine_levels"):
+        users = ", ".join(map(str, comparison["shared_machine_levels"]))
+        lines += textwrap.wrap(
+            f"NOTE: at {users} {comparison.get('unit', 'users')} one run or both ran beside "
+            "another ecs-load sweep on its machine (the level's WARNING says which): the two "
+            "shared the cores, so a change there may be the other sweep's, not the service's",
             WIDTH,
         )
     for level in comparison["levels"]:

@@ -165,6 +165,11 @@ def attention(level: Mapping[str, Any]) -> list[str]:
         found.append("service fell behind the rate")
     if level.get("dropped"):
         found.append(f"{level['dropped']} dropped")
+    others = len(level.get("other_sweeps") or ())
+    if others:
+        found.append(
+            "another sweep ran beside it" if others == 1 else f"{others} other sweeps ran beside it"
+        )
     stalls = level.get("stalls") or {}
     if stalls.get("count"):
         found.append(f"stalls (longest {stalls['longest_ms']:.0f} ms)")
@@ -242,6 +247,7 @@ def level_notes(level: Mapping[str, Any]) -> list[str]:
     notes += ramp_notes(level)
     notes += probe_notes(level)
     notes += generator_notes(level)
+    notes += other_sweeps_notes(level)
     notes += completeness_notes(level)
     notes += model_notes(level)
     notes += few_answers_notes(level)
@@ -513,6 +519,28 @@ def generator_notes(level: Mapping[str, Any]) -> list[str]:
             "--processes N or more machines (the probe's figures are the service's own)."
         )
     return notes
+
+
+def other_sweeps_notes(level: Mapping[str, Any]) -> list[str]:
+    """A warning when another sweep ran on this machine during the level (ecsload.sweeps_here):
+    the two shared its cores, and each measured about half of what it does alone."""
+    others = level.get("other_sweeps")
+    if not others:
+        return []
+    which = "; ".join(
+        f"pid {entry['pid']}" + (f", {entry['run']}" if entry.get("run") else "")
+        for entry in others
+    )
+    many, sweeps = (
+        ("another ecs-load sweep", "the two")
+        if len(others) == 1
+        else (f"{len(others)} other ecs-load sweeps", "the sweeps")
+    )
+    return [
+        f"WARNING: {many} ran on this machine during this level ({which}): {sweeps} shared "
+        "its cores (and, against the same endpoint, the service), so these figures are not "
+        "this sweep's alone; run one sweep at a time on a machine."
+    ]
 
 
 def completeness_notes(level: Mapping[str, Any]) -> list[str]:
