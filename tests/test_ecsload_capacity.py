@@ -1,10 +1,11 @@
 """A capacity search's steps judged (ecsload.analysis.capacity.judge_step) on hand-made levels,
-and its answer line."""
+their lines, and the answer line."""
 
 from typing import Any
 
 from ecsload.analysis import search
 from ecsload.analysis.capacity import answer_text, judge_step, search_grid
+from ecsload.commands.capacity import beside_text, step_line
 
 
 def step_level(
@@ -179,3 +180,28 @@ def test_the_search_path_as_a_table() -> None:
     ]
     steps[0]["figures"]["slo"][0]["few"] = True  # from too few answers: marked
     assert search_grid({"slo": ["p99<50"], "steps": steps})["tabular_data"][0][6] == "20* [15, 31]"
+
+
+def test_a_step_beside_another_sweep_says_so_and_so_does_the_answer() -> None:
+    """Two searches on one machine share its cores: a step names the other sweep it saw, and
+    the answer says the capacity may be the machine's."""
+    alone, beside = step_level(400, 30, (28, 33)), step_level(500, 80, (70, 95))
+    beside["other_sweeps"] = [{"pid": 4321, "run": "/ci/b/20240501-120000", "started": None}]
+    records = [
+        {"rate": level["rate"], "seconds": 5, "phase": search.GROW, "repeat": 1,
+         "held": verdict.held, "limit": verdict.limit, "marginal": verdict.marginal,
+         "why": verdict.why, "few": False, "figures": verdict.figures}
+        for level in (alone, beside)
+        for verdict in [judge_step(level, ["p99<50"])]
+    ]  # fmt: skip
+    assert records[0]["figures"]["other_sweeps"] == []
+    assert records[1]["figures"]["other_sweeps"] == [4321]
+    assert step_line(records[0], 1) == (
+        "Step 1 (grow) 400 req/s for 5 s: held: p99 at 400 req/s 30 ms [28, 33]"
+    )
+    assert step_line(records[1], 2).endswith("(another ecs-load sweep ran beside it: pid 4321)")
+    assert beside_text(records[:1]) == ""
+    assert beside_text(records) == (
+        "; but another ecs-load sweep ran on this machine during 1 of its 2 steps: they "
+        "shared its cores, so the capacity may be the machine's, not the service's"
+    )

@@ -156,6 +156,23 @@ def test_a_knee_where_the_generator_was_busy_says_it_may_be_the_generators() -> 
     )
 
 
+def test_a_knee_measured_beside_another_sweep_says_the_limit_may_be_the_machines() -> None:
+    """The two default sweeps run at once on this machine: each about 200 OK/s at every level
+    (436-492 alone), so each read a knee at its first levels."""
+    beside = [{"pid": 4321, "run": "/ci/b/20240501-120000", "started": None}]
+    levels = series([10, 15, 20, 25], [204, 197, 235, 222], 0.1)
+    for lv in levels[1:]:
+        lv["other_sweeps"] = beside
+    result = saturation(levels)
+    assert result["shared_machine_levels"] == [15, 20, 25]
+    assert result["text"].endswith(
+        "(but another ecs-load sweep ran on this machine at 15, 20, 25 users: they shared "
+        "its cores, so the limit may be the machine's, not the service's)"
+    )
+    alone = saturation(series([10, 15, 20, 25], [204, 197, 235, 222], 0.1))
+    assert alone["shared_machine_levels"] == [] and "sweep" not in alone["text"]
+
+
 def test_one_level_says_a_sweep_is_needed() -> None:
     result = saturation([level(10, 200)])
 

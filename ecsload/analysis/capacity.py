@@ -256,6 +256,7 @@ def judge_step(level: Mapping[str, Any], slo: Sequence[str]) -> Judgement:
         "dropped": dropped,
         "lateness_p99_ms": late.get("p99"),
         "generator_behind": bool(late.get("behind")),
+        "other_sweeps": [entry["pid"] for entry in level.get("other_sweeps") or ()],
         "slo": checks,
     }
     failed = [check for check in checks if not check["held"]]

@@ -81,6 +81,7 @@ def saturation(levels: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "error_percent": None,
         "rate_limited_percent": None,
         "generator_busy_percent": None,
+        "shared_machine_levels": [lv["users"] for lv in levels if lv.get("other_sweeps")],
         "within_percent": WITHIN_PERCENT,
         "usl": None,
         "little": little_checks(measured),
@@ -129,6 +130,12 @@ def knee_sentence(levels: Sequence[Mapping[str, Any]], result: dict[str, Any]) -
         sentence += (
             f" (but the load generator was busy {busy:.0f}% there: the limit may be "
             "its own; see the probe)"
+        )
+    if result["shared_machine_levels"]:
+        shared = ", ".join(map(str, result["shared_machine_levels"]))
+        sentence += (
+            f" (but another ecs-load sweep ran on this machine at {shared} users: they "
+            "shared its cores, so the limit may be the machine's, not the service's)"
         )
     return sentence
 

@@ -98,9 +98,15 @@ def judged(
 def step_line(record: Mapping[str, Any], index: int) -> str:
     """`Step 3 (grow) 200 req/s for 5 s: held: p99 at 200 req/s 12 ms [10, 15]`."""
     outcome = "held" if record["held"] else f"broke ({record['limit']})"
+    beside = record["figures"].get("other_sweeps")
     return (
         f"Step {index} ({record['phase']}) {record['rate']} req/s for {record['seconds']:g} s: "
         f"{outcome}: {record['why']}"
+        + (
+            f" (another ecs-load sweep ran beside it: pid {', '.join(map(str, beside))})"
+            if beside
+            else ""
+        )
     )
 
 
@@ -120,8 +126,20 @@ def answer_document(
         "min_rate": plan["min_rate"],
         "max_rate": plan["max_rate"],
         "steps": list(steps),
-        "text": answer_text(answer, slo, plan["max_rate"], plan["min_rate"]),
+        "text": answer_text(answer, slo, plan["max_rate"], plan["min_rate"]) + beside_text(steps),
     }
+
+
+def beside_text(steps: Sequence[Mapping[str, Any]]) -> str:
+    """The answer's caveat when another sweep ran on this machine during some of its steps."""
+    shared = [step for step in steps if step["figures"].get("other_sweeps")]
+    if not shared:
+        return ""
+    return (
+        f"; but another ecs-load sweep ran on this machine during {len(shared)} of its "
+        f"{len(steps)} steps: they shared its cores, so the capacity may be the machine's, "
+        "not the service's"
+    )
 
 
 def next_step(run: RunFolder) -> str:
