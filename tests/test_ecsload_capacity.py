@@ -200,8 +200,22 @@ def test_a_step_beside_another_sweep_says_so_and_so_does_the_answer() -> None:
         "Step 1 (grow) 400 req/s for 5 s: held: p99 at 400 req/s 30 ms [28, 33]"
     )
     assert step_line(records[1], 2).endswith("(another ecs-load sweep ran beside it: pid 4321)")
-    assert beside_text(records[:1]) == ""
-    assert beside_text(records) == (
-        "; but another ecs-load sweep ran on this machine during 1 of its 2 steps: they "
-        "shared its cores, so the capacity may be the machine's, not the service's"
+    decided_beside = search.Answer(400, (400, 500), search.SERVICE, None, "confirmed", True)
+    assert beside_text(decided_beside, records[:1]) == ""
+    assert beside_text(decided_beside, records) == (
+        "; but another ecs-load sweep ran on this machine at 500 req/s, where the answer was "
+        "decided: they shared its cores, so the capacity may be the machine's, not the "
+        "service's"
+    )
+    # The search went on alone below 500 and found its edge at [400, 450]: the steps beside
+    # the other sweep did not decide it.
+    alone_at_450 = {
+        **records[1],
+        "rate": 450,
+        "figures": {**records[1]["figures"], "other_sweeps": []},
+    }
+    decided_alone = search.Answer(400, (400, 450), search.SERVICE, None, "confirmed", True)
+    assert beside_text(decided_alone, [*records, alone_at_450]) == (
+        "; another ecs-load sweep ran on this machine during 1 of its 3 steps, none at the "
+        "rates that decide the answer (400 and 450 req/s)"
     )

@@ -126,19 +126,31 @@ def answer_document(
         "min_rate": plan["min_rate"],
         "max_rate": plan["max_rate"],
         "steps": list(steps),
-        "text": answer_text(answer, slo, plan["max_rate"], plan["min_rate"]) + beside_text(steps),
+        "text": answer_text(answer, slo, plan["max_rate"], plan["min_rate"])
+        + beside_text(answer, steps),
     }
 
 
-def beside_text(steps: Sequence[Mapping[str, Any]]) -> str:
-    """The answer's caveat when another sweep ran on this machine during some of its steps."""
+def beside_text(answer: search.Answer, steps: Sequence[Mapping[str, Any]]) -> str:
+    """The answer's caveat when another sweep ran on this machine during some of its steps:
+    strong when it ran at a rate that decides the answer (the latest step at either end of
+    its interval), else only how many steps it shared."""
     shared = [step for step in steps if step["figures"].get("other_sweeps")]
     if not shared:
         return ""
+    latest = {step["rate"]: step for step in steps}
+    deciding = sorted({rate for rate in answer.interval if rate is not None and rate in latest})
+    beside = [rate for rate in deciding if latest[rate]["figures"].get("other_sweeps")]
+    if beside:
+        return (
+            f"; but another ecs-load sweep ran on this machine at "
+            f"{' and '.join(map(str, beside))} req/s, where the answer was decided: they "
+            "shared its cores, so the capacity may be the machine's, not the service's"
+        )
     return (
-        f"; but another ecs-load sweep ran on this machine during {len(shared)} of its "
-        f"{len(steps)} steps: they shared its cores, so the capacity may be the machine's, "
-        "not the service's"
+        f"; another ecs-load sweep ran on this machine during {len(shared)} of its "
+        f"{len(steps)} steps, none at the rates that decide the answer "
+        f"({' and '.join(map(str, deciding))} req/s)"
     )
 
 
