@@ -1,16 +1,19 @@
 """The charts' level ticks (a label for every level that has room, none running into another),
-and their hollow markers: a percentile from too few answers never looks like a measurement."""
+their hollow markers and dotted lines: a figure from too few answers never looks like a
+measurement."""
 
 import itertools
 from typing import Any
 
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from ecsload.analysis.sample_size import too_few
-from ecsload.report.charts import WIDTH, level_ticks, probe_chart
+from ecsload.analysis.samples import Samples
+from ecsload.report.charts import WIDTH, level_chart, level_ticks, probe_chart
 
 SEARCH_RATES = [50, 100, 200, 400, 476, 497, 519, 542, 566, 800]  # a real search's steps
 
@@ -84,3 +87,35 @@ def test_the_probe_chart_draws_a_percentile_from_too_few_answers_hollow() -> Non
 def test_the_probe_chart_draws_no_hollow_point_where_every_figure_has_its_answers() -> None:
     levels = [probe_level(10, 2000, 2000), probe_level(20, 5000, 5000)]
     assert hollow_points(probe_chart(levels).figure.axes[0]) == {}
+
+
+def test_a_trend_from_too_few_answers_is_drawn_dotted_and_said_so() -> None:
+    """A level of 8 NoOp answers (a slope from 8 points is a guess) and 100 Tasks answers, each
+    type climbing 1 ms a second: NoOp's fitted line dotted and thin, Tasks' solid."""
+    names, counts = ("NoOp", "Tasks-Happy-Path"), (8, 100)
+    codes = np.repeat(np.arange(2, dtype=np.int16), counts)
+    sent = np.concatenate([np.linspace(0, 10_000, n) for n in counts])
+    samples = Samples(
+        timestamp_ms=sent.astype(np.int64), type_code=codes, type_names=names,
+        user_id=np.ones(sent.size, dtype=np.int64), ok=np.ones(sent.size, dtype=bool),
+        status=np.full(sent.size, 200, dtype=np.int16), response_time_ms=5 + sent / 1000,
+        measured=np.ones(sent.size, dtype=bool), error=np.full(sent.size, b""),
+        late_ms=np.zeros(sent.size),
+    )  # fmt: skip
+    types = {
+        name: {"answers": n, "m": 1.0, "b": 5.0} for name, n in zip(names, counts, strict=True)
+    }
+    colours = {"NoOp": "tab:blue", "Tasks-Happy-Path": "tab:orange"}
+    chart = level_chart({"users": 2, "types": types, "stalls": None}, samples, colours)
+    [ax] = chart.figure.axes
+    lines = {to_hex(line.get_color()): line for line in ax.get_lines()}
+    assert lines[to_hex("tab:blue")].get_linestyle() == ":"
+    assert lines[to_hex("tab:orange")].get_linestyle() == "-"
+    legend = [text.get_text() for text in chart.figure.legends[0].get_texts()]
+    assert "dotted: a trend from < 20 answers" in legend
+    assert "dotted, a type's trend from fewer than 20 answers" in chart.caption
+
+    types["NoOp"]["answers"] = 20  # what a p50 needs: enough
+    chart = level_chart({"users": 2, "types": types, "stalls": None}, samples, colours)
+    assert {line.get_linestyle() for line in chart.figure.axes[0].get_lines()} == {"-"}
+    assert not any("dotted" in t.get_text() for t in chart.figure.legends[0].get_texts())

@@ -11,6 +11,7 @@ from ecsload.report.tables import (
     level_notes,
     level_table,
     run_table,
+    trend_cell,
 )
 from ecsload.tls import NOT_VERIFIED
 
@@ -414,3 +415,26 @@ def test_a_level_beside_other_sweeps_says_which_and_what_that_does() -> None:
     for alone in ([], None):  # none seen; a level.json from before the key was recorded
         assert not any("sweep" in note for note in level_notes(level(other_sweeps=alone)))
         assert "sweep" not in level_line(level(other_sweeps=alone))
+
+
+def test_a_trend_from_too_few_answers_is_marked_and_the_note_says_what_it_needs() -> None:
+    """8 Version answers: their m is marked in the level's table and its intervals; NoOp's 100
+    are enough. A summary from before `answers` was written marks nothing."""
+    few = level()
+    few["types"]["Version"].update(answers=8, few=["p50", "p60", "p70", "p80", "p90", "p95", "p99"])
+    few["types"]["NoOp"].update(answers=100, few=["p95", "p99"])
+    few["types"]["Version"]["ci"] = few["types"]["NoOp"]["ci"] = {"m": [-0.5, 0.75]}
+    table = level_table(few)
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line[:1].isalpha()}
+    assert rows["Version"][3] == "0.125*" and rows["NoOp"][3] == "0.125"
+    assert trend_cell(few["types"]["Version"]) == "0.125 ±0.625* ~0"
+    assert trend_cell(few["types"]["NoOp"]) == "0.125 ±0.625 ~0"
+    assert (
+        "*: a percentile or a trend (m) from too few answers to rely on (a percentile needs "
+        "10/(1-p): p50 20, p60 25, p70 34, p80 50, p90 100, p95 200, p99 1000; m needs 20); "
+        "answers: NoOp 100, Version 8" in table
+    )
+    old = level()
+    old["types"]["Version"]["few"] = ["p99"]  # no `answers`: m unmarked, the note as it was
+    assert "*: a percentile from too few answers to rely on (it needs" in level_table(old)
+    assert "0.125*" not in level_table(old)

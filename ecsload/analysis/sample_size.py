@@ -5,7 +5,9 @@ A p-th percentile from n answers rests on the n(1 - p) slowest of them; below
 or p99 is simply the maximum). So a percentile from fewer than 10 / (1 - p)
 answers (p50 20, p90 100, p95 200, p99 1000) is marked wherever it is shown:
 `few` in summary.json lists such keys beside `answers`, the tables print the
-figure with a `*` and say how many answers it came from.
+figure with a `*` and say how many answers it came from. A trend (the level's
+m, its line m·t + b) from fewer answers than a p50 needs is marked too: from
+3 to 8 answers a slope is a guess, whatever its interval says.
 """
 
 import math
@@ -21,9 +23,19 @@ def answers_needed(percentile: float) -> int:
     return math.ceil(round(TAIL_ANSWERS / (1 - percentile / 100), 6))
 
 
+TREND_ANSWERS = answers_needed(50)  # 20: a trend needs what a p50 does
+
+
 def too_few(answers: int, keys: Iterable[str]) -> list[str]:
     """The percentile keys (`p95`, …) that `answers` answers do not support."""
     return [key for key in keys if answers < answers_needed(float(key[1:]))]
+
+
+def trend_too_few(figures: Mapping[str, Any] | None) -> bool:
+    """Whether summary.json's `figures` (a type, `all`) fitted its trend m from fewer answers
+    than TREND_ANSWERS (p50's need); figures without `answers` (an old summary) are not."""
+    answers = (figures or {}).get("answers")
+    return answers is not None and answers < TREND_ANSWERS
 
 
 def marked(figures: Mapping[str, Any] | None, key: str) -> bool:

@@ -30,7 +30,7 @@ from matplotlib.typing import LineStyleType, RcKeyType
 
 from ecsload.analysis.documents import level_key
 from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT
-from ecsload.analysis.sample_size import marked
+from ecsload.analysis.sample_size import TREND_ANSWERS, marked, trend_too_few
 from ecsload.analysis.samples import Samples
 from ecsload.report.tables import level_label
 from ecsload.run_folder import level_name
@@ -554,6 +554,7 @@ def level_chart(
         if gaps:
             handles.append(Patch(color=STALL_COLOUR, alpha=0.25, label="stall: no answer"))
         shown = dots_to_draw(samples)
+        guessed = False  # a type's trend from too few answers: drawn dotted
         for name, code in sorted((name, i) for i, name in enumerate(samples.type_names)):
             colour = colours.get(name, "grey")
             of_type = shown[samples.type_code[shown] == code]
@@ -571,11 +572,17 @@ def level_chart(
                 )
             fitted = fitted_line(level["types"].get(name), samples, code, seconds, measured_from)
             if fitted is not None:
-                ax.plot(*fitted, color=colour, linewidth=1.6)
+                few = trend_too_few(level["types"].get(name))
+                ax.plot(*fitted, color=colour, linewidth=1.0 if few else 1.6,
+                        linestyle=":" if few else "-")  # fmt: skip
+                guessed |= few
             handles.append(Line2D([], [], color=colour, marker="o", markersize=4, label=name))
         handles.append(
             Line2D([], [], color="grey", marker="x", linestyle="", label="error (no Ok)")
         )
+        if guessed:
+            label = f"dotted: a trend from < {TREND_ANSWERS} answers"
+            handles.append(Line2D([], [], color="grey", linestyle=":", label=label))
         times = samples.response_time_ms[shown]
         if len(times) and times.max() > LOG_SCALE_SPREAD * max(np.median(times), 1e-3):
             ax.set_yscale("log")
@@ -605,7 +612,8 @@ def level_chart(
         f"Level {level_label(level)}",
         f"Each dot is one request (x: not Ok), at the time it was sent: {sampled}. "
         "Each line is its type's fitted response time m·t + b over the measured phase "
-        "(m and b from every measured request, as in the table below). Shaded: the ramp, "
+        "(m and b from every measured request, as in the table below); dotted, a type's "
+        f"trend from fewer than {TREND_ANSWERS} answers: a guess. Shaded: the ramp, "
         "while the users were starting; in red, stalls: requests outstanding and no answer "
         "for longer than the level's stall threshold.",
         fig,

@@ -15,7 +15,7 @@ from tabulate import tabulate
 from ecsload.analysis.documents import level_label
 from ecsload.analysis.generator import GENERATOR_BUSY_PERCENT
 from ecsload.analysis.omission import fell_behind
-from ecsload.analysis.sample_size import MARK, marked, needs_text
+from ecsload.analysis.sample_size import MARK, TREND_ANSWERS, marked, needs_text, trend_too_few
 from ecsload.analysis.stats import percent
 from ecsload.tls import NOT_VERIFIED
 from ecsload.vocabulary import HEADLINE, HEADLINE_KEYS, PERCENTILES
@@ -71,7 +71,7 @@ def level_grid(level: Mapping[str, Any]) -> dict[str, Any]:
             name,
             t["ok"],
             t["error"],
-            t["m"],
+            trend_figure(t),
             t["b"],
             t["min"],
             *(figure_cell(t, f"p{p}") for p in PERCENTILES),
@@ -97,6 +97,12 @@ def figure_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
     if value is None or not marked(figures, key):
         return value
     return f"{value:.2f}{MARK}"
+
+
+def trend_figure(figures: Mapping[str, Any]) -> Any:
+    """m as the level's table shows it: marked `*` when fitted from too few answers."""
+    value = figures["m"]
+    return f"{value:.3f}{MARK}" if value is not None and trend_too_few(figures) else value
 
 
 def corrected_cell(figures: Mapping[str, Any] | None, key: str) -> Any:
@@ -209,7 +215,7 @@ def plus_minus(value: float | None, ci: list[float] | None, fmt: str = ".2f") ->
 def trend_cell(group: Mapping[str, Any]) -> str:
     """m and its interval, marked `~0` when the interval holds 0: no trend to speak of."""
     ci = group.get("ci", {}).get("m")
-    text = plus_minus(group["m"], ci, ".3f")
+    text = plus_minus(group["m"], ci, ".3f") + (MARK if trend_too_few(group) else "")
     return text + (" ~0" if ci and ci[0] <= 0 <= ci[1] else "")
 
 
@@ -356,7 +362,8 @@ def stall_warning(level: Mapping[str, Any], stalls: Mapping[str, Any]) -> str:
 
 
 def few_answers_notes(level: Mapping[str, Any]) -> list[str]:
-    """Which percentiles came from too few answers (marked *), and how many there were."""
+    """Which percentiles (and trends) came from too few answers (marked *), and how many
+    there were."""
     groups = [("all", level.get("all")), *sorted(level["types"].items())]
     if level.get("probe"):
         groups.append(("probe", level["probe"]))
@@ -367,6 +374,11 @@ def few_answers_notes(level: Mapping[str, Any]) -> list[str]:
     counts = ", ".join(
         f"{name} {g.get('answers', g.get('count', 0) - g.get('errors', 0))}" for name, g in few
     )
+    if any(trend_too_few(g) for name, g in few if name != "probe"):
+        return [
+            f"{MARK}: a percentile or a trend (m) from too few answers to rely on (a percentile "
+            f"needs 10/(1-p): {needs_text(keys)}; m needs {TREND_ANSWERS}); answers: {counts}"
+        ]
     return [
         f"{MARK}: a percentile from too few answers to rely on (it needs 10/(1-p): "
         f"{needs_text(keys)}); answers: {counts}"
