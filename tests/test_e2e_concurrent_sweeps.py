@@ -87,17 +87,20 @@ def test_two_sweeps_with_processes_at_once_both_complete(tmp_path: Path) -> None
             assert not processes_mentioning(str(folder))
 
 
-def test_a_level_beside_another_sweep_says_which_and_its_comparison_notes_it(
+def test_a_level_beside_another_sweep_says_which_and_its_comparisons_note_it(
     tmp_path: Path,
 ) -> None:
     """The other sweep is this test, registered in the machine's register as a sweep's levels
     server registers (a real file and lock): the sweep under test cannot tell the two apart.
-    A real second sweep would overlap the levels only by chance."""
+    A real second sweep would overlap the levels only by chance. A run alone, one beside the
+    other sweep compared with it (a folder baseline), then one alone compared with that one
+    from the history (`--baseline last`): both comparisons note it."""
     if missing := nginx_missing():
         pytest.skip(missing)
+    history = tmp_path / "history.sqlite"
     with nginx_ecs(tmp_path / "stand-in", access_log=False) as server:
         env = clean_env(ECS_ENDPOINT=server.url, ECS_CREDENTIALS=str(server.credentials))
-        levels = ("-c", "2 3", "-n", "300", "--no-history")
+        levels = ("-c", "2 3", "-n", "300", "--history", str(history))
         alone = run_script(*levels, "-o", str(tmp_path / "alone"), env=env, timeout=240)
         assert alone.returncode == 0, alone.stderr
         baseline = only_run_dir(tmp_path / "alone")
@@ -108,7 +111,11 @@ def test_a_level_beside_another_sweep_says_which_and_its_comparison_notes_it(
                 *levels, "--baseline", str(baseline), "-o", str(tmp_path / "beside"), env=env,
                 timeout=240,
             )  # fmt: skip
+        after = run_script(
+            *levels, "--baseline", "last", "-o", str(tmp_path / "after"), env=env, timeout=240
+        )
     assert beside.returncode == 0, beside.stderr
+    assert after.returncode == 0, after.stderr
     run_dir = only_run_dir(tmp_path / "beside")
     for level in read_json(run_dir / "summary.json")["levels"]:
         (seen,) = level["other_sweeps"]
@@ -118,13 +125,15 @@ def test_a_level_beside_another_sweep_says_which_and_its_comparison_notes_it(
             "WARNING: another ecs-load sweep ran on this machine during this level "
             f"(pid {os.getpid()}, {other}): the two shared its cores" in table
         )
-    assert all(
-        level["other_sweeps"] == [] for level in read_json(baseline / "summary.json")["levels"]
-    )
-    assert "sweep" not in (baseline / "summary.txt").read_text()
-    assert beside.stdout.count(", another sweep ran beside it") == 2  # each level's line
+    for run in (baseline, only_run_dir(tmp_path / "after")):
+        assert all(
+            level["other_sweeps"] == [] for level in read_json(run / "summary.json")["levels"]
+        )
+        assert "sweep" not in (run / "summary.txt").read_text()
     assert "sweep" not in alone.stdout
-    assert read_json(run_dir / "comparison.json")["shared_machine_levels"] == [2, 3]
-    assert "NOTE: at 2, 3 users one run or both ran beside another ecs-load sweep" in (
-        (run_dir / "comparison.txt").read_text().replace("\n", " ")
-    )
+    assert beside.stdout.count(", another sweep ran beside it") == 2  # each level's line
+    for compared in (run_dir, only_run_dir(tmp_path / "after")):
+        assert read_json(compared / "comparison.json")["shared_machine_levels"] == [2, 3]
+        assert "NOTE: at 2, 3 users one run or both ran beside another ecs-load sweep" in (
+            (compared / "comparison.txt").read_text().replace("\n", " ")
+        )

@@ -29,6 +29,7 @@ from ecsload.history_location import (
     parse_reference,
     without_secret,
 )
+from ecsload.report.comparison_text import shared_machine_levels
 from ecsload.sample_columns import HEADER
 
 TYPES = ("NoOp", "Tasks-Happy-Path")
@@ -192,6 +193,37 @@ def test_an_older_history_is_migrated_and_its_runs_without_windows_refused_as_ba
     assert len(check_stored_baseline(str(location), "", reference, ("closed", [10]))) == 1
     with pytest.raises(BaselineError, match="stored by an older ecs-load"):
         check_stored_baseline(str(location), "", parse_reference("history:2"), ("closed", [10]))
+
+
+def test_a_baseline_measured_beside_another_sweep_carries_it_to_the_comparison(
+    tmp_path: Path,
+) -> None:
+    """A version 3 history gains the count of other sweeps beside each level (null for the
+    runs before); a stored run that ran beside one says so in its baseline's levels, which
+    the comparison's note reads (a run at half speed beside another sweep, as a baseline,
+    makes a real slowdown look the same or faster)."""
+    location = tmp_path / "h.sqlite"
+    store.append(str(location), *made_run(1, latencies(1)))
+    with sqlite3.connect(location) as db:  # the history as version 3 left it
+        db.execute("ALTER TABLE levels DROP COLUMN other_sweeps")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    run, levels, rows = made_run(2, latencies(2))
+    levels[0]["other_sweeps"] = 1
+    store.append(str(location), run, levels, rows)  # migrated to version 4
+    with sqlite3.connect(location) as db:
+        assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+        assert db.execute("SELECT run_id, other_sweeps FROM levels ORDER BY run_id").fetchall() == [
+            (1, None),
+            (2, 1),
+        ]
+    last = parse_reference("last")
+    first = parse_reference("label:build-1")
+    assert last is not None and first is not None
+    [beside] = stored_baseline(str(location), "", last).levels
+    assert beside["users"] == 10 and len(beside["other_sweeps"]) == 1
+    assert shared_machine_levels([beside]) == [10]
+    [alone] = stored_baseline(str(location), "", first).levels
+    assert alone["other_sweeps"] == [] and shared_machine_levels([alone]) == []
 
 
 def test_change_point_found_at_the_step_and_none_in_a_flat_series() -> None:

@@ -37,7 +37,8 @@ class StoredBaseline:
 
     runs: list[store.StoredRun]
     samples: dict[int, Samples]
-    levels: list[dict[str, Any]]  # summary.json-like levels, for the generator's note
+    levels: list[dict[str, Any]]  # summary.json-like levels, for the generator's and the
+    # other sweeps' notes
 
     def description(self, location: str) -> str:
         first, last = self.runs[0], self.runs[-1]
@@ -109,13 +110,20 @@ def stored_baseline(location: str, target: str, reference: Reference) -> StoredB
             "to compare with (stored by an older ecs-load): record a new run first"
         )
     shares: dict[int, float] = {}
+    beside: dict[int, int] = {}  # the most other sweeps a stored run saw at the level
     for run in runs:
         for key, share in run.generator_share.items():
             if share is not None:
                 shares[key] = max(share, shares.get(key, 0.0))
-    levels = [
-        {"users": key, "generator": {"cpu_percent_max": share}}
-        for key, share in sorted(shares.items())
+        for key, count in run.other_sweeps.items():
+            beside[key] = max(count or 0, beside.get(key, 0))
+    levels = [  # summary.json-like, for the comparison's notes: each other sweep unnamed
+        {
+            "users": key,
+            "generator": {"cpu_percent_max": shares.get(key)},
+            "other_sweeps": [{"pid": None, "run": None, "started": None}] * beside.get(key, 0),
+        }
+        for key in sorted(shares.keys() | beside.keys())
     ]
     samples = {key: windows.pooled(parts) for key, parts in by_level.items()}
     return StoredBaseline(runs, samples, levels)

@@ -116,6 +116,7 @@ def level_rows(
         "model": level.get("model"),
         "seconds": seconds,
         "generator_share": generator_busy(level),
+        "other_sweeps": None if level.get("other_sweeps") is None else len(level["other_sweeps"]),
         "probe_count": probe.get("count"),
         "probe_errors": probe.get("errors"),
         **{f"probe_{p}": probe.get(p) for p in HEADLINE_KEYS},

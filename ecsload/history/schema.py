@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from ecsload.vocabulary import HEADLINE_KEYS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ALL_TYPES = "(all)"  # the `type` of a level's every request, beside each request type
 
 metadata = MetaData()
@@ -84,6 +84,9 @@ levels = Table(
     Column("probe_p99", Float),
     # version 3: the level's samples as the comparison reads them (ecsload.history.windows)
     Column("windows", LargeBinary),
+    # version 4: how many other ecs-load sweeps ran on the machine beside the level (its
+    # summary's other_sweeps); null: not recorded (an older ecs-load)
+    Column("other_sweeps", Integer),
 )
 
 FIGURES = (*HEADLINE_KEYS, "rps", "goodput")  # each with an optional 95% interval
@@ -124,9 +127,19 @@ def add_level_windows(connection: Connection) -> None:
         connection.execute(text(f"ALTER TABLE levels ADD COLUMN windows {kind}"))
 
 
+def add_other_sweeps(connection: Connection) -> None:
+    """Version 4: each level's count of other sweeps beside it (null for the runs before)."""
+    if "other_sweeps" not in {
+        column["name"] for column in inspect(connection).get_columns("levels")
+    }:
+        kind = Integer().compile(dialect=connection.dialect)
+        connection.execute(text(f"ALTER TABLE levels ADD COLUMN other_sweeps {kind}"))
+
+
 # (version it makes, step): applied in order to a history below SCHEMA_VERSION.
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, create_version_1),
     (2, add_capacity),
     (3, add_level_windows),
+    (4, add_other_sweeps),
 )

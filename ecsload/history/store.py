@@ -75,6 +75,7 @@ class StoredRun:
     run_dir: str | None
     levels: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
     generator_share: dict[int, float | None] = field(default_factory=dict)
+    other_sweeps: dict[int, int | None] = field(default_factory=dict)  # beside each level
     models: dict[int, str] = field(default_factory=dict)  # "closed" (users) or "open" (rate)
     capacity: dict[str, Any] | None = None  # a capacity search's: rate, interval, limited_by
 
@@ -422,6 +423,7 @@ def run_rows(
         )
     ):
         by_id[level.run_id].generator_share[level.users] = level.generator_share
+        by_id[level.run_id].other_sweeps[level.users] = level.other_sweeps
         by_id[level.run_id].models[level.users] = level.model or "closed"
     return found
 
