@@ -68,9 +68,15 @@ def registered(run_dir: str) -> Iterator[bool]:
     try:
         yield True
     finally:
-        with contextlib.suppress(OSError):  # unlinked before the lock goes: never seen gone
-            os.unlink(registry() / f"{os.getpid()}.json")
+        forget()  # before the lock goes: never seen gone
         os.close(fd)
+
+
+def forget() -> None:
+    """This process's registration removed, if any: also on a way out that skips `registered`'s
+    end (os._exit, on a stop before the levels server's imports are done)."""
+    with contextlib.suppress(OSError):
+        os.unlink(REGISTRY / f"{os.getpid()}.json")
 
 
 def others(own: int | None) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import pytest
 
 from ecsload.children import Child
 from ecsload.exits import EXIT_ERROR, EXIT_LOCUST, EXIT_USAGE
+from ecsload.sweeps_here import REGISTRY
 from tests.e2e_support import processes_mentioning
 from tests.ecsload_support import command_env, plan, planned
 from tests.nginx_support import nginx_ecs, nginx_missing
@@ -142,7 +143,7 @@ def test_a_stopped_server_removes_its_socket_and_the_folder_made_for_it(
     folder = tmp_path / "ecs-load.socket"
     folder.mkdir()
     socket = folder / "level.sock"
-    with level_server(tmp_path, socket):
+    with level_server(tmp_path, socket) as server:
         deadline = time.monotonic() + 30
         while not socket.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -150,6 +151,7 @@ def test_a_stopped_server_removes_its_socket_and_the_folder_made_for_it(
         if stopped == "serving":  # an answer comes once the imports are done
             assert client(socket, "sleep", "1").wait(timeout=60) == EXIT_USAGE
     assert not folder.exists()
+    assert not (REGISTRY / f"{server.pid}.json").exists()  # the sweep's registration
 
     (folder / "other").mkdir(parents=True)  # a folder holding more is not the server's alone
     with level_server(tmp_path, socket):
@@ -185,6 +187,7 @@ def test_a_stop_at_any_point_of_the_imports_is_silent_and_leaves_nothing(
         assert err == "", f"stopped after {delay} s: {err}"
         assert server.returncode in (0, 128 + signal.SIGTERM)
         assert not folder.exists()
+        assert not (REGISTRY / f"{server.pid}.json").exists()  # the sweep's registration
 
 
 def test_no_server_is_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ from setproctitle import setproctitle
 from ecsload.children import Child, StopRequest, close_now
 from ecsload.cli import invoke
 from ecsload.exits import EXIT_USAGE
-from ecsload.sweeps_here import registered
+from ecsload.sweeps_here import forget, registered
 
 PROG = "python -m ecsload.commands.level_server"
 ROLES = {  # what each server of a sweep may be asked for: a command's module, and its
@@ -196,6 +196,7 @@ def leave(path: str, signum: int) -> None:
     exception: raised in the middle of an import (gevent's patching of the import locks),
     it would end in a traceback."""
     remove_socket(path)
+    forget()  # the sweep's registration, when this is the levels server
     os._exit(128 + signum)
 
 
