@@ -185,6 +185,29 @@ def test_capacity_with_thresholds_and_when_all_or_none_held() -> None:
     assert none["rate"] is None and "below the lowest rate" in none["text"]
 
 
+def test_a_sweeps_capacity_decided_beside_another_sweep_says_so() -> None:
+    """The levels that decide it (the last that held, the first that did not, or goodput's
+    knee) ran beside another sweep: the text says the capacity may be the machine's. Another
+    level beside it decides nothing."""
+    beside = [{"pid": 4321, "run": "/ci/b/20240501-120000", "started": None}]
+    levels = [level(50, 10), level(100, 40), level(200, 60)]
+    levels[2]["other_sweeps"] = beside
+    decided = capacity(levels, ["p99<50"])
+    assert decided["rate"] == 100 and decided["text"].endswith(
+        "; but another ecs-load sweep ran on this machine at 200 req/s, where the answer was "
+        "decided: they shared its cores, so the capacity may be the machine's, not the "
+        "service's"
+    )
+    held_all = capacity(levels, ["p99<100"])  # at least 200/s: decided at 200/s too
+    assert held_all["text"].startswith("Capacity: at least 200 requests/s")
+    assert "ran on this machine at 200 req/s, where the answer was decided" in held_all["text"]
+    levels[2]["other_sweeps"], levels[0]["other_sweeps"] = [], beside
+    assert "sweep" not in capacity(levels, ["p99<50"])["text"]  # 50/s decides nothing
+    knee = [level(50, 10), level(100, 12), level(200, 25), level(400, 900, errors=400)]
+    knee[2]["other_sweeps"] = knee[3]["other_sweeps"] = beside
+    assert "at 200 and 400 req/s, where the answer was decided" in capacity(knee, [])["text"]
+
+
 def test_the_level_table_marks_a_percentile_from_too_few_answers() -> None:
     figures = {
         "ok": 5,

@@ -75,9 +75,34 @@ def broken(level: Mapping[str, Any], thresholds: Sequence[str]) -> str | None:
 
 
 def capacity(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> dict[str, Any]:
-    """summary.json's `capacity` of an arrival-rate sweep's levels, in rate order."""
-    if not thresholds:
-        return goodput_knee(levels)
+    """summary.json's `capacity` of an arrival-rate sweep's levels, in rate order; its text
+    ends with a caveat when a level that decides it ran beside another sweep."""
+    result = held_rate(levels, thresholds) if thresholds else goodput_knee(levels)
+    deciding = {result.get("rate"), result.get("knee"), result.get("broken_at")}
+    result["text"] += decided_beside_text(
+        [
+            level["rate"]
+            for level in levels
+            if level["rate"] in deciding and level.get("other_sweeps")
+        ]
+    )
+    return result
+
+
+def decided_beside_text(rates: Sequence[float]) -> str:
+    """`; but another ecs-load sweep ran on this machine at R req/s, …`: the caveat of a
+    capacity decided at `rates` while another sweep ran beside them (nothing without any)."""
+    if not rates:
+        return ""
+    return (
+        f"; but another ecs-load sweep ran on this machine at "
+        f"{' and '.join(f'{rate:g}' for rate in rates)} req/s, where the answer was decided: "
+        "they shared its cores, so the capacity may be the machine's, not the service's"
+    )
+
+
+def held_rate(levels: Sequence[Mapping[str, Any]], thresholds: Sequence[str]) -> dict[str, Any]:
+    """The highest rate whose level held the thresholds, with every lower one."""
     held = None
     for level in levels:
         why = broken(level, thresholds)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ecsload.analysis import search
-from ecsload.analysis.capacity import answer_text, judge_step
+from ecsload.analysis.capacity import answer_text, decided_beside_text, judge_step
 from ecsload.cli import OneLineParser, UserError, run
 from ecsload.commands.summarize import summarize_level
 from ecsload.exits import EXIT_LOCUST, EXIT_USAGE
@@ -142,11 +142,7 @@ def beside_text(answer: search.Answer, steps: Sequence[Mapping[str, Any]]) -> st
     deciding = sorted({rate for rate in answer.interval if rate is not None and rate in latest})
     beside = [rate for rate in deciding if latest[rate]["figures"].get("other_sweeps")]
     if beside:
-        return (
-            f"; but another ecs-load sweep ran on this machine at "
-            f"{' and '.join(map(str, beside))} req/s, where the answer was decided: they "
-            "shared its cores, so the capacity may be the machine's, not the service's"
-        )
+        return decided_beside_text(beside)
     return (
         f"; another ecs-load sweep ran on this machine during {len(shared)} of its "
         f"{len(steps)} steps, none at the rates that decide the answer "
