@@ -668,3 +668,37 @@ def test_a_history_an_older_ecs_load_wrote_is_read_with_its_runs(tmp_path: Path)
         assert store.count_runs(connection) == 1
     with sqlite3.connect(location) as db:
         assert db.execute("SELECT value FROM meta").fetchone() == (str(SCHEMA_VERSION),)
+
+
+def test_the_history_marks_the_levels_measured_beside_another_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run 2 ran beside another sweep at its one level: its figures are marked in the table,
+    the JSON and the report's History section, and the mark is explained; runs 1 and 3 are
+    not marked."""
+    from ecsload.history.report_section import history_section
+    from ecsload.history.trend import BESIDE_NOTE, history_json, history_table
+
+    location = str(tmp_path / "h.sqlite")
+    for n in (1, 2, 3):
+        run, levels, rows = made_run(n, latencies(n))
+        levels[0]["other_sweeps"] = 1 if n == 2 else 0
+        store.append(location, run, levels, rows)
+    with store.transaction(location, create=False) as connection:
+        runs = store.run_rows(connection, "")
+    text = history_table("the local ECS node", runs, [])
+    rows = {line.split()[0]: line for line in text.splitlines() if line[:1].isdigit()}
+    assert rows["2"].count("†") == 2 and "†" not in rows["1"] + rows["3"]
+    assert text.splitlines()[-1] == BESIDE_NOTE
+    assert [r["other_sweeps"] for r in history_json(location, "", runs, [])["runs"]] == [
+        {"10": 0},
+        {"10": 1},
+        {"10": 0},
+    ]
+    monkeypatch.delenv("ECS_LOAD_HISTORY", raising=False)
+    section = history_section(tmp_path, {"history": location, "endpoint": ""})
+    assert section is not None and section["title"].endswith(BESIDE_NOTE)
+    marked = [row["cells"][0] for row in section["rows"] if any("†" in c for c in row["cells"])]
+    assert marked == ["2"]
+    alone = history_table("the local ECS node", [runs[0], runs[2]], [])
+    assert "†" not in alone

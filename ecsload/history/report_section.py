@@ -10,9 +10,11 @@ from ecsload.history import store
 from ecsload.history.changes import change_points
 from ecsload.history.schema import ALL_TYPES
 from ecsload.history.trend import (
+    BESIDE_NOTE,
     CHANGE_MARK,
-    cell,
+    any_beside,
     figure,
+    level_cell,
     level_named,
     levels_of,
     sparkline,
@@ -59,7 +61,7 @@ def history_section(folder: Path, plan: Mapping[str, Any]) -> dict[str, Any] | N
         cells = [str(run.id), run.created.replace("T", " ")[:16], run.label or "-"]
         cells.append(run.verdict or "-")
         cells += [
-            cell(figure(run, users, ALL_TYPES, key)) for users in shown for key in SECTION_FIGURES
+            level_cell(run, users, ALL_TYPES, key) for users in shown for key in SECTION_FIGURES
         ]
         marks = [f"{CHANGE_MARK} {c.short()}" for c in changes if c.run_id == run.id]
         cells.append("; ".join(marks))
@@ -76,7 +78,8 @@ def history_section(folder: Path, plan: Mapping[str, Any]) -> dict[str, Any] | N
     return {
         "title": f"The last {len(runs)} runs of {target or 'the local ECS node'} in "
         f"{without_secret(location)}, all requests; this run highlighted; {CHANGE_MARK} a "
-        "change point (Apache Otava, p < 0.001)",
+        "change point (Apache Otava, p < 0.001)"
+        + (f"; {BESIDE_NOTE}" if any_beside(runs, shown) else ""),
         "headers": headers,
         "rows": rows,
         "trends": "\n".join(trends),

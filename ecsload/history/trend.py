@@ -11,6 +11,11 @@ from ecsload.history.store import StoredRun
 
 BARS = "▁▂▃▄▅▆▇█"
 CHANGE_MARK = "◆"
+BESIDE_MARK = "†"
+BESIDE_NOTE = (
+    f"{BESIDE_MARK} measured beside another ecs-load sweep on its machine (the level's "
+    "WARNING): not the service's figure alone"
+)
 
 
 def sparkline(values: Sequence[float | None], marks: Sequence[bool] = ()) -> str:
@@ -37,6 +42,17 @@ def cell(value: float | None) -> str:
 
 def figure(run: StoredRun, users: int, name: str, key: str) -> float | None:
     return (run.levels.get(users, {}).get(name) or {}).get(key)
+
+
+def level_cell(run: StoredRun, users: int, name: str, key: str) -> str:
+    """A level's figure as the history shows it: marked BESIDE_MARK where the level ran
+    beside another sweep."""
+    text = cell(figure(run, users, name, key))
+    return text + BESIDE_MARK if text != "-" and run.other_sweeps.get(users) else text
+
+
+def any_beside(runs: Sequence[StoredRun], levels: Sequence[int]) -> bool:
+    return any(run.other_sweeps.get(users) for run in runs for users in levels)
 
 
 def level_named(runs: Sequence[StoredRun], level: int) -> str:
@@ -79,7 +95,7 @@ def history_table(
         if searched:
             row.append(capacity_cell(run))
         for users in shown:
-            row += [cell(figure(run, users, name, "p95")), cell(figure(run, users, name, "rps"))]
+            row += [level_cell(run, users, name, "p95"), level_cell(run, users, name, "rps")]
         marks = [f"{CHANGE_MARK} {c.short()}" for c in by_run.get(run.id, [])]
         row.append("; ".join(marks))
         rows.append(row)
@@ -109,6 +125,8 @@ def history_table(
             f"{CHANGE_MARK} a change point (Apache Otava, p < 0.001): the figure's mean "
             "from that run on differs from before it; docs/history.md"
         )
+    if any_beside(runs, shown):
+        lines.append(BESIDE_NOTE)
     return "\n".join(lines)
 
 
@@ -145,6 +163,9 @@ def history_json(
                 "endpoint": run.endpoint,
                 "run_dir": run.run_dir,
                 "capacity": run.capacity,
+                "other_sweeps": {
+                    str(users): count for users, count in sorted(run.other_sweeps.items())
+                },
                 "levels": {
                     str(users): {
                         name: {
