@@ -86,7 +86,10 @@ def test_an_arrival_rate_level_times_each_request_from_its_schedule(
     level = read_json(level_dir / "summary.json")["levels"][0]
     assert level["model"] == "open" and level["rate"] == 200
     assert level["requests"] == 2400 and level["dropped"] == 0
-    assert abs(level["rps"] / 200 - 1) < 0.05, level["rps"]
+    assert abs(level["lateness"]["achieved"] / 200 - 1) < 0.05, level["lateness"]
+    # Answered per second: the rate, less what a freeze still held at the level's end (at
+    # most its 1 s of arrivals); never more (the answers' middle 95% once read 219/s).
+    assert 0.9 < level["rps"] / 200 < 1.02, level["rps"]
     expected = level_truth(server, level)["p99"]
     assert abs(level["all"]["p99"] / expected - 1) <= 0.15, (level["all"]["p99"], expected)
     assert level["stalls"]["count"] >= 1

@@ -36,9 +36,6 @@ SEED = 21  # the same samples always get the same intervals
 WINDOW_SECONDS = 5.0
 MIN_WINDOWS = 10  # per repeat: a short repeat gets windows of its length / this
 MIN_BLOCKS = 2  # fewer: no interval (null)
-ANSWER_TRIM = 0.025  # of an arrival-rate level's answers, off each end of their span: the
-# first answers of a level come before its queue has formed, and a straggler at its end
-# would stretch the span
 BINS_PER_DECADE = 200  # a bin is 1.2% wide
 METHOD = "block bootstrap"
 
@@ -72,10 +69,14 @@ def make_blocks(measured: Samples, timed: bool = False) -> Blocks:
 
 def answer_blocks(measured: Samples) -> Blocks | None:
     """An arrival-rate level's answers cut into windows by when they arrived (sent + response
-    time), over the middle of each repeat's answers (ANSWER_TRIM of them off each end): the
-    rate at which its service answered, which falls below the schedule's as soon as its
-    queue grows. None when no repeat has two answers apart in time. Requests without an
-    answer, and answers outside the middle, are in no block (-1)."""
+    time), over each repeat's sending span shifted by its median response time: the rate at
+    which its service answered, which falls below the schedule's as soon as its queue grows.
+    The shift keeps a service that keeps up, however slowly, at the rate; the span being
+    the schedule's, not the answers' own, keeps out the first answers before a queue has
+    formed, a straggler, and a burst of answers after a stall (the answers' middle 95%
+    began at such a burst and read 219/s at 200/s). None when no repeat has two answers
+    apart in time. Requests without an answer, and answers outside the span, are in no
+    block (-1)."""
     answered = measured.status != NO_ANSWER
     arrived = measured.timestamp_ms + measured.response_time_ms
     spans = {}
@@ -84,7 +85,9 @@ def answer_blocks(measured: Samples) -> Blocks | None:
         mine = answered & (measured.repeat == r)
         if np.count_nonzero(mine) < 2:
             continue
-        low, high = np.quantile(arrived[mine], (ANSWER_TRIM, 1 - ANSWER_TRIM))
+        sent = measured.timestamp_ms[measured.repeat == r]
+        lag = float(np.median(measured.response_time_ms[mine]))
+        low, high = float(sent.min()) + lag, float(sent.max()) + lag
         if high > low:
             spans[int(r)] = (float(low), float(high - low) / 1000)
             inside |= mine & (arrived >= low) & (arrived <= high)
@@ -119,8 +122,9 @@ def cut(
 
 
 def answer_rates(measured: Samples) -> tuple[float, float] | None:
-    """An arrival-rate level's answers per second and OK answers per second, over the middle
-    of its answers (answer_blocks); None when it has too few answers to tell."""
+    """An arrival-rate level's answers per second and OK answers per second, over its
+    sending span shifted by its median response time (answer_blocks); None when it has too
+    few answers to tell."""
     blocks = answer_blocks(measured)
     if blocks is None:
         return None
