@@ -25,7 +25,8 @@ from ecsload.analysis.samples import read_samples
 from ecsload.commands.report import run_summary_of
 from ecsload.report.charts import Chart, svg, sweep_builds, sweep_charts, type_colours
 from ecsload.report.drawing import cores, drawn
-from ecsload.report.page import level_build, write_report
+from ecsload.report.level_charts import level_build
+from ecsload.report.page import write_report
 
 
 def make_run(run_dir: Path, levels: int, samples: int) -> None:

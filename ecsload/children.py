@@ -145,6 +145,10 @@ class Child:
             return self.code
         if not self.ended(grace):
             kill_group(self.pid)  # unreaped: the group's ID is still its own
+            # Itself too: just forked, it may not lead its group yet (a drawer stopped at
+            # once was not killed, and the wait for it below never ended).
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
             self.ended(None)
         code = exit_code(self.pidfd)
         kill_group(self.pid)

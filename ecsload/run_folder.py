@@ -188,6 +188,7 @@ class PlanDocument(TypedDict, total=False):
     search: bool  # run_load_test.sh capacity
     verbose: bool  # -v: every table, and where each level's files are
     repeat: int
+    concurrency: list[int]
     rates: list[float]
     arrival_users: int  # an arrival-rate sweep's Locust users (one a process)
     probe_rate: float

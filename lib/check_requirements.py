@@ -2,11 +2,15 @@
 
 Stdlib only: it runs before any environment exists, to decide whether one
 must be made. Follows `-r other.txt` lines; compares `name==version` pins
-with what importlib.metadata reports.
+with what is installed: first from the names of the `.dist-info` folders on
+sys.path (`name-version.dist-info`), and only for a pin they do not show, from
+importlib.metadata, whose import alone took half of this check's 60 ms, on
+every sweep's critical path.
 """
 
+import os
+import re
 import sys
-from importlib import metadata
 from pathlib import Path
 
 
@@ -23,10 +27,36 @@ def pins(requirements: Path) -> dict[str, str]:
     return found
 
 
+def normalized(name: str) -> str:
+    """A distribution's name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def dist_info_versions() -> dict[str, str]:
+    """The version of each distribution with a `.dist-info` folder on sys.path, by its
+    normalized name; the first on the path wins, as it does for an import."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if folder.endswith(".dist-info"):
+                name, _, version = folder.removesuffix(".dist-info").partition("-")
+                found.setdefault(normalized(name), version)
+    return found
+
+
 def missing(requirements: Path) -> list[str]:
     """The pins that are absent or at another version, as `name==version` strings."""
+    seen = dist_info_versions()
     wrong = []
     for name, version in pins(requirements).items():
+        if seen.get(normalized(name)) == version:
+            continue
+        from importlib import metadata  # only now: see the module's doc
+
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -46,6 +46,25 @@ def test_a_forked_child_returns_its_code_and_a_stop_kills_its_whole_group(tmp_pa
     assert child.stop(0.5) == 128 + signal.SIGKILL  # once reaped, never signalled again
 
 
+def test_a_child_stopped_before_it_leads_its_group_is_killed_all_the_same() -> None:
+    """Just forked, a child is not yet the leader of a group of its own: a stop at once
+    (the run-end server's drawer, stopped as the run's end began) killed no group, and the
+    wait for the child never ended. Here the child stays in that state for 60 s, deaf to
+    SIGTERM, then would block for ever."""
+
+    def fork_then_linger() -> int:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            time.sleep(60)  # before Child.fork's setpgid
+        return pid
+
+    child = Child.fork(signal.pause, fork_then_linger)  # type: ignore[arg-type]
+    time.sleep(0.2)
+    assert os.getpgid(child.pid) == os.getpgid(0)  # in this process's group still
+    assert child.stop(0) == 128 + signal.SIGKILL
+
+
 @contextlib.contextmanager
 def level_server(
     run_dir: Path, socket: Path, role: str = "levels"

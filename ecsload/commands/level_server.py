@@ -20,6 +20,9 @@ and the report.
 
 The levels server registers its sweep on the machine's register while it runs
 (ecsload/sweeps_here.py), so that another sweep's levels can say this one ran beside them.
+The run-end server draws the report's charts ahead (BETWEEN: ecsload/report/level_charts.py):
+each finished level's while the next levels run, at idle priority, and the sweep's once the
+last level is over, so that the report finds them drawn.
 
 Each serves the run in RUN_DIR: a request (commands/level_client.py) names a command
 and its arguments but the run folder, and carries the client's stdin, stdout and
@@ -28,13 +31,13 @@ terminal (or bash's pipe) as if bash had run it, and the client gets its exit co
 One request at a time. Each forked child names itself in `ps` with the command bash
 would have run (`titled`), and RUN_DIR, or a file in it, is in each of them.
 
-A stop (SIGTERM from its supervisor when the script stops, or the client hanging up)
-stops the running command (SIGTERM: a level stops Locust and keeps what was
-measured), waits STOP_SECONDS for it, then kills its group; on SIGTERM this process
-then exits. Before its imports are done, SIGTERM ends it at once. On its way out, also
-when the script was killed outright (its supervisor then gets the parent-death signal),
-it removes its socket, and the folder if that leaves it empty: bash made the folder for
-the two sockets alone.
+A stop (SIGTERM from its supervisor when the script stops, or the client hanging up; a
+signal wakes the server at once, through its wakeup socket) stops the running command
+(SIGTERM: a level stops Locust and keeps what was measured), waits STOP_SECONDS for it,
+then kills its group; on SIGTERM this process then exits. Before its imports are done,
+SIGTERM ends it at once. On its way out, also when the script was killed outright (its
+supervisor then gets the parent-death signal), it removes its socket, and the folder if
+that leaves it empty: bash made the folder for the two sockets alone.
 """
 
 import concurrent.futures
@@ -76,6 +79,11 @@ WARM = {  # imported too: what a command imports only once its arguments are che
     "run-end": ("ecsload.report.page", "ecsload.history.report_section"),
 }
 IDLE_IMPORTS = {"run-end"}  # roles that import while the levels run: at idle priority
+BETWEEN = {  # a role's work between its requests: a module whose Ahead(RUN_DIR) can
+    # look() (every LOOK_SECONDS), before(COMMAND) (a request) and close() (the server's end)
+    "run-end": "ecsload.report.level_charts",  # the report's charts, drawn ahead
+}
+LOOK_SECONDS = 0.05  # a level's summary seen this soon: the last one starts the run's end
 STOP_SECONDS = 15.0  # Locust's 5 s grace, the probe's and the live line's, and margin
 POLL_SECONDS = 0.1
 MAX_REQUEST = 1 << 16
@@ -104,7 +112,15 @@ class Server:
         self.fork: Callable[[], int] = (
             importlib.import_module("gevent.os").fork_gevent if "gevent" in sys.modules else os.fork
         )
+        self.between = (
+            importlib.import_module(BETWEEN[role]).Ahead(run_dir) if role in BETWEEN else None
+        )
         self.stop = StopRequest(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        # A stop signal also wakes whatever waits below, at once (not at its next poll).
+        self.woken, waking = socket.socketpair()
+        for end in (self.woken, waking):
+            end.setblocking(False)
+        signal.set_wakeup_fd(waking.detach(), warn_on_full_buffer=False)
 
     def imported(self, warm: Sequence[str]) -> dict[str, ModuleType]:
         """The role's commands' modules, by command; the modules in `warm` imported too."""
@@ -126,6 +142,8 @@ class Server:
             titled(command.__name__, argv)
             close_now(connection.detach())
             close_now(self.listener.detach())
+            close_now(self.woken.detach())
+            close_now(signal.set_wakeup_fd(-1))  # the server's wakeup is not the command's
             for target, fd in enumerate(stdio):
                 os.dup2(fd, target)
                 close_now(fd)
@@ -145,16 +163,21 @@ class Server:
                 connection.sendall(f"{EXIT_USAGE}\n".encode())
             return
         argv = self.commands[words[0]][1](self.run_dir, words[1:])
+        if self.between is not None:
+            self.between.before(words[0])
         child = self.forked(command, argv, stdio, connection)
         for fd in stdio:
             close_now(fd)
         with selectors.DefaultSelector() as selector:
-            # Woken at once by the child's end (its pidfd) or a hang-up (the connection
-            # readable); a stop request is a flag, looked at every POLL_SECONDS.
+            # Woken at once by the child's end (its pidfd), a hang-up (the connection
+            # readable) or a stop signal (its wakeup); POLL_SECONDS is a backstop.
             selector.register(child.pidfd, selectors.EVENT_READ)
             selector.register(connection, selectors.EVENT_READ)
+            selector.register(self.woken, selectors.EVENT_READ)
             while not child.ended(0):
-                hung_up = selector.select(POLL_SECONDS) and not child.ended(0)  # or it ended
+                ready = {key.fileobj for key, _ in selector.select(POLL_SECONDS)}
+                self.drain_wakeups()
+                hung_up = connection in ready and not child.ended(0)  # or it ended
                 if self.stop.requested or hung_up:
                     code = child.stop(STOP_SECONDS)
                     break
@@ -163,16 +186,34 @@ class Server:
         with contextlib.suppress(OSError):  # the client hung up
             connection.sendall(f"{code}\n".encode())
 
+    def drain_wakeups(self) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self.woken.recv(64):
+                pass
+
     def serve(self) -> int:
-        self.listener.settimeout(POLL_SECONDS)
-        while not self.stop.requested:
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            with connection:
-                connection.settimeout(None)
-                self.answer(connection)
+        """Answer requests until a stop; between them, the role's work (BETWEEN)."""
+        self.listener.setblocking(False)
+        try:
+            while not self.stop.requested:
+                if self.between is not None:
+                    self.between.look()
+                # A selector of its own each time: gevent's keeps watching what it holds,
+                # and a command forked meanwhile (which closes those) would abort in libev.
+                with selectors.DefaultSelector() as selector:
+                    selector.register(self.listener, selectors.EVENT_READ)
+                    selector.register(self.woken, selectors.EVENT_READ)
+                    if not selector.select(POLL_SECONDS if self.between is None else LOOK_SECONDS):
+                        continue
+                self.drain_wakeups()
+                with contextlib.suppress(BlockingIOError):
+                    connection, _ = self.listener.accept()
+                    with connection:
+                        connection.setblocking(True)
+                        self.answer(connection)
+        finally:
+            if self.between is not None:
+                self.between.close()
         return 0
 
 
@@ -213,11 +254,12 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR {'|'.join(ROLES)}\n")
         return EXIT_USAGE
     path, run_dir, role = argv
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest; before the bind,
+        # whose socket file a waiter may take for "started" and stop it at once
+        signal.signal(signum, lambda signum, _frame: leave(path, signum))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     try:
-        for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest
-            signal.signal(signum, lambda signum, _frame: leave(path, signum))
         listener.listen(1)
         # The sweep is on this machine's register for as long as its levels can run.
         with registered(run_dir) if role == "levels" else contextlib.nullcontext(False):

@@ -10,18 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ecsload.analysis.documents import level_key
-from ecsload.analysis.samples import SampleFileError, read_samples
-from ecsload.report.charts import (
-    Build,
-    Chart,
-    DrawnChart,
-    level_chart,
-    sweep_builds,
-    type_colours,
-    write_pdf,
-)
+from ecsload.report.charts import Chart, DrawnChart, sweep_builds, write_pdf
 from ecsload.report.drawing import drawn
 from ecsload.report.html import LevelPart, RunPart, report_html
+from ecsload.report.level_charts import drawn_ahead, report_builds
 from ecsload.run_folder import RunFolder, write_text
 
 
@@ -43,23 +35,6 @@ def level_links(folder: Path, level: Mapping[str, Any]) -> list[tuple[str, str]]
     ]
 
 
-def level_build(folder: Path, level: Mapping[str, Any], colours: Mapping[str, Any]) -> Build:
-    """What builds a level's chart from its samples (a level run several times: its first
-    repeat's), or says why it has none."""
-
-    def build() -> Chart | str:
-        repeats = RunFolder(folder).level(level_key(level)).repeats()
-        try:
-            samples = read_samples(repeats[0].samples)
-        except SampleFileError as error:
-            return str(error)
-        if not len(samples):
-            return "the level recorded no samples"
-        return level_chart(level, samples, colours, len(repeats))
-
-    return build
-
-
 def write_report(
     folder: Path,
     summary: Mapping[str, Any],
@@ -71,16 +46,18 @@ def write_report(
     """report.html in `folder`, written whole or not at all, and the PDF at `graphs`;
     `history` is the History section (ecsload.history.report_section), if any."""
     levels = summary["levels"]
-    sweep = sweep_builds(levels)
-    colours = type_colours(levels)
-    per_level = [level_build(folder, level, colours) for level in levels]
-    done = drawn([*sweep, *per_level])
+    builds = report_builds(folder, levels)
+    sweep = len(sweep_builds(levels))
+    # The charts the run-end server drew ahead (report/level_charts.py); the rest, now.
+    ahead = drawn_ahead(folder, levels)
+    now = iter(drawn([build for build, chart in zip(builds, ahead, strict=True) if chart is None]))
+    done = [chart if chart is not None else next(now) for chart in ahead]
     run_part = RunPart(
         name=folder.resolve().name,
         summary=summary,
         plan=plan,
         texts=texts,
-        sweep=[chart for chart in done[: len(sweep)] if isinstance(chart, DrawnChart)],
+        sweep=[chart for chart in done[:sweep] if isinstance(chart, DrawnChart)],
         levels=[
             LevelPart(
                 level,
@@ -88,7 +65,7 @@ def write_report(
                 chart if isinstance(chart, str) else "",
                 level_links(folder, level),
             )
-            for level, chart in zip(levels, done[len(sweep) :], strict=True)
+            for level, chart in zip(levels, done[sweep:], strict=True)
         ],
         history=history,
     )
@@ -98,7 +75,7 @@ def write_report(
     write_text(target, page)
     if graphs is not None:
         # Built again: the figures drawn above were built in whichever process drew them.
-        built = [build() for build in (*sweep, *per_level)]
+        built = [build() for build in builds]
         try:
             write_pdf([chart for chart in built if isinstance(chart, Chart)], graphs)
         except OSError as error:
