@@ -32,6 +32,7 @@ NODE_PID=""
 LOCUST_PID="" # a worker machine's Locust
 SERVER_PIDS=() SERVER_DIR="" # the level servers (levels, run-end) and their sockets' folder
 CLIENT=() CLIENT_PID="" # a server's client (ecsload/commands/level_client.py), the running one
+TELLING_PID="" # the client telling the levels server the run (start_servers)
 SUMMARY_WRITTEN=0 # set once the run's summary and verdict are written: a Ctrl-C then
 VERDICT=0         # exits with the verdict's code (0, 6 or 7), not 130
 NODE_STAGE="" # while the local node is watched: "during level 5", "after level 5"
@@ -263,24 +264,38 @@ record_history() {
   return 0
 }
 
-# start_servers: the two processes that run the sweep's commands
+# start_levels_server, start_servers: the two processes that run the sweep's commands
 # (ecsload/commands/level_server.py): `levels` (each level, a capacity search's next step)
-# and `run-end` (the run's summary, verdict, history entry and report). Started once a
-# sweep, before the endpoint's check or the local node, so that the levels server's imports
-# are done by the first level (the run-end server's go on meanwhile, at idle priority).
-# Their sockets are in a folder of their own that only this user can open; in_server asks
-# one to run a command.
-start_servers() {
-  local role
+# and `run-end` (the run's summary, verdict, history entry and report). The levels server
+# starts first, before the plan, so that its imports (Locust's) overlap the plan, the
+# endpoint's check or the local node and are done by the first level; it learns the run
+# from its first request, `run RUN_DIR` (sent in the background: it is answered once the
+# imports are done; tell_run waits for it). The run-end server starts after the plan, its
+# imports at idle priority. Their sockets are in a folder of their own that only this
+# user can open; in_server asks one to run a command.
+start_levels_server() {
   SERVER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ecs-load.XXXXXX") ||
     fail "$EXIT_USAGE" "cannot make a folder in ${TMPDIR:-/tmp}: set TMPDIR to a folder you can write"
+  launch - "$PY" -m ecsload.commands.level_server "$SERVER_DIR/levels.sock" - levels
+  SERVER_PIDS+=("$LAUNCHED")
+  CLIENT=("$PY" -S -m ecsload.commands.level_client)
+}
+
+start_servers() {
   # The URL (its password) reaches the verdict, the history and the report in the environment.
   local -x ECS_LOAD_HISTORY=$HISTORY
-  for role in levels run-end; do
-    launch - "$PY" -m ecsload.commands.level_server "$SERVER_DIR/$role.sock" "$RUN_DIR" "$role"
-    SERVER_PIDS+=("$LAUNCHED")
-  done
-  CLIENT=("$PY" -S -m ecsload.commands.level_client)
+  launch - "$PY" -m ecsload.commands.level_server "$SERVER_DIR/run-end.sock" "$RUN_DIR" run-end
+  SERVER_PIDS+=("$LAUNCHED")
+  "${CLIENT[@]}" "$SERVER_DIR/levels.sock" run "$RUN_DIR" &
+  TELLING_PID=$!
+}
+
+# tell_run: the levels server has been told the run (before the first level).
+tell_run() {
+  local rc=0
+  wait "$TELLING_PID" || rc=$?
+  TELLING_PID=""
+  ((rc == 0)) || fail "$EXIT_LOCUST" "the levels server did not start (exit $rc); see above"
 }
 
 # in_server levels|run-end COMMAND ARG...: that server runs COMMAND (its arguments, the run
@@ -308,7 +323,8 @@ stop_servers() {
   done
   SERVER_PIDS=()
   [[ -z $CLIENT_PID ]] || wait "$CLIENT_PID" 2>/dev/null || true
-  CLIENT_PID=""
+  [[ -z $TELLING_PID ]] || wait "$TELLING_PID" 2>/dev/null || true
+  CLIENT_PID="" TELLING_PID=""
   [[ -z $SERVER_DIR ]] || rm -rf "$SERVER_DIR"
   SERVER_DIR=""
 }
@@ -421,17 +437,19 @@ main() {
     exec python3 -m ecsload.commands.plan ${SEARCH:+"$SEARCH"} --help
   fi
   PY=$(ecs_python "$ROOT" requirements.txt) || exit "$EXIT_NO_PYTHON"
+  trap cleanup EXIT
+  start_levels_server
   plan=$("$PY" -m ecsload.commands.plan ${SEARCH:+"$SEARCH"} "$@") || exit $?
   eval "$plan"
+  trap on_signal INT TERM
   [[ $VERBOSE == 1 ]] || SHORT=(--short)
   if [[ $INSECURE == true ]]; then
     TLS=(--insecure)
   elif [[ -n $CA_BUNDLE ]]; then
     TLS=(--ca-bundle "$CA_BUNDLE")
   fi
-  trap cleanup EXIT
-  trap on_signal INT TERM
   if [[ $ROLE == worker ]]; then
+    stop_servers # a worker's Locust is started by bash (run_worker)
     run_worker
     return 0
   fi
@@ -443,6 +461,7 @@ main() {
   fi
   read -ra levels <<<"${RATES:-$LEVELS}"
   watch_node
+  tell_run
   if [[ -n $SEARCH ]]; then
     run_search
   else

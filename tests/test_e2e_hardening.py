@@ -187,8 +187,9 @@ def test_ctrl_c_after_the_summary_exits_with_the_verdict_and_says_what_is_comple
     tmp_path: Path,
 ) -> None:
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    graphs = str(tmp_path / "graphs.pdf")  # the PDF keeps the report busy for a while
     with script_in_background(
-        "-c", "2", "-n", "100", "-r", "100", results=tmp_path, **pipes
+        "-c", "2", "-n", "100", "-r", "100", "--graphs", graphs, results=tmp_path, **pipes
     ) as script:
         deadline = time.monotonic() + 120
         report = []
@@ -198,7 +199,19 @@ def test_ctrl_c_after_the_summary_exits_with_the_verdict_and_says_what_is_comple
             ]
             time.sleep(0.05)
         assert report, "the report was never written"
+        # Held still, so that the Ctrl-C falls while it runs (its charts drawn ahead, it
+        # may otherwise be done within one look), then let go once the script has seen it.
+        held = []
+        for pid in (int(line.split(":", 1)[0]) for line in report):
+            with contextlib.suppress(ProcessLookupError):  # a chart helper done meanwhile
+                os.kill(pid, signal.SIGSTOP)
+                held.append(pid)
+        assert held, "the report was over before the Ctrl-C"
         os.kill(script.pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches the script
+        time.sleep(0.5)
+        for pid in held:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
         _, stderr = script.communicate(timeout=60)
         assert script.returncode == 0, stderr
         assert (

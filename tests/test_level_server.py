@@ -6,6 +6,7 @@ bash runs it (`python -S`), and, for a stop, a real Locust level against nginx o
 """
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -132,7 +133,12 @@ def test_the_run_end_server_imports_at_idle_priority_and_runs_the_runs_end_witho
         assert out == ""
         assert report.returncode == EXIT_USAGE, err
         assert "holds no level summary" in err and len(err.splitlines()) == 1
-        assert scheduling_policies(server.pid) == {server.pid: os.SCHED_OTHER}  # imports done
+        # Imports done: their thread is gone (on a loaded machine, at SCHED_IDLE, its exit
+        # itself may wait a moment for a core).
+        deadline = time.monotonic() + 10
+        while scheduling_policies(server.pid) != {server.pid: os.SCHED_OTHER}:
+            assert time.monotonic() < deadline, scheduling_policies(server.pid)
+            time.sleep(0.01)
         # Its imports are the run's end's: the report's charts fork helpers with a plain
         # fork, which gevent would have patched.
         maps = Path(f"/proc/{server.pid}/maps").read_text()
@@ -140,6 +146,28 @@ def test_the_run_end_server_imports_at_idle_priority_and_runs_the_runs_end_witho
         level = client(socket, "level", "10", "1", "1", "1")  # the levels server's, not its
         assert level.communicate(timeout=30) == ("", "")
         assert level.returncode == EXIT_USAGE
+
+
+def test_a_levels_server_started_before_the_plan_serves_once_told_the_run(
+    tmp_path: Path,
+) -> None:
+    """Started before the plan (RUN_DIR `-`), it answers nothing but `run RUN_DIR`, once;
+    then it serves that run, and puts its sweep on the machine's register."""
+    socket = tmp_path / "levels.sock"
+    with level_server(Path("-"), socket) as server:
+        early = client(socket, "capacity", "next")
+        assert early.communicate(timeout=60) == ("", "")
+        assert early.returncode == EXIT_USAGE
+        assert not (REGISTRY / f"{server.pid}.json").exists()
+        told = client(socket, "run", str(tmp_path))
+        assert told.communicate(timeout=60) == ("", "") and told.returncode == 0
+        assert json.loads((REGISTRY / f"{server.pid}.json").read_text())["run"] == str(tmp_path)
+        again = client(socket, "run", str(tmp_path / "other"))
+        assert again.communicate(timeout=60) == ("", "") and again.returncode == EXIT_USAGE
+        asked = client(socket, "capacity", "next")  # tmp_path has no plan.json: its error
+        _out, err = asked.communicate(timeout=60)
+        assert asked.returncode == EXIT_LOCUST and "plan.json" in err, err
+    assert not (REGISTRY / f"{server.pid}.json").exists()
 
 
 def test_a_server_of_no_known_role_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -150,7 +178,7 @@ def test_a_server_of_no_known_role_is_one_line_and_exit_2(tmp_path: Path) -> Non
     )  # fmt: skip
     assert done.returncode == EXIT_USAGE
     assert done.stderr == (
-        "usage: python -m ecsload.commands.level_server SOCKET RUN_DIR levels|run-end\n"
+        "usage: python -m ecsload.commands.level_server SOCKET RUN_DIR|- levels|run-end\n"
     )
     assert not (tmp_path / "s").exists()
 

@@ -1,13 +1,15 @@
 """Run a sweep's levels, or its end, from a process that imported what they need once.
 
-    python -m ecsload.commands.level_server SOCKET RUN_DIR levels|run-end
+    python -m ecsload.commands.level_server SOCKET RUN_DIR|- levels|run-end
 
 Why: a new Python per level spent about 1.3 s starting Locust, the probe, the live
 line and the summary, mostly importing them, and the run's end as much again for its
 summary, verdict, history entry and report (docs/harness.md, "What a level costs
-besides its load"). run_load_test.sh starts two of these once a sweep, after the plan
-and before the endpoint's check or the local node's start, each in its ROLE:
-`levels` (each level, a capacity search's next step: Locust, gevent, the tables) and
+besides its load"). run_load_test.sh starts two of these once a sweep, before the
+endpoint's check or the local node's start, each in its ROLE: the levels server even
+before the plan (RUN_DIR `-`: its first request, `run RUN_DIR`, tells it the run; its
+imports overlap the plan's), the run-end server after it. `levels` (each level, a
+capacity search's next step: Locust, gevent, the tables) and
 `run-end` (the run's summary, verdict, history entry and report: matplotlib, the
 history's SQLAlchemy; no gevent). Each listens on its SOCKET (in a folder only its user
 can open) at once, then imports its commands and what they import (WARM: what a command
@@ -18,8 +20,9 @@ take only CPU time that nothing else wants. Their environment is the script's, w
 run's history (ECS_LOAD_HISTORY, a URL's password with it) for the verdict, the history
 and the report.
 
-The levels server registers its sweep on the machine's register while it runs
-(ecsload/sweeps_here.py), so that another sweep's levels can say this one ran beside them.
+The levels server registers its sweep on the machine's register once it knows the run,
+for as long as it runs (ecsload/sweeps_here.py), so that another sweep's levels can say
+this one ran beside them.
 The run-end server draws the report's charts ahead (BETWEEN: ecsload/report/level_charts.py):
 each finished level's while the next levels run, at idle priority, and the sweep's once the
 last level is over, so that the report finds them drawn.
@@ -101,8 +104,12 @@ class Server:
     """The listening socket, the role's commands and their modules, and the fork to use
     (ecsload/children.py says why gevent's own where gevent runs)."""
 
-    def __init__(self, listener: socket.socket, run_dir: str, role: str) -> None:
-        self.run_dir = run_dir
+    def __init__(self, listener: socket.socket, run_dir: str | None, role: str) -> None:
+        self.run_dir = run_dir  # None: told by the first request, `run RUN_DIR`
+        self.role = role
+        self.registration = contextlib.ExitStack()
+        if run_dir is not None:
+            self.begin(run_dir)
         self.listener = listener
         self.commands = ROLES[role]
         # Imported once listening: a client that connects meanwhile waits, and if an
@@ -113,7 +120,9 @@ class Server:
             importlib.import_module("gevent.os").fork_gevent if "gevent" in sys.modules else os.fork
         )
         self.between = (
-            importlib.import_module(BETWEEN[role]).Ahead(run_dir) if role in BETWEEN else None
+            importlib.import_module(BETWEEN[role]).Ahead(run_dir)
+            if role in BETWEEN and run_dir is not None
+            else None
         )
         self.stop = StopRequest(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
         # A stop signal also wakes whatever waits below, at once (not at its next poll).
@@ -151,16 +160,26 @@ class Server:
 
         return Child.fork(work, self.fork)
 
+    def begin(self, run_dir: str) -> None:
+        """The run this server serves, known: the levels server puts the sweep on this
+        machine's register, for as long as its levels can run."""
+        self.run_dir = run_dir
+        if self.role == "levels":
+            self.registration.enter_context(registered(run_dir))
+
     def answer(self, connection: socket.socket) -> None:
         """Run one request's command and send its exit code; on a stop or a hang-up, stop it."""
         message, stdio, _flags, _address = socket.recv_fds(connection, MAX_REQUEST, STDIO)
         words = [os.fsdecode(word) for word in message.split(b"\0")[:-1]]
         command = self.modules.get(words[0]) if words else None
-        if len(stdio) != STDIO or command is None:
+        told = self.run_dir is None and len(words) == 2 and words[0] == "run"
+        if told or len(stdio) != STDIO or command is None or self.run_dir is None:
             for fd in stdio:
                 close_now(fd)
+            if told:
+                self.begin(words[1])
             with contextlib.suppress(OSError):
-                connection.sendall(f"{EXIT_USAGE}\n".encode())
+                connection.sendall(f"{0 if told else EXIT_USAGE}\n".encode())
             return
         argv = self.commands[words[0]][1](self.run_dir, words[1:])
         if self.between is not None:
@@ -214,6 +233,7 @@ class Server:
         finally:
             if self.between is not None:
                 self.between.close()
+            self.registration.close()
         return 0
 
 
@@ -251,7 +271,7 @@ def remove_socket(path: str) -> None:
 
 def main(argv: Sequence[str]) -> int:
     if len(argv) != 3 or argv[2] not in ROLES:
-        sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR {'|'.join(ROLES)}\n")
+        sys.stderr.write(f"usage: {PROG} SOCKET RUN_DIR|- {'|'.join(ROLES)}\n")
         return EXIT_USAGE
     path, run_dir, role = argv
     for signum in (signal.SIGTERM, signal.SIGHUP):  # until its StopRequest; before the bind,
@@ -261,9 +281,7 @@ def main(argv: Sequence[str]) -> int:
     listener.bind(path)
     try:
         listener.listen(1)
-        # The sweep is on this machine's register for as long as its levels can run.
-        with registered(run_dir) if role == "levels" else contextlib.nullcontext(False):
-            return Server(listener, run_dir, role).serve()
+        return Server(listener, None if run_dir == "-" else run_dir, role).serve()
     finally:
         remove_socket(path)
 
