@@ -286,7 +286,9 @@ start_servers() {
   local -x ECS_LOAD_HISTORY=$HISTORY
   launch - "$PY" -m ecsload.commands.level_server "$SERVER_DIR/run-end.sock" "$RUN_DIR" run-end
   SERVER_PIDS+=("$LAUNCHED")
-  "${CLIENT[@]}" "$SERVER_DIR/levels.sock" run "$RUN_DIR" &
+  # Quiet: a run that ends before its first level (a certificate that does not verify, a
+  # node that would not start) stops the server under it, and its one line is the run's.
+  "${CLIENT[@]}" "$SERVER_DIR/levels.sock" run "$RUN_DIR" 2>/dev/null &
   TELLING_PID=$!
 }
 
@@ -295,7 +297,8 @@ tell_run() {
   local rc=0
   wait "$TELLING_PID" || rc=$?
   TELLING_PID=""
-  ((rc == 0)) || fail "$EXIT_LOCUST" "the levels server did not start (exit $rc); see above"
+  ((rc == 0)) || fail "$EXIT_LOCUST" "the levels server did not start (exit $rc);" \
+    "its error, if it said one, is above"
 }
 
 # in_server levels|run-end COMMAND ARG...: that server runs COMMAND (its arguments, the run
