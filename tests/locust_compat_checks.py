@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import jinja2
+import locust.html
 from locust import User
 from locust.contrib.fasthttp import FastHttpSession
 from locust.dispatch import UsersDispatcher
@@ -30,6 +32,7 @@ from locust.runners import WorkerNode, WorkerRunner
 
 from ecsload.locust_compat import (
     LOCUST_VERSION,
+    compile_report_template_once,
     on_new_connection,
     ramp_seconds,
     refresh_loop_clock,
@@ -177,6 +180,33 @@ def looked_up(server: str) -> None:
             assert len(lookups) == expected, (cached, lookups)
     finally:
         gevent.socket.getaddrinfo = original
+
+
+def check_report_template() -> None:
+    environment = Environment(user_classes=[Quick, Slow], host="http://127.0.0.1:9")
+    runner = environment.create_local_runner()
+    try:
+        environment.stats.log_request("GET", "/quick", 12, 100)
+        environment.stats.log_error("GET", "/quick", "refused")
+        page = locust.html.get_html_report(environment, show_download_link=False)
+        assert "/quick" in page and "refused" in page
+        compile_report_template_once()
+        parse = jinja2.Environment._parse
+        parsed: list[str] = []
+
+        def counted(self: jinja2.Environment, *args: Any, **kwargs: Any) -> Any:
+            parsed.append(str(args[1:2]))
+            return parse(self, *args, **kwargs)
+
+        jinja2.Environment._parse = counted  # type: ignore[method-assign]
+        try:
+            for _ in range(2):
+                assert locust.html.get_html_report(environment, show_download_link=False) == page
+        finally:
+            jinja2.Environment._parse = parse  # type: ignore[method-assign]
+        assert parsed == [], parsed  # compiled once, by compile_report_template_once
+    finally:
+        runner.quit()
 
 
 def main() -> None:

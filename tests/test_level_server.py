@@ -21,7 +21,7 @@ from ecsload.children import Child
 from ecsload.exits import EXIT_ERROR, EXIT_LOCUST, EXIT_USAGE
 from ecsload.sweeps_here import REGISTRY
 from tests.e2e_support import processes_mentioning
-from tests.ecsload_support import command_env, plan, planned
+from tests.ecsload_support import LOCUSTFILE, command_env, plan, planned
 from tests.nginx_support import nginx_ecs, nginx_missing
 
 
@@ -146,6 +146,27 @@ def test_the_run_end_server_imports_at_idle_priority_and_runs_the_runs_end_witho
         level = client(socket, "level", "10", "1", "1", "1")  # the levels server's, not its
         assert level.communicate(timeout=30) == ("", "")
         assert level.returncode == EXIT_USAGE
+
+
+def test_the_levels_server_has_imported_all_that_a_levels_locust_loads() -> None:
+    """Each level's Locust, forked from the levels server, loads locustfile.py anew: what
+    that imports is the server's already (WARM), not 0.04 s of every level's start."""
+    loads = (  # in a process of its own: pytest's has imported much else
+        "import importlib, importlib.util, sys\n"
+        "from ecsload.commands.level_server import ROLES, WARM\n"
+        "for path, _ in ROLES['levels'].values(): importlib.import_module(path)\n"
+        "for path in WARM['levels']: importlib.import_module(path)\n"
+        "before = set(sys.modules)\n"
+        f"spec = importlib.util.spec_from_file_location('locustfile', {str(LOCUSTFILE)!r})\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", loads], env=command_env(), capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_levels_server_started_before_the_plan_serves_once_told_the_run(

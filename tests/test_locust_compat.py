@@ -62,3 +62,7 @@ def test_the_connection_hook_sees_each_new_connection_once(results: dict) -> Non
 
 def test_the_resolve_cache_looks_the_host_up_once_for_many_connections(results: dict) -> None:
     passed(results, "resolve_cache")
+
+
+def test_locusts_report_is_the_same_page_from_a_template_compiled_once(results: dict) -> None:
+    passed(results, "report_template")

@@ -36,6 +36,7 @@ from ecsload.cli import OneLineParser, UserError, invoke, run
 from ecsload.commands import probe, summarize, watch
 from ecsload.commands.level_server import titled
 from ecsload.exits import EXIT_LOCUST
+from ecsload.locust_compat import compile_report_template_once
 from ecsload.plan.locust_command import level_command
 from ecsload.run_folder import DocumentError, LevelFolder, RunFolder, read_plan
 from ecsload.setting_rows import shell_text
@@ -46,6 +47,10 @@ LOCUST_GRACE = 5.0  # seconds Locust has to record its in-flight requests when s
 BESIDE_GRACE = 2.0  # the probe's and the live line's
 POLL_SECONDS = 0.1
 STOPPED = 128 + signal.SIGTERM
+
+# The levels server imports this module once a sweep: each level's Locust, forked from it,
+# renders its report.html from the template compiled here.
+compile_report_template_once()
 
 
 def parser() -> OneLineParser:

@@ -78,8 +78,11 @@ ROLES = {  # what each server of a sweep may be asked for: a command's module, a
         "report": ("ecsload.commands.report", lambda run_dir, args: [run_dir, *args]),
     },
 }
-WARM = {  # imported too: what a command imports only once its arguments are checked
-    "run-end": ("ecsload.report.page", "ecsload.history.report_section"),
+WARM = {  # imported too: what a command imports only once its arguments are checked; what
+    # each level's Locust imports when it loads locustfile.py (0.04 s a level, else); and
+    # numpy.ma, which np.unique imports at its first call (0.01 s of each forked command)
+    "levels": ("ecsload.plugin.level", "ecsload.plugin.users", "numpy.ma"),
+    "run-end": ("ecsload.report.page", "ecsload.history.report_section", "numpy.ma"),
 }
 IDLE_IMPORTS = {"run-end"}  # roles that import while the levels run: at idle priority
 BETWEEN = {  # a role's work between its requests: a module whose Ahead(RUN_DIR) can
