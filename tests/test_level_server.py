@@ -148,11 +148,13 @@ def test_the_run_end_server_imports_at_idle_priority_and_runs_the_runs_end_witho
         assert level.returncode == EXIT_USAGE
 
 
-def test_the_levels_server_has_imported_all_that_a_levels_locust_loads() -> None:
+def test_the_levels_server_imports_what_a_levels_locust_loads_and_reaps_no_child() -> None:
     """Each level's Locust, forked from the levels server, loads locustfile.py anew: what
-    that imports is the server's already (WARM), not 0.04 s of every level's start."""
+    that imports is the server's already (WARM), not 0.04 s of every level's start. And
+    none of those imports runs a subprocess under gevent: its child watcher would reap the
+    children a level waits for (ecsload/children.py: `No child processes`)."""
     loads = (  # in a process of its own: pytest's has imported much else
-        "import importlib, importlib.util, sys\n"
+        "import importlib, importlib.util, os, sys\n"
         "from ecsload.commands.level_server import ROLES, WARM\n"
         "for path, _ in ROLES['levels'].values(): importlib.import_module(path)\n"
         "for path in WARM['levels']: importlib.import_module(path)\n"
@@ -160,13 +162,19 @@ def test_the_levels_server_has_imported_all_that_a_levels_locust_loads() -> None
         f"spec = importlib.util.spec_from_file_location('locustfile', {str(LOCUSTFILE)!r})\n"
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "print(sorted(set(sys.modules) - before))\n"
+        "import gevent, gevent.os\n"
+        "pid = gevent.os.fork_gevent()\n"
+        "if pid == 0:\n"
+        "    os._exit(3)\n"
+        "gevent.sleep(0.2)  # the event loop runs: a child watcher would reap it now\n"
+        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", loads], env=command_env(), capture_output=True, text=True,
         timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.splitlines() == ["[]", "3"]
 
 
 def test_a_levels_server_started_before_the_plan_serves_once_told_the_run(

@@ -21,7 +21,6 @@ the event loop's lag, sampled a hundred times a second while a level measures.
 """
 
 import ctypes
-import ctypes.util
 import math
 import os
 import random
@@ -49,8 +48,12 @@ class _Itimerspec(ctypes.Structure):
 
 
 def _libc() -> Any:
+    """libc's timerfd functions, looked up in this process's own symbols (Python's libc):
+    not with ctypes.util.find_library, which runs ldconfig, and under gevent, the child
+    watcher of that subprocess would reap every child of this process from then on
+    (ecsload/children.py waits for its own)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc = ctypes.CDLL(None, use_errno=True)
         libc.timerfd_create.argtypes = (ctypes.c_int, ctypes.c_int)
         libc.timerfd_settime.argtypes = (
             ctypes.c_int,
