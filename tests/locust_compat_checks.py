@@ -192,11 +192,13 @@ def check_report_template() -> None:
         assert "/quick" in page and "refused" in page
         compile_report_template_once()
         parse = jinja2.Environment._parse
-        parsed: list[str] = []
+        parsed: list[str | None] = []  # the templates parsed (and so compiled), by name
 
-        def counted(self: jinja2.Environment, *args: Any, **kwargs: Any) -> Any:
-            parsed.append(str(args[1:2]))
-            return parse(self, *args, **kwargs)
+        def counted(
+            self: jinja2.Environment, source: str, name: str | None, filename: str | None
+        ) -> Any:
+            parsed.append(name)
+            return parse(self, source, name, filename)
 
         jinja2.Environment._parse = counted  # type: ignore[method-assign]
         try:
